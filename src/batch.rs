@@ -1,0 +1,175 @@
+//! The batch: input/ → read → validate → aggregate → (render) → output/.
+//! `Batch::assemble` runs the first three stages and holds everything the outputs need.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use sha2::{Digest, Sha256};
+use typst::foundations::Datetime;
+
+use crate::aggregate::{self, Progress};
+use crate::finding::{self, Finding};
+use crate::plan::Plan;
+use crate::read::{self, InputFile, ObsKind, Observation, ProjectReport};
+use crate::validate;
+
+/// Everything one run knows, after reading, validating and aggregating.
+pub struct Batch {
+    pub plan: Plan,
+    /// The reporting year.
+    pub year: i32,
+    pub files: Vec<InputFile>,
+    pub observations: Vec<Observation>,
+    pub project_reports: Vec<ProjectReport>,
+    pub findings: Vec<Finding>,
+    pub progress: Vec<Progress>,
+    /// Short fingerprint of the inputs (names and contents).
+    pub fingerprint: String,
+    /// Issuing office for the report (the coordinating unit in units.toml).
+    pub office: String,
+    /// Creation time stamped into every output (seconds since 1970, UTC).
+    pub created_unix: i64,
+}
+
+impl Batch {
+    /// Read every return under `input` and assess it. `year` overrides the reporting
+    /// year (default: the latest year found in the returns).
+    pub fn assemble(plan: Plan, input: &Path, year: Option<i32>) -> Result<Batch> {
+        let read = read::read_inputs(&plan, input);
+        Batch::from_read(plan, read, year, input)
+    }
+
+    pub fn from_read(plan: Plan, read: read::ReadOutcome, year: Option<i32>, input: &Path) -> Result<Batch> {
+        let mut findings = read.findings;
+        let found_year = read
+            .observations
+            .iter()
+            .filter(|o| o.kind == ObsKind::Current && o.year <= plan.end + 5)
+            .map(|o| o.year)
+            .max();
+        let year = match (year, found_year) {
+            (Some(y), _) => y,
+            (None, Some(y)) => y,
+            (None, None) => {
+                findings.push(Finding::info(
+                    "no_year",
+                    format!("没有从填报表中读到任何年度的数据，按规划末年{}年生成报告。", plan.end),
+                ));
+                plan.end
+            }
+        };
+        findings.extend(validate::validate(&plan, &read.observations, &read.files, year)?);
+        let progress = aggregate::assess(&plan, &read.observations, year)?;
+        finding::sort(&mut findings);
+        let fingerprint = fingerprint(&read.files);
+        let office = plan
+            .units
+            .iter()
+            .find(|u| u.role == "coordinator")
+            .map(|u| u.full.clone())
+            .unwrap_or_default();
+        let created_unix = creation_time(input, &read.files, year);
+        Ok(Batch {
+            plan,
+            year,
+            files: read.files,
+            observations: read.observations,
+            project_reports: read.projects,
+            findings,
+            progress,
+            fingerprint,
+            office,
+            created_unix,
+        })
+    }
+
+    pub fn created_datetime(&self) -> Datetime {
+        let (y, m, d) = civil_from_days(self.created_unix.div_euclid(86_400));
+        let secs = self.created_unix.rem_euclid(86_400);
+        Datetime::from_ymd_hms(y, m as u8, d as u8, (secs / 3600) as u8, (secs / 60 % 60) as u8, (secs % 60) as u8)
+            .unwrap_or_else(|| Datetime::from_ymd(y, m as u8, d as u8).expect("valid date"))
+    }
+
+    /// The date in Chinese: 2026年1月15日.
+    pub fn date_text(&self) -> String {
+        let (y, m, d) = civil_from_days(self.created_unix.div_euclid(86_400));
+        format!("{y}年{m}月{d}日")
+    }
+}
+
+/// SHA-256 over the sorted list of input names and their SHA-256, first 12 hex digits.
+fn fingerprint(files: &[InputFile]) -> String {
+    let mut list: Vec<(&str, &str)> = files.iter().map(|f| (f.file.as_str(), f.sha256.as_str())).collect();
+    list.sort();
+    let mut h = Sha256::new();
+    for (name, sha) in list {
+        h.update(name.as_bytes());
+        h.update([0]);
+        h.update(sha.as_bytes());
+        h.update([b'\n']);
+    }
+    h.finalize().iter().take(6).map(|b| format!("{b:02x}")).collect()
+}
+
+/// The time stamped into outputs, so that the same inputs give the same bytes:
+/// SOURCE_DATE_EPOCH if set, else the newest modification time of the input files,
+/// else the end of the reporting year.
+fn creation_time(input: &Path, files: &[InputFile], year: i32) -> i64 {
+    if let Some(t) = std::env::var("SOURCE_DATE_EPOCH").ok().and_then(|s| s.trim().parse::<i64>().ok()) {
+        return t;
+    }
+    let newest = files
+        .iter()
+        .filter_map(|f| {
+            let p: PathBuf = if Path::new(&f.file).is_absolute() {
+                PathBuf::from(&f.file)
+            } else {
+                input.join(&f.file)
+            };
+            std::fs::metadata(p)
+                .ok()?
+                .modified()
+                .ok()?
+                .duration_since(std::time::UNIX_EPOCH)
+                .ok()
+                .map(|d| d.as_secs() as i64)
+        })
+        .max();
+    newest.unwrap_or_else(|| days_from_civil(year, 12, 31) * 86_400)
+}
+
+/// Days since 1970-01-01 → (year, month, day), proleptic Gregorian (H. Hinnant's algorithm).
+pub fn civil_from_days(z: i64) -> (i32, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    ((if m <= 2 { y + 1 } else { y }) as i32, m, d)
+}
+
+pub fn days_from_civil(y: i32, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y } as i64;
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let m = m as i64;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_dates_round_trip() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(days_from_civil(2025, 12, 31)), (2025, 12, 31));
+        assert_eq!(civil_from_days(days_from_civil(2024, 2, 29)), (2024, 2, 29));
+    }
+}

@@ -1,0 +1,119 @@
+//! Command-line arguments as typed (clap derive; the doc comments are the help text),
+//! and the checked configuration the commands run with.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// planmon：仁怀市公共服务发展行动方案监测工具。
+///
+/// 把各责任单位的 Excel 填报表放进 input 文件夹，运行 `planmon`，
+/// 在 output 文件夹得到汇总表、进展报告、各单位反馈单和数据表。
+#[derive(Debug, Parser)]
+#[command(name = "planmon", version, about, long_about = None, disable_help_subcommand = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// 计划表和报告模板所在文件夹（indicators.toml、units.toml、report.typ 等），
+    /// 默认使用当前目录下的 templates/（存在时），否则使用程序内置的版本。
+    /// 例：--templates ./templates
+    #[arg(long, global = true, value_name = "文件夹")]
+    pub templates: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// 运行汇总：读取填报表，校验、汇总，生成报告（不写子命令时即运行此项）。
+    /// 例：planmon run --input input --output output --year 2025
+    Run(RunArgs),
+    /// 列出指标表（附件1 和重点任务中的量化目标）。
+    /// 例：planmon indicators --format csv
+    Indicators(IndicatorArgs),
+    /// 检查填报表：列出读到的每个数据和发现的问题，不写任何文件。
+    /// 例：planmon check 市卫生健康局_2025年度填报表.xlsx
+    Check(CheckArgs),
+    /// 生成各责任单位的空白填报表（每单位一个 xlsx）。
+    /// 例：planmon templates --year 2025 --output 填报表
+    Templates(TemplateArgs),
+    /// 生成合成的示例填报表（标明“示例数据”），用于演示和测试。
+    /// 例：planmon sample --output input --seed 2023
+    #[command(hide = true)]
+    Sample(SampleArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TemplateArgs {
+    /// 填报年度。例：--year 2025
+    #[arg(long, value_name = "年份", default_value_t = 2025)]
+    pub year: i32,
+    /// 输出文件夹。例：--output 填报表
+    #[arg(long, value_name = "文件夹", default_value = "填报表")]
+    pub output: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct SampleArgs {
+    /// 输出文件夹。
+    #[arg(long, value_name = "文件夹", default_value = "input")]
+    pub output: PathBuf,
+    /// 随机数种子（同一种子生成完全相同的文件）。
+    #[arg(long, default_value_t = 2023)]
+    pub seed: u64,
+    /// 生成到哪一年为止（从规划起始年开始）。
+    #[arg(long, value_name = "年份", default_value_t = 2025)]
+    pub last_year: i32,
+}
+
+#[derive(Debug, Args, Default)]
+pub struct RunArgs {
+    /// 填报表所在文件夹（只读取，不会修改）。例：--input input
+    #[arg(long, value_name = "文件夹", default_value = "input")]
+    pub input: PathBuf,
+    /// 输出文件夹。例：--output output
+    #[arg(long, value_name = "文件夹", default_value = "output")]
+    pub output: PathBuf,
+    /// 报告年度，默认取填报表中最新的年度。例：--year 2025
+    #[arg(long, value_name = "年份")]
+    pub year: Option<i32>,
+    /// 有“错误”级别的数据问题时以退出码 1 结束（供自动化流程使用）。
+    #[arg(long)]
+    pub strict: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, Default, PartialEq, Eq)]
+pub enum Format {
+    /// 对齐的文本表格
+    #[default]
+    Table,
+    /// 逗号分隔（UTF-8）
+    Csv,
+    /// JSON
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct IndicatorArgs {
+    /// 输出格式。例：--format csv
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// 要检查的填报表文件（一个或多个）。
+    #[arg(required = true, value_name = "文件")]
+    pub files: Vec<PathBuf>,
+}
+
+/// Where the plan tables and templates come from, decided once.
+pub fn templates_dir(cli_value: Option<PathBuf>) -> Result<Option<PathBuf>, String> {
+    match cli_value {
+        Some(dir) if dir.is_dir() => Ok(Some(dir)),
+        Some(dir) => Err(format!("找不到模板文件夹“{}”。请检查 --templates 的路径。", dir.display())),
+        None => {
+            let local = PathBuf::from("templates");
+            Ok(local.join("indicators.toml").is_file().then_some(local))
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! `planmon run` (and `planmon` alone): the whole batch from input/ to output/.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+use super::UsageError;
+use crate::aggregate::Status;
+use crate::batch::Batch;
+use crate::cli::RunArgs;
+use crate::finding::Severity;
+use crate::plan::Plan;
+use crate::render::{self, world::ReportWorld};
+use crate::text::printable;
+
+/// What a run produced, for the summary and the exit code.
+pub struct RunSummary {
+    pub written: Vec<(PathBuf, &'static str)>,
+    pub errors: usize,
+}
+
+pub fn run(args: &RunArgs, plan: Plan, templates: Option<&Path>, out: &mut dyn Write) -> Result<RunSummary> {
+    if !args.input.is_dir() {
+        return Err(UsageError(format!(
+            "找不到输入文件夹“{}”。请把各单位的填报表放进该文件夹，或用 --input 指定文件夹。",
+            args.input.display()
+        ))
+        .into());
+    }
+    if let Some(y) = args.year {
+        if !(plan.start..=plan.end + 5).contains(&y) {
+            return Err(UsageError(format!("报告年度 {y} 不在规划期（{}—{}年）内。", plan.start, plan.end)).into());
+        }
+    }
+    std::fs::create_dir_all(&args.output).with_context(|| format!("无法创建输出文件夹“{}”", args.output.display()))?;
+
+    let mut batch = Batch::assemble(plan, &args.input, args.year)?;
+    let mut world = ReportWorld::new(templates, batch.created_datetime()).context("无法读取报告模板")?;
+    let (pdfs, glyph_findings) = render::pdfs(&batch, &mut world)?;
+    batch.findings.extend(glyph_findings);
+    crate::finding::sort(&mut batch.findings);
+    let mut files = pdfs;
+    files.extend(render::tables(&batch)?);
+    let mut written = Vec::new();
+    for r in files {
+        let path = args.output.join(&r.rel);
+        render::write_atomic(&path, &r.bytes)?;
+        written.push((path, r.what));
+    }
+    summarize(&batch, &written, out)?;
+    let errors = batch.findings.iter().filter(|f| f.severity == Severity::Error).count();
+    Ok(RunSummary { written, errors })
+}
+
+fn summarize(batch: &Batch, written: &[(PathBuf, &'static str)], out: &mut dyn Write) -> Result<()> {
+    let read = batch.files.iter().filter(|f| f.status == "已读取").count();
+    let rejected = batch.files.iter().filter(|f| f.status == "已拒收").count();
+    let figures = batch.observations.iter().filter(|o| o.value.is_some()).count();
+    writeln!(
+        out,
+        "{}年度汇总完成：读取填报表 {} 份，拒收 {} 份，数据 {} 个。",
+        batch.year, read, rejected, figures
+    )?;
+    let count = |s: Severity| batch.findings.iter().filter(|f| f.severity == s).count();
+    writeln!(
+        out,
+        "数据问题：错误 {}，警告 {}，提示 {}。",
+        count(Severity::Error),
+        count(Severity::Warning),
+        count(Severity::Info)
+    )?;
+    for f in batch.files.iter().filter(|f| f.status != "已读取") {
+        writeln!(out, "  拒收：{}（{}）", printable(&f.file, 200), printable(&f.reason, 200))?;
+    }
+    let statuses: Vec<String> = Status::ALL
+        .iter()
+        .map(|s| {
+            let n = batch
+                .progress
+                .iter()
+                .filter(|p| {
+                    p.year == batch.year && p.status == *s && batch.plan.indicator(&p.indicator_id).is_some_and(|i| i.seq.is_some())
+                })
+                .count();
+            format!("{} {}", s.label(), n)
+        })
+        .collect();
+    writeln!(out, "主要指标：{}。", statuses.join("，"))?;
+    writeln!(out, "已生成：")?;
+    for (path, what) in written {
+        writeln!(out, "  {what}：{}", path.display())?;
+    }
+    Ok(())
+}

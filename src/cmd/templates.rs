@@ -1,0 +1,42 @@
+//! `planmon templates`: blank returns, one per responsible unit; and the hidden
+//! `planmon sample`: the synthetic sample returns shipped in input/.
+
+use std::io::Write;
+
+use anyhow::Result;
+
+use crate::batch::days_from_civil;
+use crate::cli::{SampleArgs, TemplateArgs};
+use crate::forms;
+use crate::plan::Plan;
+use crate::render::write_atomic;
+
+pub fn return_file_name(unit: &str, year: i32) -> String {
+    format!("{unit}_{year}年度填报表.xlsx")
+}
+
+pub fn templates(args: &TemplateArgs, plan: &Plan, out: &mut dyn Write) -> Result<()> {
+    let created = days_from_civil(args.year, 12, 1) * 86_400;
+    for unit in plan.reporting_units() {
+        let bytes = forms::return_workbook(plan, &unit.name, args.year, None, created)?;
+        let path = args.output.join(return_file_name(&unit.name, args.year));
+        write_atomic(&path, &bytes)?;
+        writeln!(out, "已生成：{}", path.display())?;
+    }
+    Ok(())
+}
+
+pub fn sample(args: &SampleArgs, plan: &Plan, out: &mut dyn Write) -> Result<()> {
+    let series = forms::synthetic_series(plan, args.seed, args.last_year);
+    for year in plan.start..=args.last_year {
+        let created = days_from_civil(year + 1, 1, 10) * 86_400;
+        for unit in plan.reporting_units() {
+            let filled = forms::sample_filled(plan, &unit.name, year, &series, args.seed);
+            let bytes = forms::return_workbook(plan, &unit.name, year, Some(&filled), created)?;
+            let path = args.output.join(return_file_name(&unit.name, year));
+            write_atomic(&path, &bytes)?;
+            writeln!(out, "已生成：{}", path.display())?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,297 @@
+//! Return workbooks in the standard layout (rust_xlsxwriter): blank forms for a unit to
+//! fill (`planmon templates`) and the synthetic sample returns shipped in input/.
+
+use std::collections::BTreeMap;
+
+use rust_xlsxwriter::{Color, DocProperties, ExcelDateTime, Format, FormatAlign, FormatBorder, Workbook, XlsxError};
+
+use crate::plan::{Comparison, Plan};
+use crate::text::fmt_num;
+
+/// Figures to put in a return: indicator id → (上年值, 本年值); project id → (planned,
+/// completed, progress %, status).
+#[derive(Debug, Default, Clone)]
+pub struct Filled {
+    pub values: BTreeMap<String, (Option<f64>, Option<f64>)>,
+    pub projects: BTreeMap<String, (f64, f64, f64, String)>,
+    /// Printed in the header row, e.g. "示例数据（合成，非真实统计）".
+    pub banner: String,
+    pub person: String,
+}
+
+pub const INDICATOR_SHEET: &str = "指标填报";
+pub const PROJECT_SHEET: &str = "项目进展";
+
+/// A unit's return for `year`, blank (`filled` = None) or filled in.
+pub fn return_workbook(plan: &Plan, unit: &str, year: i32, filled: Option<&Filled>, created_unix: i64) -> Result<Vec<u8>, XlsxError> {
+    let mut wb = Workbook::new();
+    wb.set_properties(
+        &DocProperties::new()
+            .set_title(format!("{unit}{year}年度填报表"))
+            .set_author(unit)
+            .set_creation_datetime(&ExcelDateTime::from_timestamp(created_unix)?),
+    );
+    let border = Format::new().set_border(FormatBorder::Thin).set_align(FormatAlign::VerticalCenter);
+    let wrap = border.clone().set_text_wrap();
+    let head = border
+        .clone()
+        .set_bold()
+        .set_background_color(Color::RGB(0xDDEBF7))
+        .set_align(FormatAlign::Center)
+        .set_text_wrap();
+    let title = Format::new().set_bold().set_font_size(16).set_align(FormatAlign::Center);
+    let input = border.clone().set_background_color(Color::RGB(0xFFF2CC)).set_unlocked();
+
+    // 填报说明
+    let ws = wb.add_worksheet();
+    ws.set_name("填报说明")?;
+    ws.set_column_width(0, 100)?;
+    let notes = [
+        format!("{}指标填报说明（{}年度）", plan.title, year),
+        "1. 请在“指标填报”表黄色单元格中填写本单位负责指标的本年完成值，数据截至本年12月31日。".to_string(),
+        "2. 百分比直接填数字，如 94.5 表示 94.5%，不要填 0.945；累计指标填 2023 年起的累计数。".to_string(),
+        "3. 无数据请填“/”并在备注中说明原因，不要填 0。请勿修改指标名称、编号和表格结构。".to_string(),
+        "4. “项目进展”表填写本单位负责的附件2项目的投资完成和形象进度。".to_string(),
+        "5. 填报后可运行 planmon check 文件名 自查，再报送市发展改革局。".to_string(),
+    ];
+    for (r, n) in notes.iter().enumerate() {
+        ws.write_string(r as u32, 0, n)?;
+    }
+
+    // 指标填报
+    let ws = wb.add_worksheet();
+    ws.set_name(INDICATOR_SHEET)?;
+    let headers = [
+        "序号",
+        "指标编号",
+        "领域",
+        "指标名称",
+        "计量单位",
+        "2025年目标值",
+        "上年值",
+        "本年完成值",
+        "数据来源",
+        "备注",
+    ];
+    let widths = [6.0, 9.0, 12.0, 40.0, 9.0, 12.0, 11.0, 12.0, 16.0, 20.0];
+    ws.merge_range(0, 0, 0, 9, &format!("{}指标填报表（{}年度）", plan.title, year), &title)?;
+    ws.write_string(1, 0, "填报单位：")?;
+    ws.write_string(1, 2, unit)?;
+    ws.write_string(1, 5, "填报年度：")?;
+    ws.write_number(1, 6, year as f64)?;
+    if let Some(f) = filled {
+        if !f.banner.is_empty() {
+            ws.write_string(1, 8, &f.banner)?;
+        }
+    }
+    for (c, (h, w)) in headers.iter().zip(widths).enumerate() {
+        ws.write_string_with_format(2, c as u16, *h, &head)?;
+        ws.set_column_width(c as u16, w)?;
+    }
+    let mut r = 3u32;
+    for (k, ind) in plan.indicators_of(unit).iter().enumerate() {
+        ws.write_number_with_format(r, 0, (k + 1) as f64, &border)?;
+        ws.write_string_with_format(r, 1, &ind.id, &border)?;
+        ws.write_string_with_format(r, 2, &ind.area, &border)?;
+        let name = if ind.comparison == Comparison::Cumulative {
+            format!("{}（2023年起累计）", ind.name)
+        } else {
+            ind.name.clone()
+        };
+        ws.write_string_with_format(r, 3, &name, &wrap)?;
+        ws.write_string_with_format(r, 4, &ind.unit, &border)?;
+        ws.write_number_with_format(r, 5, ind.target, &border)?;
+        let (prev, cur) = filled.and_then(|f| f.values.get(&ind.id).cloned()).unwrap_or((None, None));
+        for (c, v) in [(6u16, prev), (7u16, cur)] {
+            match v {
+                Some(v) => ws.write_number_with_format(r, c, v, &input)?,
+                None if filled.is_some() => ws.write_string_with_format(r, c, "/", &input)?,
+                None => ws.write_blank(r, c, &input)?,
+            };
+        }
+        ws.write_string_with_format(r, 8, if filled.is_some() { "部门统计" } else { "" }, &input)?;
+        ws.write_blank(r, 9, &input)?;
+        r += 1;
+    }
+    r += 1;
+    for label in ["填报人：", "联系电话：", "审核人：", "填报日期："] {
+        ws.write_string(r, 0, label)?;
+        if label == "填报人：" {
+            if let Some(f) = filled {
+                ws.write_string(r, 2, &f.person)?;
+            }
+        }
+        r += 1;
+    }
+    ws.set_freeze_panes(3, 0)?;
+
+    // 项目进展
+    let projects: Vec<_> = plan
+        .projects
+        .iter()
+        .filter(|p| p.responsible.first().map(String::as_str) == Some(unit))
+        .collect();
+    if !projects.is_empty() {
+        let ws = wb.add_worksheet();
+        ws.set_name(PROJECT_SHEET)?;
+        let headers = [
+            "项目编号",
+            "项目名称",
+            "计划投资（万元）",
+            "累计完成投资（万元）",
+            "形象进度（%）",
+            "项目状态",
+            "存在问题",
+        ];
+        let widths = [9.0, 44.0, 14.0, 16.0, 12.0, 10.0, 30.0];
+        ws.merge_range(0, 0, 0, 6, &format!("附件2项目进展填报表（{}年度）", year), &title)?;
+        for (c, (h, w)) in headers.iter().zip(widths).enumerate() {
+            ws.write_string_with_format(1, c as u16, *h, &head)?;
+            ws.set_column_width(c as u16, w)?;
+        }
+        for (k, p) in projects.iter().enumerate() {
+            let r = k as u32 + 2;
+            ws.write_string_with_format(r, 0, &p.id, &border)?;
+            ws.write_string_with_format(r, 1, &p.name, &wrap)?;
+            match filled.and_then(|f| f.projects.get(&p.id)) {
+                Some((planned, done, progress, status)) => {
+                    ws.write_number_with_format(r, 2, *planned, &input)?;
+                    ws.write_number_with_format(r, 3, *done, &input)?;
+                    ws.write_number_with_format(r, 4, *progress, &input)?;
+                    ws.write_string_with_format(r, 5, status, &input)?;
+                }
+                None => {
+                    for c in 2..=5 {
+                        ws.write_blank(r, c, &input)?;
+                    }
+                }
+            }
+            ws.write_blank(r, 6, &input)?;
+        }
+    }
+    wb.save_to_buffer()
+}
+
+/// A small deterministic generator (xorshift64*), so that sample data never change.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    /// Uniform in [0, 1).
+    pub fn unit(&mut self) -> f64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    pub fn range(&mut self, lo: f64, hi: f64) -> f64 {
+        lo + (hi - lo) * self.unit()
+    }
+}
+
+fn round_for(unit: &str, v: f64) -> f64 {
+    let dp = match unit {
+        "个" | "人" | "张" | "套" | "人次" if v >= 50.0 => 0,
+        "%" | "‰" | "年" | "岁" | "/10万" => 1,
+        _ => 2,
+    };
+    fmt_num(v, dp).parse().unwrap_or(v)
+}
+
+/// Synthetic figures for every indicator, 2022 (baseline) to `last_year`: a path from a
+/// baseline to somewhere around the target, some indicators ahead, some behind.
+pub fn synthetic_series(plan: &Plan, seed: u64, last_year: i32) -> BTreeMap<String, BTreeMap<i32, f64>> {
+    let mut rng = Rng::new(seed);
+    let mut out = BTreeMap::new();
+    let span = (plan.end - plan.baseline_year) as f64;
+    for ind in &plan.indicators {
+        let t = ind.target;
+        // How far along by the end of the plan: 0.7 (well behind) … 1.08 (over).
+        let reach = rng.range(0.9, 1.07);
+        let mut series = BTreeMap::new();
+        let mut last = 0.0f64;
+        for y in plan.baseline_year..=last_year {
+            let frac = (y - plan.baseline_year) as f64 / span;
+            let v = match ind.comparison {
+                Comparison::Hold => {
+                    if t >= 100.0 {
+                        if reach < 0.75 && y == last_year {
+                            98.6
+                        } else {
+                            100.0
+                        }
+                    } else {
+                        t + rng.range(-0.6, 1.2)
+                    }
+                }
+                Comparison::AnnualRate => t * rng.range(0.85, 1.1),
+                Comparison::Cumulative => {
+                    if y == plan.baseline_year {
+                        continue;
+                    }
+                    // A running total never falls.
+                    let v = match ind.milestone(y) {
+                        Some(m) if reach > 0.8 => m,
+                        _ => t * reach * frac.powf(rng.range(0.9, 1.1)),
+                    };
+                    last = v.max(last);
+                    last
+                }
+                Comparison::AtMost => {
+                    let base = t * 1.25;
+                    base + (t * (2.0 - reach) - base) * frac
+                }
+                Comparison::AtLeast => {
+                    let base = t * rng.range(0.86, 0.96);
+                    base + (t * reach - base) * frac
+                }
+            };
+            series.insert(y, round_for(&ind.unit, v));
+        }
+        out.insert(ind.id.clone(), series);
+    }
+    out
+}
+
+/// The sample return of `unit` for `year`, filled from a synthetic series.
+pub fn sample_filled(plan: &Plan, unit: &str, year: i32, series: &BTreeMap<String, BTreeMap<i32, f64>>, seed: u64) -> Filled {
+    let mut f = Filled {
+        banner: "示例数据（合成，非真实统计）".to_string(),
+        person: "示例填报人".to_string(),
+        ..Default::default()
+    };
+    for ind in plan.indicators_of(unit) {
+        // Co-responsible units leave the lead's figures to the lead.
+        if ind.lead_unit() != unit {
+            continue;
+        }
+        let s = series.get(&ind.id);
+        let prev = s.and_then(|s| s.get(&(year - 1)).copied());
+        let cur = s.and_then(|s| s.get(&year).copied());
+        f.values.insert(ind.id.clone(), (prev, cur));
+    }
+    let mut rng = Rng::new(seed ^ year as u64);
+    for p in plan
+        .projects
+        .iter()
+        .filter(|p| p.responsible.first().map(String::as_str) == Some(unit))
+    {
+        let planned = (rng.range(800.0, 30000.0) / 10.0).round() * 10.0;
+        let frac = ((year - plan.baseline_year) as f64 / 3.0 * rng.range(0.7, 1.2)).min(1.0);
+        let progress = (frac * 100.0).round();
+        let status = if progress >= 100.0 {
+            "已完工"
+        } else if progress > 0.0 {
+            "在建"
+        } else {
+            "前期工作"
+        };
+        f.projects
+            .insert(p.id.clone(), ((planned), (planned * frac).round(), progress, status.to_string()));
+    }
+    f
+}

@@ -1,0 +1,103 @@
+//! The long tables as polars frames: observations and the indicator table, plus small
+//! helpers to read typed values back out of a collected frame.
+
+use polars::prelude::*;
+
+use crate::plan::Plan;
+use crate::read::{ObsKind, Observation};
+
+/// One row per figure read, in the column order of observations.csv (plus helpers).
+pub fn observations(obs: &[Observation]) -> PolarsResult<DataFrame> {
+    let s = |f: fn(&Observation) -> &str| obs.iter().map(|o| f(o).to_string()).collect::<Vec<String>>();
+    DataFrame::new(
+        obs.len(),
+        vec![
+            Column::new("row".into(), (0..obs.len() as u32).collect::<Vec<u32>>()),
+            Column::new("file".into(), s(|o| &o.file)),
+            Column::new("sheet".into(), s(|o| &o.sheet)),
+            Column::new("cell".into(), s(|o| &o.cell)),
+            Column::new("department".into(), s(|o| &o.department)),
+            Column::new("year".into(), obs.iter().map(|o| o.year).collect::<Vec<i32>>()),
+            Column::new("indicator_id".into(), s(|o| &o.indicator_id)),
+            Column::new("value".into(), obs.iter().map(|o| o.value).collect::<Vec<Option<f64>>>()),
+            Column::new(
+                "current".into(),
+                obs.iter().map(|o| o.kind == ObsKind::Current).collect::<Vec<bool>>(),
+            ),
+        ],
+    )
+}
+
+/// One row per indicator with what the rules need.
+pub fn indicators(plan: &Plan) -> PolarsResult<DataFrame> {
+    let ind = &plan.indicators;
+    DataFrame::new(
+        ind.len(),
+        vec![
+            Column::new("indicator_id".into(), ind.iter().map(|i| i.id.clone()).collect::<Vec<_>>()),
+            Column::new("order".into(), (0..ind.len() as u32).collect::<Vec<u32>>()),
+            Column::new("unit".into(), ind.iter().map(|i| i.unit.clone()).collect::<Vec<_>>()),
+            Column::new("target".into(), ind.iter().map(|i| i.target).collect::<Vec<f64>>()),
+            Column::new(
+                "comparison".into(),
+                ind.iter().map(|i| i.comparison.as_str().to_string()).collect::<Vec<_>>(),
+            ),
+            Column::new("lead".into(), ind.iter().map(|i| i.lead_unit().to_string()).collect::<Vec<_>>()),
+        ],
+    )
+}
+
+/// Typed access to a collected frame's rows.
+pub struct Rows<'a> {
+    df: &'a DataFrame,
+}
+
+impl<'a> Rows<'a> {
+    pub fn new(df: &'a DataFrame) -> Rows<'a> {
+        Rows { df }
+    }
+
+    pub fn len(&self) -> usize {
+        self.df.height()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.df.height() == 0
+    }
+
+    pub fn str(&self, name: &str, i: usize) -> String {
+        match self.df.column(name).and_then(|c| c.get(i)) {
+            Ok(AnyValue::String(s)) => s.to_string(),
+            Ok(AnyValue::StringOwned(s)) => s.to_string(),
+            _ => String::new(),
+        }
+    }
+
+    pub fn f64(&self, name: &str, i: usize) -> Option<f64> {
+        match self.df.column(name).and_then(|c| c.get(i)) {
+            Ok(AnyValue::Float64(v)) => Some(v),
+            Ok(AnyValue::Float32(v)) => Some(v as f64),
+            Ok(AnyValue::Int32(v)) => Some(v as f64),
+            Ok(AnyValue::Int64(v)) => Some(v as f64),
+            Ok(AnyValue::UInt32(v)) => Some(v as f64),
+            _ => None,
+        }
+    }
+
+    pub fn i64(&self, name: &str, i: usize) -> Option<i64> {
+        match self.df.column(name).and_then(|c| c.get(i)) {
+            Ok(AnyValue::Int32(v)) => Some(v as i64),
+            Ok(AnyValue::Int64(v)) => Some(v),
+            Ok(AnyValue::UInt32(v)) => Some(v as i64),
+            Ok(AnyValue::UInt64(v)) => Some(v as i64),
+            _ => None,
+        }
+    }
+
+    pub fn bool(&self, name: &str, i: usize) -> Option<bool> {
+        match self.df.column(name).and_then(|c| c.get(i)) {
+            Ok(AnyValue::Boolean(b)) => Some(b),
+            _ => None,
+        }
+    }
+}

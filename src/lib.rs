@@ -1,0 +1,19 @@
+//! planmon: monitoring of 仁怀市公共服务发展行动方案(2023—2025年).
+//!
+//! The batch is a pipeline whose stages are modules:
+//! `read` (returns → observations) → `validate` (findings) → `aggregate` (progress)
+//! → `render` (workbook, PDFs, CSV). `plan` holds the plan as data, `batch` runs the
+//! stages, `cmd` has one module per subcommand.
+
+pub mod aggregate;
+pub mod batch;
+pub mod cli;
+pub mod cmd;
+pub mod finding;
+pub mod forms;
+pub mod frames;
+pub mod plan;
+pub mod read;
+pub mod render;
+pub mod text;
+pub mod validate;

@@ -1,0 +1,62 @@
+//! planmon — the command line. Parses arguments and dispatches; the work is in the library.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use planmon::cli::{templates_dir, Cli, Command, RunArgs};
+use planmon::cmd::{self, UsageError};
+use planmon::plan::Plan;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match dispatch(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("错误：{e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    let templates = templates_dir(cli.templates).map_err(UsageError)?;
+    let plan = Plan::load(templates.as_deref())?;
+    let mut stdout = std::io::stdout().lock();
+    match cli.command {
+        Some(Command::Indicators(args)) => cmd::indicators::run(&args, &plan, &mut stdout)?,
+        Some(Command::Check(args)) => cmd::check::run(&args, &plan, &mut stdout)?,
+        Some(Command::Templates(args)) => cmd::templates::templates(&args, &plan, &mut stdout)?,
+        Some(Command::Sample(args)) => cmd::templates::sample(&args, &plan, &mut stdout)?,
+        Some(Command::Run(args)) => return run(&args, plan, templates.as_deref(), &mut stdout),
+        None => {
+            return run(
+                &RunArgs {
+                    input: "input".into(),
+                    output: "output".into(),
+                    ..Default::default()
+                },
+                plan,
+                templates.as_deref(),
+                &mut stdout,
+            )
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run(args: &RunArgs, plan: Plan, templates: Option<&std::path::Path>, out: &mut dyn std::io::Write) -> anyhow::Result<ExitCode> {
+    let summary = cmd::run::run(args, plan, templates, out)?;
+    Ok(if args.strict && summary.errors > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

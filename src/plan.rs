@@ -1,0 +1,481 @@
+//! The plan as data: indicator table (附件1), responsible units and projects (附件2),
+//! read from `templates/` at run time with the copies embedded at build time as defaults.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::text::normalize_name;
+
+const EMBEDDED_INDICATORS: &str = include_str!("../templates/indicators.toml");
+const EMBEDDED_UNITS: &str = include_str!("../templates/units.toml");
+const EMBEDDED_PROJECTS: &str = include_str!("../templates/projects.toml");
+const EMBEDDED_RULES: &str = include_str!("../templates/rules.toml");
+
+/// How an indicator's value is judged against its target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Comparison {
+    /// 达到或超过目标。
+    AtLeast,
+    /// 控制在目标以下（越低越好）。
+    AtMost,
+    /// 稳定/巩固/保持在某一水平，逐年按水平判定。
+    Hold,
+    /// 2023—2025 年累计值，按里程碑和累计完成判定。
+    Cumulative,
+    /// 年增长率，每年都须达到。
+    AnnualRate,
+}
+
+impl Comparison {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Comparison::AtLeast => "at_least",
+            Comparison::AtMost => "at_most",
+            Comparison::Hold => "hold",
+            Comparison::Cumulative => "cumulative",
+            Comparison::AnnualRate => "annual_rate",
+        }
+    }
+
+    /// The wording used in Chinese tables.
+    pub fn label(self) -> &'static str {
+        match self {
+            Comparison::AtLeast => "达到或超过",
+            Comparison::AtMost => "不高于",
+            Comparison::Hold => "保持水平",
+            Comparison::Cumulative => "累计完成",
+            Comparison::AnnualRate => "每年达到",
+        }
+    }
+
+    pub fn lower_is_better(self) -> bool {
+        self == Comparison::AtMost
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IndicatorKind {
+    /// 二、工作目标 中的指标（附件1）。
+    Goal,
+    /// 三、重点任务 中的量化任务目标。
+    Task,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Conflict {
+    pub topic: String,
+    pub goal_text: String,
+    pub task_text: String,
+    pub used: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Indicator {
+    pub id: String,
+    #[serde(default)]
+    pub seq: Option<u32>,
+    pub kind: IndicatorKind,
+    pub area: String,
+    pub name: String,
+    pub unit: String,
+    pub target: f64,
+    pub comparison: Comparison,
+    #[serde(default)]
+    pub milestones: BTreeMap<String, f64>,
+    pub responsible: Vec<String>,
+    pub source: String,
+    #[serde(default)]
+    pub responsibility_source: String,
+    #[serde(default)]
+    pub note: String,
+    #[serde(default)]
+    pub conflicts: Vec<Conflict>,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+}
+
+impl Indicator {
+    /// The unit that leads on this indicator (first listed in 责任单位).
+    pub fn lead_unit(&self) -> &str {
+        self.responsible.first().map(String::as_str).unwrap_or("")
+    }
+
+    /// Milestone for a year, if the plan gives one.
+    pub fn milestone(&self, year: i32) -> Option<f64> {
+        self.milestones.get(&year.to_string()).copied()
+    }
+
+    pub fn responsible_joined(&self) -> String {
+        self.responsible.join("、")
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Unit {
+    pub name: String,
+    pub full: String,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    pub role: String,
+}
+
+impl Unit {
+    pub fn sends_returns(&self) -> bool {
+        self.role == "returns"
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Project {
+    pub id: String,
+    pub area: String,
+    pub name: String,
+    pub responsible: Vec<String>,
+    pub goal: String,
+    #[serde(default)]
+    pub due: Option<i32>,
+    pub source: String,
+}
+
+/// Thresholds for validation and progress assessment (templates/rules.toml).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Rules {
+    pub status: StatusRules,
+    #[serde(default)]
+    pub ranges: Vec<RangeRule>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StatusRules {
+    /// Progress within this share of the expected progress counts as 符合序时进度.
+    pub on_track_tolerance: f64,
+    /// Progress below this share of the expected progress is 严重滞后.
+    pub serious_lag_ratio: f64,
+    /// For levels to hold: a shortfall of more than this share of the level is 严重滞后.
+    pub hold_serious_gap: f64,
+}
+
+/// Plausible bounds for a unit of measure; a value outside is an error finding.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RangeRule {
+    #[serde(default)]
+    pub ids: Vec<String>,
+    #[serde(default)]
+    pub unit: String,
+    #[serde(default)]
+    pub comparison: Option<Comparison>,
+    pub min: f64,
+    pub max: f64,
+    pub message: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct IndicatorFile {
+    version: String,
+    plan: String,
+    plan_start: i32,
+    plan_end: i32,
+    baseline_year: i32,
+    indicator: Vec<Indicator>,
+}
+
+#[derive(Debug, Deserialize)]
+struct UnitFile {
+    unit: Vec<Unit>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ProjectFile {
+    project: Vec<Project>,
+}
+
+/// Everything the tool knows about the plan.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub version: String,
+    pub title: String,
+    pub start: i32,
+    pub end: i32,
+    pub baseline_year: i32,
+    pub indicators: Vec<Indicator>,
+    pub units: Vec<Unit>,
+    pub projects: Vec<Project>,
+    pub rules: Rules,
+    /// Where each table came from (a path, or "内置" for the embedded default).
+    pub sources: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error("无法读取计划表文件 {path}：{source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("计划表文件 {origin} 格式有误：{message}")]
+    Parse { origin: String, message: String },
+    #[error("计划表 {origin} 内容有误：{message}")]
+    Invalid { origin: String, message: String },
+}
+
+fn load_text(dir: Option<&Path>, file: &str, embedded: &'static str) -> Result<(String, String), PlanError> {
+    if let Some(dir) = dir {
+        let path = dir.join(file);
+        if path.is_file() {
+            let text = std::fs::read_to_string(&path).map_err(|source| PlanError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            return Ok((text, path.display().to_string()));
+        }
+    }
+    Ok((embedded.to_string(), format!("内置 templates/{file}")))
+}
+
+fn parse<T: serde::de::DeserializeOwned>(text: &str, origin: &str) -> Result<T, PlanError> {
+    toml::from_str(text).map_err(|e| PlanError::Parse {
+        origin: origin.to_string(),
+        message: e.to_string(),
+    })
+}
+
+impl Plan {
+    /// The plan as embedded in the binary.
+    pub fn embedded() -> Result<Plan, PlanError> {
+        Plan::load(None)
+    }
+
+    /// Load the plan tables from `dir` where a file exists there, else the embedded copy.
+    pub fn load(dir: Option<&Path>) -> Result<Plan, PlanError> {
+        let (text, ind_origin) = load_text(dir, "indicators.toml", EMBEDDED_INDICATORS)?;
+        let indicators: IndicatorFile = parse(&text, &ind_origin)?;
+        let (text, unit_origin) = load_text(dir, "units.toml", EMBEDDED_UNITS)?;
+        let units: UnitFile = parse(&text, &unit_origin)?;
+        let (text, proj_origin) = load_text(dir, "projects.toml", EMBEDDED_PROJECTS)?;
+        let projects: ProjectFile = parse(&text, &proj_origin)?;
+        let (text, rules_origin) = load_text(dir, "rules.toml", EMBEDDED_RULES)?;
+        let rules: Rules = parse(&text, &rules_origin)?;
+        let plan = Plan {
+            version: indicators.version,
+            title: indicators.plan,
+            start: indicators.plan_start,
+            end: indicators.plan_end,
+            baseline_year: indicators.baseline_year,
+            indicators: indicators.indicator,
+            units: units.unit,
+            projects: projects.project,
+            rules,
+            sources: vec![ind_origin, unit_origin, proj_origin, rules_origin],
+        };
+        plan.check()?;
+        Ok(plan)
+    }
+
+    /// Consistency of the tables among themselves: ids unique, units known, years sane.
+    fn check(&self) -> Result<(), PlanError> {
+        let origin = self.sources[0].clone();
+        let invalid = |message: String| PlanError::Invalid {
+            origin: origin.clone(),
+            message,
+        };
+        let mut seen = std::collections::HashSet::new();
+        for ind in &self.indicators {
+            if !seen.insert(ind.id.as_str()) {
+                return Err(invalid(format!("指标编号 {} 重复", ind.id)));
+            }
+            if ind.responsible.is_empty() {
+                return Err(invalid(format!("指标 {} 没有责任单位", ind.id)));
+            }
+            for unit in &ind.responsible {
+                if self.unit(unit).is_none() {
+                    return Err(invalid(format!("指标 {} 的责任单位“{}”未在 units.toml 中登记", ind.id, unit)));
+                }
+            }
+            for year in ind.milestones.keys() {
+                match year.parse::<i32>() {
+                    Ok(y) if (self.start..=self.end).contains(&y) => {}
+                    _ => return Err(invalid(format!("指标 {} 的年度节点“{}”不在规划期内", ind.id, year))),
+                }
+            }
+            if !ind.target.is_finite() {
+                return Err(invalid(format!("指标 {} 的目标值不是数字", ind.id)));
+            }
+        }
+        for p in &self.projects {
+            for unit in &p.responsible {
+                if self.unit(unit).is_none() {
+                    return Err(invalid(format!("项目 {} 的责任单位“{}”未在 units.toml 中登记", p.id, unit)));
+                }
+            }
+        }
+        if self.start > self.end || self.baseline_year >= self.start {
+            return Err(invalid("规划起止年份或基期年份有误".to_string()));
+        }
+        Ok(())
+    }
+
+    /// The plausible-range rule that applies to an indicator (ids, then unit+comparison, then unit).
+    pub fn range_for(&self, ind: &Indicator) -> Option<&RangeRule> {
+        let r = &self.rules.ranges;
+        r.iter()
+            .find(|r| r.ids.iter().any(|id| id == &ind.id))
+            .or_else(|| {
+                r.iter()
+                    .find(|r| r.ids.is_empty() && r.unit == ind.unit && r.comparison == Some(ind.comparison))
+            })
+            .or_else(|| r.iter().find(|r| r.ids.is_empty() && r.unit == ind.unit && r.comparison.is_none()))
+    }
+
+    pub fn indicator(&self, id: &str) -> Option<&Indicator> {
+        self.indicators.iter().find(|i| i.id == id)
+    }
+
+    pub fn unit(&self, name: &str) -> Option<&Unit> {
+        self.units.iter().find(|u| u.name == name)
+    }
+
+    /// Position of an indicator in 附件1 order (goals first, then task targets).
+    pub fn order(&self, id: &str) -> usize {
+        self.indicators.iter().position(|i| i.id == id).unwrap_or(usize::MAX)
+    }
+
+    /// Areas in the plan's order.
+    pub fn areas(&self) -> Vec<String> {
+        let mut areas: Vec<String> = Vec::new();
+        for ind in &self.indicators {
+            if !areas.contains(&ind.area) {
+                areas.push(ind.area.clone());
+            }
+        }
+        areas
+    }
+
+    /// Units that are expected to send returns, in the order of units.toml.
+    pub fn reporting_units(&self) -> Vec<&Unit> {
+        self.units
+            .iter()
+            .filter(|u| {
+                u.sends_returns()
+                    && (self.indicators.iter().any(|i| i.responsible.contains(&u.name))
+                        || self.projects.iter().any(|p| p.responsible.contains(&u.name)))
+            })
+            .collect()
+    }
+
+    /// Indicators a unit is responsible for (lead or co-responsible).
+    pub fn indicators_of(&self, unit: &str) -> Vec<&Indicator> {
+        self.indicators.iter().filter(|i| i.responsible.iter().any(|r| r == unit)).collect()
+    }
+
+    /// Find a unit from how people write it: full name, short name, alias, with or
+    /// without 仁怀市 and spaces. Returns the unit's canonical name.
+    pub fn resolve_unit(&self, written: &str) -> Option<&Unit> {
+        let key = unit_key(written);
+        if key.is_empty() {
+            return None;
+        }
+        self.units
+            .iter()
+            .find(|u| unit_key(&u.name) == key || unit_key(&u.full) == key || u.aliases.iter().any(|a| unit_key(a) == key))
+    }
+
+    /// Find a unit named somewhere inside a longer text (a file name, a title).
+    /// The longest matching spelling wins so that 市住房城乡建设局 beats 住建局.
+    pub fn find_unit_in(&self, text: &str) -> Option<&Unit> {
+        let hay = unit_key(text);
+        let mut best: Option<(&Unit, usize)> = None;
+        for u in &self.units {
+            let spellings = std::iter::once(&u.name).chain(std::iter::once(&u.full)).chain(u.aliases.iter());
+            for s in spellings {
+                let k = unit_key(s);
+                if !k.is_empty() && hay.contains(&k) && best.is_none_or(|(_, len)| k.chars().count() > len) {
+                    best = Some((u, k.chars().count()));
+                }
+            }
+        }
+        best.map(|(u, _)| u)
+    }
+
+    /// Match an indicator by id (G01), by its 附件1 序号, or by its name or an alias
+    /// after normalising full/half-width, brackets, spaces, quotes and a trailing unit.
+    pub fn match_indicator(&self, id_cell: &str, seq_cell: &str, name_cell: &str) -> Option<&Indicator> {
+        let id = normalize_name(id_cell).to_uppercase();
+        if !id.is_empty() {
+            if let Some(ind) = self.indicators.iter().find(|i| i.id == id) {
+                return Some(ind);
+            }
+        }
+        let name = normalize_name(name_cell);
+        if !name.is_empty() {
+            for ind in &self.indicators {
+                if normalize_name(&ind.name) == name || ind.aliases.iter().any(|a| normalize_name(a) == name) {
+                    return Some(ind);
+                }
+            }
+            let stripped = crate::text::strip_unit_suffix(&name);
+            if stripped != name {
+                for ind in &self.indicators {
+                    if normalize_name(&ind.name) == stripped || ind.aliases.iter().any(|a| normalize_name(a) == stripped) {
+                        return Some(ind);
+                    }
+                }
+            }
+            return None;
+        }
+        // Only a 序号 and no name: the 附件1 order.
+        let seq: Option<u32> = normalize_name(seq_cell).parse().ok();
+        seq.and_then(|s| self.indicators.iter().find(|i| i.seq == Some(s)))
+    }
+
+    /// The indicator whose name is closest to a name that matched nothing (for the finding).
+    pub fn nearest_indicator(&self, name: &str) -> Option<&Indicator> {
+        let name = normalize_name(name);
+        self.indicators
+            .iter()
+            .map(|i| (i, crate::text::similarity(&name, &normalize_name(&i.name))))
+            .filter(|(_, s)| *s > 0.3)
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(i, _)| i)
+    }
+}
+
+fn unit_key(s: &str) -> String {
+    let n = normalize_name(s);
+    let n = n.strip_prefix("中共").unwrap_or(&n).to_string();
+    let n = n.strip_prefix("仁怀市").map(|r| format!("市{r}")).unwrap_or(n);
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_plan_loads_and_is_consistent() {
+        let plan = Plan::embedded().unwrap();
+        assert_eq!(plan.indicators.iter().filter(|i| i.kind == IndicatorKind::Goal).count(), 30);
+        assert_eq!(plan.areas().len(), 9);
+    }
+
+    #[test]
+    fn units_resolve_from_short_names() {
+        let plan = Plan::embedded().unwrap();
+        for (written, expected) in [
+            ("市卫健局", "市卫生健康局"),
+            ("仁怀市卫生健康局", "市卫生健康局"),
+            ("人社局", "市人力资源和社会保障局"),
+            ("住建局", "市住房城乡建设局"),
+            ("仁怀市住房和城乡建设局", "市住房城乡建设局"),
+            ("中共仁怀市委组织部", "市委组织部"),
+            (" 市 医保局 ", "市医保局"),
+        ] {
+            assert_eq!(plan.resolve_unit(written).map(|u| u.name.as_str()), Some(expected), "{written}");
+        }
+        assert!(plan.resolve_unit("市气象局").is_none());
+        assert_eq!(
+            plan.find_unit_in("2024年 住建局 填报表（修改稿）").map(|u| u.name.as_str()),
+            Some("市住房城乡建设局")
+        );
+    }
+}

@@ -1,0 +1,158 @@
+//! The 项目进展 sheet of a return: progress of the 附件2 projects the unit is responsible for.
+
+use calamine::{Data, Range};
+use serde::Serialize;
+
+use super::sheet::column_name;
+use super::value::{self, CellValue};
+use crate::finding::Finding;
+use crate::plan::Plan;
+use crate::text::{fmt_num, normalize_name};
+
+/// One project's progress as reported.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProjectReport {
+    pub project_id: String,
+    pub department: String,
+    pub year: i32,
+    /// 万元
+    pub planned_investment: Option<f64>,
+    /// 万元
+    pub completed_investment: Option<f64>,
+    /// 形象进度 %
+    pub progress: Option<f64>,
+    pub status: String,
+    pub problems: String,
+    pub file: String,
+    pub sheet: String,
+    pub cell: String,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Col {
+    Id,
+    Name,
+    Planned,
+    Completed,
+    Progress,
+    Status,
+    Problems,
+}
+
+fn classify(text: &str) -> Option<Col> {
+    let t = normalize_name(text);
+    if t.is_empty() {
+        return None;
+    }
+    Some(match t.as_str() {
+        "项目编号" | "编号" => Col::Id,
+        "项目名称" | "项目" => Col::Name,
+        _ if t.contains("计划投资") || t.contains("总投资") => Col::Planned,
+        _ if t.contains("完成投资") => Col::Completed,
+        _ if t.contains("形象进度") || t.contains("进度(%)") || t == "进度" => Col::Progress,
+        _ if t.contains("状态") || t == "进展情况" => Col::Status,
+        _ if t.contains("问题") => Col::Problems,
+        _ => return None,
+    })
+}
+
+/// Read a projects sheet if the sheet has one.
+pub fn read_projects(
+    plan: &Plan,
+    file: &str,
+    sheet: &str,
+    range: &Range<Data>,
+    department: &str,
+    year: Option<i32>,
+    findings: &mut Vec<Finding>,
+) -> Vec<ProjectReport> {
+    let (row0, col0) = range.start().unwrap_or((0, 0));
+    let text = |r: usize, c: usize| -> String {
+        match range.get((r, c)) {
+            Some(Data::String(s)) => s.clone(),
+            Some(Data::Float(f)) => fmt_num(*f, 10),
+            Some(Data::Int(i)) => i.to_string(),
+            _ => String::new(),
+        }
+    };
+    let mut header = None;
+    for r in 0..range.height().min(30) {
+        let cols: Vec<Option<Col>> = (0..range.width()).map(|c| classify(&text(r, c))).collect();
+        if cols.contains(&Some(Col::Name)) && cols.iter().any(|c| matches!(c, Some(Col::Progress | Col::Status | Col::Completed))) {
+            header = Some((r, cols));
+            break;
+        }
+    }
+    let Some((hr, cols)) = header else { return Vec::new() };
+    let Some(year) = year else { return Vec::new() };
+    let at = |k: Col| cols.iter().position(|c| *c == Some(k));
+    let addr = |r: usize, c: usize| format!("{}{}", column_name(col0 + c as u32), row0 + r as u32 + 1);
+    let number = |r: usize, c: Option<usize>, findings: &mut Vec<Finding>| -> Option<f64> {
+        let c = c?;
+        match range.get((r, c)) {
+            Some(Data::Float(f)) => Some(*f),
+            Some(Data::Int(i)) => Some(*i as f64),
+            Some(Data::String(s)) => match value::parse(s) {
+                CellValue::Number { value, .. } => Some(value),
+                CellValue::NoFigure => None,
+                CellValue::NotNumber => {
+                    findings.push(
+                        Finding::warning(
+                            "project_not_a_number",
+                            format!("“{}”不是数字，未采用。", crate::text::printable(s, 40)),
+                        )
+                        .in_file(file)
+                        .at(sheet, &addr(r, c))
+                        .for_unit(department),
+                    );
+                    None
+                }
+            },
+            _ => None,
+        }
+    };
+    let mut out = Vec::new();
+    for r in hr + 1..range.height() {
+        let name = at(Col::Name).map(|c| text(r, c)).unwrap_or_default();
+        let id = at(Col::Id).map(|c| text(r, c)).unwrap_or_default();
+        if name.trim().is_empty() && id.trim().is_empty() {
+            continue;
+        }
+        let key = normalize_name(&name);
+        let Some(project) = plan
+            .projects
+            .iter()
+            .find(|p| p.id == normalize_name(&id).to_uppercase() || normalize_name(&p.name) == key)
+        else {
+            continue;
+        };
+        let progress = number(r, at(Col::Progress), findings);
+        if let Some(p) = progress {
+            if !(0.0..=100.0).contains(&p) {
+                findings.push(
+                    Finding::error(
+                        "project_progress_range",
+                        format!("项目“{}”形象进度 {}% 超出 0—100%，请核实。", project.name, fmt_num(p, 2)),
+                    )
+                    .in_file(file)
+                    .at(sheet, &addr(r, at(Col::Progress).unwrap_or(0)))
+                    .for_unit(department),
+                );
+            }
+        }
+        out.push(ProjectReport {
+            project_id: project.id.clone(),
+            department: department.to_string(),
+            year,
+            planned_investment: number(r, at(Col::Planned), findings),
+            completed_investment: number(r, at(Col::Completed), findings),
+            progress,
+            status: at(Col::Status).map(|c| text(r, c)).unwrap_or_default().trim().to_string(),
+            problems: at(Col::Problems).map(|c| text(r, c)).unwrap_or_default().trim().to_string(),
+            file: file.to_string(),
+            sheet: sheet.to_string(),
+            cell: addr(r, at(Col::Name).unwrap_or(0)),
+        });
+    }
+    out
+}

@@ -1,0 +1,672 @@
+//! One worksheet → observations: find the header row(s), the columns, the unit sending
+//! the return and the year, then read each indicator row.
+
+use calamine::{Data, Range};
+
+use super::value::{self, CellValue};
+use super::{ObsKind, Observation};
+use crate::finding::Finding;
+use crate::plan::{Indicator, Plan};
+use crate::text::{fmt_num, fold_width, normalize_name};
+
+/// What one sheet gave.
+#[derive(Debug, Default)]
+pub struct SheetRead {
+    pub department: String,
+    pub year: Option<i32>,
+    pub observations: Vec<Observation>,
+    pub findings: Vec<Finding>,
+}
+
+/// The role of a column, from its header text.
+#[derive(Debug, Clone, PartialEq)]
+enum Role {
+    Seq,
+    Id,
+    Name,
+    Unit,
+    Target,
+    /// 上年值: the year before the return's year.
+    Previous,
+    /// A value column; `Some(year)` when the header names the year.
+    Value(Option<i32>),
+    Other,
+}
+
+const HEADER_SCAN_ROWS: usize = 30;
+
+/// Read a sheet if it holds an indicator table; `None` if it does not look like one
+/// (an instructions sheet, a projects sheet, an empty sheet).
+pub fn read_sheet(plan: &Plan, file: &str, sheet: &str, range: &Range<Data>) -> Option<SheetRead> {
+    let grid = Grid::new(range);
+    let header = find_header(&grid)?;
+    let mut out = SheetRead::default();
+
+    let (department, dep_cell) = find_department(plan, &grid, file, sheet, &mut out.findings);
+    out.department = department.clone();
+    let year = find_year(&grid, file, header.first_row);
+    out.year = year;
+
+    let name_col = header.col(&Role::Name)?;
+    let id_col = header.col(&Role::Id);
+    let seq_col = header.col(&Role::Seq);
+    let unit_col = header.col(&Role::Unit);
+    let value_cols: Vec<(usize, Option<i32>)> = header
+        .roles
+        .iter()
+        .enumerate()
+        .filter_map(|(c, r)| if let Role::Value(y) = r { Some((c, *y)) } else { None })
+        .collect();
+    let previous_col = header.col(&Role::Previous);
+
+    if value_cols.iter().any(|(_, y)| y.is_none()) && year.is_none() {
+        out.findings.push(
+            Finding::error(
+                "year_unknown",
+                "无法确定填报年度：表头、标题和文件名中都没有写年份。请在标题中写明“××××年度”，或在文件名中写明年份。",
+            )
+            .at(sheet, "")
+            .for_unit(&department),
+        );
+    }
+    if department.is_empty() {
+        out.findings.push(
+            Finding::error(
+                "unit_unknown",
+                "无法确定填报单位：表中没有“填报单位”，文件名和工作表名中也没有可识别的单位名称。请在表头填写“填报单位：××局”。",
+            )
+            .at(sheet, &dep_cell)
+            .for_unit(""),
+        );
+    }
+
+    for r in header.last_row + 1..grid.height() {
+        let name_text = grid.text(r, name_col);
+        let id_text = id_col.map(|c| grid.text(r, c)).unwrap_or_default();
+        let seq_text = seq_col.map(|c| grid.text(r, c)).unwrap_or_default();
+        let has_value = value_cols
+            .iter()
+            .any(|(c, _)| !matches!(value::parse(&grid.text(r, *c)), CellValue::NoFigure));
+        if name_text.trim().is_empty() && id_text.trim().is_empty() {
+            continue;
+        }
+        let Some(ind) = plan.match_indicator(&id_text, &seq_text, &name_text) else {
+            if has_value && !is_footer(&name_text) {
+                let hint = plan
+                    .nearest_indicator(&name_text)
+                    .map(|i| format!("最接近的指标是 {}“{}”，", i.id, i.name))
+                    .unwrap_or_default();
+                out.findings.push(
+                    Finding::warning(
+                        "unknown_indicator",
+                        format!(
+                            "指标“{}”不在指标表中，该行数据未采用。{}请按指标表的名称或编号填写。",
+                            crate::text::printable(name_text.trim(), 60),
+                            hint
+                        ),
+                    )
+                    .at(sheet, &grid.addr(r, name_col))
+                    .for_unit(&department),
+                );
+            }
+            continue;
+        };
+        let written_unit = unit_col.map(|c| grid.text(r, c)).unwrap_or_default();
+        for &(c, col_year) in &value_cols {
+            let Some(y) = col_year.or(year) else { continue };
+            if let Some(o) = observe(
+                &grid,
+                r,
+                c,
+                ind,
+                &written_unit,
+                y,
+                ObsKind::Current,
+                file,
+                sheet,
+                &department,
+                &mut out.findings,
+            ) {
+                out.observations.push(o);
+            }
+        }
+        if let (Some(c), Some(y)) = (previous_col, year) {
+            if let Some(o) = observe(
+                &grid,
+                r,
+                c,
+                ind,
+                &written_unit,
+                y - 1,
+                ObsKind::Previous,
+                file,
+                sheet,
+                &department,
+                &mut out.findings,
+            ) {
+                out.observations.push(o);
+            }
+        }
+    }
+    Some(out)
+}
+
+/// Rows at the foot of a return that are not indicators (填报人, 说明, 合计 …).
+fn is_footer(name: &str) -> bool {
+    let n = normalize_name(name);
+    ["填报人", "审核人", "联系电话", "填报日期", "说明", "备注", "合计", "注:", "注："]
+        .iter()
+        .any(|k| n.starts_with(k))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn observe(
+    grid: &Grid,
+    r: usize,
+    c: usize,
+    ind: &Indicator,
+    written_unit: &str,
+    year: i32,
+    kind: ObsKind,
+    file: &str,
+    sheet: &str,
+    department: &str,
+    findings: &mut Vec<Finding>,
+) -> Option<Observation> {
+    let cell = grid.addr(r, c);
+    let data = grid.get(r, c);
+    let finding = |f: Finding| f.at(sheet, &cell).for_unit(department).for_indicator(&ind.id);
+    let raw = grid.text(r, c);
+    let parsed = match data {
+        Data::Float(f) => CellValue::Number {
+            value: *f,
+            unit: String::new(),
+            qualifier: String::new(),
+        },
+        Data::Int(i) => CellValue::Number {
+            value: *i as f64,
+            unit: String::new(),
+            qualifier: String::new(),
+        },
+        Data::Error(e) => {
+            findings.push(finding(Finding::error(
+                "formula_error",
+                format!("单元格是错误值（{e}），没有可用的数字。请检查公式或直接填写数值。"),
+            )));
+            return None;
+        }
+        Data::Empty => CellValue::NoFigure,
+        Data::Bool(_) | Data::DateTime(_) | Data::DateTimeIso(_) | Data::DurationIso(_) => CellValue::NotNumber,
+        Data::String(s) => value::parse(s),
+    };
+    let mut obs = Observation {
+        file: file.to_string(),
+        sheet: sheet.to_string(),
+        cell: cell.clone(),
+        department: department.to_string(),
+        year,
+        indicator_id: ind.id.clone(),
+        indicator_name: ind.name.clone(),
+        raw: raw.clone(),
+        value: None,
+        unit: ind.unit.clone(),
+        kind,
+    };
+    match parsed {
+        CellValue::NoFigure => {
+            if kind == ObsKind::Current {
+                return Some(obs);
+            }
+            None
+        }
+        CellValue::NotNumber => {
+            findings.push(finding(Finding::error(
+                "not_a_number",
+                format!(
+                    "“{}”不是数字，未采用。请填写数值（如 94.5），无数据请填“/”。",
+                    crate::text::printable(raw.trim(), 40)
+                ),
+            )));
+            Some(obs)
+        }
+        CellValue::Number { value, unit, qualifier } => {
+            let from = if unit.is_empty() { written_unit.to_string() } else { unit };
+            let v = match value::convert(value, &from, &ind.unit) {
+                Some((v, true)) => {
+                    if value::normalize_unit(&from) != value::normalize_unit(&ind.unit) && !from.is_empty() {
+                        findings.push(finding(Finding::info(
+                            "unit_converted",
+                            format!("填报单位为“{}”，已按指标单位换算为 {} {}。", from, fmt_num(v, 4), ind.unit),
+                        )));
+                    }
+                    v
+                }
+                Some((v, false)) => {
+                    findings.push(finding(Finding::warning(
+                        "unit_mismatch",
+                        format!(
+                            "计量单位写为“{}”，指标单位为“{}”，数值按 {} {} 采用，请核实口径。",
+                            from,
+                            ind.unit,
+                            fmt_num(v, 4),
+                            ind.unit
+                        ),
+                    )));
+                    v
+                }
+                None => {
+                    findings.push(finding(Finding::error(
+                        "unit_mismatch",
+                        format!(
+                            "计量单位写为“{}”，与指标单位“{}”不符，无法换算，未采用。请按“{}”填报。",
+                            from, ind.unit, ind.unit
+                        ),
+                    )));
+                    return Some(obs);
+                }
+            };
+            if !qualifier.is_empty() {
+                findings.push(finding(Finding::warning(
+                    "approximate",
+                    format!("“{}”带有“{}”，按 {} 读取。请填写确切数值。", raw.trim(), qualifier, fmt_num(v, 4)),
+                )));
+            }
+            obs.value = Some(v);
+            Some(obs)
+        }
+    }
+}
+
+/// A dense view of the sheet with absolute cell addresses.
+struct Grid<'a> {
+    range: &'a Range<Data>,
+    row0: u32,
+    col0: u32,
+}
+
+impl<'a> Grid<'a> {
+    fn new(range: &'a Range<Data>) -> Grid<'a> {
+        let (row0, col0) = range.start().unwrap_or((0, 0));
+        Grid { range, row0, col0 }
+    }
+
+    fn height(&self) -> usize {
+        self.range.height()
+    }
+
+    fn width(&self) -> usize {
+        self.range.width()
+    }
+
+    fn get(&self, r: usize, c: usize) -> &Data {
+        self.range.get((r, c)).unwrap_or(&Data::Empty)
+    }
+
+    fn text(&self, r: usize, c: usize) -> String {
+        match self.get(r, c) {
+            Data::String(s) => s.clone(),
+            Data::Float(f) => fmt_num(*f, 10),
+            Data::Int(i) => i.to_string(),
+            Data::Bool(b) => b.to_string(),
+            Data::Empty => String::new(),
+            Data::Error(e) => e.to_string(),
+            other => other.to_string(),
+        }
+    }
+
+    /// `E7` style address of a cell, absolute in the sheet.
+    fn addr(&self, r: usize, c: usize) -> String {
+        format!("{}{}", column_name(self.col0 + c as u32), self.row0 + r as u32 + 1)
+    }
+}
+
+pub fn column_name(mut col: u32) -> String {
+    let mut s = Vec::new();
+    loop {
+        s.push(b'A' + (col % 26) as u8);
+        if col < 26 {
+            break;
+        }
+        col = col / 26 - 1;
+    }
+    s.reverse();
+    String::from_utf8(s).unwrap_or_default()
+}
+
+struct Header {
+    first_row: usize,
+    last_row: usize,
+    roles: Vec<Role>,
+}
+
+impl Header {
+    fn col(&self, role: &Role) -> Option<usize> {
+        self.roles.iter().position(|r| r == role)
+    }
+}
+
+/// Find the header: one row, or two rows where a merged year sits over 目标 / 实际完成.
+fn find_header(grid: &Grid) -> Option<Header> {
+    let rows = grid.height().min(HEADER_SCAN_ROWS);
+    for r in 0..rows {
+        let texts: Vec<String> = (0..grid.width()).map(|c| grid.text(r, c)).collect();
+        let roles: Vec<Role> = texts.iter().map(|t| classify(t)).collect();
+        if is_header(&roles) {
+            return Some(Header {
+                first_row: r,
+                last_row: r,
+                roles,
+            });
+        }
+        if r + 1 < grid.height() && roles.contains(&Role::Name) {
+            // Two-row header: carry a merged top cell to the right over its sub-headers.
+            let mut carried = String::new();
+            let combined: Vec<Role> = (0..grid.width())
+                .map(|c| {
+                    let top = grid.text(r, c);
+                    let bottom = grid.text(r + 1, c);
+                    if !top.trim().is_empty() {
+                        carried = top.clone();
+                    }
+                    if bottom.trim().is_empty() {
+                        classify(&top)
+                    } else {
+                        let above = if top.trim().is_empty() { carried.clone() } else { top };
+                        classify(&format!("{above}{bottom}"))
+                    }
+                })
+                .collect();
+            if is_header(&combined) {
+                return Some(Header {
+                    first_row: r,
+                    last_row: r + 1,
+                    roles: combined,
+                });
+            }
+        }
+    }
+    None
+}
+
+fn is_header(roles: &[Role]) -> bool {
+    roles.contains(&Role::Name) && roles.iter().any(|r| matches!(r, Role::Value(_)))
+}
+
+/// Classify a header cell by its words.
+fn classify(text: &str) -> Role {
+    let t = normalize_name(text);
+    let t = t.as_str();
+    if t.is_empty() {
+        return Role::Other;
+    }
+    let year = year_in(t);
+    let bare = strip_year(t);
+    let bare = bare.as_str();
+    match bare {
+        "序号" | "序" => return Role::Seq,
+        "指标编号" | "编号" | "指标代码" | "代码" | "指标id" | "id" => return Role::Id,
+        "指标" | "指标名称" | "指标项目" | "指标名" | "主要指标" | "具体指标" | "指标内容" => return Role::Name,
+        "单位" | "计量单位" | "指标单位" => return Role::Unit,
+        _ => {}
+    }
+    if bare.contains("目标") || bare.contains("规划值") {
+        return Role::Target;
+    }
+    if bare.starts_with("上年") || bare.contains("基期") {
+        return Role::Previous;
+    }
+    const VALUE_WORDS: &[&str] = &[
+        "完成值",
+        "实际值",
+        "完成情况",
+        "本年完成",
+        "实际完成",
+        "本年值",
+        "完成数",
+        "实绩",
+        "完成",
+        "实际",
+        "数值",
+        "填报值",
+    ];
+    if VALUE_WORDS.iter().any(|w| bare == *w || bare.ends_with(w)) {
+        return Role::Value(year);
+    }
+    if year.is_some() && (bare.is_empty() || bare == "年度") {
+        return Role::Value(year);
+    }
+    Role::Other
+}
+
+/// A four-digit year 2000–2099 followed by 年 in a text.
+fn year_in(text: &str) -> Option<i32> {
+    years_in(text).into_iter().next()
+}
+
+fn years_in(text: &str) -> Vec<i32> {
+    let t = fold_width(text);
+    let chars: Vec<char> = t.chars().collect();
+    let mut out = Vec::new();
+    for i in 0..chars.len().saturating_sub(3) {
+        let w: String = chars[i..i + 4].iter().collect();
+        let before_ok = i == 0 || !chars[i - 1].is_ascii_digit();
+        let after = chars.get(i + 4).copied();
+        if before_ok && w.chars().all(|c| c.is_ascii_digit()) && after.is_none_or(|c| !c.is_ascii_digit()) {
+            if let Ok(y) = w.parse::<i32>() {
+                if (2000..2100).contains(&y)
+                    && matches!(
+                        after,
+                        Some('年') | None | Some('_') | Some('-') | Some('.') | Some(' ') | Some(')') | Some('（') | Some('(')
+                    )
+                {
+                    out.push(y);
+                }
+            }
+        }
+    }
+    out
+}
+
+fn strip_year(t: &str) -> String {
+    let mut s = t.to_string();
+    for y in years_in(t) {
+        s = s
+            .replace(&format!("{y}年度"), "")
+            .replace(&format!("{y}年"), "")
+            .replace(&y.to_string(), "");
+    }
+    s.trim_matches(|c: char| c == '(' || c == ')').to_string()
+}
+
+/// The unit sending the return: a 填报单位 cell, else the file name, else the sheet name.
+/// Returns the unit and the cell it was found in (empty if not from a cell).
+fn find_department(plan: &Plan, grid: &Grid, file: &str, sheet: &str, findings: &mut Vec<Finding>) -> (String, String) {
+    let file_unit = plan.find_unit_in(file.rsplit('/').next().unwrap_or(file)).map(|u| u.name.clone());
+    for r in 0..grid.height().min(200) {
+        for c in 0..grid.width().min(30) {
+            let text = grid.text(r, c);
+            let t = fold_width(text.trim());
+            let Some(rest) = t
+                .strip_prefix("填报单位")
+                .or_else(|| t.strip_prefix("报送单位"))
+                .or_else(|| t.strip_prefix("单位名称"))
+            else {
+                continue;
+            };
+            let rest = rest.trim_start_matches([':', '：', ' ']).trim();
+            let (written, cell) = if rest.is_empty() {
+                // The name sits in the next non-empty cell to the right.
+                match (c + 1..grid.width())
+                    .map(|cc| (cc, grid.text(r, cc)))
+                    .find(|(_, s)| !s.trim().is_empty())
+                {
+                    Some((cc, s)) => (s, grid.addr(r, cc)),
+                    None => continue,
+                }
+            } else {
+                (rest.to_string(), grid.addr(r, c))
+            };
+            // A stamp-like cell "（盖章）" after the name is not part of it.
+            let written = written.replace("（盖章）", "").replace("(盖章)", "");
+            match plan.resolve_unit(&written).or_else(|| plan.find_unit_in(&written)) {
+                Some(u) => {
+                    if let Some(fu) = &file_unit {
+                        if fu != &u.name {
+                            findings.push(
+                                Finding::warning(
+                                    "unit_name_mismatch",
+                                    format!(
+                                        "表内填报单位为“{}”，文件名中的单位为“{}”，按表内“{}”处理。请核实。",
+                                        u.name, fu, u.name
+                                    ),
+                                )
+                                .at(sheet, &cell)
+                                .for_unit(&u.name),
+                            );
+                        }
+                    }
+                    return (u.name.clone(), cell);
+                }
+                None => {
+                    findings.push(
+                        Finding::error(
+                            "unit_not_registered",
+                            format!(
+                                "填报单位“{}”不在责任单位名单中。请填写规范的单位名称（如“市卫生健康局”）。",
+                                crate::text::printable(written.trim(), 40)
+                            ),
+                        )
+                        .at(sheet, &cell),
+                    );
+                    return (String::new(), cell);
+                }
+            }
+        }
+    }
+    if let Some(u) = file_unit {
+        return (u, String::new());
+    }
+    if let Some(u) = plan.find_unit_in(sheet) {
+        return (u.name.clone(), String::new());
+    }
+    (String::new(), String::new())
+}
+
+/// The reporting year: a 填报年度 cell above the header, else a title with “××××年度”,
+/// else a year in the file name (“××××年度” first, then a lone four-digit year).
+fn find_year(grid: &Grid, file: &str, header_row: usize) -> Option<i32> {
+    let rows = header_row.min(HEADER_SCAN_ROWS);
+    let cols = grid.width().min(30);
+    for r in 0..rows {
+        for c in 0..cols {
+            let t = normalize_name(&grid.text(r, c));
+            let Some(rest) = t.strip_prefix("填报年度").or_else(|| t.strip_prefix("报告年度")) else {
+                continue;
+            };
+            let rest = rest.trim_start_matches([':', '：']);
+            let here = leading_year(rest);
+            let next = || {
+                (c + 1..grid.width())
+                    .map(|cc| normalize_name(&grid.text(r, cc)))
+                    .find(|s| !s.is_empty())
+                    .and_then(|s| leading_year(&s))
+            };
+            if let Some(y) = here.or_else(next) {
+                return Some(y);
+            }
+        }
+    }
+    for r in 0..rows {
+        for c in 0..cols {
+            if let Some(y) = year_before(&grid.text(r, c), "年度") {
+                return Some(y);
+            }
+        }
+    }
+    let name = file.rsplit('/').next().unwrap_or(file);
+    year_before(name, "年度").or_else(|| {
+        // 2024_卫健局.xlsx, 卫健局-2024.xlsx: a lone four-digit year.
+        let digits: Vec<char> = name.chars().collect();
+        (0..digits.len().saturating_sub(3)).find_map(|i| {
+            let w: String = digits[i..i + 4].iter().collect();
+            let ok = (i == 0 || !digits[i - 1].is_ascii_digit()) && digits.get(i + 4).is_none_or(|c| !c.is_ascii_digit());
+            w.parse::<i32>().ok().filter(|y| ok && (2000..2100).contains(y))
+        })
+    })
+}
+
+/// A year at the start of a text: “2024”, “2024年”, “2024年度”.
+fn leading_year(text: &str) -> Option<i32> {
+    let t = fold_width(text);
+    let head: String = t.chars().take(4).collect();
+    let next = t.chars().nth(4);
+    head.parse::<i32>()
+        .ok()
+        .filter(|y| (2000..2100).contains(y) && next.is_none_or(|c| !c.is_ascii_digit()))
+}
+
+/// The four-digit year written right before `suffix` (e.g. “（2024年度）”).
+fn year_before(text: &str, suffix: &str) -> Option<i32> {
+    let t = fold_width(text);
+    let mut from = 0;
+    while let Some(pos) = t[from..].find(suffix) {
+        let at = from + pos;
+        let before: Vec<char> = t[..at].chars().collect();
+        if before.len() >= 4 {
+            let w: String = before[before.len() - 4..].iter().collect();
+            let clean = before.len() == 4 || !before[before.len() - 5].is_ascii_digit();
+            if let Ok(y) = w.parse::<i32>() {
+                if clean && (2000..2100).contains(&y) {
+                    return Some(y);
+                }
+            }
+        }
+        from = at + suffix.len();
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_words() {
+        assert_eq!(classify("指标名称"), Role::Name);
+        assert_eq!(classify("指标项目"), Role::Name);
+        assert_eq!(classify("计量单位"), Role::Unit);
+        assert_eq!(classify("2025年目标值"), Role::Target);
+        assert_eq!(classify("上年值"), Role::Previous);
+        assert_eq!(classify("2024年完成值"), Role::Value(Some(2024)));
+        assert_eq!(classify("2024年"), Role::Value(Some(2024)));
+        assert_eq!(classify("本年完成"), Role::Value(None));
+        assert_eq!(classify("完成情况"), Role::Value(None));
+        assert_eq!(classify("实际值"), Role::Value(None));
+        assert_eq!(classify("备注"), Role::Other);
+        assert_eq!(classify("数据来源"), Role::Other);
+    }
+
+    #[test]
+    fn column_names() {
+        assert_eq!(column_name(0), "A");
+        assert_eq!(column_name(25), "Z");
+        assert_eq!(column_name(26), "AA");
+        assert_eq!(column_name(27), "AB");
+        assert_eq!(column_name(701), "ZZ");
+        assert_eq!(column_name(702), "AAA");
+    }
+
+    #[test]
+    fn years_in_text() {
+        assert_eq!(years_in("市卫健局_2024年度填报表.xlsx"), vec![2024]);
+        assert_eq!(years_in("（2023年度）"), vec![2023]);
+        assert_eq!(years_in("12345年"), Vec::<i32>::new());
+        assert_eq!(
+            year_before("仁怀市公共服务发展行动方案(2023—2025年)指标填报表（2023年度）", "年度"),
+            Some(2023)
+        );
+        assert_eq!(year_before("市卫健局_2024年度填报表.xlsx", "年度"), Some(2024));
+        assert_eq!(leading_year("2024年"), Some(2024));
+        assert_eq!(leading_year("20245"), None);
+    }
+}

@@ -1,0 +1,242 @@
+//! Reading a figure as people write it: `94.5`, `９４．５％`, `1,699`, `3.8万`, `95%以上`,
+//! `约95`, `1894套`; and the many ways of writing "no figure" (`/`, `—`, `无`, `暂无`).
+
+use crate::text::fold_width;
+
+/// What a cell's text says.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CellValue {
+    /// A number, with what was written around it.
+    Number {
+        value: f64,
+        /// Unit written after the number (`%`, `‰`, `套`, `万人次` …), empty if none.
+        unit: String,
+        /// A qualifier that makes the number approximate (`以上`, `约`, `左右`, `≥`).
+        qualifier: String,
+    },
+    /// Deliberately no figure: blank, `/`, `—`, `无`, `暂无`, `不适用`.
+    NoFigure,
+    /// Text that is not a number.
+    NotNumber,
+}
+
+const NO_FIGURE: &[&str] = &[
+    "",
+    "/",
+    "／",
+    "\\",
+    "-",
+    "--",
+    "—",
+    "——",
+    "–",
+    "无",
+    "暂无",
+    "无数据",
+    "不适用",
+    "未统计",
+    "待统计",
+    "n/a",
+    "na",
+    "#n/a",
+    "空",
+];
+const PREFIX_QUALIFIERS: &[&str] = &["大于等于", "不低于", "不少于", "约", "近", "超过", "大于", "≥", ">=", ">", "≈", "~"];
+const SUFFIX_QUALIFIERS: &[&str] = &["以上", "左右", "余", "多", "以下", "以内"];
+
+/// Parse the text of a cell.
+pub fn parse(raw: &str) -> CellValue {
+    let folded = fold_width(raw);
+    let mut s: String = folded.trim().to_string();
+    if NO_FIGURE.iter().any(|n| s.eq_ignore_ascii_case(n)) {
+        return CellValue::NoFigure;
+    }
+    let mut qualifier = String::new();
+    for q in PREFIX_QUALIFIERS {
+        if let Some(rest) = s.strip_prefix(q) {
+            qualifier.push_str(q);
+            s = rest.trim_start().to_string();
+            break;
+        }
+    }
+    // The number: optional sign, digits with thousands separators, optional decimals.
+    let chars: Vec<char> = s.chars().collect();
+    let mut i = 0;
+    let mut number = String::new();
+    if i < chars.len() && matches!(chars[i], '+' | '-' | '−') {
+        if chars[i] != '+' {
+            number.push('-');
+        }
+        i += 1;
+    }
+    let digits_start = i;
+    let mut seen_dot = false;
+    while i < chars.len() {
+        let c = chars[i];
+        if c.is_ascii_digit() {
+            number.push(c);
+        } else if c == '.' && !seen_dot {
+            seen_dot = true;
+            number.push('.');
+        } else if c == ',' && !seen_dot && i > digits_start && is_thousands_group(&chars[i + 1..]) {
+            // 1,699 — a thousands separator only when three digits follow.
+        } else {
+            break;
+        }
+        i += 1;
+    }
+    let Ok(mut value) = number.parse::<f64>() else {
+        return CellValue::NotNumber;
+    };
+    if !number.chars().any(|c| c.is_ascii_digit()) {
+        return CellValue::NotNumber;
+    }
+    let mut rest: String = chars[i..].iter().collect::<String>().trim().to_string();
+    for q in SUFFIX_QUALIFIERS {
+        if let Some(r) = rest.strip_suffix(q) {
+            if !qualifier.is_empty() {
+                qualifier.push(' ');
+            }
+            qualifier.push_str(q);
+            rest = r.trim_end().to_string();
+            break;
+        }
+    }
+    // A unit is letters or CJK, `%`, `‰`, `/10万`; anything with more digits is not a figure.
+    if rest.chars().any(|c| c.is_ascii_digit()) && !rest.starts_with("/10万") {
+        return CellValue::NotNumber;
+    }
+    if rest.chars().count() > 8 {
+        return CellValue::NotNumber;
+    }
+    if let Some(unit) = rest.strip_prefix('万') {
+        // 3.8万 (no unit) or 3.8万人次: the 万 multiplies only when what follows is a
+        // plain unit; 万次/万人次 as a unit is handled by unit conversion later.
+        if unit.is_empty() {
+            value *= 10_000.0;
+            rest = String::new();
+        }
+    }
+    CellValue::Number {
+        value,
+        unit: rest,
+        qualifier,
+    }
+}
+
+fn is_thousands_group(after: &[char]) -> bool {
+    after.len() >= 3 && after[..3].iter().all(|c| c.is_ascii_digit()) && after.get(3).is_none_or(|c| !c.is_ascii_digit())
+}
+
+/// Convert a value written in `from` into the indicator's unit `to`.
+/// Returns the converted value and whether the conversion is certain.
+pub fn convert(value: f64, from: &str, to: &str) -> Option<(f64, bool)> {
+    let from = normalize_unit(from);
+    let to = normalize_unit(to);
+    if from.is_empty() || from == to {
+        return Some((value, true));
+    }
+    // 万X ⇄ X: certain scale.
+    if let Some(base) = to.strip_prefix('万') {
+        if from == base {
+            return Some((value / 10_000.0, true));
+        }
+        if from.strip_prefix('万').is_some_and(|b| same_count_unit(b, base)) {
+            return Some((value, false));
+        }
+        if same_count_unit(&from, base) {
+            return Some((value / 10_000.0, false));
+        }
+    }
+    if let Some(base) = from.strip_prefix('万') {
+        if to == base {
+            return Some((value * 10_000.0, true));
+        }
+    }
+    if same_count_unit(&from, &to) {
+        return Some((value, false));
+    }
+    None
+}
+
+/// Units that count the same thing under two names the plan itself mixes
+/// (套/户, 次/人次): the figure is kept but the unit must be checked.
+fn same_count_unit(a: &str, b: &str) -> bool {
+    let pair = |x: &str, y: &str| (a == x && b == y) || (a == y && b == x);
+    pair("套", "户") || pair("次", "人次") || pair("人", "名") || pair("个", "所")
+}
+
+pub fn normalize_unit(u: &str) -> String {
+    let u = fold_width(u);
+    let u: String = u
+        .chars()
+        .filter(|c| !c.is_whitespace() && !matches!(c, '(' | ')' | '（' | '）'))
+        .collect();
+    match u.as_str() {
+        "百分比" | "百分点" | "％" => "%".to_string(),
+        "千分比" | "千分率" => "‰".to_string(),
+        "m2" | "m²" | "㎡" | "平米" => "平方米".to_string(),
+        "1/10万" | "/十万" | "1/十万" => "/10万".to_string(),
+        _ => u,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn num(value: f64, unit: &str, qualifier: &str) -> CellValue {
+        CellValue::Number {
+            value,
+            unit: unit.to_string(),
+            qualifier: qualifier.to_string(),
+        }
+    }
+
+    #[test]
+    fn spellings_of_numbers() {
+        let cases: &[(&str, CellValue)] = &[
+            ("94.5", num(94.5, "", "")),
+            ("９４．５％", num(94.5, "%", "")),
+            (" 1,699 ", num(1699.0, "", "")),
+            ("1,234,567.5", num(1_234_567.5, "", "")),
+            ("3.8万", num(38_000.0, "", "")),
+            ("3.8万次", num(3.8, "万次", "")),
+            ("95%以上", num(95.0, "%", "以上")),
+            ("约95", num(95.0, "", "约")),
+            ("1894套", num(1894.0, "套", "")),
+            ("3.5‰", num(3.5, "‰", "")),
+            ("-2.5", num(-2.5, "", "")),
+            ("−2.5%", num(-2.5, "%", "")),
+            ("12/10万", num(12.0, "/10万", "")),
+            ("70%左右", num(70.0, "%", "左右")),
+        ];
+        for (raw, expected) in cases {
+            assert_eq!(&parse(raw), expected, "{raw}");
+        }
+    }
+
+    #[test]
+    fn no_figure_is_never_zero() {
+        for raw in ["", "  ", "/", "—", "——", "-", "无", "暂无", "不适用", "／"] {
+            assert_eq!(parse(raw), CellValue::NoFigure, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn text_is_not_a_number() {
+        for raw in ["见附件", "已完成", "2023年12月", "1,2", "94.5.1", "abc", "第3季度"] {
+            assert_eq!(parse(raw), CellValue::NotNumber, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn unit_conversion() {
+        assert_eq!(convert(38_000.0, "次", "万次"), Some((3.8, true)));
+        assert_eq!(convert(3.8, "万人次", "万次"), Some((3.8, false)));
+        assert_eq!(convert(1894.0, "户", "套"), Some((1894.0, false)));
+        assert_eq!(convert(1.0, "万人次", "人次"), Some((10_000.0, true)));
+        assert_eq!(convert(94.5, "％", "%"), Some((94.5, true)));
+        assert_eq!(convert(2.0, "张", "%"), None);
+    }
+}

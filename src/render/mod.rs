@@ -1,0 +1,117 @@
+//! Stage 4 — render: the report and feedback PDFs (typst), the summary workbook
+//! (rust_xlsxwriter) and the CSV tables, each written to a temporary name and moved
+//! into place so that a failed run never leaves half a file.
+
+pub mod report;
+mod tables;
+mod workbook;
+pub mod world;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+use crate::batch::Batch;
+use crate::finding::Finding;
+use world::ReportWorld;
+
+/// One output made in memory: where it goes under the output folder, and what it is.
+pub struct Rendered {
+    pub rel: PathBuf,
+    pub bytes: Vec<u8>,
+    pub what: &'static str,
+}
+
+fn rendered(rel: impl Into<PathBuf>, bytes: Vec<u8>, what: &'static str) -> Rendered {
+    Rendered {
+        rel: rel.into(),
+        bytes,
+        what,
+    }
+}
+
+pub fn report_file_name(batch: &Batch) -> String {
+    format!(
+        "{}实施进展报告（{}年度）.pdf",
+        batch.plan.title.replace("(2023—2025年)", ""),
+        batch.year
+    )
+}
+
+pub fn workbook_file_name(batch: &Batch) -> String {
+    format!(
+        "{}监测汇总表（{}年度）.xlsx",
+        batch.plan.title.replace("(2023—2025年)", ""),
+        batch.year
+    )
+}
+
+pub const FEEDBACK_DIR: &str = "反馈单";
+
+pub fn feedback_file_name(unit: &str, year: i32) -> String {
+    format!("{unit}_{year}年度填报数据反馈单.pdf")
+}
+
+/// Write `bytes` to `path` through a temporary file in the same folder.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).with_context(|| format!("无法创建输出文件夹 {}", dir.display()))?;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp"));
+    std::fs::write(&tmp, bytes).with_context(|| format!("无法写入 {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("无法把 {} 移动到 {}", tmp.display(), path.display()))?;
+    Ok(())
+}
+
+/// Typeset the report and one feedback sheet per responsible unit. Characters no
+/// embedded font covers become findings (and 〓 in the PDF).
+pub fn pdfs(batch: &Batch, world: &mut ReportWorld) -> Result<(Vec<Rendered>, Vec<Finding>)> {
+    let created = batch.created_datetime();
+    let mut out = Vec::new();
+    let mut missing: BTreeSet<char> = BTreeSet::new();
+    let data = report::report_data(batch);
+    let ident = format!("planmon-report-{}-{}", batch.year, batch.fingerprint);
+    let (pdf, miss) = report::typeset(world, "/report.typ", "/data.json", data, created, &ident)?;
+    missing.extend(miss);
+    out.push(rendered(report_file_name(batch), pdf, "进展报告"));
+    for unit in batch.plan.reporting_units() {
+        let data = report::feedback_data(batch, &unit.name);
+        let ident = format!("planmon-feedback-{}-{}-{}", unit.name, batch.year, batch.fingerprint);
+        let (pdf, miss) = report::typeset(world, "/feedback.typ", "/feedback.json", data, created, &ident)?;
+        missing.extend(miss);
+        out.push(rendered(
+            Path::new(FEEDBACK_DIR).join(feedback_file_name(&unit.name, batch.year)),
+            pdf,
+            "反馈单",
+        ));
+    }
+    let findings = if missing.is_empty() {
+        Vec::new()
+    } else {
+        let list: String = missing
+            .iter()
+            .map(|c| format!("“{c}”(U+{:04X})", *c as u32))
+            .collect::<Vec<_>>()
+            .join("、");
+        vec![Finding::warning(
+            "glyph_missing",
+            format!("报告字体中没有这些字：{list}，PDF 中以“〓”代替。请核对原表中的写法。"),
+        )]
+    };
+    Ok((out, findings))
+}
+
+/// Everything else: workbook and CSV tables (after all findings are known).
+pub fn tables(batch: &Batch) -> Result<Vec<Rendered>> {
+    Ok(vec![
+        rendered(
+            workbook_file_name(batch),
+            workbook::workbook(batch).context("生成汇总表失败")?,
+            "汇总表",
+        ),
+        rendered("observations.csv", tables::observations(batch)?, "数据明细表"),
+        rendered("findings.csv", tables::findings(batch)?, "数据问题表"),
+        rendered("progress.csv", tables::progress(batch)?, "指标进展表"),
+    ])
+}

@@ -1,0 +1,108 @@
+//! The machine-readable tables: observations.csv, findings.csv, progress.csv (UTF-8,
+//! comma-separated, one header row, numbers with a dot and no thousands separator).
+
+use crate::batch::Batch;
+use crate::text::fmt_num;
+
+fn num(v: Option<f64>) -> String {
+    v.map(|v| fmt_num(v, 6)).unwrap_or_default()
+}
+
+fn to_bytes(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> csv::Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(header)?;
+    for row in rows {
+        w.write_record(&row)?;
+    }
+    w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
+}
+
+pub fn observations(batch: &Batch) -> csv::Result<Vec<u8>> {
+    to_bytes(
+        &[
+            "file",
+            "sheet",
+            "cell",
+            "department",
+            "year",
+            "indicator_id",
+            "indicator_name",
+            "raw",
+            "value",
+            "unit",
+            "kind",
+        ],
+        batch.observations.iter().map(|o| {
+            vec![
+                o.file.clone(),
+                o.sheet.clone(),
+                o.cell.clone(),
+                o.department.clone(),
+                o.year.to_string(),
+                o.indicator_id.clone(),
+                o.indicator_name.clone(),
+                o.raw.clone(),
+                num(o.value),
+                o.unit.clone(),
+                o.kind.label().to_string(),
+            ]
+        }),
+    )
+}
+
+pub fn findings(batch: &Batch) -> csv::Result<Vec<u8>> {
+    to_bytes(
+        &["severity", "code", "file", "sheet", "cell", "department", "indicator_id", "message"],
+        batch.findings.iter().map(|f| {
+            vec![
+                f.severity.as_str().to_string(),
+                f.code.to_string(),
+                f.file.clone(),
+                f.sheet.clone(),
+                f.cell.clone(),
+                f.department.clone(),
+                f.indicator_id.clone(),
+                f.message.clone(),
+            ]
+        }),
+    )
+}
+
+pub fn progress(batch: &Batch) -> csv::Result<Vec<u8>> {
+    to_bytes(
+        &[
+            "indicator_id",
+            "year",
+            "value",
+            "baseline",
+            "target",
+            "expected",
+            "status",
+            "projected_2025",
+            "required_annual_change",
+            "department",
+            "file",
+            "sheet",
+            "cell",
+            "note",
+        ],
+        batch.progress.iter().map(|p| {
+            vec![
+                p.indicator_id.clone(),
+                p.year.to_string(),
+                num(p.value),
+                num(p.baseline),
+                fmt_num(p.target, 6),
+                num(p.expected),
+                p.status.label().to_string(),
+                num(p.projected_end),
+                num(p.required_annual_change),
+                p.department.clone(),
+                p.file.clone(),
+                p.sheet.clone(),
+                p.cell.clone(),
+                p.note.clone(),
+            ]
+        }),
+    )
+}

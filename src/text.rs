@@ -1,0 +1,132 @@
+//! Text helpers shared by the stages: width folding, name normalisation, fuzzy matching
+//! and making cell text safe to print.
+
+/// Fold full-width ASCII forms (`９４．５％`) and the ideographic space to half-width.
+pub fn fold_width(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '\u{3000}' => ' ',
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            _ => c,
+        })
+        .collect()
+}
+
+/// Normalise an indicator or unit name for matching: half-width, no spaces or quotes,
+/// one kind of bracket, lower case Latin.
+pub fn normalize_name(s: &str) -> String {
+    fold_width(s)
+        .chars()
+        .filter_map(|c| match c {
+            c if c.is_whitespace() => None,
+            '“' | '”' | '"' | '\'' | '‘' | '’' | '「' | '」' | '『' | '』' | '《' | '》' | '\u{200B}'..='\u{200F}' | '\u{FEFF}' => {
+                None
+            }
+            '（' | '[' | '【' | '〔' => Some('('),
+            '）' | ']' | '】' | '〕' => Some(')'),
+            '、' | '，' => Some(','),
+            c => Some(c.to_ascii_lowercase()),
+        })
+        .collect()
+}
+
+/// Remove a unit written at the end of a name, such as `(%)` or `（个）`.
+pub fn strip_unit_suffix(name: &str) -> String {
+    if let Some(open) = name.rfind('(') {
+        if name.ends_with(')') {
+            let inner = &name[open + 1..name.len() - 1];
+            if inner.chars().count() <= 6 && !inner.is_empty() {
+                return name[..open].to_string();
+            }
+        }
+    }
+    name.to_string()
+}
+
+/// Dice similarity of character bigrams, 0..=1, for "did you mean" suggestions.
+pub fn similarity(a: &str, b: &str) -> f64 {
+    let grams = |s: &str| -> Vec<(char, char)> {
+        let cs: Vec<char> = s.chars().collect();
+        cs.windows(2).map(|w| (w[0], w[1])).collect()
+    };
+    let (ga, gb) = (grams(a), grams(b));
+    if ga.is_empty() || gb.is_empty() {
+        return if a == b { 1.0 } else { 0.0 };
+    }
+    let mut used = vec![false; gb.len()];
+    let mut common = 0usize;
+    for g in &ga {
+        if let Some(pos) = gb.iter().enumerate().position(|(i, h)| !used[i] && h == g) {
+            used[pos] = true;
+            common += 1;
+        }
+    }
+    2.0 * common as f64 / (ga.len() + gb.len()) as f64
+}
+
+/// Make cell text safe to print on a terminal or in a CSV: control characters and
+/// bidirectional overrides are shown as `\u{..}`, very long text is cut with a note.
+pub fn printable(s: &str, max_chars: usize) -> String {
+    let mut out = String::new();
+    for (n, c) in s.chars().enumerate() {
+        if n >= max_chars {
+            out.push_str(&format!("…（共{}字，已截断）", s.chars().count()));
+            break;
+        }
+        if c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}') {
+            out.push_str(&format!("\\u{{{:04X}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Format a number the way Chinese statistical tables do: no trailing zeros, at most
+/// `max_dp` decimals.
+pub fn fmt_num(v: f64, max_dp: usize) -> String {
+    if !v.is_finite() {
+        return String::new();
+    }
+    let s = format!("{:.*}", max_dp, v);
+    let s = if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    };
+    if s == "-0" {
+        "0".to_string()
+    } else {
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_normalise() {
+        assert_eq!(
+            normalize_name("每千人口拥有执业（助理）医师数"),
+            normalize_name("每千人口拥有执业(助理)医师数")
+        );
+        assert_eq!(normalize_name("中等职业教育“双师型”教师比例"), "中等职业教育双师型教师比例");
+        assert_eq!(normalize_name(" 学前教育 毛入园率 "), "学前教育毛入园率");
+        assert_eq!(strip_unit_suffix(&normalize_name("学前教育毛入园率（%）")), "学前教育毛入园率");
+        assert_eq!(fold_width("９４．５％"), "94.5%");
+    }
+
+    #[test]
+    fn printable_escapes_controls_and_bidi() {
+        assert_eq!(printable("a\u{202E}b\n", 100), "a\\u{202E}b\\u{000A}");
+        assert!(printable(&"长".repeat(50), 10).contains("已截断"));
+    }
+
+    #[test]
+    fn numbers_format_without_trailing_zeros() {
+        assert_eq!(fmt_num(94.0, 2), "94");
+        assert_eq!(fmt_num(2.840, 2), "2.84");
+        assert_eq!(fmt_num(-0.0001, 2), "0");
+    }
+}

@@ -1,0 +1,103 @@
+//! Helpers for the end-to-end tests: a temp work folder with fixture returns copied in,
+//! the real binary run there, and the outputs read back.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn fixtures(case: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(case)
+}
+
+/// A temp folder with `input/` holding a copy of the fixture case.
+pub struct Workdir {
+    pub dir: tempfile::TempDir,
+}
+
+impl Workdir {
+    pub fn new(case: &str) -> Workdir {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let input = dir.path().join("input");
+        std::fs::create_dir_all(&input).unwrap();
+        copy_dir(&fixtures(case), &input);
+        Workdir { dir }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn input(&self) -> PathBuf {
+        self.dir.path().join("input")
+    }
+
+    pub fn output(&self) -> PathBuf {
+        self.dir.path().join("output")
+    }
+
+    /// Run planmon with `args` in this folder.
+    pub fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_planmon"))
+            .args(args)
+            .current_dir(self.path())
+            .env("SOURCE_DATE_EPOCH", "1767225600")
+            .output()
+            .expect("run planmon")
+    }
+
+    pub fn read_output(&self, name: &str) -> Vec<u8> {
+        std::fs::read(self.output().join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+    }
+
+    pub fn csv(&self, name: &str) -> Vec<HashMap<String, String>> {
+        parse_csv(&self.read_output(name))
+    }
+}
+
+pub fn copy_dir(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+pub fn parse_csv(bytes: &[u8]) -> Vec<HashMap<String, String>> {
+    let mut r = csv::Reader::from_reader(bytes);
+    let headers = r.headers().unwrap().clone();
+    r.records()
+        .map(|rec| {
+            headers
+                .iter()
+                .zip(rec.unwrap().iter())
+                .map(|(h, v)| (h.to_string(), v.to_string()))
+                .collect()
+        })
+        .collect()
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Run a poppler tool if it is installed; None (with a message) if not.
+pub fn poppler(tool: &str, args: &[&str]) -> Option<String> {
+    match Command::new(tool).args(args).output() {
+        Ok(o) if o.status.success() => Some(String::from_utf8_lossy(&o.stdout).into_owned()),
+        Ok(o) => panic!("{tool} failed: {}", String::from_utf8_lossy(&o.stderr)),
+        Err(_) => {
+            eprintln!("skipped: {tool} is not installed (apt-get install poppler-utils)");
+            None
+        }
+    }
+}
