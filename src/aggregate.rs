@@ -294,8 +294,36 @@ pub fn assess(plan: &Plan, obs: &[Observation], year: i32) -> PolarsResult<Vec<P
             }
         })
         .collect();
+    note_conflicts(plan, obs, &mut out);
     project(plan, &mut out);
     Ok(out)
+}
+
+/// Say where returns disagreed and whose figure was used.
+fn note_conflicts(plan: &Plan, obs: &[Observation], progress: &mut [Progress]) {
+    for p in progress.iter_mut().filter(|p| p.value.is_some()) {
+        let mut values: Vec<f64> = obs
+            .iter()
+            .filter(|o| o.kind == ObsKind::Current && o.indicator_id == p.indicator_id && o.year == p.year)
+            .filter_map(|o| o.value)
+            .collect();
+        values.sort_by(f64::total_cmp);
+        values.dedup();
+        if values.len() > 1 {
+            let lead = plan.indicator(&p.indicator_id).map(|i| i.lead_unit()).unwrap_or("");
+            let whose = if p.department == lead {
+                format!("牵头单位{lead}")
+            } else {
+                p.department.clone()
+            };
+            let note = format!("有{}个不一致的填报值，采用{}的数据", values.len(), whose);
+            p.note = if p.note.is_empty() {
+                note
+            } else {
+                format!("{}；{}", p.note, note)
+            };
+        }
+    }
 }
 
 /// With two or more years of data (the baseline counts): a straight-line trend to the
@@ -368,4 +396,305 @@ pub fn baseline_sources<'a>(obs: &'a [Observation], plan: &Plan) -> Vec<&'a Obse
     obs.iter()
         .filter(|o| o.year == plan.baseline_year && o.kind == ObsKind::Previous && o.value.is_some())
         .collect()
+}
+
+/// Indicators by status in one area (reporting year).
+#[derive(Debug, Clone, Serialize)]
+pub struct AreaSummary {
+    pub area: String,
+    /// Counts in the order of `Status::ALL`.
+    pub counts: Vec<usize>,
+}
+
+/// One responsible unit: what it owes and what it sent.
+#[derive(Debug, Clone, Serialize)]
+pub struct UnitSummary {
+    pub unit: String,
+    /// Indicators it leads.
+    pub indicators: usize,
+    /// Of those, with a figure in the reporting year.
+    pub reported: usize,
+    /// Met, ahead or on track.
+    pub on_track: usize,
+    /// Behind or seriously behind.
+    pub behind: usize,
+    pub returns_expected: usize,
+    pub returns_received: usize,
+    /// Returns whose 填报日期 is on or before the deadline (the following year's MM-DD).
+    pub on_time: usize,
+    /// Returns without a 填报日期.
+    pub undated: usize,
+    pub errors: usize,
+    pub warnings: usize,
+}
+
+impl UnitSummary {
+    /// Share of owed figures that were reported, in percent.
+    pub fn reporting_rate(&self) -> f64 {
+        if self.indicators == 0 {
+            100.0
+        } else {
+            self.reported as f64 * 100.0 / self.indicators as f64
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summaries {
+    /// Goal indicators (附件1) by area.
+    pub areas: Vec<AreaSummary>,
+    pub units: Vec<UnitSummary>,
+}
+
+/// Per area and per unit summaries for the reporting year.
+pub fn summarize(
+    plan: &Plan,
+    progress: &[Progress],
+    files: &[crate::read::InputFile],
+    findings: &[crate::finding::Finding],
+    year: i32,
+) -> PolarsResult<Summaries> {
+    let latest: Vec<&Progress> = progress.iter().filter(|p| p.year == year).collect();
+    let info = |p: &Progress| plan.indicator(&p.indicator_id);
+    let df = DataFrame::new(
+        latest.len(),
+        vec![
+            Column::new(
+                "area".into(),
+                latest
+                    .iter()
+                    .map(|p| info(p).map(|i| i.area.clone()).unwrap_or_default())
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "goal".into(),
+                latest.iter().map(|p| info(p).is_some_and(|i| i.seq.is_some())).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "lead".into(),
+                latest
+                    .iter()
+                    .map(|p| info(p).map(|i| i.lead_unit().to_string()).unwrap_or_default())
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "status".into(),
+                latest.iter().map(|p| p.status.code().to_string()).collect::<Vec<_>>(),
+            ),
+            Column::new("has_value".into(), latest.iter().map(|p| p.value.is_some()).collect::<Vec<_>>()),
+        ],
+    )?;
+    let by_area = df
+        .clone()
+        .lazy()
+        .filter(col("goal"))
+        .group_by([col("area"), col("status")])
+        .agg([len().alias("n")])
+        .collect()?;
+    let rows = Rows::new(&by_area);
+    let areas = plan
+        .areas()
+        .into_iter()
+        .map(|area| {
+            let counts = Status::ALL
+                .iter()
+                .map(|s| {
+                    (0..rows.len())
+                        .find(|&i| rows.str("area", i) == area && rows.str("status", i) == s.code())
+                        .and_then(|i| rows.i64("n", i))
+                        .unwrap_or(0) as usize
+                })
+                .collect();
+            AreaSummary { area, counts }
+        })
+        .collect();
+
+    let good = col("status")
+        .eq(lit(Status::Met.code()))
+        .or(col("status").eq(lit(Status::Ahead.code())))
+        .or(col("status").eq(lit(Status::OnTrack.code())));
+    let bad = col("status")
+        .eq(lit(Status::Behind.code()))
+        .or(col("status").eq(lit(Status::SeriouslyBehind.code())));
+    let by_unit = df
+        .lazy()
+        .group_by([col("lead")])
+        .agg([
+            len().alias("indicators"),
+            col("has_value").sum().alias("reported"),
+            good.sum().alias("on_track"),
+            bad.sum().alias("behind"),
+        ])
+        .collect()?;
+    let rows = Rows::new(&by_unit);
+    let deadline = &plan.rules.validate.deadline;
+    let units = plan
+        .reporting_units()
+        .into_iter()
+        .map(|u| {
+            let i = (0..rows.len()).find(|&i| rows.str("lead", i) == u.name);
+            let get = |name: &str| i.and_then(|i| rows.i64(name, i)).unwrap_or(0) as usize;
+            let received: Vec<&crate::read::InputFile> = files
+                .iter()
+                .filter(|f| f.status == "已读取" && f.department == u.name && f.year.is_some_and(|y| (plan.start..=year).contains(&y)))
+                .collect();
+            let years: std::collections::BTreeSet<i32> = received.iter().filter_map(|f| f.year).collect();
+            let on_time = received
+                .iter()
+                .filter(|f| match (&f.filled_date, f.year) {
+                    (Some(d), Some(y)) => d.as_str() <= format!("{}-{}", y + 1, deadline).as_str(),
+                    _ => false,
+                })
+                .count();
+            let sev = |s: crate::finding::Severity| findings.iter().filter(|f| f.department == u.name && f.severity == s).count();
+            UnitSummary {
+                unit: u.name.clone(),
+                indicators: get("indicators"),
+                reported: get("reported"),
+                on_track: get("on_track"),
+                behind: get("behind"),
+                returns_expected: (plan.start..=year.min(plan.end)).count(),
+                returns_received: years.len(),
+                on_time,
+                undated: received.iter().filter(|f| f.filled_date.is_none()).count(),
+                errors: sev(crate::finding::Severity::Error),
+                warnings: sev(crate::finding::Severity::Warning),
+            }
+        })
+        .collect();
+    Ok(Summaries { areas, units })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::read::ObsKind;
+
+    fn obs(id: &str, department: &str, year: i32, value: f64, kind: ObsKind) -> Observation {
+        Observation {
+            file: format!("{department}_{year}.xlsx"),
+            sheet: "指标填报".into(),
+            cell: "H4".into(),
+            department: department.into(),
+            year,
+            indicator_id: id.into(),
+            indicator_name: String::new(),
+            raw: value.to_string(),
+            value: Some(value),
+            unit: String::new(),
+            kind,
+        }
+    }
+
+    fn lead(plan: &Plan, id: &str) -> String {
+        plan.indicator(id).unwrap().lead_unit().to_string()
+    }
+
+    /// (indicator, baseline 2022 or NaN for none, figures by year, year assessed, expected status)
+    type StatusCase = (&'static str, f64, &'static [(i32, f64)], i32, Status);
+
+    #[test]
+    fn status_classes() {
+        let plan = Plan::embedded().unwrap();
+        let cases: &[StatusCase] = &[
+            // reach or exceed: exactly on target is met
+            ("G04", 85.0, &[(2024, 92.0)], 2024, Status::Met),
+            // exactly on 序时进度: 42 + (60 − 42) × 2/3 = 54
+            ("G17", 42.0, &[(2024, 54.0)], 2024, Status::OnTrack),
+            ("G17", 42.0, &[(2024, 53.5)], 2024, Status::OnTrack), // ratio 0.958 ≥ 0.95
+            ("G17", 42.0, &[(2024, 55.0)], 2024, Status::Ahead),   // ratio 1.083 > 1.05
+            ("G17", 42.0, &[(2024, 48.0)], 2024, Status::Behind),  // ratio 0.5 exactly
+            ("G17", 42.0, &[(2024, 47.9)], 2024, Status::SeriouslyBehind),
+            // final year: within tolerance but not met is behind, not on track
+            ("G17", 42.0, &[(2025, 59.5)], 2025, Status::Behind),
+            // lower is better: 5.0 → 3.5, 2024 expected 4.0
+            ("T11", 5.0, &[(2024, 4.0)], 2024, Status::OnTrack),
+            ("T11", 5.0, &[(2024, 3.5)], 2024, Status::Met),
+            ("T11", 5.0, &[(2024, 4.3)], 2024, Status::Behind),
+            ("T11", 5.0, &[(2024, 4.9)], 2024, Status::SeriouslyBehind),
+            // hold at 100%: judged on the level, not the trajectory
+            ("G02", 100.0, &[(2024, 100.0)], 2024, Status::Met),
+            ("G02", 100.0, &[(2024, 99.0)], 2024, Status::Behind),
+            ("G02", 100.0, &[(2024, 90.0)], 2024, Status::SeriouslyBehind),
+            // cumulative with milestones: 1699 by 2023, 1894 by 2024
+            ("G24", f64::NAN, &[(2023, 1699.0)], 2023, Status::OnTrack),
+            ("G24", f64::NAN, &[(2023, 1500.0)], 2023, Status::Behind),
+            ("G24", f64::NAN, &[(2023, 1699.0), (2024, 1894.0)], 2024, Status::Met),
+            // cumulative without milestones: 9000 × 1/3 = 3000 expected in 2023
+            ("G11", f64::NAN, &[(2023, 3000.0)], 2023, Status::OnTrack),
+            // yearly rate must hold each year
+            ("G12", f64::NAN, &[(2024, 8.0)], 2024, Status::Met),
+            ("G12", f64::NAN, &[(2024, 7.8)], 2024, Status::Behind),
+            ("G12", f64::NAN, &[(2024, 7.0)], 2024, Status::SeriouslyBehind),
+            // no baseline: level against the target
+            ("G01", f64::NAN, &[(2024, 4.7)], 2024, Status::OnTrack),
+            ("G01", f64::NAN, &[(2024, 3.9)], 2024, Status::Behind),
+            // no figure
+            ("G05", 90.0, &[], 2024, Status::NoData),
+        ];
+        for (id, base, figures, year, expected) in cases {
+            let unit = lead(&plan, id);
+            let mut list: Vec<Observation> = figures.iter().map(|(y, v)| obs(id, &unit, *y, *v, ObsKind::Current)).collect();
+            if !base.is_nan() {
+                list.push(obs(id, &unit, 2022, *base, ObsKind::Previous));
+            }
+            let progress = assess(&plan, &list, *year).unwrap();
+            let p = progress.iter().find(|p| p.indicator_id == *id && p.year == *year).unwrap();
+            assert_eq!(p.status, *expected, "{id} base {base} {figures:?} in {year}: {p:?}");
+        }
+    }
+
+    #[test]
+    fn projection_needs_two_years_and_says_what_is_still_needed() {
+        let plan = Plan::embedded().unwrap();
+        let unit = lead(&plan, "G17");
+        // One figure only (no baseline): no trend, but the yearly change still needed.
+        let one = assess(&plan, &[obs("G17", &unit, 2023, 45.0, ObsKind::Current)], 2023).unwrap();
+        let p = one.iter().find(|p| p.indicator_id == "G17" && p.year == 2023).unwrap();
+        assert_eq!(p.projected_end, None);
+        assert_eq!(p.required_annual_change, Some(7.5)); // (60 − 45) ÷ 2
+                                                         // Baseline 42, 2023 48, 2024 54: +6 a year → 60 in 2025.
+        let list = vec![
+            obs("G17", &unit, 2022, 42.0, ObsKind::Previous),
+            obs("G17", &unit, 2023, 48.0, ObsKind::Current),
+            obs("G17", &unit, 2024, 54.0, ObsKind::Current),
+        ];
+        let two = assess(&plan, &list, 2024).unwrap();
+        let p = two.iter().find(|p| p.indicator_id == "G17" && p.year == 2024).unwrap();
+        assert!((p.projected_end.unwrap() - 60.0).abs() < 1e-9, "{p:?}");
+        assert!((p.required_annual_change.unwrap() - 6.0).abs() < 1e-9);
+        // Met: nothing more needed.
+        let met = assess(&plan, &[obs("G17", &unit, 2024, 61.0, ObsKind::Current)], 2024).unwrap();
+        assert_eq!(
+            met.iter()
+                .find(|p| p.indicator_id == "G17" && p.year == 2024)
+                .unwrap()
+                .required_annual_change,
+            None
+        );
+    }
+
+    #[test]
+    fn lead_units_figure_is_used_when_returns_disagree() {
+        let plan = Plan::embedded().unwrap();
+        // G25: 市民政局 leads, 市残联 co-responsible.
+        let list = vec![
+            obs("G25", "市残联", 2024, 97.0, ObsKind::Current),
+            obs("G25", "市民政局", 2024, 100.0, ObsKind::Current),
+        ];
+        let progress = assess(&plan, &list, 2024).unwrap();
+        let p = progress.iter().find(|p| p.indicator_id == "G25" && p.year == 2024).unwrap();
+        assert_eq!((p.value, p.department.as_str()), (Some(100.0), "市民政局"));
+        assert!(p.note.contains("牵头单位市民政局"), "{}", p.note);
+        // 本年值 beats the next year's 上年值 for the same year.
+        let list = vec![
+            obs("G17", "市民政局", 2023, 50.0, ObsKind::Previous),
+            obs("G17", "市民政局", 2023, 49.0, ObsKind::Current),
+        ];
+        let progress = assess(&plan, &list, 2023).unwrap();
+        assert_eq!(
+            progress.iter().find(|p| p.indicator_id == "G17" && p.year == 2023).unwrap().value,
+            Some(49.0)
+        );
+    }
 }

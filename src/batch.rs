@@ -23,6 +23,7 @@ pub struct Batch {
     pub project_reports: Vec<ProjectReport>,
     pub findings: Vec<Finding>,
     pub progress: Vec<Progress>,
+    pub summaries: aggregate::Summaries,
     /// Short fingerprint of the inputs (names and contents).
     pub fingerprint: String,
     /// Issuing office for the report (the coordinating unit in units.toml).
@@ -61,6 +62,7 @@ impl Batch {
         findings.extend(validate::validate(&plan, &read.observations, &read.files, year)?);
         let progress = aggregate::assess(&plan, &read.observations, year)?;
         finding::sort(&mut findings);
+        let summaries = aggregate::summarize(&plan, &progress, &read.files, &findings, year)?;
         let fingerprint = fingerprint(&read.files);
         let office = plan
             .units
@@ -77,6 +79,7 @@ impl Batch {
             project_reports: read.projects,
             findings,
             progress,
+            summaries,
             fingerprint,
             office,
             created_unix,

@@ -17,6 +17,8 @@ pub struct Filled {
     /// Printed in the header row, e.g. "示例数据（合成，非真实统计）".
     pub banner: String,
     pub person: String,
+    /// 填报日期 as written, e.g. 2026年1月12日.
+    pub date: String,
 }
 
 pub const INDICATOR_SHEET: &str = "指标填报";
@@ -116,9 +118,11 @@ pub fn return_workbook(plan: &Plan, unit: &str, year: i32, filled: Option<&Fille
     r += 1;
     for label in ["填报人：", "联系电话：", "审核人：", "填报日期："] {
         ws.write_string(r, 0, label)?;
-        if label == "填报人：" {
-            if let Some(f) = filled {
-                ws.write_string(r, 2, &f.person)?;
+        if let Some(f) = filled {
+            match label {
+                "填报人：" => ws.write_string(r, 2, &f.person).map(|_| ())?,
+                "填报日期：" => ws.write_string(r, 2, &f.date).map(|_| ())?,
+                _ => {}
             }
         }
         r += 1;
@@ -274,7 +278,13 @@ pub fn sample_filled(plan: &Plan, unit: &str, year: i32, series: &BTreeMap<Strin
         let cur = s.and_then(|s| s.get(&year).copied());
         f.values.insert(ind.id.clone(), (prev, cur));
     }
-    let mut rng = Rng::new(seed ^ year as u64);
+    let mut rng = Rng::new(seed ^ year as u64 ^ unit.len() as u64);
+    // Most returns arrive in January; the odd one in February (late).
+    f.date = if (unit.chars().count() as i32 + year) % 9 == 0 {
+        format!("{}年2月{}日", year + 1, 3 + (rng.unit() * 20.0) as u32)
+    } else {
+        format!("{}年1月{}日", year + 1, 5 + (rng.unit() * 20.0) as u32)
+    };
     for p in plan
         .projects
         .iter()

@@ -145,6 +145,7 @@ pub struct Project {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Rules {
     pub status: StatusRules,
+    pub validate: ValidateRules,
     #[serde(default)]
     pub ranges: Vec<RangeRule>,
 }
@@ -157,6 +158,14 @@ pub struct StatusRules {
     pub serious_lag_ratio: f64,
     /// For levels to hold: a shortfall of more than this share of the level is 严重滞后.
     pub hold_serious_gap: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ValidateRules {
+    /// A level that changes by more than this share of last year's figure is an outlier.
+    pub jump_share: f64,
+    /// Returns are due by this day of the following year (MM-DD), for “on time”.
+    pub deadline: String,
 }
 
 /// Plausible bounds for a unit of measure; a value outside is an error finding.

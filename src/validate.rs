@@ -22,6 +22,9 @@ pub fn validate(plan: &Plan, obs: &[Observation], files: &[InputFile], year: i32
     findings.extend(conflicts(plan, obs, &df)?);
     findings.extend(outside_plan(plan, obs));
     findings.extend(completeness(plan, obs, files, year, &df)?);
+    findings.extend(year_to_year(plan, obs, &df, &ind)?);
+    findings.extend(previous_differs(obs, &df)?);
+    findings.extend(returns_outside_plan(plan, files));
     Ok(findings)
 }
 
@@ -242,6 +245,168 @@ fn outside_plan(plan: &Plan, obs: &[Observation]) -> Vec<Finding> {
         .collect()
 }
 
+/// Year on year, per unit: a cumulative total that falls, or a level that jumps by more
+/// than `rules.validate.jump_share` of the previous year's figure.
+fn year_to_year(plan: &Plan, obs: &[Observation], df: &DataFrame, ind: &DataFrame) -> PolarsResult<Vec<Finding>> {
+    let share = plan.rules.validate.jump_share;
+    // One figure per unit, indicator and year: 本年值 before 上年值.
+    let series = df
+        .clone()
+        .lazy()
+        .filter(col("value").is_not_null())
+        .sort(
+            ["indicator_id", "department", "year", "current"],
+            SortMultipleOptions::default().with_order_descending_multi([false, false, false, true]),
+        )
+        .unique_stable_generic(
+            Some(vec![col("indicator_id"), col("department"), col("year")]),
+            UniqueKeepStrategy::First,
+        );
+    let previous = series.clone().select([
+        col("indicator_id"),
+        col("department"),
+        (col("year") + lit(1)).alias("year"),
+        col("value").alias("prev_value"),
+        col("row").alias("prev_row"),
+    ]);
+    let change = (col("value") - col("prev_value")) / col("prev_value");
+    let bad = series
+        .filter(col("current"))
+        .join(
+            previous,
+            [col("indicator_id"), col("department"), col("year")],
+            [col("indicator_id"), col("department"), col("year")],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .join(
+            ind.clone().lazy(),
+            [col("indicator_id")],
+            [col("indicator_id")],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .with_column(
+            when(col("comparison").eq(lit("cumulative")))
+                .then(when(col("value").lt(col("prev_value"))).then(lit("falls")).otherwise(lit("")))
+                .when(col("comparison").eq(lit("annual_rate")))
+                .then(lit(""))
+                .when(
+                    col("prev_value")
+                        .neq(lit(0.0))
+                        .and(change.clone().gt(lit(share)).or(change.lt(lit(-share)))),
+                )
+                .then(lit("jump"))
+                .otherwise(lit(""))
+                .alias("problem"),
+        )
+        .filter(col("problem").neq(lit("")))
+        .select([col("row"), col("prev_row"), col("problem")])
+        .collect()?;
+    let rows = Rows::new(&bad);
+    Ok((0..rows.len())
+        .map(|i| {
+            let o = &obs[rows.i64("row", i).unwrap_or(0) as usize];
+            let p = &obs[rows.i64("prev_row", i).unwrap_or(0) as usize];
+            let (v, pv) = (o.value.unwrap_or(f64::NAN), p.value.unwrap_or(f64::NAN));
+            let whence = format!("{}年为 {} {}（{}·{}）", p.year, fmt_num(pv, 4), o.unit, p.file, p.cell);
+            let f = if rows.str("problem", i) == "falls" {
+                Finding::error(
+                    "cumulative_falls",
+                    format!(
+                        "累计指标{}年为 {} {}，低于{}。累计数不应减少，请核实是否填成了当年新增数。",
+                        o.year,
+                        fmt_num(v, 4),
+                        o.unit,
+                        whence
+                    ),
+                )
+            } else {
+                Finding::warning(
+                    "outlier",
+                    format!(
+                        "{}年为 {} {}，{}，变化超过{}%。请核实数据是否有误；如属实请在备注中说明原因。",
+                        o.year,
+                        fmt_num(v, 4),
+                        o.unit,
+                        whence,
+                        fmt_num(share * 100.0, 0)
+                    ),
+                )
+            };
+            obs_finding(o, f)
+        })
+        .collect())
+}
+
+/// A 上年值 that differs from what the same unit reported for that year.
+fn previous_differs(obs: &[Observation], df: &DataFrame) -> PolarsResult<Vec<Finding>> {
+    let current = df.clone().lazy().filter(col("current").and(col("value").is_not_null())).select([
+        col("indicator_id"),
+        col("department"),
+        col("year"),
+        col("value").alias("reported"),
+        col("row").alias("reported_row"),
+    ]);
+    let bad = df
+        .clone()
+        .lazy()
+        .filter(col("current").not().and(col("value").is_not_null()))
+        .join(
+            current,
+            [col("indicator_id"), col("department"), col("year")],
+            [col("indicator_id"), col("department"), col("year")],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .filter(col("value").neq(col("reported")))
+        .unique_stable_generic(Some(vec![col("row")]), UniqueKeepStrategy::First)
+        .select([col("row"), col("reported_row")])
+        .collect()?;
+    let rows = Rows::new(&bad);
+    Ok((0..rows.len())
+        .map(|i| {
+            let o = &obs[rows.i64("row", i).unwrap_or(0) as usize];
+            let r = &obs[rows.i64("reported_row", i).unwrap_or(0) as usize];
+            obs_finding(
+                o,
+                Finding::warning(
+                    "previous_differs",
+                    format!(
+                        "上年值 {} {} 与本单位{}年度填报的 {} {}（{}·{}）不一致。评估采用{}年度填报的数值；如上年数据已修正，请在备注中说明。",
+                        fmt_num(o.value.unwrap_or(f64::NAN), 4),
+                        o.unit,
+                        r.year,
+                        fmt_num(r.value.unwrap_or(f64::NAN), 4),
+                        r.unit,
+                        r.file,
+                        r.cell,
+                        r.year
+                    ),
+                ),
+            )
+        })
+        .collect())
+}
+
+/// A whole return for a year outside the plan period.
+fn returns_outside_plan(plan: &Plan, files: &[InputFile]) -> Vec<Finding> {
+    files
+        .iter()
+        .filter(|f| f.year.is_some_and(|y| y < plan.start || y > plan.end))
+        .map(|f| {
+            Finding::warning(
+                "return_outside_plan",
+                format!(
+                    "这是{}年度的填报表，不在规划期（{}—{}年）内，其中数据未纳入本规划的评估。",
+                    f.year.unwrap_or(0),
+                    plan.start,
+                    plan.end
+                ),
+            )
+            .in_file(&f.file)
+            .for_unit(&f.department)
+        })
+        .collect()
+}
+
 /// Returns expected vs received, and indicators expected vs reported, per unit and year.
 fn completeness(plan: &Plan, obs: &[Observation], files: &[InputFile], year: i32, df: &DataFrame) -> PolarsResult<Vec<Finding>> {
     let mut out = Vec::new();
@@ -321,4 +486,198 @@ fn completeness(plan: &Plan, obs: &[Observation], files: &[InputFile], year: i32
         out.push(f);
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::read::ObsKind;
+
+    fn obs(id: &str, department: &str, year: i32, value: Option<f64>, kind: ObsKind, cell: &str) -> Observation {
+        Observation {
+            file: format!("{department}_{year}年度填报表.xlsx"),
+            sheet: "指标填报".into(),
+            cell: cell.into(),
+            department: department.into(),
+            year,
+            indicator_id: id.into(),
+            indicator_name: id.into(),
+            raw: value.map(|v| v.to_string()).unwrap_or_default(),
+            value,
+            unit: String::new(),
+            kind,
+        }
+    }
+
+    fn cur(id: &str, department: &str, year: i32, value: f64) -> Observation {
+        obs(id, department, year, Some(value), ObsKind::Current, "H4")
+    }
+
+    fn file(department: &str, year: i32) -> InputFile {
+        InputFile {
+            file: format!("{department}_{year}年度填报表.xlsx"),
+            size: 1,
+            sha256: String::new(),
+            status: "已读取".into(),
+            reason: String::new(),
+            department: department.into(),
+            year: Some(year),
+            filled_date: None,
+            figures: 1,
+        }
+    }
+
+    fn codes(obs: &[Observation], files: &[InputFile], year: i32) -> Vec<(&'static str, String)> {
+        let plan = Plan::embedded().unwrap();
+        validate(&plan, obs, files, year)
+            .unwrap()
+            .into_iter()
+            .map(|f| (f.code, f.indicator_id))
+            .collect()
+    }
+
+    /// (case, observations, the finding expected or None for none of the rule's codes)
+    type RuleCase = (&'static str, Vec<Observation>, Option<(&'static str, &'static str)>);
+
+    #[test]
+    fn rules() {
+        let rule_codes = [
+            "out_of_range",
+            "fraction_as_percent",
+            "not_responsible",
+            "conflict",
+            "cumulative_falls",
+            "outlier",
+            "previous_differs",
+            "year_outside_plan",
+        ];
+        let cases: Vec<RuleCase> = vec![
+            (
+                "percentage above 100",
+                vec![cur("G03", "市教育体育局", 2024, 120.0)],
+                Some(("out_of_range", "G03")),
+            ),
+            (
+                "negative count",
+                vec![cur("G08", "市教育体育局", 2024, -5.0)],
+                Some(("out_of_range", "G08")),
+            ),
+            (
+                "negative growth rate is fine",
+                vec![cur("G12", "市人力资源和社会保障局", 2024, -3.0)],
+                None,
+            ),
+            (
+                "absurd growth rate",
+                vec![cur("G12", "市人力资源和社会保障局", 2024, -45.0)],
+                Some(("out_of_range", "G12")),
+            ),
+            (
+                "per 1,000 rate far off",
+                vec![cur("G14", "市卫生健康局", 2024, 284.0)],
+                Some(("out_of_range", "G14")),
+            ),
+            (
+                "fraction in a percentage",
+                vec![cur("G03", "市教育体育局", 2024, 0.945)],
+                Some(("fraction_as_percent", "G03")),
+            ),
+            (
+                "not the responsible unit",
+                vec![cur("G03", "市民政局", 2024, 95.0)],
+                Some(("not_responsible", "G03")),
+            ),
+            ("co-responsible unit is responsible", vec![cur("G25", "市残联", 2024, 100.0)], None),
+            (
+                "two units disagree",
+                vec![cur("G25", "市残联", 2024, 97.0), cur("G25", "市民政局", 2024, 100.0)],
+                Some(("conflict", "G25")),
+            ),
+            (
+                "two units agree",
+                vec![cur("G25", "市残联", 2024, 100.0), cur("G25", "市民政局", 2024, 100.0)],
+                None,
+            ),
+            (
+                "cumulative falls",
+                vec![
+                    cur("G11", "市人力资源和社会保障局", 2023, 3000.0),
+                    cur("G11", "市人力资源和社会保障局", 2024, 2800.0),
+                ],
+                Some(("cumulative_falls", "G11")),
+            ),
+            (
+                "cumulative grows",
+                vec![
+                    cur("G11", "市人力资源和社会保障局", 2023, 3000.0),
+                    cur("G11", "市人力资源和社会保障局", 2024, 6000.0),
+                ],
+                None,
+            ),
+            (
+                "level jumps",
+                vec![cur("G21", "市民政局", 2023, 2500.0), cur("G21", "市民政局", 2024, 4000.0)],
+                Some(("outlier", "G21")),
+            ),
+            (
+                "level moves a little",
+                vec![cur("G21", "市民政局", 2023, 2500.0), cur("G21", "市民政局", 2024, 2700.0)],
+                None,
+            ),
+            (
+                "上年值 differs from last year's figure",
+                vec![
+                    cur("G21", "市民政局", 2023, 2500.0),
+                    obs("G21", "市民政局", 2023, Some(2450.0), ObsKind::Previous, "G4"),
+                ],
+                Some(("previous_differs", "G21")),
+            ),
+            (
+                "year after the plan",
+                vec![cur("G21", "市民政局", 2027, 2500.0)],
+                Some(("year_outside_plan", "G21")),
+            ),
+        ];
+        for (case, list, expected) in cases {
+            let files: Vec<InputFile> = list.iter().map(|o| file(&o.department, o.year)).collect();
+            let found: Vec<(&str, String)> = codes(&list, &files, 2024)
+                .into_iter()
+                .filter(|(c, _)| rule_codes.contains(c))
+                .collect();
+            match expected {
+                Some((code, id)) => assert!(
+                    found.iter().any(|(c, i)| *c == code && i == id),
+                    "{case}: expected {code} for {id}, got {found:?}"
+                ),
+                None => assert!(found.is_empty(), "{case}: expected nothing, got {found:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn completeness_names_missing_returns_and_figures() {
+        let plan = Plan::embedded().unwrap();
+        // 市医保局 leads one indicator (G16): a 2024 return without it, no 2023 return.
+        let list = vec![obs("G16", "市医保局", 2024, None, ObsKind::Current, "H4")];
+        let findings = validate(&plan, &list, &[file("市医保局", 2024)], 2024).unwrap();
+        let missing_return: Vec<_> = findings
+            .iter()
+            .filter(|f| f.code == "missing_return" && f.department == "市医保局")
+            .collect();
+        assert_eq!(missing_return.len(), 1);
+        assert!(missing_return[0].message.contains("2023"), "{}", missing_return[0].message);
+        let missing_value: Vec<_> = findings
+            .iter()
+            .filter(|f| f.code == "missing_value" && f.department == "市医保局")
+            .collect();
+        assert_eq!(missing_value.len(), 1, "{findings:#?}");
+        assert_eq!(
+            (missing_value[0].indicator_id.as_str(), missing_value[0].cell.as_str()),
+            ("G16", "H4")
+        );
+        // Every other unit sent nothing at all.
+        assert!(findings
+            .iter()
+            .any(|f| f.code == "missing_return" && f.department == "市卫生健康局"));
+    }
 }

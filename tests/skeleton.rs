@@ -69,7 +69,10 @@ fn skeleton_corrupt_workbook_is_a_finding_and_the_rest_goes_on() {
     assert!(corrupt[0]["message"].contains("文件损坏"), "{}", corrupt[0]["message"]);
     let other: Vec<_> = findings.iter().filter(|f| f["file"] == "会议通知.xlsx").collect();
     assert_eq!(other.len(), 1, "{findings:#?}");
-    assert_eq!((other[0]["severity"].as_str(), other[0]["code"].as_str()), ("error", "not_a_return"));
+    assert_eq!(
+        (other[0]["severity"].as_str(), other[0]["code"].as_str()),
+        ("error", "not_a_return")
+    );
     assert!(other[0]["message"].contains("不是填报表"), "{}", other[0]["message"]);
     // The two good returns were still read.
     let obs = w.csv("observations.csv");

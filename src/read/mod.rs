@@ -65,6 +65,8 @@ pub struct InputFile {
     pub reason: String,
     pub department: String,
     pub year: Option<i32>,
+    /// 填报日期 (YYYY-MM-DD) when the return gives one.
+    pub filled_date: Option<String>,
     pub figures: usize,
 }
 
@@ -173,75 +175,80 @@ fn has_spreadsheet_extension(path: &Path) -> bool {
 
 /// Read one workbook; a panic inside calamine or our code becomes a finding.
 fn read_file(plan: &Plan, path: &Path, rel: &str) -> ReadOutcome {
-    let (size, sha256) = match fingerprint(path) {
-        Ok(f) => f,
-        Err(e) => {
-            let mut out = ReadOutcome::default();
-            out.findings.push(
-                Finding::error(
-                    "file_unreadable",
-                    format!("无法读取文件：{e}。请检查文件是否被占用或没有读取权限。"),
-                )
-                .in_file(rel),
-            );
-            out.files.push(InputFile {
-                file: rel.to_string(),
-                size: 0,
-                sha256: String::new(),
-                status: "已拒收".into(),
-                reason: "无法读取".into(),
-                department: String::new(),
-                year: None,
-                figures: 0,
-            });
-            return out;
-        }
+    let mut file = InputFile {
+        file: rel.to_string(),
+        size: 0,
+        sha256: String::new(),
+        status: "已拒收".into(),
+        reason: String::new(),
+        department: String::new(),
+        year: None,
+        filled_date: None,
+        figures: 0,
     };
+    match fingerprint(path) {
+        Ok((size, sha256)) => {
+            file.size = size;
+            file.sha256 = sha256;
+        }
+        Err(e) => {
+            let f = Finding::error(
+                "file_unreadable",
+                format!("无法读取文件：{e}。请检查文件是否被占用或没有读取权限。"),
+            )
+            .in_file(rel);
+            file.reason = f.message.clone();
+            return ReadOutcome {
+                findings: vec![f],
+                files: vec![file],
+                ..Default::default()
+            };
+        }
+    }
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_workbook(plan, path, rel)));
-    let (observations, projects, mut findings, department, year, rejected) = match result {
-        Ok(Ok(w)) => (w.observations, w.projects, w.findings, w.department, w.year, None),
-        Ok(Err(reason)) => (
-            Vec::new(),
-            Vec::new(),
-            vec![(*reason).clone()],
-            String::new(),
-            None,
-            Some(reason.message),
-        ),
+    let mut w = match result {
+        Ok(Ok(w)) => {
+            file.status = "已读取".into();
+            w
+        }
+        Ok(Err(reason)) => {
+            file.reason = reason.message.clone();
+            WorkbookRead {
+                findings: vec![*reason],
+                ..Default::default()
+            }
+        }
         Err(panic) => {
             let what = panic
                 .downcast_ref::<&str>()
                 .map(|s| s.to_string())
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_default();
-            let f = Finding::error("read_crashed", format!("读取此文件时程序出错（{what}），文件未被采用。请用 Excel 或 WPS 打开后另存为 xlsx 再报送，并把原文件发给工具维护人员。")).in_file(rel);
-            (Vec::new(), Vec::new(), vec![f.clone()], String::new(), None, Some(f.message))
+            let f = Finding::error(
+                "read_crashed",
+                format!("读取此文件时程序出错（{what}），文件未被采用。请用 Excel 或 WPS 打开后另存为 xlsx 再报送，并把原文件发给工具维护人员。"),
+            )
+            .in_file(rel);
+            file.reason = f.message.clone();
+            WorkbookRead {
+                findings: vec![f],
+                ..Default::default()
+            }
         }
     };
-    for f in &mut findings {
+    for f in &mut w.findings {
         if f.file.is_empty() {
             f.file = rel.to_string();
         }
     }
-    let figures = observations.iter().filter(|o: &&Observation| o.value.is_some()).count();
-    let file = InputFile {
-        file: rel.to_string(),
-        size,
-        sha256,
-        status: if rejected.is_some() {
-            "已拒收".into()
-        } else {
-            "已读取".into()
-        },
-        reason: rejected.unwrap_or_default(),
-        department,
-        year,
-        figures,
-    };
+    file.figures = w.observations.iter().filter(|o| o.value.is_some()).count();
+    file.department = w.department;
+    file.year = w.year;
+    file.filled_date = w.filled_date;
     ReadOutcome {
-        observations,
-        projects,
-        findings,
+        observations: w.observations,
+        projects: w.projects,
+        findings: w.findings,
         files: vec![file],
     }
 }
@@ -259,6 +266,7 @@ struct WorkbookRead {
     findings: Vec<Finding>,
     department: String,
     year: Option<i32>,
+    filled_date: Option<String>,
 }
 
 fn read_workbook(plan: &Plan, path: &Path, rel: &str) -> Result<WorkbookRead, Box<Finding>> {
@@ -306,6 +314,9 @@ fn read_workbook(plan: &Plan, path: &Path, rel: &str) -> Result<WorkbookRead, Bo
         }
         if w.year.is_none() {
             w.year = sheet.year;
+        }
+        if w.filled_date.is_none() {
+            w.filled_date = sheet.filled_date.clone();
         }
         w.observations.extend(sheet.observations);
         w.findings.extend(sheet.findings);

@@ -14,6 +14,8 @@ use crate::text::{fmt_num, fold_width, normalize_name};
 pub struct SheetRead {
     pub department: String,
     pub year: Option<i32>,
+    /// 填报日期 as YYYY-MM-DD, when the return gives one.
+    pub filled_date: Option<String>,
     pub observations: Vec<Observation>,
     pub findings: Vec<Finding>,
 }
@@ -46,6 +48,7 @@ pub fn read_sheet(plan: &Plan, file: &str, sheet: &str, range: &Range<Data>) -> 
     out.department = department.clone();
     let year = find_year(&grid, file, header.first_row);
     out.year = year;
+    out.filled_date = find_filled_date(&grid);
 
     let name_col = header.col(&Role::Name)?;
     let id_col = header.col(&Role::Id);
@@ -436,6 +439,53 @@ fn classify(text: &str) -> Role {
         return Role::Value(year);
     }
     Role::Other
+}
+
+/// The 填报日期 of the return: a date cell, or text like 2026年1月10日 / 2026-01-10.
+fn find_filled_date(grid: &Grid) -> Option<String> {
+    for r in 0..grid.height().min(300) {
+        for c in 0..grid.width().min(30) {
+            let t = normalize_name(&grid.text(r, c));
+            let Some(rest) = t.strip_prefix("填报日期").or_else(|| t.strip_prefix("报送日期")) else {
+                continue;
+            };
+            let rest = rest.trim_start_matches([':', '：']);
+            if let Some(d) = parse_date_text(rest) {
+                return Some(d);
+            }
+            for cc in c + 1..grid.width().min(c + 6) {
+                match grid.get(r, cc) {
+                    Data::DateTime(dt) if dt.is_datetime() => {
+                        let (y, m, d, ..) = dt.to_ymd_hms_milli();
+                        return Some(format!("{y:04}-{m:02}-{d:02}"));
+                    }
+                    Data::DateTimeIso(s) => return parse_date_text(s),
+                    Data::Empty => continue,
+                    _ => {
+                        if let Some(d) = parse_date_text(&grid.text(r, cc)) {
+                            return Some(d);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    None
+}
+
+/// 2026年1月10日, 2026-01-10, 2026/1/10, 2026.1.10 → 2026-01-10.
+pub fn parse_date_text(text: &str) -> Option<String> {
+    let t = fold_width(text);
+    let nums: Vec<u32> = t
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|s| !s.is_empty())
+        .take(3)
+        .filter_map(|s| s.parse().ok())
+        .collect();
+    match nums[..] {
+        [y, m, d] if (2000..2100).contains(&y) && (1..=12).contains(&m) && (1..=31).contains(&d) => Some(format!("{y:04}-{m:02}-{d:02}")),
+        _ => None,
+    }
 }
 
 /// A four-digit year 2000–2099 followed by 年 in a text.

@@ -198,11 +198,26 @@ pub fn report_data(batch: &Batch) -> Value {
 
     let areas_list = plan.areas();
     let status_counts: Vec<Value> = Status::ALL.iter().map(|s| json!({ "status": s.label() })).collect();
-    let area_counts: Vec<Value> = areas_list
+    let area_counts: Vec<Value> = batch
+        .summaries
+        .areas
         .iter()
-        .map(|a| {
-            let list: Vec<&Indicator> = goals.iter().copied().filter(|i| &i.area == a).collect();
-            json!({ "area": a, "counts": Status::ALL.iter().map(|s| count(*s, &list)).collect::<Vec<_>>() })
+        .map(|a| json!({ "area": a.area, "counts": a.counts }))
+        .collect();
+    let unit_rows: Vec<Value> = batch
+        .summaries
+        .units
+        .iter()
+        .map(|u| {
+            json!({
+                "unit": u.unit,
+                "returns": format!("{}/{}", u.returns_received, u.returns_expected),
+                "on_time": if u.returns_received == 0 { "—".to_string() } else { format!("{}/{}", u.on_time, u.returns_received) },
+                "indicators": u.indicators,
+                "reported": u.reported,
+                "rate": format!("{}%", fmt_num(u.reporting_rate(), 0)),
+                "problems": format!("{}/{}", u.errors, u.warnings),
+            })
         })
         .collect();
 
@@ -311,6 +326,24 @@ pub fn report_data(batch: &Batch) -> Value {
     if !nodata.is_empty() {
         problems.push(format!("{}项指标{}年无数据：{}。", nodata.len(), year, nodata.join("、")));
     }
+    let conflicted: BTreeSet<(&str, i32)> = batch
+        .findings
+        .iter()
+        .filter(|f| f.code == "conflict")
+        .filter_map(|f| {
+            batch
+                .observations
+                .iter()
+                .find(|o| o.file == f.file && o.cell == f.cell && o.sheet == f.sheet)
+                .map(|o| (o.indicator_id.as_str(), o.year))
+        })
+        .collect();
+    if !conflicted.is_empty() {
+        problems.push(format!(
+            "{}项指标年度数据存在不同单位或不同填报表之间不一致的情况，评估采用牵头责任单位的数据，请相关单位核对统一。",
+            conflicted.len()
+        ));
+    }
     if errors + warnings > 0 {
         problems.push(format!(
             "填报数据存在错误{}处、警告{}处（单位不符、数值超出合理范围、前后不一致等），已逐条反馈各单位。",
@@ -384,6 +417,7 @@ pub fn report_data(batch: &Batch) -> Value {
         "overview": overview,
         "status_counts": status_counts,
         "area_counts": area_counts,
+        "unit_rows": unit_rows,
         "areas": areas,
         "projects": projects,
         "project_sentences": project_sentences,
