@@ -299,6 +299,13 @@ pub fn assess(plan: &Plan, obs: &[Observation], year: i32) -> PolarsResult<Vec<P
     Ok(out)
 }
 
+fn add_note(note: &mut String, text: &str) {
+    if !note.is_empty() {
+        note.push('；');
+    }
+    note.push_str(text);
+}
+
 /// Say where returns disagreed and whose figure was used.
 fn note_conflicts(plan: &Plan, obs: &[Observation], progress: &mut [Progress]) {
     for p in progress.iter_mut().filter(|p| p.value.is_some()) {
@@ -370,6 +377,9 @@ fn project(plan: &Plan, progress: &mut [Progress]) {
                         last + slope * (end as f64 - last_year)
                     });
                 }
+            }
+            if progress[k].projected_end.is_none() && progress[k].value.is_some() && year < end {
+                add_note(&mut progress[k].note, "数据不足两年，未作趋势推算");
             }
             let remaining = (end - year) as f64;
             let met = if ind.comparison.lower_is_better() {
@@ -652,6 +662,7 @@ mod tests {
         let one = assess(&plan, &[obs("G17", &unit, 2023, 45.0, ObsKind::Current)], 2023).unwrap();
         let p = one.iter().find(|p| p.indicator_id == "G17" && p.year == 2023).unwrap();
         assert_eq!(p.projected_end, None);
+        assert!(p.note.contains("数据不足两年"), "{}", p.note);
         assert_eq!(p.required_annual_change, Some(7.5)); // (60 − 45) ÷ 2
                                                          // Baseline 42, 2023 48, 2024 54: +6 a year → 60 in 2025.
         let list = vec![
