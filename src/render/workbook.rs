@@ -1,61 +1,97 @@
-//! The summary workbook (rust_xlsxwriter): progress per indicator, findings and every
-//! observation with its source. Cell text is always written as text, never a formula.
+//! The summary workbook a planning office circulates (rust_xlsxwriter): 总览 with a native
+//! chart, progress per indicator and per task target, per-unit completeness, projects,
+//! findings, and every observation with its source. Cell text is always written as
+//! text (never a formula), numbers get formats that fit their unit, every sheet prints
+//! on A4 landscape with a header and page numbers.
 
 use rust_xlsxwriter::{
-    Color, DocProperties, ExcelDateTime, Format, FormatAlign, FormatBorder, Table, TableColumn, Workbook, Worksheet, XlsxError,
+    Chart, ChartType, Color, ConditionalFormatText, ConditionalFormatTextRule, DocProperties, ExcelDateTime, Format, FormatAlign,
+    FormatBorder, Table, TableColumn, TableStyle, Workbook, Worksheet, XlsxError,
 };
 
 use crate::aggregate::Status;
 use crate::batch::Batch;
-use crate::plan::IndicatorKind;
+use crate::finding::Severity;
+use crate::plan::{Indicator, IndicatorKind};
 
-fn header_format() -> Format {
-    Format::new()
-        .set_bold()
-        .set_background_color(Color::RGB(0xDDEBF7))
-        .set_border(FormatBorder::Thin)
-        .set_align(FormatAlign::Center)
-        .set_align(FormatAlign::VerticalCenter)
-        .set_text_wrap()
-}
+pub const OVERVIEW: &str = "总览";
+pub const GOALS: &str = "指标进展";
+pub const TASKS: &str = "任务指标";
+pub const UNITS: &str = "部门填报情况";
+pub const PROJECTS: &str = "项目进展";
+pub const FINDINGS: &str = "数据问题清单";
+pub const DETAIL: &str = "数据明细";
 
-fn status_format(s: Status) -> Format {
-    let color = match s {
+fn status_fill(s: Status) -> Color {
+    Color::RGB(match s {
         Status::Met => 0xC6EFCE,
         Status::Ahead => 0xE2EFDA,
         Status::OnTrack => 0xDDEBF7,
         Status::Behind => 0xFFEB9C,
         Status::SeriouslyBehind => 0xFFC7CE,
         Status::NoData => 0xEDEDED,
-    };
-    Format::new().set_background_color(Color::RGB(color)).set_border(FormatBorder::Thin)
+    })
 }
 
-/// Number format that fits the unit: 0.0 for %, integers for counts, 0.00 for rates.
-fn number_format(unit: &str) -> Format {
-    let f = Format::new().set_border(FormatBorder::Thin);
-    match unit {
-        "%" | "‰" | "/10万" | "年" | "岁" | "万次" => f.set_num_format("0.0#"),
-        "个" | "人" | "张" | "套" | "人次" => f.set_num_format("#,##0.##"),
-        _ => f.set_num_format("0.00"),
+/// The report's status colours, for the chart.
+fn status_strong(s: Status) -> Color {
+    Color::RGB(match s {
+        Status::Met => 0x1B7837,
+        Status::Ahead => 0x5AAE61,
+        Status::OnTrack => 0x2166AC,
+        Status::Behind => 0xE08214,
+        Status::SeriouslyBehind => 0xB2182B,
+        Status::NoData => 0x878787,
+    })
+}
+
+/// Formats shared by the sheets.
+struct Styles {
+    title: Format,
+    head: Format,
+    text: Format,
+    wrap: Format,
+    int: Format,
+    pct: Format,
+    dec: Format,
+}
+
+impl Styles {
+    fn new() -> Styles {
+        let cell = Format::new().set_border(FormatBorder::Thin).set_align(FormatAlign::VerticalCenter);
+        Styles {
+            title: Format::new().set_bold().set_font_size(16).set_align(FormatAlign::Center),
+            head: cell
+                .clone()
+                .set_bold()
+                .set_background_color(Color::RGB(0xDDEBF7))
+                .set_align(FormatAlign::Center)
+                .set_text_wrap(),
+            text: cell.clone(),
+            wrap: cell.clone().set_text_wrap(),
+            int: cell.clone().set_num_format("#,##0"),
+            pct: cell.clone().set_num_format("0.0"),
+            dec: cell.set_num_format("0.00"),
+        }
+    }
+
+    /// 0.0 for percentages and rates per mille, integers for counts, 0.00 for the rest
+    /// (per-1,000 rates, years, areas).
+    fn number(&self, ind: &Indicator) -> &Format {
+        match ind.unit.as_str() {
+            "%" | "‰" | "/10万" | "岁" => &self.pct,
+            _ if ind.target.fract() == 0.0 && ind.target >= 10.0 => &self.int,
+            _ => &self.dec,
+        }
     }
 }
 
-fn text_format() -> Format {
-    Format::new()
-        .set_border(FormatBorder::Thin)
-        .set_text_wrap()
-        .set_align(FormatAlign::VerticalCenter)
-}
-
-fn write_headers(ws: &mut Worksheet, headers: &[(&str, f64)]) -> Result<(), XlsxError> {
-    let h = header_format();
-    for (c, (name, width)) in headers.iter().enumerate() {
-        ws.write_string_with_format(0, c as u16, *name, &h)?;
+fn headers(ws: &mut Worksheet, row: u32, cols: &[(&str, f64)], st: &Styles) -> Result<(), XlsxError> {
+    for (c, (name, width)) in cols.iter().enumerate() {
+        ws.write_string_with_format(row, c as u16, *name, &st.head)?;
         ws.set_column_width(c as u16, *width)?;
     }
-    ws.set_row_height(0, 30)?;
-    ws.set_freeze_panes(1, 0)?;
+    ws.set_row_height(row, 32)?;
     Ok(())
 }
 
@@ -66,149 +102,409 @@ fn opt_number(ws: &mut Worksheet, r: u32, c: u16, v: Option<f64>, fmt: &Format) 
     }
 }
 
-fn print_setup(ws: &mut Worksheet, title: &str) -> Result<(), XlsxError> {
+fn print_setup(ws: &mut Worksheet, title: &str, header_row: u32) -> Result<(), XlsxError> {
     ws.set_landscape();
-    ws.set_paper_size(9);
+    ws.set_paper_size(9); // A4
     ws.set_print_fit_to_pages(1, 0);
-    ws.set_repeat_rows(0, 0)?;
+    ws.set_repeat_rows(0, header_row)?;
     ws.set_header(format!("&C&\"-,Bold\"{}", title.replace('&', "&&")));
     ws.set_footer("&C第 &P 页，共 &N 页");
+    Ok(())
+}
+
+/// An Excel table over `rows` data rows below a header at `top` (at least one row).
+fn table(ws: &mut Worksheet, top: u32, rows: usize, cols: &[(&str, f64)], name: &str) -> Result<(), XlsxError> {
+    let columns: Vec<TableColumn> = cols.iter().map(|(h, _)| TableColumn::new().set_header(*h)).collect();
+    let t = Table::new().set_name(name).set_style(TableStyle::Light1).set_columns(&columns);
+    ws.add_table(top, 0, top + rows.max(1) as u32, (cols.len() - 1) as u16, &t)?;
+    Ok(())
+}
+
+/// Colour status cells by their text (conditional formatting, so a re-typed status recolours).
+fn status_colours(ws: &mut Worksheet, first: u32, last: u32, col: u16) -> Result<(), XlsxError> {
+    let prefixes = [
+        (Status::Met, "已达标"),
+        (Status::Ahead, "快于"),
+        (Status::OnTrack, "符合"),
+        (Status::Behind, "滞后"),
+        (Status::SeriouslyBehind, "严重"),
+        (Status::NoData, "无数据"),
+    ];
+    for (s, prefix) in prefixes {
+        let cf = ConditionalFormatText::new()
+            .set_rule(ConditionalFormatTextRule::BeginsWith(prefix.to_string()))
+            .set_format(Format::new().set_background_color(status_fill(s)));
+        ws.add_conditional_format(first, col, last.max(first), col, &cf)?;
+    }
     Ok(())
 }
 
 /// Build the workbook in memory.
 pub fn workbook(batch: &Batch) -> Result<Vec<u8>, XlsxError> {
     let plan = &batch.plan;
-    let year = batch.year;
-    let years: Vec<i32> = (plan.start..=year.min(plan.end)).collect();
     let mut wb = Workbook::new();
-    let created = ExcelDateTime::from_timestamp(batch.created_unix)?;
     wb.set_properties(
         &DocProperties::new()
-            .set_title(format!("{}监测汇总表（{}年度）", plan.title, year))
+            .set_title(format!("{}监测汇总表（{}年度）", plan.title, batch.year))
+            .set_subject("公共服务发展行动方案实施监测")
             .set_author(&batch.office)
             .set_company(&batch.office)
-            .set_comment(format!("planmon {}；输入指纹 {}", env!("CARGO_PKG_VERSION"), batch.fingerprint))
-            .set_creation_datetime(&created),
+            .set_comment(format!(
+                "planmon {}；指标表 {}；输入指纹 {}",
+                env!("CARGO_PKG_VERSION"),
+                plan.version,
+                batch.fingerprint
+            ))
+            .set_creation_datetime(&ExcelDateTime::from_timestamp(batch.created_unix)?),
     );
-    let text = text_format();
+    let st = Styles::new();
+    overview(&mut wb, batch, &st)?;
+    progress_sheet(&mut wb, batch, &st, GOALS, IndicatorKind::Goal)?;
+    progress_sheet(&mut wb, batch, &st, TASKS, IndicatorKind::Task)?;
+    units_sheet(&mut wb, batch, &st)?;
+    projects_sheet(&mut wb, batch, &st)?;
+    findings_sheet(&mut wb, batch, &st)?;
+    detail_sheet(&mut wb, batch, &st)?;
+    wb.save_to_buffer()
+}
 
-    for (sheet_name, kind) in [("指标进展", IndicatorKind::Goal), ("任务指标", IndicatorKind::Task)] {
-        let ws = wb.add_worksheet();
-        ws.set_name(sheet_name)?;
-        let mut headers: Vec<(String, f64)> = vec![
-            ("序号".into(), 6.0),
-            ("领域".into(), 12.0),
-            ("编号".into(), 7.0),
-            ("指标名称".into(), 36.0),
-            ("单位".into(), 8.0),
-            ("2025年目标".into(), 11.0),
-            ("判定方式".into(), 11.0),
-            ("基期值（2022年）".into(), 11.0),
-        ];
-        headers.extend(years.iter().map(|y| (format!("{y}年"), 10.0)));
-        headers.extend([
-            ("序时进度".to_string(), 10.0),
-            ("状态".to_string(), 14.0),
-            ("预计2025年".to_string(), 11.0),
-            ("尚需年均变化".to_string(), 12.0),
-            ("责任单位".to_string(), 24.0),
-            ("说明".to_string(), 30.0),
-        ]);
-        let refs: Vec<(&str, f64)> = headers.iter().map(|(h, w)| (h.as_str(), *w)).collect();
-        write_headers(ws, &refs)?;
-        let mut r = 1u32;
-        for ind in plan.indicators.iter().filter(|i| i.kind == kind) {
-            let num = number_format(&ind.unit);
-            let latest = batch.progress.iter().find(|p| p.indicator_id == ind.id && p.year == year);
-            ws.write_string_with_format(r, 0, ind.seq.map(|s| s.to_string()).unwrap_or_default(), &text)?;
-            ws.write_string_with_format(r, 1, &ind.area, &text)?;
-            ws.write_string_with_format(r, 2, &ind.id, &text)?;
-            ws.write_string_with_format(r, 3, &ind.name, &text)?;
-            ws.write_string_with_format(r, 4, &ind.unit, &text)?;
-            ws.write_number_with_format(r, 5, ind.target, &num)?;
-            ws.write_string_with_format(r, 6, ind.comparison.label(), &text)?;
-            opt_number(ws, r, 7, latest.and_then(|p| p.baseline), &num)?;
-            let mut c = 8u16;
-            for y in &years {
-                let v = batch
-                    .progress
-                    .iter()
-                    .find(|p| p.indicator_id == ind.id && p.year == *y)
-                    .and_then(|p| p.value);
-                opt_number(ws, r, c, v, &num)?;
-                c += 1;
-            }
-            let status = latest.map(|p| p.status).unwrap_or(Status::NoData);
-            opt_number(ws, r, c, latest.and_then(|p| p.expected), &num)?;
-            ws.write_string_with_format(r, c + 1, status.label(), &status_format(status))?;
-            opt_number(ws, r, c + 2, latest.and_then(|p| p.projected_end), &num)?;
-            opt_number(ws, r, c + 3, latest.and_then(|p| p.required_annual_change), &num)?;
-            ws.write_string_with_format(r, c + 4, ind.responsible_joined(), &text)?;
-            ws.write_string_with_format(r, c + 5, latest.map(|p| p.note.as_str()).unwrap_or(""), &text)?;
-            r += 1;
+fn overview(wb: &mut Workbook, batch: &Batch, st: &Styles) -> Result<(), XlsxError> {
+    let plan = &batch.plan;
+    let ws = wb.add_worksheet();
+    ws.set_name(OVERVIEW)?;
+    ws.merge_range(0, 0, 0, 7, &format!("{}监测汇总表（{}年度）", plan.title, batch.year), &st.title)?;
+    let read = batch.files.iter().filter(|f| f.status == "已读取").count();
+    let rejected = batch.files.len() - read;
+    ws.write_string(
+        1,
+        0,
+        format!(
+            "生成日期：{}　　输入指纹：{}　　填报表：读取 {} 份，拒收 {} 份　　planmon {}，指标表 {}",
+            batch.date_text(),
+            batch.fingerprint,
+            read,
+            rejected,
+            env!("CARGO_PKG_VERSION"),
+            plan.version
+        ),
+    )?;
+
+    // Indicators by status per area, with a total row, and a stacked bar chart of it.
+    let mut cols: Vec<(&str, f64)> = vec![("领域", 16.0)];
+    cols.extend(Status::ALL.iter().map(|s| (s.label(), 11.0)));
+    cols.push(("合计", 8.0));
+    let top = 3u32;
+    headers(ws, top, &cols, st)?;
+    let areas = &batch.summaries.areas;
+    for (i, a) in areas.iter().enumerate() {
+        let r = top + 1 + i as u32;
+        ws.write_string_with_format(r, 0, &a.area, &st.text)?;
+        for (k, n) in a.counts.iter().enumerate() {
+            ws.write_number_with_format(r, 1 + k as u16, *n as f64, &st.int)?;
         }
-        if r > 1 {
-            ws.autofilter(0, 0, r - 1, (headers.len() - 1) as u16)?;
-        }
-        print_setup(ws, &format!("{}（{}年度）", sheet_name, year))?;
+        ws.write_number_with_format(r, 7, a.counts.iter().sum::<usize>() as f64, &st.int)?;
+    }
+    let total_row = top + 1 + areas.len() as u32;
+    let bold = st.int.clone().set_bold();
+    ws.write_string_with_format(total_row, 0, "合计", &st.text.clone().set_bold())?;
+    for k in 0..=Status::ALL.len() {
+        let n: usize = areas
+            .iter()
+            .map(|a| if k < a.counts.len() { a.counts[k] } else { a.counts.iter().sum() })
+            .sum();
+        ws.write_number_with_format(total_row, 1 + k as u16, n as f64, &bold)?;
+    }
+    let mut chart = Chart::new(ChartType::BarStacked);
+    chart.title().set_name(&format!("{}年各领域主要指标进展", batch.year));
+    for (k, s) in Status::ALL.iter().enumerate() {
+        let c = 1 + k as u16;
+        chart
+            .add_series()
+            .set_name((OVERVIEW, top, c))
+            .set_categories((OVERVIEW, top + 1, 0, total_row - 1, 0))
+            .set_values((OVERVIEW, top + 1, c, total_row - 1, c))
+            .set_format(
+                rust_xlsxwriter::ChartFormat::new().set_solid_fill(rust_xlsxwriter::ChartSolidFill::new().set_color(status_strong(*s))),
+            );
+    }
+    // In a bar chart the categories run up the vertical axis: reverse it so the areas
+    // read top to bottom in the plan's order.
+    chart.y_axis().set_reverse();
+    chart.set_width(640).set_height(360);
+    ws.insert_chart(top, 9, &chart)?;
+
+    // Findings by severity.
+    let r0 = total_row + 2;
+    headers(ws, r0, &[("数据问题", 16.0), ("错误", 11.0), ("警告", 11.0), ("提示", 11.0)], st)?;
+    ws.write_string_with_format(r0 + 1, 0, "条数", &st.text)?;
+    for (k, s) in [Severity::Error, Severity::Warning, Severity::Info].iter().enumerate() {
+        ws.write_number_with_format(
+            r0 + 1,
+            1 + k as u16,
+            batch.findings.iter().filter(|f| f.severity == *s).count() as f64,
+            &st.int,
+        )?;
     }
 
-    // 数据问题清单
-    let ws = wb.add_worksheet();
-    ws.set_name("数据问题清单")?;
-    write_headers(
+    // Units' completeness at a glance (details on 部门填报情况).
+    let r1 = r0 + 3;
+    headers(
         ws,
+        r1,
         &[
-            ("严重程度", 9.0),
-            ("代码", 18.0),
-            ("填报单位", 22.0),
-            ("文件", 36.0),
-            ("工作表", 14.0),
-            ("单元格", 8.0),
-            ("指标编号", 9.0),
-            ("问题及处理意见", 80.0),
+            ("责任单位", 16.0),
+            ("已报送/应报送", 11.0),
+            ("牵头指标", 11.0),
+            ("本年已报", 11.0),
+            ("报送率(%)", 11.0),
         ],
+        st,
     )?;
+    for (i, u) in batch.summaries.units.iter().enumerate() {
+        let r = r1 + 1 + i as u32;
+        ws.write_string_with_format(r, 0, &u.unit, &st.text)?;
+        ws.write_string_with_format(r, 1, format!("{}/{}", u.returns_received, u.returns_expected), &st.text)?;
+        ws.write_number_with_format(r, 2, u.indicators as f64, &st.int)?;
+        ws.write_number_with_format(r, 3, u.reported as f64, &st.int)?;
+        ws.write_number_with_format(r, 4, u.reporting_rate(), &st.pct)?;
+    }
+    print_setup(ws, &format!("总览（{}年度）", batch.year), 0)?;
+    Ok(())
+}
+
+fn progress_sheet(wb: &mut Workbook, batch: &Batch, st: &Styles, name: &str, kind: IndicatorKind) -> Result<(), XlsxError> {
+    let plan = &batch.plan;
+    let years: Vec<i32> = (plan.start..=batch.year.min(plan.end)).collect();
+    let ws = wb.add_worksheet();
+    ws.set_name(name)?;
+    let year_heads: Vec<String> = years.iter().map(|y| format!("{y}年")).collect();
+    let mut cols: Vec<(&str, f64)> = vec![
+        ("序号", 6.0),
+        ("领域", 12.0),
+        ("编号", 7.0),
+        ("指标名称", 34.0),
+        ("单位", 8.0),
+        ("2025年目标", 11.0),
+        ("判定方式", 10.0),
+        ("基期值（2022年）", 11.0),
+    ];
+    cols.extend(year_heads.iter().map(|h| (h.as_str(), 10.0)));
+    cols.extend([
+        ("序时进度", 10.0),
+        ("状态", 14.0),
+        ("预计2025年", 11.0),
+        ("尚需年均变化", 12.0),
+        ("责任单位", 22.0),
+        ("数据来源", 30.0),
+        ("说明", 30.0),
+    ]);
+    headers(ws, 0, &cols, st)?;
+    let list: Vec<&Indicator> = plan.indicators.iter().filter(|i| i.kind == kind).collect();
+    let progress_of = |id: &str, y: i32| batch.progress.iter().find(|p| p.indicator_id == id && p.year == y);
+    for (k, ind) in list.iter().enumerate() {
+        let r = k as u32 + 1;
+        let num = st.number(ind);
+        let latest = progress_of(&ind.id, batch.year);
+        ws.write_string_with_format(r, 0, ind.seq.map(|s| s.to_string()).unwrap_or_default(), &st.text)?;
+        ws.write_string_with_format(r, 1, &ind.area, &st.text)?;
+        ws.write_string_with_format(r, 2, &ind.id, &st.text)?;
+        ws.write_string_with_format(r, 3, &ind.name, &st.wrap)?;
+        ws.write_string_with_format(r, 4, &ind.unit, &st.text)?;
+        ws.write_number_with_format(r, 5, ind.target, num)?;
+        ws.write_string_with_format(r, 6, ind.comparison.label(), &st.text)?;
+        opt_number(ws, r, 7, latest.and_then(|p| p.baseline), num)?;
+        let mut c = 8u16;
+        for y in &years {
+            opt_number(ws, r, c, progress_of(&ind.id, *y).and_then(|p| p.value), num)?;
+            c += 1;
+        }
+        opt_number(ws, r, c, latest.and_then(|p| p.expected), num)?;
+        ws.write_string_with_format(r, c + 1, latest.map(|p| p.status).unwrap_or(Status::NoData).label(), &st.text)?;
+        opt_number(ws, r, c + 2, latest.and_then(|p| p.projected_end), num)?;
+        opt_number(ws, r, c + 3, latest.and_then(|p| p.required_annual_change), num)?;
+        ws.write_string_with_format(r, c + 4, ind.responsible_joined(), &st.wrap)?;
+        let source = latest
+            .filter(|p| !p.file.is_empty())
+            .map(|p| format!("{}!{}（{}）", p.sheet, p.cell, p.file))
+            .unwrap_or_default();
+        ws.write_string_with_format(r, c + 5, source, &st.wrap)?;
+        ws.write_string_with_format(r, c + 6, latest.map(|p| p.note.as_str()).unwrap_or(""), &st.wrap)?;
+    }
+    let status_col = 8 + years.len() as u16 + 1;
+    table(ws, 0, list.len(), &cols, &format!("表_{name}"))?;
+    status_colours(ws, 1, list.len() as u32, status_col)?;
+    ws.set_freeze_panes(1, 4)?;
+    print_setup(ws, &format!("{}（{}年度）", name, batch.year), 0)?;
+    Ok(())
+}
+
+fn units_sheet(wb: &mut Workbook, batch: &Batch, st: &Styles) -> Result<(), XlsxError> {
+    let ws = wb.add_worksheet();
+    ws.set_name(UNITS)?;
+    let cols: [(&str, f64); 11] = [
+        ("责任单位", 22.0),
+        ("应报送填报表（份）", 11.0),
+        ("已报送（份）", 10.0),
+        ("按时报送（份）", 10.0),
+        ("未写填报日期（份）", 11.0),
+        ("牵头指标（项）", 10.0),
+        ("本年已报（项）", 10.0),
+        ("指标报送率(%)", 10.0),
+        ("达标或符合进度（项）", 12.0),
+        ("滞后（项）", 9.0),
+        ("错误/警告（条）", 11.0),
+    ];
+    headers(ws, 0, &cols, st)?;
+    for (i, u) in batch.summaries.units.iter().enumerate() {
+        let r = i as u32 + 1;
+        ws.write_string_with_format(r, 0, &u.unit, &st.text)?;
+        for (c, v) in [
+            u.returns_expected,
+            u.returns_received,
+            u.on_time,
+            u.undated,
+            u.indicators,
+            u.reported,
+        ]
+        .iter()
+        .enumerate()
+        {
+            ws.write_number_with_format(r, 1 + c as u16, *v as f64, &st.int)?;
+        }
+        ws.write_number_with_format(r, 7, u.reporting_rate(), &st.pct)?;
+        ws.write_number_with_format(r, 8, u.on_track as f64, &st.int)?;
+        ws.write_number_with_format(r, 9, u.behind as f64, &st.int)?;
+        ws.write_string_with_format(r, 10, format!("{}/{}", u.errors, u.warnings), &st.text)?;
+    }
+    table(ws, 0, batch.summaries.units.len(), &cols, "表_部门填报情况")?;
+    ws.set_freeze_panes(1, 1)?;
+    print_setup(ws, &format!("部门填报情况（{}年度）", batch.year), 0)?;
+    Ok(())
+}
+
+fn projects_sheet(wb: &mut Workbook, batch: &Batch, st: &Styles) -> Result<(), XlsxError> {
+    let ws = wb.add_worksheet();
+    ws.set_name(PROJECTS)?;
+    let cols: [(&str, f64); 12] = [
+        ("编号", 7.0),
+        ("领域", 12.0),
+        ("项目名称", 36.0),
+        ("责任单位", 20.0),
+        ("方案要求", 36.0),
+        ("计划投资（万元）", 12.0),
+        ("累计完成投资（万元）", 12.0),
+        ("投资完成率(%)", 11.0),
+        ("形象进度(%)", 10.0),
+        ("项目状态", 10.0),
+        ("存在问题", 24.0),
+        ("数据来源", 30.0),
+    ];
+    headers(ws, 0, &cols, st)?;
+    for (i, p) in batch.plan.projects.iter().enumerate() {
+        let r = i as u32 + 1;
+        // The latest report of the project up to the reporting year.
+        let rep = batch
+            .project_reports
+            .iter()
+            .filter(|x| x.project_id == p.id && x.year <= batch.year)
+            .max_by_key(|x| x.year);
+        ws.write_string_with_format(r, 0, &p.id, &st.text)?;
+        ws.write_string_with_format(r, 1, &p.area, &st.text)?;
+        ws.write_string_with_format(r, 2, &p.name, &st.wrap)?;
+        ws.write_string_with_format(r, 3, p.responsible.join("、"), &st.wrap)?;
+        ws.write_string_with_format(r, 4, &p.goal, &st.wrap)?;
+        opt_number(ws, r, 5, rep.and_then(|x| x.planned_investment), &st.int)?;
+        opt_number(ws, r, 6, rep.and_then(|x| x.completed_investment), &st.int)?;
+        let rate = rep.and_then(|x| match (x.planned_investment, x.completed_investment) {
+            (Some(p), Some(c)) if p > 0.0 => Some(c * 100.0 / p),
+            _ => None,
+        });
+        opt_number(ws, r, 7, rate, &st.pct)?;
+        opt_number(ws, r, 8, rep.and_then(|x| x.progress), &st.pct)?;
+        ws.write_string_with_format(
+            r,
+            9,
+            rep.map(|x| x.status.as_str()).filter(|s| !s.is_empty()).unwrap_or("未报送"),
+            &st.text,
+        )?;
+        ws.write_string_with_format(r, 10, rep.map(|x| x.problems.as_str()).unwrap_or(""), &st.wrap)?;
+        let source = rep
+            .map(|x| format!("{}年 {}!{}（{}）", x.year, x.sheet, x.cell, x.file))
+            .unwrap_or_default();
+        ws.write_string_with_format(r, 11, source, &st.wrap)?;
+    }
+    table(ws, 0, batch.plan.projects.len(), &cols, "表_项目进展")?;
+    ws.set_freeze_panes(1, 3)?;
+    print_setup(ws, &format!("附件2 项目进展（{}年度）", batch.year), 0)?;
+    Ok(())
+}
+
+fn findings_sheet(wb: &mut Workbook, batch: &Batch, st: &Styles) -> Result<(), XlsxError> {
+    let ws = wb.add_worksheet();
+    ws.set_name(FINDINGS)?;
+    let cols: [(&str, f64); 8] = [
+        ("填报单位", 20.0),
+        ("严重程度", 9.0),
+        ("文件", 34.0),
+        ("工作表", 12.0),
+        ("单元格", 8.0),
+        ("指标编号", 9.0),
+        ("问题及处理意见", 80.0),
+        ("代码", 18.0),
+    ];
+    headers(ws, 0, &cols, st)?;
+    // Already sorted by unit, then severity (finding::sort).
     for (i, f) in batch.findings.iter().enumerate() {
         let r = i as u32 + 1;
+        let unit = if f.department.is_empty() {
+            "（未识别单位）"
+        } else {
+            &f.department
+        };
         for (c, v) in [
+            unit,
             f.severity.label(),
-            f.code,
-            &f.department,
             &f.file,
             &f.sheet,
             &f.cell,
             &f.indicator_id,
             &f.message,
+            f.code,
         ]
         .iter()
         .enumerate()
         {
-            ws.write_string_with_format(r, c as u16, *v, &text)?;
+            ws.write_string_with_format(r, c as u16, *v, if c == 6 || c == 2 { &st.wrap } else { &st.text })?;
         }
     }
-    print_setup(ws, "数据问题清单")?;
+    table(ws, 0, batch.findings.len(), &cols, "表_数据问题清单")?;
+    let red = Format::new().set_font_color(Color::RGB(0x9C0006));
+    let cf = ConditionalFormatText::new()
+        .set_rule(ConditionalFormatTextRule::BeginsWith("错误".into()))
+        .set_format(red);
+    ws.add_conditional_format(1, 1, batch.findings.len().max(1) as u32, 1, &cf)?;
+    ws.set_freeze_panes(1, 0)?;
+    print_setup(ws, &format!("数据问题清单（{}年度）", batch.year), 0)?;
+    Ok(())
+}
 
-    // 数据明细: the long table with provenance, as an Excel table.
+fn detail_sheet(wb: &mut Workbook, batch: &Batch, st: &Styles) -> Result<(), XlsxError> {
     let ws = wb.add_worksheet();
-    ws.set_name("数据明细")?;
-    let cols = [
-        ("文件", 36.0),
-        ("工作表", 14.0),
+    ws.set_name(DETAIL)?;
+    let cols: [(&str, f64); 11] = [
+        ("文件", 34.0),
+        ("工作表", 12.0),
         ("单元格", 8.0),
-        ("填报单位", 22.0),
+        ("填报单位", 20.0),
         ("年度", 7.0),
         ("类别", 8.0),
         ("指标编号", 9.0),
-        ("指标名称", 36.0),
+        ("指标名称", 34.0),
         ("原始填写", 14.0),
         ("数值", 12.0),
         ("单位", 8.0),
     ];
-    for (c, (_, w)) in cols.iter().enumerate() {
-        ws.set_column_width(c as u16, *w)?;
-    }
+    headers(ws, 0, &cols, st)?;
     let plain = Format::new();
     for (i, o) in batch.observations.iter().enumerate() {
         let r = i as u32 + 1;
@@ -227,12 +523,8 @@ pub fn workbook(batch: &Batch) -> Result<Vec<u8>, XlsxError> {
         };
         ws.write_string(r, 10, &o.unit)?;
     }
-    let last = batch.observations.len().max(1) as u32;
-    let table = Table::new()
-        .set_name("数据明细表")
-        .set_columns(&cols.iter().map(|(h, _)| TableColumn::new().set_header(*h)).collect::<Vec<_>>());
-    ws.add_table(0, 0, last, (cols.len() - 1) as u16, &table)?;
+    table(ws, 0, batch.observations.len(), &cols, "表_数据明细")?;
     ws.set_freeze_panes(1, 0)?;
-
-    wb.save_to_buffer()
+    print_setup(ws, &format!("数据明细（{}年度）", batch.year), 0)?;
+    Ok(())
 }
