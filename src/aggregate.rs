@@ -593,6 +593,7 @@ mod tests {
             value: Some(value),
             unit: String::new(),
             kind,
+            remark: String::new(),
         }
     }
 

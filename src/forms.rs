@@ -197,9 +197,10 @@ impl Rng {
     }
 }
 
-fn round_for(unit: &str, v: f64) -> f64 {
-    let dp = match unit {
-        "个" | "人" | "张" | "套" | "人次" if v >= 50.0 => 0,
+/// Counts are whole numbers; rates keep one or two decimals.
+fn round_for(ind: &crate::plan::Indicator, v: f64) -> f64 {
+    let dp = match ind.unit.as_str() {
+        "个" | "人" | "张" | "套" | "人次" if ind.target.fract() == 0.0 => 0,
         "%" | "‰" | "年" | "岁" | "/10万" => 1,
         _ => 2,
     };
@@ -254,7 +255,7 @@ pub fn synthetic_series(plan: &Plan, seed: u64, last_year: i32) -> BTreeMap<Stri
                     base + (t * reach - base) * frac
                 }
             };
-            series.insert(y, round_for(&ind.unit, v));
+            series.insert(y, round_for(ind, v));
         }
         out.insert(ind.id.clone(), series);
     }

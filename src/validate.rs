@@ -506,6 +506,7 @@ mod tests {
             value,
             unit: String::new(),
             kind,
+            remark: String::new(),
         }
     }
 

@@ -35,6 +35,31 @@ fn fonts_cover_every_character_of_the_plan_and_templates() {
 }
 
 #[test]
+fn fonts_cover_every_character_of_the_sample_returns() {
+    use calamine::{open_workbook_auto, Data, Reader};
+    let world = ReportWorld::new(None, Datetime::from_ymd(2026, 1, 1).unwrap()).unwrap();
+    let input = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("input");
+    let mut missing = Vec::new();
+    for entry in std::fs::read_dir(input).unwrap().flatten() {
+        let mut wb = open_workbook_auto(entry.path()).unwrap();
+        for name in wb.sheet_names() {
+            let range = wb.worksheet_range(&name).unwrap();
+            for (_, _, cell) in range.used_cells() {
+                if let Data::String(s) = cell {
+                    missing.extend(
+                        s.chars()
+                            .filter(|c| !c.is_control() && !world.covers(*c))
+                            .map(|c| format!("{c} in {}", entry.path().display())),
+                    );
+                }
+            }
+        }
+    }
+    missing.dedup();
+    assert!(missing.is_empty(), "{missing:?}");
+}
+
+#[test]
 fn fonts_do_not_cover_everything() {
     // The check itself can fail: a rare character outside GB 2312 is not covered.
     let world = ReportWorld::new(None, Datetime::from_ymd(2026, 1, 1).unwrap()).unwrap();

@@ -36,11 +36,21 @@ pub fn run(args: &RunArgs, plan: Plan, templates: Option<&Path>, out: &mut dyn W
     std::fs::create_dir_all(&args.output).with_context(|| format!("无法创建输出文件夹“{}”", args.output.display()))?;
 
     let mut batch = Batch::assemble(plan, &args.input, args.year)?;
-    let mut world = ReportWorld::new(templates, batch.created_datetime()).context("无法读取报告模板")?;
-    let (pdfs, glyph_findings) = render::pdfs(&batch, &mut world)?;
-    batch.findings.extend(glyph_findings);
-    crate::finding::sort(&mut batch.findings);
-    let mut files = pdfs;
+    // A broken (user-edited) template must not cost the workbook and tables: render
+    // the PDFs first, write everything that could be made, then report the failure.
+    let pdfs = ReportWorld::new(templates, batch.created_datetime())
+        .context("无法读取报告模板")
+        .and_then(|mut world| render::pdfs(&batch, &mut world));
+    let mut files = Vec::new();
+    let mut pdf_error = None;
+    match pdfs {
+        Ok((pdfs, glyph_findings)) => {
+            batch.findings.extend(glyph_findings);
+            crate::finding::sort(&mut batch.findings);
+            files = pdfs;
+        }
+        Err(e) => pdf_error = Some(e),
+    }
     files.extend(render::tables(&batch)?);
     let mut written = Vec::new();
     for r in files {
@@ -49,6 +59,9 @@ pub fn run(args: &RunArgs, plan: Plan, templates: Option<&Path>, out: &mut dyn W
         written.push((path, r.what));
     }
     summarize(&batch, &written, out)?;
+    if let Some(e) = pdf_error {
+        return Err(UsageError(format!("汇总表和数据表已生成，但报告 PDF 未能生成：{e:#}")).into());
+    }
     let errors = batch.findings.iter().filter(|f| f.severity == Severity::Error).count();
     Ok(RunSummary { written, errors })
 }

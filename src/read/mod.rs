@@ -52,6 +52,8 @@ pub struct Observation {
     /// The indicator's unit (values are converted to it where the conversion is certain).
     pub unit: String,
     pub kind: ObsKind,
+    /// The row's 备注, as written.
+    pub remark: String,
 }
 
 /// What became of one input file.

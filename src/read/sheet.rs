@@ -32,6 +32,8 @@ enum Role {
     Previous,
     /// A value column; `Some(year)` when the header names the year.
     Value(Option<i32>),
+    /// 备注 / 说明: kept with the figures of the row.
+    Remark,
     Other,
 }
 
@@ -61,6 +63,7 @@ pub fn read_sheet(plan: &Plan, file: &str, sheet: &str, range: &Range<Data>) -> 
         .filter_map(|(c, r)| if let Role::Value(y) = r { Some((c, *y)) } else { None })
         .collect();
     let previous_col = header.col(&Role::Previous);
+    let remark_col = header.col(&Role::Remark);
 
     if value_cols.iter().any(|(_, y)| y.is_none()) && year.is_none() {
         out.findings.push(
@@ -115,6 +118,8 @@ pub fn read_sheet(plan: &Plan, file: &str, sheet: &str, range: &Range<Data>) -> 
             continue;
         };
         let written_unit = unit_col.map(|c| grid.text(r, c)).unwrap_or_default();
+        let remark = remark_col.map(|c| grid.text(r, c).trim().to_string()).unwrap_or_default();
+        let first = out.observations.len();
         for &(c, col_year) in &value_cols {
             let Some(y) = col_year.or(year) else { continue };
             if let Some(o) = observe(
@@ -149,6 +154,9 @@ pub fn read_sheet(plan: &Plan, file: &str, sheet: &str, range: &Range<Data>) -> 
             ) {
                 out.observations.push(o);
             }
+        }
+        for o in &mut out.observations[first..] {
+            o.remark.clone_from(&remark);
         }
     }
     Some(out)
@@ -214,6 +222,7 @@ fn observe(
         value: None,
         unit: ind.unit.clone(),
         kind,
+        remark: String::new(),
     };
     match parsed {
         CellValue::NoFigure => {
@@ -410,6 +419,7 @@ fn classify(text: &str) -> Role {
         "指标编号" | "编号" | "指标代码" | "代码" | "指标id" | "id" => return Role::Id,
         "指标" | "指标名称" | "指标项目" | "指标名" | "主要指标" | "具体指标" | "指标内容" => return Role::Name,
         "单位" | "计量单位" | "指标单位" => return Role::Unit,
+        "备注" | "说明" | "备注说明" | "情况说明" => return Role::Remark,
         _ => {}
     }
     if bare.contains("目标") || bare.contains("规划值") {
@@ -692,7 +702,7 @@ mod tests {
         assert_eq!(classify("本年完成"), Role::Value(None));
         assert_eq!(classify("完成情况"), Role::Value(None));
         assert_eq!(classify("实际值"), Role::Value(None));
-        assert_eq!(classify("备注"), Role::Other);
+        assert_eq!(classify("备注"), Role::Remark);
         assert_eq!(classify("数据来源"), Role::Other);
     }
 

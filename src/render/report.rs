@@ -441,8 +441,14 @@ pub fn feedback_data(batch: &Batch, unit: &str) -> Value {
         .iter()
         .map(|i| {
             let p = batch.progress.iter().find(|p| p.indicator_id == i.id && p.year == year);
+            let remark = batch
+                .observations
+                .iter()
+                .find(|o| o.department == unit && o.indicator_id == i.id && o.year == year && !o.remark.is_empty())
+                .map(|o| o.remark.clone())
+                .unwrap_or_default();
             json!({
-                "id": i.id, "name": i.name, "unit": i.unit, "target_text": target_text(i),
+                "id": i.id, "name": i.name, "unit": i.unit, "target_text": target_text(i), "remark": remark,
                 "value": value_text(p.and_then(|p| p.value)),
                 "expected": value_text(p.and_then(|p| p.expected)),
                 "status": p.map(|p| p.status).unwrap_or(Status::NoData).label(),

@@ -31,6 +31,7 @@ pub fn observations(batch: &Batch) -> csv::Result<Vec<u8>> {
             "value",
             "unit",
             "kind",
+            "remark",
         ],
         batch.observations.iter().map(|o| {
             vec![
@@ -45,6 +46,7 @@ pub fn observations(batch: &Batch) -> csv::Result<Vec<u8>> {
                 num(o.value),
                 o.unit.clone(),
                 o.kind.label().to_string(),
+                o.remark.clone(),
             ]
         }),
     )

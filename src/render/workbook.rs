@@ -491,7 +491,7 @@ fn findings_sheet(wb: &mut Workbook, batch: &Batch, st: &Styles) -> Result<(), X
 fn detail_sheet(wb: &mut Workbook, batch: &Batch, st: &Styles) -> Result<(), XlsxError> {
     let ws = wb.add_worksheet();
     ws.set_name(DETAIL)?;
-    let cols: [(&str, f64); 11] = [
+    let cols: [(&str, f64); 12] = [
         ("文件", 34.0),
         ("工作表", 12.0),
         ("单元格", 8.0),
@@ -503,6 +503,7 @@ fn detail_sheet(wb: &mut Workbook, batch: &Batch, st: &Styles) -> Result<(), Xls
         ("原始填写", 14.0),
         ("数值", 12.0),
         ("单位", 8.0),
+        ("备注", 24.0),
     ];
     headers(ws, 0, &cols, st)?;
     let plain = Format::new();
@@ -522,6 +523,7 @@ fn detail_sheet(wb: &mut Workbook, batch: &Batch, st: &Styles) -> Result<(), Xls
             None => ws.write_string_with_format(r, 9, "", &plain)?,
         };
         ws.write_string(r, 10, &o.unit)?;
+        ws.write_string(r, 11, &o.remark)?;
     }
     table(ws, 0, batch.observations.len(), &cols, "表_数据明细")?;
     ws.set_freeze_panes(1, 0)?;
