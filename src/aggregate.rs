@@ -23,14 +23,7 @@ pub enum Status {
 }
 
 impl Status {
-    pub const ALL: [Status; 6] = [
-        Status::Met,
-        Status::Ahead,
-        Status::OnTrack,
-        Status::Behind,
-        Status::SeriouslyBehind,
-        Status::NoData,
-    ];
+    pub const ALL: [Status; 6] = [Status::Met, Status::Ahead, Status::OnTrack, Status::Behind, Status::SeriouslyBehind, Status::NoData];
 
     pub fn label(self) -> &'static str {
         match self {
@@ -89,11 +82,7 @@ pub struct Progress {
 /// Pick the figure to use among several for the same indicator and year: 本年值 before
 /// 上年值, the lead responsible unit before others, then file and cell order.
 pub fn choose<'a>(plan: &Plan, list: &[&'a Observation]) -> &'a Observation {
-    let lead = |o: &Observation| {
-        plan.indicator(&o.indicator_id)
-            .map(|i| i.lead_unit() == o.department)
-            .unwrap_or(false)
-    };
+    let lead = |o: &Observation| plan.indicator(&o.indicator_id).map(|i| i.lead_unit() == o.department).unwrap_or(false);
     list.iter()
         .copied()
         .min_by(|a, b| {
@@ -113,37 +102,18 @@ pub fn assess(plan: &Plan, obs: &[Observation], year: i32) -> PolarsResult<Vec<P
     let chosen = df
         .lazy()
         .filter(col("value").is_not_null().and(col("department").neq(lit(""))))
-        .join(
-            ind.clone().lazy(),
-            [col("indicator_id")],
-            [col("indicator_id")],
-            JoinArgs::new(JoinType::Inner),
-        )
+        .join(ind.clone().lazy(), [col("indicator_id")], [col("indicator_id")], JoinArgs::new(JoinType::Inner))
         .with_columns([
             col("current").not().alias("kind_rank"),
             col("department").neq(col("lead")).alias("lead_rank"),
             col("cell").str().len_chars().alias("cell_len"),
         ])
-        .sort(
-            [
-                "indicator_id",
-                "year",
-                "kind_rank",
-                "lead_rank",
-                "file",
-                "sheet",
-                "cell_len",
-                "cell",
-            ],
-            SortMultipleOptions::default(),
-        )
+        .sort(["indicator_id", "year", "kind_rank", "lead_rank", "file", "sheet", "cell_len", "cell"], SortMultipleOptions::default())
         .unique_stable_generic(Some(vec![col("indicator_id"), col("year")]), UniqueKeepStrategy::First)
         .select([col("indicator_id"), col("year"), col("value"), col("row")]);
 
-    let baseline = chosen
-        .clone()
-        .filter(col("year").eq(lit(plan.baseline_year)))
-        .select([col("indicator_id"), col("value").alias("baseline")]);
+    let baseline =
+        chosen.clone().filter(col("year").eq(lit(plan.baseline_year))).select([col("indicator_id"), col("value").alias("baseline")]);
 
     // Every indicator × every year of the plan up to the reporting year.
     let years: Vec<i32> = (plan.start..=year.min(end)).collect();
@@ -153,21 +123,12 @@ pub fn assess(plan: &Plan, obs: &[Observation], year: i32) -> PolarsResult<Vec<P
         vec![
             Column::new(
                 "indicator_id".into(),
-                plan.indicators
-                    .iter()
-                    .flat_map(|i| years.iter().map(move |_| i.id.clone()))
-                    .collect::<Vec<_>>(),
+                plan.indicators.iter().flat_map(|i| years.iter().map(move |_| i.id.clone())).collect::<Vec<_>>(),
             ),
-            Column::new(
-                "year".into(),
-                plan.indicators.iter().flat_map(|_| years.iter().copied()).collect::<Vec<i32>>(),
-            ),
+            Column::new("year".into(), plan.indicators.iter().flat_map(|_| years.iter().copied()).collect::<Vec<i32>>()),
             Column::new(
                 "milestone".into(),
-                plan.indicators
-                    .iter()
-                    .flat_map(|i| years.iter().map(move |y| i.milestone(*y)))
-                    .collect::<Vec<Option<f64>>>(),
+                plan.indicators.iter().flat_map(|i| years.iter().map(move |y| i.milestone(*y))).collect::<Vec<Option<f64>>>(),
             ),
         ],
     )?;
@@ -200,9 +161,7 @@ pub fn assess(plan: &Plan, obs: &[Observation], year: i32) -> PolarsResult<Vec<P
             .then((from.clone() - col("value")) / (from.clone() - col("expected")))
             .otherwise((col("value") - from.clone()) / (col("expected") - from))
     };
-    let level_ratio = when(lower.clone())
-        .then(col("target") / col("value"))
-        .otherwise(col("value") / col("target"));
+    let level_ratio = when(lower.clone()).then(col("target") / col("value")).otherwise(col("value") / col("target"));
     let gap = col("expected") - col("origin");
     let degenerate = gap.clone().lt(eps.clone()).and(gap.gt(lit(-1e-9)));
     let ratio = when(level.clone().or(col("origin").is_null()).or(col("expected").is_null()))
@@ -232,24 +191,9 @@ pub fn assess(plan: &Plan, obs: &[Observation], year: i32) -> PolarsResult<Vec<P
 
     let table = grid
         .lazy()
-        .join(
-            chosen,
-            [col("indicator_id"), col("year")],
-            [col("indicator_id"), col("year")],
-            JoinArgs::new(JoinType::Left),
-        )
-        .join(
-            baseline,
-            [col("indicator_id")],
-            [col("indicator_id")],
-            JoinArgs::new(JoinType::Left),
-        )
-        .join(
-            ind.lazy(),
-            [col("indicator_id")],
-            [col("indicator_id")],
-            JoinArgs::new(JoinType::Inner),
-        )
+        .join(chosen, [col("indicator_id"), col("year")], [col("indicator_id"), col("year")], JoinArgs::new(JoinType::Left))
+        .join(baseline, [col("indicator_id")], [col("indicator_id")], JoinArgs::new(JoinType::Left))
+        .join(ind.lazy(), [col("indicator_id")], [col("indicator_id")], JoinArgs::new(JoinType::Inner))
         .with_column(expected.alias("expected"))
         .with_column(origin.alias("origin"))
         .with_column(ratio.alias("ratio"))
@@ -318,17 +262,9 @@ fn note_conflicts(plan: &Plan, obs: &[Observation], progress: &mut [Progress]) {
         values.dedup();
         if values.len() > 1 {
             let lead = plan.indicator(&p.indicator_id).map(|i| i.lead_unit()).unwrap_or("");
-            let whose = if p.department == lead {
-                format!("牵头单位{lead}")
-            } else {
-                p.department.clone()
-            };
+            let whose = if p.department == lead { format!("牵头单位{lead}") } else { p.department.clone() };
             let note = format!("有{}个不一致的填报值，采用{}的数据", values.len(), whose);
-            p.note = if p.note.is_empty() {
-                note
-            } else {
-                format!("{}；{}", p.note, note)
-            };
+            p.note = if p.note.is_empty() { note } else { format!("{}；{}", p.note, note) };
         }
     }
 }
@@ -340,11 +276,7 @@ fn project(plan: &Plan, progress: &mut [Progress]) {
     let mut i = 0;
     while i < progress.len() {
         let id = progress[i].indicator_id.clone();
-        let j = progress[i..]
-            .iter()
-            .position(|p| p.indicator_id != id)
-            .map(|k| i + k)
-            .unwrap_or(progress.len());
+        let j = progress[i..].iter().position(|p| p.indicator_id != id).map(|k| i + k).unwrap_or(progress.len());
         let Some(ind) = plan.indicator(&id) else {
             i = j;
             continue;
@@ -371,22 +303,14 @@ fn project(plan: &Plan, progress: &mut [Progress]) {
                 let sxy: f64 = points.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
                 if sxx > 0.0 {
                     let slope = sxy / sxx;
-                    progress[k].projected_end = Some(if last_year as i32 == end {
-                        last
-                    } else {
-                        last + slope * (end as f64 - last_year)
-                    });
+                    progress[k].projected_end = Some(if last_year as i32 == end { last } else { last + slope * (end as f64 - last_year) });
                 }
             }
             if progress[k].projected_end.is_none() && progress[k].value.is_some() && year < end {
                 add_note(&mut progress[k].note, "数据不足两年，未作趋势推算");
             }
             let remaining = (end - year) as f64;
-            let met = if ind.comparison.lower_is_better() {
-                last <= ind.target
-            } else {
-                last >= ind.target
-            };
+            let met = if ind.comparison.lower_is_better() { last <= ind.target } else { last >= ind.target };
             if remaining > 0.0 && !met && last_year as i32 == year {
                 progress[k].required_annual_change = Some((ind.target - last) / remaining);
             }
@@ -403,9 +327,7 @@ pub fn latest(progress: &[Progress], year: i32) -> Vec<&Progress> {
 /// Observations that are 上年值 for the baseline year, so the report can say where the
 /// baseline came from.
 pub fn baseline_sources<'a>(obs: &'a [Observation], plan: &Plan) -> Vec<&'a Observation> {
-    obs.iter()
-        .filter(|o| o.year == plan.baseline_year && o.kind == ObsKind::Previous && o.value.is_some())
-        .collect()
+    obs.iter().filter(|o| o.year == plan.baseline_year && o.kind == ObsKind::Previous && o.value.is_some()).collect()
 }
 
 /// Indicators by status in one area (reporting year).
@@ -469,38 +391,17 @@ pub fn summarize(
     let df = DataFrame::new(
         latest.len(),
         vec![
-            Column::new(
-                "area".into(),
-                latest
-                    .iter()
-                    .map(|p| info(p).map(|i| i.area.clone()).unwrap_or_default())
-                    .collect::<Vec<_>>(),
-            ),
-            Column::new(
-                "goal".into(),
-                latest.iter().map(|p| info(p).is_some_and(|i| i.seq.is_some())).collect::<Vec<_>>(),
-            ),
+            Column::new("area".into(), latest.iter().map(|p| info(p).map(|i| i.area.clone()).unwrap_or_default()).collect::<Vec<_>>()),
+            Column::new("goal".into(), latest.iter().map(|p| info(p).is_some_and(|i| i.seq.is_some())).collect::<Vec<_>>()),
             Column::new(
                 "lead".into(),
-                latest
-                    .iter()
-                    .map(|p| info(p).map(|i| i.lead_unit().to_string()).unwrap_or_default())
-                    .collect::<Vec<_>>(),
+                latest.iter().map(|p| info(p).map(|i| i.lead_unit().to_string()).unwrap_or_default()).collect::<Vec<_>>(),
             ),
-            Column::new(
-                "status".into(),
-                latest.iter().map(|p| p.status.code().to_string()).collect::<Vec<_>>(),
-            ),
+            Column::new("status".into(), latest.iter().map(|p| p.status.code().to_string()).collect::<Vec<_>>()),
             Column::new("has_value".into(), latest.iter().map(|p| p.value.is_some()).collect::<Vec<_>>()),
         ],
     )?;
-    let by_area = df
-        .clone()
-        .lazy()
-        .filter(col("goal"))
-        .group_by([col("area"), col("status")])
-        .agg([len().alias("n")])
-        .collect()?;
+    let by_area = df.clone().lazy().filter(col("goal")).group_by([col("area"), col("status")]).agg([len().alias("n")]).collect()?;
     let rows = Rows::new(&by_area);
     let areas = plan
         .areas()
@@ -523,18 +424,11 @@ pub fn summarize(
         .eq(lit(Status::Met.code()))
         .or(col("status").eq(lit(Status::Ahead.code())))
         .or(col("status").eq(lit(Status::OnTrack.code())));
-    let bad = col("status")
-        .eq(lit(Status::Behind.code()))
-        .or(col("status").eq(lit(Status::SeriouslyBehind.code())));
+    let bad = col("status").eq(lit(Status::Behind.code())).or(col("status").eq(lit(Status::SeriouslyBehind.code())));
     let by_unit = df
         .lazy()
         .group_by([col("lead")])
-        .agg([
-            len().alias("indicators"),
-            col("has_value").sum().alias("reported"),
-            good.sum().alias("on_track"),
-            bad.sum().alias("behind"),
-        ])
+        .agg([len().alias("indicators"), col("has_value").sum().alias("reported"), good.sum().alias("on_track"), bad.sum().alias("behind")])
         .collect()?;
     let rows = Rows::new(&by_unit);
     let deadline = &plan.rules.validate.deadline;
@@ -677,36 +571,21 @@ mod tests {
         assert!((p.required_annual_change.unwrap() - 6.0).abs() < 1e-9);
         // Met: nothing more needed.
         let met = assess(&plan, &[obs("G17", &unit, 2024, 61.0, ObsKind::Current)], 2024).unwrap();
-        assert_eq!(
-            met.iter()
-                .find(|p| p.indicator_id == "G17" && p.year == 2024)
-                .unwrap()
-                .required_annual_change,
-            None
-        );
+        assert_eq!(met.iter().find(|p| p.indicator_id == "G17" && p.year == 2024).unwrap().required_annual_change, None);
     }
 
     #[test]
     fn lead_units_figure_is_used_when_returns_disagree() {
         let plan = Plan::embedded().unwrap();
         // G25: 市民政局 leads, 市残联 co-responsible.
-        let list = vec![
-            obs("G25", "市残联", 2024, 97.0, ObsKind::Current),
-            obs("G25", "市民政局", 2024, 100.0, ObsKind::Current),
-        ];
+        let list = vec![obs("G25", "市残联", 2024, 97.0, ObsKind::Current), obs("G25", "市民政局", 2024, 100.0, ObsKind::Current)];
         let progress = assess(&plan, &list, 2024).unwrap();
         let p = progress.iter().find(|p| p.indicator_id == "G25" && p.year == 2024).unwrap();
         assert_eq!((p.value, p.department.as_str()), (Some(100.0), "市民政局"));
         assert!(p.note.contains("牵头单位市民政局"), "{}", p.note);
         // 本年值 beats the next year's 上年值 for the same year.
-        let list = vec![
-            obs("G17", "市民政局", 2023, 50.0, ObsKind::Previous),
-            obs("G17", "市民政局", 2023, 49.0, ObsKind::Current),
-        ];
+        let list = vec![obs("G17", "市民政局", 2023, 50.0, ObsKind::Previous), obs("G17", "市民政局", 2023, 49.0, ObsKind::Current)];
         let progress = assess(&plan, &list, 2023).unwrap();
-        assert_eq!(
-            progress.iter().find(|p| p.indicator_id == "G17" && p.year == 2023).unwrap().value,
-            Some(49.0)
-        );
+        assert_eq!(progress.iter().find(|p| p.indicator_id == "G17" && p.year == 2023).unwrap().value, Some(49.0));
     }
 }

@@ -42,20 +42,12 @@ impl Batch {
 
     pub fn from_read(plan: Plan, read: read::ReadOutcome, year: Option<i32>, input: &Path) -> Result<Batch> {
         let mut findings = read.findings;
-        let found_year = read
-            .observations
-            .iter()
-            .filter(|o| o.kind == ObsKind::Current && o.year <= plan.end + 5)
-            .map(|o| o.year)
-            .max();
+        let found_year = read.observations.iter().filter(|o| o.kind == ObsKind::Current && o.year <= plan.end + 5).map(|o| o.year).max();
         let year = match (year, found_year) {
             (Some(y), _) => y,
             (None, Some(y)) => y,
             (None, None) => {
-                findings.push(Finding::info(
-                    "no_year",
-                    format!("没有从填报表中读到任何年度的数据，按规划末年{}年生成报告。", plan.end),
-                ));
+                findings.push(Finding::info("no_year", format!("没有从填报表中读到任何年度的数据，按规划末年{}年生成报告。", plan.end)));
                 plan.end
             }
         };
@@ -64,12 +56,7 @@ impl Batch {
         finding::sort(&mut findings);
         let summaries = aggregate::summarize(&plan, &progress, &read.files, &findings, year)?;
         let fingerprint = fingerprint(&read.files);
-        let office = plan
-            .units
-            .iter()
-            .find(|u| u.role == "coordinator")
-            .map(|u| u.full.clone())
-            .unwrap_or_default();
+        let office = plan.units.iter().find(|u| u.role == "coordinator").map(|u| u.full.clone()).unwrap_or_default();
         let created_unix = creation_time(input, &read.files, year);
         Ok(Batch {
             plan,
@@ -124,18 +111,8 @@ fn creation_time(input: &Path, files: &[InputFile], year: i32) -> i64 {
     let newest = files
         .iter()
         .filter_map(|f| {
-            let p: PathBuf = if Path::new(&f.file).is_absolute() {
-                PathBuf::from(&f.file)
-            } else {
-                input.join(&f.file)
-            };
-            std::fs::metadata(p)
-                .ok()?
-                .modified()
-                .ok()?
-                .duration_since(std::time::UNIX_EPOCH)
-                .ok()
-                .map(|d| d.as_secs() as i64)
+            let p: PathBuf = if Path::new(&f.file).is_absolute() { PathBuf::from(&f.file) } else { input.join(&f.file) };
+            std::fs::metadata(p).ok()?.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok().map(|d| d.as_secs() as i64)
         })
         .max();
     newest.unwrap_or_else(|| days_from_civil(year, 12, 31) * 86_400)

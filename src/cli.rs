@@ -50,6 +50,9 @@ pub struct TemplateArgs {
     /// 输出文件夹。例：--output 填报表
     #[arg(long, value_name = "文件夹", default_value = "填报表")]
     pub output: PathBuf,
+    /// 已收到的填报表所在文件夹，用于预填“上年值”（不存在时不预填）。例：--input input
+    #[arg(long, value_name = "文件夹", default_value = "input")]
+    pub input: PathBuf,
 }
 
 #[derive(Debug, Args)]

@@ -108,26 +108,16 @@ impl Finding {
 /// Sort findings for output: by unit, then severity, then file and cell.
 pub fn sort(findings: &mut [Finding]) {
     findings.sort_by(|a, b| {
-        (
-            a.department.is_empty(),
-            &a.department,
-            a.severity,
-            &a.file,
-            &a.sheet,
-            cell_key(&a.cell),
-            &a.indicator_id,
-            a.code,
-        )
-            .cmp(&(
-                b.department.is_empty(),
-                &b.department,
-                b.severity,
-                &b.file,
-                &b.sheet,
-                cell_key(&b.cell),
-                &b.indicator_id,
-                b.code,
-            ))
+        (a.department.is_empty(), &a.department, a.severity, &a.file, &a.sheet, cell_key(&a.cell), &a.indicator_id, a.code).cmp(&(
+            b.department.is_empty(),
+            &b.department,
+            b.severity,
+            &b.file,
+            &b.sheet,
+            cell_key(&b.cell),
+            &b.indicator_id,
+            b.code,
+        ))
     });
 }
 

@@ -3,7 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use rust_xlsxwriter::{Color, DocProperties, ExcelDateTime, Format, FormatAlign, FormatBorder, Workbook, XlsxError};
+use rust_xlsxwriter::{
+    Color, DataValidation, DataValidationErrorStyle, DataValidationRule, DocProperties, ExcelDateTime, Format, FormatAlign, FormatBorder,
+    Workbook, XlsxError,
+};
 
 use crate::plan::{Comparison, Plan};
 use crate::text::fmt_num;
@@ -35,12 +38,7 @@ pub fn return_workbook(plan: &Plan, unit: &str, year: i32, filled: Option<&Fille
     );
     let border = Format::new().set_border(FormatBorder::Thin).set_align(FormatAlign::VerticalCenter);
     let wrap = border.clone().set_text_wrap();
-    let head = border
-        .clone()
-        .set_bold()
-        .set_background_color(Color::RGB(0xDDEBF7))
-        .set_align(FormatAlign::Center)
-        .set_text_wrap();
+    let head = border.clone().set_bold().set_background_color(Color::RGB(0xDDEBF7)).set_align(FormatAlign::Center).set_text_wrap();
     let title = Format::new().set_bold().set_font_size(16).set_align(FormatAlign::Center);
     let input = border.clone().set_background_color(Color::RGB(0xFFF2CC)).set_unlocked();
 
@@ -48,14 +46,27 @@ pub fn return_workbook(plan: &Plan, unit: &str, year: i32, filled: Option<&Fille
     let ws = wb.add_worksheet();
     ws.set_name("填报说明")?;
     ws.set_column_width(0, 100)?;
-    let notes = [
+    let office = plan.units.iter().find(|u| u.role == "coordinator").map(|u| u.name.as_str()).unwrap_or("市发展改革局");
+    let (month, day) = plan.rules.validate.deadline.split_once('-').unwrap_or(("01", "31"));
+    let mut notes = vec![
         format!("{}指标填报说明（{}年度）", plan.title, year),
-        "1. 请在“指标填报”表黄色单元格中填写本单位负责指标的本年完成值，数据截至本年12月31日。".to_string(),
-        "2. 百分比直接填数字，如 94.5 表示 94.5%，不要填 0.945；累计指标填 2023 年起的累计数。".to_string(),
+        format!("填报单位：{unit}"),
+        "1. 请在“指标填报”表黄色单元格中填写本单位负责指标的本年完成值，数据截至本年12月31日；其他单元格已保护，无需修改。".to_string(),
+        "2. 百分比直接填数字，如 94.5 表示 94.5%，不要填 0.945；累计指标填 2023 年起的累计数。各指标的计量单位见“计量单位”列，选中单元格时也有提示。".to_string(),
         "3. 无数据请填“/”并在备注中说明原因，不要填 0。请勿修改指标名称、编号和表格结构。".to_string(),
-        "4. “项目进展”表填写本单位负责的附件2项目的投资完成和形象进度。".to_string(),
-        "5. 填报后可运行 planmon check 文件名 自查，再报送市发展改革局。".to_string(),
+        "4. “项目进展”表填写本单位牵头的附件2项目的投资完成和形象进度，项目状态从下拉列表中选择。".to_string(),
+        format!(
+            "5. 请于{}年{}月{}日前报送{office}。报送前可运行 planmon check 文件名 自查；如有疑问请联系{office}。",
+            year + 1,
+            month.trim_start_matches('0'),
+            day.trim_start_matches('0')
+        ),
+        String::new(),
+        "本单位负责的指标：".to_string(),
     ];
+    notes.extend(
+        plan.indicators_of(unit).iter().map(|i| format!("  {} {}（{}，2025年目标 {}）", i.id, i.name, i.unit, fmt_num(i.target, 4))),
+    );
     for (r, n) in notes.iter().enumerate() {
         ws.write_string(r as u32, 0, n)?;
     }
@@ -63,18 +74,7 @@ pub fn return_workbook(plan: &Plan, unit: &str, year: i32, filled: Option<&Fille
     // 指标填报
     let ws = wb.add_worksheet();
     ws.set_name(INDICATOR_SHEET)?;
-    let headers = [
-        "序号",
-        "指标编号",
-        "领域",
-        "指标名称",
-        "计量单位",
-        "2025年目标值",
-        "上年值",
-        "本年完成值",
-        "数据来源",
-        "备注",
-    ];
+    let headers = ["序号", "指标编号", "领域", "指标名称", "计量单位", "2025年目标值", "上年值", "本年完成值", "数据来源", "备注"];
     let widths = [6.0, 9.0, 12.0, 40.0, 9.0, 12.0, 11.0, 12.0, 16.0, 20.0];
     ws.merge_range(0, 0, 0, 9, &format!("{}指标填报表（{}年度）", plan.title, year), &title)?;
     ws.write_string(1, 0, "填报单位：")?;
@@ -95,58 +95,47 @@ pub fn return_workbook(plan: &Plan, unit: &str, year: i32, filled: Option<&Fille
         ws.write_number_with_format(r, 0, (k + 1) as f64, &border)?;
         ws.write_string_with_format(r, 1, &ind.id, &border)?;
         ws.write_string_with_format(r, 2, &ind.area, &border)?;
-        let name = if ind.comparison == Comparison::Cumulative {
-            format!("{}（2023年起累计）", ind.name)
-        } else {
-            ind.name.clone()
-        };
+        let name = if ind.comparison == Comparison::Cumulative { format!("{}（2023年起累计）", ind.name) } else { ind.name.clone() };
         ws.write_string_with_format(r, 3, &name, &wrap)?;
         ws.write_string_with_format(r, 4, &ind.unit, &border)?;
         ws.write_number_with_format(r, 5, ind.target, &border)?;
         let (prev, cur) = filled.and_then(|f| f.values.get(&ind.id).cloned()).unwrap_or((None, None));
+        let sample = filled.is_some_and(|f| !f.banner.is_empty());
         for (c, v) in [(6u16, prev), (7u16, cur)] {
             match v {
                 Some(v) => ws.write_number_with_format(r, c, v, &input)?,
-                None if filled.is_some() => ws.write_string_with_format(r, c, "/", &input)?,
+                None if sample => ws.write_string_with_format(r, c, "/", &input)?,
                 None => ws.write_blank(r, c, &input)?,
             };
         }
-        ws.write_string_with_format(r, 8, if filled.is_some() { "部门统计" } else { "" }, &input)?;
+        ws.write_string_with_format(r, 8, if sample { "部门统计" } else { "" }, &input)?;
         ws.write_blank(r, 9, &input)?;
+        let validation = number_validation(plan, ind)?;
+        ws.add_data_validation(r, 6, r, 7, &validation)?;
         r += 1;
     }
     r += 1;
     for label in ["填报人：", "联系电话：", "审核人：", "填报日期："] {
         ws.write_string(r, 0, label)?;
-        if let Some(f) = filled {
-            match label {
-                "填报人：" => ws.write_string(r, 2, &f.person).map(|_| ())?,
-                "填报日期：" => ws.write_string(r, 2, &f.date).map(|_| ())?,
-                _ => {}
-            }
-        }
         r += 1;
     }
+    // The 填报人 … 填报日期 answers are to be filled too.
+    for k in 0..4 {
+        ws.merge_range(r - 4 + k, 2, r - 4 + k, 4, "", &input)?;
+    }
+    if let Some(f) = filled {
+        ws.write_string_with_format(r - 4, 2, &f.person, &input)?;
+        ws.write_string_with_format(r - 1, 2, &f.date, &input)?;
+    }
     ws.set_freeze_panes(3, 0)?;
+    ws.protect();
 
     // 项目进展
-    let projects: Vec<_> = plan
-        .projects
-        .iter()
-        .filter(|p| p.responsible.first().map(String::as_str) == Some(unit))
-        .collect();
+    let projects: Vec<_> = plan.projects.iter().filter(|p| p.responsible.first().map(String::as_str) == Some(unit)).collect();
     if !projects.is_empty() {
         let ws = wb.add_worksheet();
         ws.set_name(PROJECT_SHEET)?;
-        let headers = [
-            "项目编号",
-            "项目名称",
-            "计划投资（万元）",
-            "累计完成投资（万元）",
-            "形象进度（%）",
-            "项目状态",
-            "存在问题",
-        ];
+        let headers = ["项目编号", "项目名称", "计划投资（万元）", "累计完成投资（万元）", "形象进度（%）", "项目状态", "存在问题"];
         let widths = [9.0, 44.0, 14.0, 16.0, 12.0, 10.0, 30.0];
         ws.merge_range(0, 0, 0, 6, &format!("附件2项目进展填报表（{}年度）", year), &title)?;
         for (c, (h, w)) in headers.iter().zip(widths).enumerate() {
@@ -172,8 +161,50 @@ pub fn return_workbook(plan: &Plan, unit: &str, year: i32, filled: Option<&Fille
             }
             ws.write_blank(r, 6, &input)?;
         }
+        let last = projects.len() as u32 + 1;
+        let status = DataValidation::new()
+            .allow_list_strings(&PROJECT_STATUSES)?
+            .set_input_title("项目状态")?
+            .set_input_message("请从下拉列表中选择")?;
+        ws.add_data_validation(2, 5, last, 5, &status)?;
+        let percent = DataValidation::new()
+            .allow_decimal_number(DataValidationRule::Between(0.0, 100.0))
+            .set_input_title("形象进度（%）")?
+            .set_input_message("填 0 至 100 的数字，如 65 表示 65%")?
+            .set_error_style(DataValidationErrorStyle::Warning)
+            .set_error_message("形象进度应为 0 至 100 之间的数字")?;
+        ws.add_data_validation(2, 4, last, 4, &percent)?;
+        let money = DataValidation::new()
+            .allow_decimal_number(DataValidationRule::GreaterThanOrEqualTo(0.0))
+            .set_input_title("投资（万元）")?
+            .set_input_message("单位：万元，填数字")?
+            .set_error_style(DataValidationErrorStyle::Warning)
+            .set_error_message("投资额应为不小于 0 的数字（万元）")?;
+        ws.add_data_validation(2, 2, last, 3, &money)?;
+        ws.protect();
     }
     wb.save_to_buffer()
+}
+
+/// Statuses a project can have (the dropdown of the 项目进展 sheet).
+pub const PROJECT_STATUSES: [&str; 5] = ["前期工作", "在建", "已完工", "已投入使用", "暂停"];
+
+/// Decimal validation for an indicator's value cells: the plausible range of its unit
+/// and an input message saying the unit. A warning (not a stop), so that “/” for “no
+/// figure” can still be entered.
+fn number_validation(plan: &Plan, ind: &crate::plan::Indicator) -> Result<DataValidation, XlsxError> {
+    let (min, max) = plan.range_for(ind).map(|r| (r.min, r.max)).unwrap_or((0.0, 1.0e9));
+    let hint = match ind.unit.as_str() {
+        "%" => "百分比直接填数字，如 94.5 表示 94.5%".to_string(),
+        u => format!("单位：{u}"),
+    };
+    DataValidation::new()
+        .allow_decimal_number(DataValidationRule::Between(min, max))
+        .set_input_title(format!("{}（{}）", ind.id, ind.unit))?
+        .set_input_message(format!("{hint}；无数据填“/”。2025年目标 {}", fmt_num(ind.target, 4)))?
+        .set_error_style(DataValidationErrorStyle::Warning)
+        .set_error_title("数值超出合理范围")?
+        .set_error_message(format!("{} 的数值一般在 {} 至 {} 之间，请核实。无数据请填“/”。", ind.name, fmt_num(min, 4), fmt_num(max, 4)))
 }
 
 /// A small deterministic generator (xorshift64*), so that sample data never change.
@@ -265,9 +296,7 @@ pub fn synthetic_series(plan: &Plan, seed: u64, last_year: i32) -> BTreeMap<Stri
 /// The sample return of `unit` for `year`, filled from a synthetic series.
 pub fn sample_filled(plan: &Plan, unit: &str, year: i32, series: &BTreeMap<String, BTreeMap<i32, f64>>, seed: u64) -> Filled {
     let mut f = Filled {
-        banner: "示例数据（合成，非真实统计）".to_string(),
-        person: "示例填报人".to_string(),
-        ..Default::default()
+        banner: "示例数据（合成，非真实统计）".to_string(), person: "示例填报人".to_string(), ..Default::default()
     };
     for ind in plan.indicators_of(unit) {
         // Co-responsible units leave the lead's figures to the lead.
@@ -286,11 +315,7 @@ pub fn sample_filled(plan: &Plan, unit: &str, year: i32, series: &BTreeMap<Strin
     } else {
         format!("{}年1月{}日", year + 1, 5 + (rng.unit() * 20.0) as u32)
     };
-    for p in plan
-        .projects
-        .iter()
-        .filter(|p| p.responsible.first().map(String::as_str) == Some(unit))
-    {
+    for p in plan.projects.iter().filter(|p| p.responsible.first().map(String::as_str) == Some(unit)) {
         let planned = (rng.range(800.0, 30000.0) / 10.0).round() * 10.0;
         let frac = ((year - plan.baseline_year) as f64 / 3.0 * rng.range(0.7, 1.2)).min(1.0);
         let progress = (frac * 100.0).round();
@@ -301,8 +326,7 @@ pub fn sample_filled(plan: &Plan, unit: &str, year: i32, series: &BTreeMap<Strin
         } else {
             "前期工作"
         };
-        f.projects
-            .insert(p.id.clone(), ((planned), (planned * frac).round(), progress, status.to_string()));
+        f.projects.insert(p.id.clone(), ((planned), (planned * frac).round(), progress, status.to_string()));
     }
     f
 }

@@ -20,10 +20,7 @@ pub fn observations(obs: &[Observation]) -> PolarsResult<DataFrame> {
             Column::new("year".into(), obs.iter().map(|o| o.year).collect::<Vec<i32>>()),
             Column::new("indicator_id".into(), s(|o| &o.indicator_id)),
             Column::new("value".into(), obs.iter().map(|o| o.value).collect::<Vec<Option<f64>>>()),
-            Column::new(
-                "current".into(),
-                obs.iter().map(|o| o.kind == ObsKind::Current).collect::<Vec<bool>>(),
-            ),
+            Column::new("current".into(), obs.iter().map(|o| o.kind == ObsKind::Current).collect::<Vec<bool>>()),
         ],
     )
 }
@@ -38,10 +35,7 @@ pub fn indicators(plan: &Plan) -> PolarsResult<DataFrame> {
             Column::new("order".into(), (0..ind.len() as u32).collect::<Vec<u32>>()),
             Column::new("unit".into(), ind.iter().map(|i| i.unit.clone()).collect::<Vec<_>>()),
             Column::new("target".into(), ind.iter().map(|i| i.target).collect::<Vec<f64>>()),
-            Column::new(
-                "comparison".into(),
-                ind.iter().map(|i| i.comparison.as_str().to_string()).collect::<Vec<_>>(),
-            ),
+            Column::new("comparison".into(), ind.iter().map(|i| i.comparison.as_str().to_string()).collect::<Vec<_>>()),
             Column::new("lead".into(), ind.iter().map(|i| i.lead_unit().to_string()).collect::<Vec<_>>()),
         ],
     )

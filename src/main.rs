@@ -38,11 +38,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Run(args)) => return run(&args, plan, templates.as_deref(), &mut stdout),
         None => {
             return run(
-                &RunArgs {
-                    input: "input".into(),
-                    output: "output".into(),
-                    ..Default::default()
-                },
+                &RunArgs { input: "input".into(), output: "output".into(), ..Default::default() },
                 plan,
                 templates.as_deref(),
                 &mut stdout,
@@ -54,9 +50,5 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
 
 fn run(args: &RunArgs, plan: Plan, templates: Option<&std::path::Path>, out: &mut dyn std::io::Write) -> anyhow::Result<ExitCode> {
     let summary = cmd::run::run(args, plan, templates, out)?;
-    Ok(if args.strict && summary.errors > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(if args.strict && summary.errors > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }

@@ -232,10 +232,7 @@ fn load_text(dir: Option<&Path>, file: &str, embedded: &'static str) -> Result<(
     if let Some(dir) = dir {
         let path = dir.join(file);
         if path.is_file() {
-            let text = std::fs::read_to_string(&path).map_err(|source| PlanError::Io {
-                path: path.clone(),
-                source,
-            })?;
+            let text = std::fs::read_to_string(&path).map_err(|source| PlanError::Io { path: path.clone(), source })?;
             return Ok((text, path.display().to_string()));
         }
     }
@@ -243,10 +240,7 @@ fn load_text(dir: Option<&Path>, file: &str, embedded: &'static str) -> Result<(
 }
 
 fn parse<T: serde::de::DeserializeOwned>(text: &str, origin: &str) -> Result<T, PlanError> {
-    toml::from_str(text).map_err(|e| PlanError::Parse {
-        origin: origin.to_string(),
-        message: e.to_string(),
-    })
+    toml::from_str(text).map_err(|e| PlanError::Parse { origin: origin.to_string(), message: e.to_string() })
 }
 
 impl Plan {
@@ -284,10 +278,7 @@ impl Plan {
     /// Consistency of the tables among themselves: ids unique, units known, years sane.
     fn check(&self) -> Result<(), PlanError> {
         let origin = self.sources[0].clone();
-        let invalid = |message: String| PlanError::Invalid {
-            origin: origin.clone(),
-            message,
-        };
+        let invalid = |message: String| PlanError::Invalid { origin: origin.clone(), message };
         let mut seen = std::collections::HashSet::new();
         for ind in &self.indicators {
             if !seen.insert(ind.id.as_str()) {
@@ -329,10 +320,7 @@ impl Plan {
         let r = &self.rules.ranges;
         r.iter()
             .find(|r| r.ids.iter().any(|id| id == &ind.id))
-            .or_else(|| {
-                r.iter()
-                    .find(|r| r.ids.is_empty() && r.unit == ind.unit && r.comparison == Some(ind.comparison))
-            })
+            .or_else(|| r.iter().find(|r| r.ids.is_empty() && r.unit == ind.unit && r.comparison == Some(ind.comparison)))
             .or_else(|| r.iter().find(|r| r.ids.is_empty() && r.unit == ind.unit && r.comparison.is_none()))
     }
 
@@ -384,9 +372,7 @@ impl Plan {
         if key.is_empty() {
             return None;
         }
-        self.units
-            .iter()
-            .find(|u| unit_key(&u.name) == key || unit_key(&u.full) == key || u.aliases.iter().any(|a| unit_key(a) == key))
+        self.units.iter().find(|u| unit_key(&u.name) == key || unit_key(&u.full) == key || u.aliases.iter().any(|a| unit_key(a) == key))
     }
 
     /// Find a unit named somewhere inside a longer text (a file name, a title).
@@ -482,9 +468,6 @@ mod tests {
             assert_eq!(plan.resolve_unit(written).map(|u| u.name.as_str()), Some(expected), "{written}");
         }
         assert!(plan.resolve_unit("市气象局").is_none());
-        assert_eq!(
-            plan.find_unit_in("2024年 住建局 填报表（修改稿）").map(|u| u.name.as_str()),
-            Some("市住房城乡建设局")
-        );
+        assert_eq!(plan.find_unit_in("2024年 住建局 填报表（修改稿）").map(|u| u.name.as_str()), Some("市住房城乡建设局"));
     }
 }

@@ -89,11 +89,7 @@ pub fn fmt_num(v: f64, max_dp: usize) -> String {
         return String::new();
     }
     let s = format!("{:.*}", max_dp, v);
-    let s = if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
-    };
+    let s = if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s };
     if s == "-0" {
         "0".to_string()
     } else {
@@ -107,10 +103,7 @@ mod tests {
 
     #[test]
     fn names_normalise() {
-        assert_eq!(
-            normalize_name("每千人口拥有执业（助理）医师数"),
-            normalize_name("每千人口拥有执业(助理)医师数")
-        );
+        assert_eq!(normalize_name("每千人口拥有执业（助理）医师数"), normalize_name("每千人口拥有执业(助理)医师数"));
         assert_eq!(normalize_name("中等职业教育“双师型”教师比例"), "中等职业教育双师型教师比例");
         assert_eq!(normalize_name(" 学前教育 毛入园率 "), "学前教育毛入园率");
         assert_eq!(strip_unit_suffix(&normalize_name("学前教育毛入园率（%）")), "学前教育毛入园率");

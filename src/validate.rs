@@ -14,25 +14,33 @@ use crate::text::fmt_num;
 /// Run every rule. `year` is the reporting year; `files` says which returns arrived.
 pub fn validate(plan: &Plan, obs: &[Observation], files: &[InputFile], year: i32) -> PolarsResult<Vec<Finding>> {
     let df = frames::observations(obs)?;
-    let ind = frames::indicators(plan)?;
-    let mut findings = Vec::new();
-    findings.extend(out_of_range(plan, obs, &df)?);
-    findings.extend(fraction_in_percent(obs, &df, &ind)?);
-    findings.extend(not_responsible(plan, obs, &df)?);
-    findings.extend(conflicts(plan, obs, &df)?);
-    findings.extend(outside_plan(plan, obs));
+    let mut findings = value_rules(plan, obs, &df)?;
     findings.extend(completeness(plan, obs, files, year, &df)?);
-    findings.extend(year_to_year(plan, obs, &df, &ind)?);
-    findings.extend(previous_differs(obs, &df)?);
     findings.extend(returns_outside_plan(plan, files));
     Ok(findings)
 }
 
+/// The rules about the figures themselves, without what is missing from the batch:
+/// what `planmon check` applies to the returns it is given.
+pub fn validate_values(plan: &Plan, obs: &[Observation]) -> PolarsResult<Vec<Finding>> {
+    value_rules(plan, obs, &frames::observations(obs)?)
+}
+
+fn value_rules(plan: &Plan, obs: &[Observation], df: &DataFrame) -> PolarsResult<Vec<Finding>> {
+    let ind = frames::indicators(plan)?;
+    let mut findings = Vec::new();
+    findings.extend(out_of_range(plan, obs, df)?);
+    findings.extend(fraction_in_percent(obs, df, &ind)?);
+    findings.extend(not_responsible(plan, obs, df)?);
+    findings.extend(conflicts(plan, obs, df)?);
+    findings.extend(outside_plan(plan, obs));
+    findings.extend(year_to_year(plan, obs, df, &ind)?);
+    findings.extend(previous_differs(obs, df)?);
+    Ok(findings)
+}
+
 fn obs_finding(o: &Observation, f: Finding) -> Finding {
-    f.in_file(&o.file)
-        .at(&o.sheet, &o.cell)
-        .for_unit(&o.department)
-        .for_indicator(&o.indicator_id)
+    f.in_file(&o.file).at(&o.sheet, &o.cell).for_unit(&o.department).for_indicator(&o.indicator_id)
 }
 
 /// Values outside the plausible range for their unit.
@@ -41,16 +49,10 @@ fn out_of_range(plan: &Plan, obs: &[Observation], df: &DataFrame) -> PolarsResul
     let ranges = DataFrame::new(
         with_rule.len(),
         vec![
-            Column::new(
-                "indicator_id".into(),
-                with_rule.iter().map(|(i, _)| i.id.clone()).collect::<Vec<_>>(),
-            ),
+            Column::new("indicator_id".into(), with_rule.iter().map(|(i, _)| i.id.clone()).collect::<Vec<_>>()),
             Column::new("min".into(), with_rule.iter().map(|(_, r)| r.min).collect::<Vec<f64>>()),
             Column::new("max".into(), with_rule.iter().map(|(_, r)| r.max).collect::<Vec<f64>>()),
-            Column::new(
-                "message".into(),
-                with_rule.iter().map(|(_, r)| r.message.clone()).collect::<Vec<_>>(),
-            ),
+            Column::new("message".into(), with_rule.iter().map(|(_, r)| r.message.clone()).collect::<Vec<_>>()),
         ],
     )?;
     let bad = df
@@ -65,13 +67,7 @@ fn out_of_range(plan: &Plan, obs: &[Observation], df: &DataFrame) -> PolarsResul
         .map(|i| {
             let o = &obs[rows.i64("row", i).unwrap_or(0) as usize];
             let v = o.value.map(|v| fmt_num(v, 4)).unwrap_or_default();
-            obs_finding(
-                o,
-                Finding::error(
-                    "out_of_range",
-                    format!("数值 {} {} 超出合理范围：{}。", v, o.unit, rows.str("message", i)),
-                ),
-            )
+            obs_finding(o, Finding::error("out_of_range", format!("数值 {} {} 超出合理范围：{}。", v, o.unit, rows.str("message", i))))
         })
         .collect())
 }
@@ -114,11 +110,8 @@ fn fraction_in_percent(obs: &[Observation], df: &DataFrame, ind: &DataFrame) -> 
 
 /// Figures from a unit that is not responsible for the indicator: kept, flagged.
 fn not_responsible(plan: &Plan, obs: &[Observation], df: &DataFrame) -> PolarsResult<Vec<Finding>> {
-    let pairs: Vec<(String, String)> = plan
-        .indicators
-        .iter()
-        .flat_map(|i| i.responsible.iter().map(move |u| (i.id.clone(), u.clone())))
-        .collect();
+    let pairs: Vec<(String, String)> =
+        plan.indicators.iter().flat_map(|i| i.responsible.iter().map(move |u| (i.id.clone(), u.clone()))).collect();
     let resp = DataFrame::new(
         pairs.len(),
         vec![
@@ -136,12 +129,7 @@ fn not_responsible(plan: &Plan, obs: &[Observation], df: &DataFrame) -> PolarsRe
             [col("indicator_id"), col("department")],
             JoinArgs::new(JoinType::Left),
         )
-        .filter(
-            col("responsible")
-                .is_null()
-                .and(col("department").neq(lit("")))
-                .and(col("value").is_not_null()),
-        )
+        .filter(col("responsible").is_null().and(col("department").neq(lit(""))).and(col("value").is_not_null()))
         .select([col("row")])
         .collect()?;
     let rows = Rows::new(&bad);
@@ -153,10 +141,7 @@ fn not_responsible(plan: &Plan, obs: &[Observation], df: &DataFrame) -> PolarsRe
                 o,
                 Finding::warning(
                     "not_responsible",
-                    format!(
-                        "本单位不是指标“{}”的责任单位（责任单位：{}）。数据已保留，以责任单位填报的为准。",
-                        o.indicator_name, owner
-                    ),
+                    format!("本单位不是指标“{}”的责任单位（责任单位：{}）。数据已保留，以责任单位填报的为准。", o.indicator_name, owner),
                 ),
             )
         })
@@ -172,12 +157,7 @@ fn conflicts(plan: &Plan, obs: &[Observation], df: &DataFrame) -> PolarsResult<V
         .agg([col("value").n_unique().alias("distinct")])
         .filter(col("distinct").gt(lit(1)));
     let rows_df = current
-        .join(
-            groups,
-            [col("indicator_id"), col("year")],
-            [col("indicator_id"), col("year")],
-            JoinArgs::new(JoinType::Inner),
-        )
+        .join(groups, [col("indicator_id"), col("year")], [col("indicator_id"), col("year")], JoinArgs::new(JoinType::Inner))
         .sort(["indicator_id", "year", "row"], SortMultipleOptions::default())
         .select([col("row")])
         .collect()?;
@@ -193,16 +173,7 @@ fn conflicts(plan: &Plan, obs: &[Observation], df: &DataFrame) -> PolarsResult<V
         let chosen = crate::aggregate::choose(plan, &list);
         let listing = list
             .iter()
-            .map(|o| {
-                format!(
-                    "{} {}（{}·{}·{}）",
-                    fmt_num(o.value.unwrap_or(f64::NAN), 4),
-                    ind.unit,
-                    o.department,
-                    o.file,
-                    o.cell
-                )
-            })
+            .map(|o| format!("{} {}（{}·{}·{}）", fmt_num(o.value.unwrap_or(f64::NAN), 4), ind.unit, o.department, o.file, o.cell))
             .collect::<Vec<_>>()
             .join("；");
         for o in &list {
@@ -235,10 +206,7 @@ fn outside_plan(plan: &Plan, obs: &[Observation]) -> Vec<Finding> {
                 o,
                 Finding::warning(
                     "year_outside_plan",
-                    format!(
-                        "{}年不在规划期（基期{}年，{}—{}年）内，该数据未纳入评估。",
-                        o.year, plan.baseline_year, plan.start, plan.end
-                    ),
+                    format!("{}年不在规划期（基期{}年，{}—{}年）内，该数据未纳入评估。", o.year, plan.baseline_year, plan.start, plan.end),
                 ),
             )
         })
@@ -258,10 +226,7 @@ fn year_to_year(plan: &Plan, obs: &[Observation], df: &DataFrame, ind: &DataFram
             ["indicator_id", "department", "year", "current"],
             SortMultipleOptions::default().with_order_descending_multi([false, false, false, true]),
         )
-        .unique_stable_generic(
-            Some(vec![col("indicator_id"), col("department"), col("year")]),
-            UniqueKeepStrategy::First,
-        );
+        .unique_stable_generic(Some(vec![col("indicator_id"), col("department"), col("year")]), UniqueKeepStrategy::First);
     let previous = series.clone().select([
         col("indicator_id"),
         col("department"),
@@ -278,22 +243,13 @@ fn year_to_year(plan: &Plan, obs: &[Observation], df: &DataFrame, ind: &DataFram
             [col("indicator_id"), col("department"), col("year")],
             JoinArgs::new(JoinType::Inner),
         )
-        .join(
-            ind.clone().lazy(),
-            [col("indicator_id")],
-            [col("indicator_id")],
-            JoinArgs::new(JoinType::Inner),
-        )
+        .join(ind.clone().lazy(), [col("indicator_id")], [col("indicator_id")], JoinArgs::new(JoinType::Inner))
         .with_column(
             when(col("comparison").eq(lit("cumulative")))
                 .then(when(col("value").lt(col("prev_value"))).then(lit("falls")).otherwise(lit("")))
                 .when(col("comparison").eq(lit("annual_rate")))
                 .then(lit(""))
-                .when(
-                    col("prev_value")
-                        .neq(lit(0.0))
-                        .and(change.clone().gt(lit(share)).or(change.lt(lit(-share)))),
-                )
+                .when(col("prev_value").neq(lit(0.0)).and(change.clone().gt(lit(share)).or(change.lt(lit(-share)))))
                 .then(lit("jump"))
                 .otherwise(lit(""))
                 .alias("problem"),
@@ -438,11 +394,7 @@ fn completeness(plan: &Plan, obs: &[Observation], files: &[InputFile], year: i32
     }
     let expected = DataFrame::new(
         exp_id.len(),
-        vec![
-            Column::new("department".into(), exp_unit),
-            Column::new("year".into(), exp_year),
-            Column::new("indicator_id".into(), exp_id),
-        ],
+        vec![Column::new("department".into(), exp_unit), Column::new("year".into(), exp_year), Column::new("indicator_id".into(), exp_id)],
     )?;
     let reported = df
         .clone()
@@ -471,10 +423,7 @@ fn completeness(plan: &Plan, obs: &[Observation], files: &[InputFile], year: i32
         let place = obs.iter().find(|o| o.department == unit && o.year == y && o.indicator_id == id);
         let mut f = Finding::warning(
             "missing_value",
-            format!(
-                "{}年度填报表缺少指标 {}“{}”的数值。请补报；确无数据请说明原因。",
-                y, ind.id, ind.name
-            ),
+            format!("{}年度填报表缺少指标 {}“{}”的数值。请补报；确无数据请说明原因。", y, ind.id, ind.name),
         )
         .for_unit(&unit)
         .for_indicator(&id);
@@ -530,11 +479,7 @@ mod tests {
 
     fn codes(obs: &[Observation], files: &[InputFile], year: i32) -> Vec<(&'static str, String)> {
         let plan = Plan::embedded().unwrap();
-        validate(&plan, obs, files, year)
-            .unwrap()
-            .into_iter()
-            .map(|f| (f.code, f.indicator_id))
-            .collect()
+        validate(&plan, obs, files, year).unwrap().into_iter().map(|f| (f.code, f.indicator_id)).collect()
     }
 
     /// (case, observations, the finding expected or None for none of the rule's codes)
@@ -553,103 +498,42 @@ mod tests {
             "year_outside_plan",
         ];
         let cases: Vec<RuleCase> = vec![
-            (
-                "percentage above 100",
-                vec![cur("G03", "市教育体育局", 2024, 120.0)],
-                Some(("out_of_range", "G03")),
-            ),
-            (
-                "negative count",
-                vec![cur("G08", "市教育体育局", 2024, -5.0)],
-                Some(("out_of_range", "G08")),
-            ),
-            (
-                "negative growth rate is fine",
-                vec![cur("G12", "市人力资源和社会保障局", 2024, -3.0)],
-                None,
-            ),
-            (
-                "absurd growth rate",
-                vec![cur("G12", "市人力资源和社会保障局", 2024, -45.0)],
-                Some(("out_of_range", "G12")),
-            ),
-            (
-                "per 1,000 rate far off",
-                vec![cur("G14", "市卫生健康局", 2024, 284.0)],
-                Some(("out_of_range", "G14")),
-            ),
-            (
-                "fraction in a percentage",
-                vec![cur("G03", "市教育体育局", 2024, 0.945)],
-                Some(("fraction_as_percent", "G03")),
-            ),
-            (
-                "not the responsible unit",
-                vec![cur("G03", "市民政局", 2024, 95.0)],
-                Some(("not_responsible", "G03")),
-            ),
+            ("percentage above 100", vec![cur("G03", "市教育体育局", 2024, 120.0)], Some(("out_of_range", "G03"))),
+            ("negative count", vec![cur("G08", "市教育体育局", 2024, -5.0)], Some(("out_of_range", "G08"))),
+            ("negative growth rate is fine", vec![cur("G12", "市人力资源和社会保障局", 2024, -3.0)], None),
+            ("absurd growth rate", vec![cur("G12", "市人力资源和社会保障局", 2024, -45.0)], Some(("out_of_range", "G12"))),
+            ("per 1,000 rate far off", vec![cur("G14", "市卫生健康局", 2024, 284.0)], Some(("out_of_range", "G14"))),
+            ("fraction in a percentage", vec![cur("G03", "市教育体育局", 2024, 0.945)], Some(("fraction_as_percent", "G03"))),
+            ("not the responsible unit", vec![cur("G03", "市民政局", 2024, 95.0)], Some(("not_responsible", "G03"))),
             ("co-responsible unit is responsible", vec![cur("G25", "市残联", 2024, 100.0)], None),
-            (
-                "two units disagree",
-                vec![cur("G25", "市残联", 2024, 97.0), cur("G25", "市民政局", 2024, 100.0)],
-                Some(("conflict", "G25")),
-            ),
-            (
-                "two units agree",
-                vec![cur("G25", "市残联", 2024, 100.0), cur("G25", "市民政局", 2024, 100.0)],
-                None,
-            ),
+            ("two units disagree", vec![cur("G25", "市残联", 2024, 97.0), cur("G25", "市民政局", 2024, 100.0)], Some(("conflict", "G25"))),
+            ("two units agree", vec![cur("G25", "市残联", 2024, 100.0), cur("G25", "市民政局", 2024, 100.0)], None),
             (
                 "cumulative falls",
-                vec![
-                    cur("G11", "市人力资源和社会保障局", 2023, 3000.0),
-                    cur("G11", "市人力资源和社会保障局", 2024, 2800.0),
-                ],
+                vec![cur("G11", "市人力资源和社会保障局", 2023, 3000.0), cur("G11", "市人力资源和社会保障局", 2024, 2800.0)],
                 Some(("cumulative_falls", "G11")),
             ),
             (
                 "cumulative grows",
-                vec![
-                    cur("G11", "市人力资源和社会保障局", 2023, 3000.0),
-                    cur("G11", "市人力资源和社会保障局", 2024, 6000.0),
-                ],
+                vec![cur("G11", "市人力资源和社会保障局", 2023, 3000.0), cur("G11", "市人力资源和社会保障局", 2024, 6000.0)],
                 None,
             ),
-            (
-                "level jumps",
-                vec![cur("G21", "市民政局", 2023, 2500.0), cur("G21", "市民政局", 2024, 4000.0)],
-                Some(("outlier", "G21")),
-            ),
-            (
-                "level moves a little",
-                vec![cur("G21", "市民政局", 2023, 2500.0), cur("G21", "市民政局", 2024, 2700.0)],
-                None,
-            ),
+            ("level jumps", vec![cur("G21", "市民政局", 2023, 2500.0), cur("G21", "市民政局", 2024, 4000.0)], Some(("outlier", "G21"))),
+            ("level moves a little", vec![cur("G21", "市民政局", 2023, 2500.0), cur("G21", "市民政局", 2024, 2700.0)], None),
             (
                 "上年值 differs from last year's figure",
-                vec![
-                    cur("G21", "市民政局", 2023, 2500.0),
-                    obs("G21", "市民政局", 2023, Some(2450.0), ObsKind::Previous, "G4"),
-                ],
+                vec![cur("G21", "市民政局", 2023, 2500.0), obs("G21", "市民政局", 2023, Some(2450.0), ObsKind::Previous, "G4")],
                 Some(("previous_differs", "G21")),
             ),
-            (
-                "year after the plan",
-                vec![cur("G21", "市民政局", 2027, 2500.0)],
-                Some(("year_outside_plan", "G21")),
-            ),
+            ("year after the plan", vec![cur("G21", "市民政局", 2027, 2500.0)], Some(("year_outside_plan", "G21"))),
         ];
         for (case, list, expected) in cases {
             let files: Vec<InputFile> = list.iter().map(|o| file(&o.department, o.year)).collect();
-            let found: Vec<(&str, String)> = codes(&list, &files, 2024)
-                .into_iter()
-                .filter(|(c, _)| rule_codes.contains(c))
-                .collect();
+            let found: Vec<(&str, String)> = codes(&list, &files, 2024).into_iter().filter(|(c, _)| rule_codes.contains(c)).collect();
             match expected {
-                Some((code, id)) => assert!(
-                    found.iter().any(|(c, i)| *c == code && i == id),
-                    "{case}: expected {code} for {id}, got {found:?}"
-                ),
+                Some((code, id)) => {
+                    assert!(found.iter().any(|(c, i)| *c == code && i == id), "{case}: expected {code} for {id}, got {found:?}")
+                }
                 None => assert!(found.is_empty(), "{case}: expected nothing, got {found:?}"),
             }
         }
@@ -661,24 +545,13 @@ mod tests {
         // 市医保局 leads one indicator (G16): a 2024 return without it, no 2023 return.
         let list = vec![obs("G16", "市医保局", 2024, None, ObsKind::Current, "H4")];
         let findings = validate(&plan, &list, &[file("市医保局", 2024)], 2024).unwrap();
-        let missing_return: Vec<_> = findings
-            .iter()
-            .filter(|f| f.code == "missing_return" && f.department == "市医保局")
-            .collect();
+        let missing_return: Vec<_> = findings.iter().filter(|f| f.code == "missing_return" && f.department == "市医保局").collect();
         assert_eq!(missing_return.len(), 1);
         assert!(missing_return[0].message.contains("2023"), "{}", missing_return[0].message);
-        let missing_value: Vec<_> = findings
-            .iter()
-            .filter(|f| f.code == "missing_value" && f.department == "市医保局")
-            .collect();
+        let missing_value: Vec<_> = findings.iter().filter(|f| f.code == "missing_value" && f.department == "市医保局").collect();
         assert_eq!(missing_value.len(), 1, "{findings:#?}");
-        assert_eq!(
-            (missing_value[0].indicator_id.as_str(), missing_value[0].cell.as_str()),
-            ("G16", "H4")
-        );
+        assert_eq!((missing_value[0].indicator_id.as_str(), missing_value[0].cell.as_str()), ("G16", "H4"));
         // Every other unit sent nothing at all.
-        assert!(findings
-            .iter()
-            .any(|f| f.code == "missing_return" && f.department == "市卫生健康局"));
+        assert!(findings.iter().any(|f| f.code == "missing_return" && f.department == "市卫生健康局"));
     }
 }

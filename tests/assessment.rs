@@ -27,17 +27,11 @@ fn conflicting_returns_give_a_conflict_finding_and_the_leads_figure() {
     }
     let progress = w.csv("progress.csv");
     let g25 = progress.iter().find(|p| p["indicator_id"] == "G25" && p["year"] == "2024").unwrap();
-    assert_eq!(
-        (g25["value"].as_str(), g25["department"].as_str(), g25["status"].as_str()),
-        ("100", "市民政局", "已达标")
-    );
+    assert_eq!((g25["value"].as_str(), g25["department"].as_str(), g25["status"].as_str()), ("100", "市民政局", "已达标"));
     assert!(g25["note"].contains("采用牵头单位市民政局的数据"), "{}", g25["note"]);
     let report = w.output().join("仁怀市公共服务发展行动方案实施进展报告（2024年度）.pdf");
     if let Some(text) = poppler("pdftotext", &[report.to_str().unwrap(), "-"]) {
         let flat: String = text.split_whitespace().collect();
-        assert!(
-            flat.contains("评估采用牵头责任单位的数据"),
-            "report does not say which figure was used:\n{text}"
-        );
+        assert!(flat.contains("评估采用牵头责任单位的数据"), "report does not say which figure was used:\n{text}");
     }
 }

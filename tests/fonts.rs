@@ -47,9 +47,7 @@ fn fonts_cover_every_character_of_the_sample_returns() {
             for (_, _, cell) in range.used_cells() {
                 if let Data::String(s) = cell {
                     missing.extend(
-                        s.chars()
-                            .filter(|c| !c.is_control() && !world.covers(*c))
-                            .map(|c| format!("{c} in {}", entry.path().display())),
+                        s.chars().filter(|c| !c.is_control() && !world.covers(*c)).map(|c| format!("{c} in {}", entry.path().display())),
                     );
                 }
             }

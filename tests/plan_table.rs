@@ -7,11 +7,8 @@ use planmon::text::fmt_num;
 
 fn plan_text() -> String {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds");
-    let file = std::fs::read_dir(&dir)
-        .unwrap()
-        .flatten()
-        .find(|e| e.path().extension().is_some_and(|x| x == "txt"))
-        .expect("plan text in seeds/");
+    let file =
+        std::fs::read_dir(&dir).unwrap().flatten().find(|e| e.path().extension().is_some_and(|x| x == "txt")).expect("plan text in seeds/");
     std::fs::read_to_string(file.path()).unwrap()
 }
 
@@ -61,36 +58,14 @@ fn every_goal_indicator_is_quoted_from_its_area_paragraph() {
     assert_eq!(goals.len(), 30);
     for (k, ind) in goals.iter().enumerate() {
         assert_eq!(ind.seq, Some(k as u32 + 1), "{} out of order", ind.id);
-        let (_, para) = paragraphs
-            .iter()
-            .find(|(a, _)| *a == ind.area)
-            .unwrap_or_else(|| panic!("{}: area {} not in plan", ind.id, ind.area));
-        let quote = ind
-            .source
-            .split_once('：')
-            .map(|(_, q)| q)
-            .unwrap_or_else(|| panic!("{}: source has no quote", ind.id));
-        assert!(
-            para.contains(quote),
-            "{}: “{}” is not in the plan's paragraph “{}”",
-            ind.id,
-            quote,
-            para
-        );
+        let (_, para) =
+            paragraphs.iter().find(|(a, _)| *a == ind.area).unwrap_or_else(|| panic!("{}: area {} not in plan", ind.id, ind.area));
+        let quote = ind.source.split_once('：').map(|(_, q)| q).unwrap_or_else(|| panic!("{}: source has no quote", ind.id));
+        assert!(para.contains(quote), "{}: “{}” is not in the plan's paragraph “{}”", ind.id, quote, para);
         let target = fmt_num(ind.target, 4);
         assert!(numbers(quote).contains(&target), "{}: target {} not in “{}”", ind.id, target, quote);
-        assert!(
-            quote.contains(&ind.unit) || (ind.unit == "%" && quote.contains('%')),
-            "{}: unit {} not in “{}”",
-            ind.id,
-            ind.unit,
-            quote
-        );
-        assert!(
-            quote.contains(&ind.name) || para.contains(&ind.name),
-            "{}: name not as the plan words it",
-            ind.id
-        );
+        assert!(quote.contains(&ind.unit) || (ind.unit == "%" && quote.contains('%')), "{}: unit {} not in “{}”", ind.id, ind.unit, quote);
+        assert!(quote.contains(&ind.name) || para.contains(&ind.name), "{}: name not as the plan words it", ind.id);
     }
 }
 
@@ -104,15 +79,11 @@ fn every_number_in_the_goals_is_in_the_table() {
                 continue;
             }
             let v: f64 = n.parse().unwrap();
-            let covered = plan
-                .indicators
-                .iter()
-                .filter(|i| i.kind == IndicatorKind::Goal && i.area == area)
-                .any(|i| {
-                    (i.target - v).abs() < 1e-9
-                        || i.milestones.values().any(|m| (m - v).abs() < 1e-9)
-                        || (i.source.contains(&n) && !i.milestones.is_empty())
-                });
+            let covered = plan.indicators.iter().filter(|i| i.kind == IndicatorKind::Goal && i.area == area).any(|i| {
+                (i.target - v).abs() < 1e-9
+                    || i.milestones.values().any(|m| (m - v).abs() < 1e-9)
+                    || (i.source.contains(&n) && !i.milestones.is_empty())
+            });
             assert!(covered, "number {n} in 二、工作目标 ——{area} has no indicator");
         }
     }
@@ -138,10 +109,7 @@ fn judgement_kinds_follow_the_wording() {
     assert_eq!(old_housing.milestone(2023), Some(1699.0));
     assert_eq!(old_housing.milestone(2024), Some(1699.0 + 195.0));
     assert!(!old_housing.conflicts.is_empty(), "套 vs 户 must be recorded");
-    assert!(
-        !plan.indicator("G28").unwrap().conflicts.is_empty(),
-        "万次 vs 万人次 must be recorded"
-    );
+    assert!(!plan.indicator("G28").unwrap().conflicts.is_empty(), "万次 vs 万人次 must be recorded");
 }
 
 #[test]
@@ -156,17 +124,9 @@ fn task_targets_are_quoted_from_the_tasks() {
         for part in quote.split("……") {
             assert!(tasks.contains(part), "{}: “{}” not in 三、重点任务", ind.id, part);
         }
-        assert!(
-            numbers(quote).contains(&fmt_num(ind.target, 4)) || quote.contains("全覆盖"),
-            "{}: target not in quote",
-            ind.id
-        );
+        assert!(numbers(quote).contains(&fmt_num(ind.target, 4)) || quote.contains("全覆盖"), "{}: target not in quote", ind.id);
     }
-    for (id, cmp) in [
-        ("T10", Comparison::AtMost),
-        ("T11", Comparison::AtMost),
-        ("T12", Comparison::AtMost),
-    ] {
+    for (id, cmp) in [("T10", Comparison::AtMost), ("T11", Comparison::AtMost), ("T12", Comparison::AtMost)] {
         assert_eq!(plan.indicator(id).unwrap().comparison, cmp);
     }
 }
@@ -184,10 +144,7 @@ fn responsible_units_come_from_the_tasks() {
 
 #[test]
 fn indicators_command_prints_csv_with_the_documented_columns() {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_planmon"))
-        .args(["indicators", "--format", "csv"])
-        .output()
-        .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_planmon")).args(["indicators", "--format", "csv"]).output().unwrap();
     assert!(out.status.success());
     let rows = common::parse_csv(&out.stdout);
     assert_eq!(rows.len(), Plan::embedded().unwrap().indicators.len());
@@ -195,9 +152,6 @@ fn indicators_command_prints_csv_with_the_documented_columns() {
         assert!(rows[0].contains_key(col), "missing column {col}");
     }
     let g24 = rows.iter().find(|r| r["id"] == "G24").unwrap();
-    assert_eq!(
-        (g24["target"].as_str(), g24["comparison"].as_str(), g24["unit"].as_str()),
-        ("1894", "cumulative", "套")
-    );
+    assert_eq!((g24["target"].as_str(), g24["comparison"].as_str(), g24["unit"].as_str()), ("1894", "cumulative", "套"));
     assert_eq!(g24["responsible"], "市住房城乡建设局、市城建集团");
 }

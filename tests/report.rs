@@ -24,10 +24,7 @@ fn report_has_the_headings_numbers_and_statuses() {
     let w = run("skeleton");
     let pdf = w.read_output(REPORT);
     assert!(pdf.starts_with(b"%PDF-"));
-    assert!(
-        pdf.windows(b"pdfaid:part".len()).any(|x| x == b"pdfaid:part"),
-        "PDF/A identification missing"
-    );
+    assert!(pdf.windows(b"pdfaid:part".len()).any(|x| x == b"pdfaid:part"), "PDF/A identification missing");
     let Some(text) = flat_text(&w.output().join(REPORT)) else { return };
     for heading in [
         "一、总体情况",
@@ -44,58 +41,28 @@ fn report_has_the_headings_numbers_and_statuses() {
         assert!(text.contains(heading), "report lacks heading {heading}");
     }
     // The figures and statuses of the fixture, and the sentence made from them.
-    for expected in [
-        "3.9",
-        "2.95",
-        "2750",
-        "已达标",
-        "滞后于序时进度",
-        "无数据",
-        "市卫生健康局",
-        "指标填报",
-        "H4",
-        "— 1 —",
-    ] {
-        assert!(
-            text.contains(&expected.split_whitespace().collect::<String>()),
-            "report lacks {expected}"
-        );
+    for expected in ["3.9", "2.95", "2750", "已达标", "滞后于序时进度", "无数据", "市卫生健康局", "指标填报", "H4", "— 1 —"]
+    {
+        assert!(text.contains(&expected.split_whitespace().collect::<String>()), "report lacks {expected}");
     }
-    assert!(
-        text.contains("方案确定的30项主要发展指标中，2024年已达标"),
-        "overview sentence missing"
-    );
+    assert!(text.contains("方案确定的30项主要发展指标中，2024年已达标"), "overview sentence missing");
 }
 
 #[test]
 fn report_has_one_feedback_sheet_per_unit() {
     let w = run("skeleton");
     let dir = w.output().join("反馈单");
-    let mut names: Vec<String> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
+    let mut names: Vec<String> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     names.sort();
     let plan = planmon::plan::Plan::embedded().unwrap();
-    let mut expected: Vec<String> = plan
-        .reporting_units()
-        .iter()
-        .map(|u| format!("{}_2024年度填报数据反馈单.pdf", u.name))
-        .collect();
+    let mut expected: Vec<String> = plan.reporting_units().iter().map(|u| format!("{}_2024年度填报数据反馈单.pdf", u.name)).collect();
     expected.sort();
     assert_eq!(names, expected);
     let Some(health) = flat_text(&dir.join("市卫生健康局_2024年度填报数据反馈单.pdf")) else {
         return;
     };
-    for expected in [
-        "2024年度填报数据反馈单",
-        "市卫生健康局：",
-        "G01",
-        "3.9",
-        "滞后于序时进度",
-        "三、缺报指标",
-        "负责人签字",
-    ] {
+    for expected in ["2024年度填报数据反馈单", "市卫生健康局：", "G01", "3.9", "滞后于序时进度", "三、缺报指标", "负责人签字"]
+    {
         assert!(health.contains(expected), "feedback lacks {expected}");
     }
     // A unit that sent nothing is told so.
@@ -141,11 +108,7 @@ fn copy_templates(w: &Workdir) -> std::path::PathBuf {
     let dir = w.path().join("my-templates");
     std::fs::create_dir_all(&dir).unwrap();
     for name in ["report.typ", "feedback.typ", "common.typ"] {
-        std::fs::copy(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates").join(name),
-            dir.join(name),
-        )
-        .unwrap();
+        std::fs::copy(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates").join(name), dir.join(name)).unwrap();
     }
     dir
 }
@@ -155,11 +118,7 @@ fn report_uses_an_edited_template_without_recompiling() {
     let w = Workdir::new("skeleton");
     let dir = copy_templates(&w);
     let report = std::fs::read_to_string(dir.join("report.typ")).unwrap();
-    std::fs::write(
-        dir.join("report.typ"),
-        report.replace("= 一、总体情况", "= 一、总体情况（修改后的模板）"),
-    )
-    .unwrap();
+    std::fs::write(dir.join("report.typ"), report.replace("= 一、总体情况", "= 一、总体情况（修改后的模板）")).unwrap();
     let out = w.run(&["run", "--templates", "my-templates"]);
     assert!(out.status.success(), "{}", common::stderr(&out));
     let Some(text) = flat_text(&w.output().join(REPORT)) else { return };

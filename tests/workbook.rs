@@ -24,10 +24,7 @@ fn sheet(path: &std::path::Path, name: &str) -> Range<Data> {
 fn records(range: &Range<Data>, header_row: usize) -> Vec<std::collections::HashMap<String, Data>> {
     let rows: Vec<&[Data]> = range.rows().collect();
     let header: Vec<String> = rows[header_row].iter().map(|d| d.to_string()).collect();
-    rows[header_row + 1..]
-        .iter()
-        .map(|r| header.iter().cloned().zip(r.iter().cloned()).collect())
-        .collect()
+    rows[header_row + 1..].iter().map(|r| header.iter().cloned().zip(r.iter().cloned()).collect()).collect()
 }
 
 fn s(text: &str) -> Data {
@@ -39,30 +36,13 @@ fn workbook_sheets_hold_the_numbers_and_statuses() {
     let w = run("skeleton");
     let path = w.output().join(WORKBOOK);
     let names = open_workbook_auto(&path).unwrap().sheet_names();
-    assert_eq!(
-        names,
-        [
-            "总览",
-            "指标进展",
-            "任务指标",
-            "部门填报情况",
-            "项目进展",
-            "数据问题清单",
-            "数据明细"
-        ]
-    );
+    assert_eq!(names, ["总览", "指标进展", "任务指标", "部门填报情况", "项目进展", "数据问题清单", "数据明细"]);
 
     let goals = records(&sheet(&path, "指标进展"), 0);
     assert_eq!(goals.len(), 30);
     let g = |id: &str| goals.iter().find(|r| r["编号"] == s(id)).unwrap_or_else(|| panic!("{id}"));
-    assert_eq!(
-        (g("G01")["2024年"].clone(), g("G01")["状态"].clone()),
-        (Data::Float(3.9), s("滞后于序时进度"))
-    );
-    assert_eq!(
-        (g("G14")["2024年"].clone(), g("G14")["状态"].clone()),
-        (Data::Float(2.95), s("已达标"))
-    );
+    assert_eq!((g("G01")["2024年"].clone(), g("G01")["状态"].clone()), (Data::Float(3.9), s("滞后于序时进度")));
+    assert_eq!((g("G14")["2024年"].clone(), g("G14")["状态"].clone()), (Data::Float(2.95), s("已达标")));
     assert_eq!(g("G17")["2023年"], Data::Float(41.0), "上年值 of the 2024 return stands for 2023");
     assert_eq!(g("G05")["状态"], s("无数据"));
     assert_eq!(g("G05")["2024年"], s("—"));
@@ -70,10 +50,7 @@ fn workbook_sheets_hold_the_numbers_and_statuses() {
 
     let tasks = records(&sheet(&path, "任务指标"), 0);
     let t11 = tasks.iter().find(|r| r["编号"] == s("T11")).unwrap();
-    assert_eq!(
-        (t11["2024年"].clone(), t11["状态"].clone(), t11["判定方式"].clone()),
-        (Data::Float(3.2), s("已达标"), s("不高于"))
-    );
+    assert_eq!((t11["2024年"].clone(), t11["状态"].clone(), t11["判定方式"].clone()), (Data::Float(3.2), s("已达标"), s("不高于")));
 
     let units = records(&sheet(&path, "部门填报情况"), 0);
     let health = units.iter().find(|r| r["责任单位"] == s("市卫生健康局")).unwrap();
@@ -95,14 +72,8 @@ fn workbook_sheets_hold_the_numbers_and_statuses() {
     assert_eq!(sorted, again, "each unit's findings stand together");
 
     let detail = records(&sheet(&path, "数据明细"), 0);
-    let g21 = detail
-        .iter()
-        .find(|r| r["指标编号"] == s("G21") && r["类别"] == s("本年值"))
-        .unwrap();
-    assert_eq!(
-        (g21["原始填写"].clone(), g21["数值"].clone(), g21["单元格"].clone()),
-        (s("2,750"), Data::Float(2750.0), s("H6"))
-    );
+    let g21 = detail.iter().find(|r| r["指标编号"] == s("G21") && r["类别"] == s("本年值")).unwrap();
+    assert_eq!((g21["原始填写"].clone(), g21["数值"].clone(), g21["单元格"].clone()), (s("2,750"), Data::Float(2750.0), s("H6")));
 
     let overview = sheet(&path, "总览");
     let rows: Vec<&[Data]> = overview.rows().collect();
@@ -118,10 +89,7 @@ fn workbook_is_byte_identical_across_runs() {
     let first = std::fs::read(w.output().join(WORKBOOK)).unwrap();
     let again = w.run(&["run"]);
     assert!(again.status.success());
-    assert!(
-        first == std::fs::read(w.output().join(WORKBOOK)).unwrap(),
-        "workbook bytes differ between two runs"
-    );
+    assert!(first == std::fs::read(w.output().join(WORKBOOK)).unwrap(), "workbook bytes differ between two runs");
 }
 
 #[test]
@@ -136,9 +104,7 @@ fn workbook_writes_formula_like_text_as_text() {
     let detail = records(&sheet(&path, "数据明细"), 0);
     assert!(detail.iter().any(|r| r["原始填写"] == s("=SUM(A1:A3)")), "raw text kept literally");
     let findings = records(&sheet(&path, "数据问题清单"), 0);
-    assert!(findings
-        .iter()
-        .any(|r| r["问题及处理意见"].to_string().contains("#panic() ] *粗体* $x$ @import")));
+    assert!(findings.iter().any(|r| r["问题及处理意见"].to_string().contains("#panic() ] *粗体* $x$ @import")));
 }
 
 #[test]
@@ -159,11 +125,7 @@ fn workbook_converts_with_libreoffice_to_the_same_values() {
         .unwrap();
     assert!(out.status.success(), "soffice failed: {}", String::from_utf8_lossy(&out.stderr));
     let converted = conv.join(WORKBOOK);
-    assert!(
-        converted.is_file(),
-        "LibreOffice wrote nothing: {}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    assert!(converted.is_file(), "LibreOffice wrote nothing: {}", String::from_utf8_lossy(&out.stdout));
     for name in ["指标进展", "任务指标", "部门填报情况", "数据明细"] {
         let a = sheet(&w.output().join(WORKBOOK), name);
         let b = sheet(&converted, name);

@@ -18,19 +18,10 @@ pub fn run(args: &CheckArgs, plan: &Plan, out: &mut dyn Write) -> Result<()> {
             "文件：{}（{}{}）",
             printable(&f.file, 200),
             f.status,
-            if f.reason.is_empty() {
-                String::new()
-            } else {
-                format!("：{}", f.reason)
-            }
+            if f.reason.is_empty() { String::new() } else { format!("：{}", f.reason) }
         )?;
         if !f.department.is_empty() {
-            writeln!(
-                out,
-                "  填报单位：{}　年度：{}",
-                f.department,
-                f.year.map(|y| y.to_string()).unwrap_or_else(|| "未识别".into())
-            )?;
+            writeln!(out, "  填报单位：{}　年度：{}", f.department, f.year.map(|y| y.to_string()).unwrap_or_else(|| "未识别".into()))?;
         }
         for o in outcome.observations.iter().filter(|o| o.file == f.file) {
             writeln!(
@@ -50,19 +41,14 @@ pub fn run(args: &CheckArgs, plan: &Plan, out: &mut dyn Write) -> Result<()> {
         }
     }
     let mut findings = outcome.findings;
+    findings.extend(crate::validate::validate_values(plan, &outcome.observations)?);
     crate::finding::sort(&mut findings);
     if findings.is_empty() {
         writeln!(out, "\n未发现问题。")?;
     } else {
         writeln!(out, "\n发现 {} 个问题：", findings.len())?;
         for f in &findings {
-            writeln!(
-                out,
-                "  [{}] {}：{}",
-                f.severity.label(),
-                printable(&f.location(), 200),
-                printable(&f.message, 400)
-            )?;
+            writeln!(out, "  [{}] {}：{}", f.severity.label(), printable(&f.location(), 200), printable(&f.message, 400))?;
         }
     }
     Ok(())

@@ -12,26 +12,9 @@ pub fn run(args: &IndicatorArgs, plan: &Plan, out: &mut dyn Write) -> Result<()>
     match args.format {
         Format::Csv => {
             let mut w = csv::Writer::from_writer(Vec::new());
-            w.write_record([
-                "id",
-                "seq",
-                "kind",
-                "area",
-                "name",
-                "unit",
-                "target",
-                "comparison",
-                "milestones",
-                "responsible",
-                "source",
-            ])?;
+            w.write_record(["id", "seq", "kind", "area", "name", "unit", "target", "comparison", "milestones", "responsible", "source"])?;
             for i in &plan.indicators {
-                let milestones = i
-                    .milestones
-                    .iter()
-                    .map(|(y, v)| format!("{y}:{}", fmt_num(*v, 4)))
-                    .collect::<Vec<_>>()
-                    .join(";");
+                let milestones = i.milestones.iter().map(|(y, v)| format!("{y}:{}", fmt_num(*v, 4))).collect::<Vec<_>>().join(";");
                 w.write_record([
                     i.id.as_str(),
                     &i.seq.map(|s| s.to_string()).unwrap_or_default(),

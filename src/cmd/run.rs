@@ -70,19 +70,9 @@ fn summarize(batch: &Batch, written: &[(PathBuf, &'static str)], out: &mut dyn W
     let read = batch.files.iter().filter(|f| f.status == "已读取").count();
     let rejected = batch.files.iter().filter(|f| f.status == "已拒收").count();
     let figures = batch.observations.iter().filter(|o| o.value.is_some()).count();
-    writeln!(
-        out,
-        "{}年度汇总完成：读取填报表 {} 份，拒收 {} 份，数据 {} 个。",
-        batch.year, read, rejected, figures
-    )?;
+    writeln!(out, "{}年度汇总完成：读取填报表 {} 份，拒收 {} 份，数据 {} 个。", batch.year, read, rejected, figures)?;
     let count = |s: Severity| batch.findings.iter().filter(|f| f.severity == s).count();
-    writeln!(
-        out,
-        "数据问题：错误 {}，警告 {}，提示 {}。",
-        count(Severity::Error),
-        count(Severity::Warning),
-        count(Severity::Info)
-    )?;
+    writeln!(out, "数据问题：错误 {}，警告 {}，提示 {}。", count(Severity::Error), count(Severity::Warning), count(Severity::Info))?;
     for f in batch.files.iter().filter(|f| f.status != "已读取") {
         writeln!(out, "  拒收：{}（{}）", printable(&f.file, 200), printable(&f.reason, 200))?;
     }

@@ -5,10 +5,12 @@ use std::io::Write;
 
 use anyhow::Result;
 
+use crate::aggregate;
 use crate::batch::days_from_civil;
 use crate::cli::{SampleArgs, TemplateArgs};
 use crate::forms;
 use crate::plan::Plan;
+use crate::read::{self, Observation};
 use crate::render::write_atomic;
 
 pub fn return_file_name(unit: &str, year: i32) -> String {
@@ -17,8 +19,21 @@ pub fn return_file_name(unit: &str, year: i32) -> String {
 
 pub fn templates(args: &TemplateArgs, plan: &Plan, out: &mut dyn Write) -> Result<()> {
     let created = days_from_civil(args.year, 12, 1) * 86_400;
+    // Last year's figures where the returns are at hand: the lead unit's 本年值.
+    let previous: Vec<Observation> = if args.input.is_dir() {
+        read::read_inputs(plan, &args.input).observations.into_iter().filter(|o| o.year == args.year - 1 && o.value.is_some()).collect()
+    } else {
+        Vec::new()
+    };
     for unit in plan.reporting_units() {
-        let bytes = forms::return_workbook(plan, &unit.name, args.year, None, created)?;
+        let mut known = forms::Filled::default();
+        for ind in plan.indicators_of(&unit.name) {
+            let list: Vec<&Observation> = previous.iter().filter(|o| o.indicator_id == ind.id).collect();
+            if !list.is_empty() {
+                known.values.insert(ind.id.clone(), (aggregate::choose(plan, &list).value, None));
+            }
+        }
+        let bytes = forms::return_workbook(plan, &unit.name, args.year, Some(&known), created)?;
         let path = args.output.join(return_file_name(&unit.name, args.year));
         write_atomic(&path, &bytes)?;
         writeln!(out, "已生成：{}", path.display())?;

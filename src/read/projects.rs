@@ -97,13 +97,10 @@ pub fn read_projects(
                 CellValue::NoFigure => None,
                 CellValue::NotNumber => {
                     findings.push(
-                        Finding::warning(
-                            "project_not_a_number",
-                            format!("“{}”不是数字，未采用。", crate::text::printable(s, 40)),
-                        )
-                        .in_file(file)
-                        .at(sheet, &addr(r, c))
-                        .for_unit(department),
+                        Finding::warning("project_not_a_number", format!("“{}”不是数字，未采用。", crate::text::printable(s, 40)))
+                            .in_file(file)
+                            .at(sheet, &addr(r, c))
+                            .for_unit(department),
                     );
                     None
                 }
@@ -119,10 +116,7 @@ pub fn read_projects(
             continue;
         }
         let key = normalize_name(&name);
-        let Some(project) = plan
-            .projects
-            .iter()
-            .find(|p| p.id == normalize_name(&id).to_uppercase() || normalize_name(&p.name) == key)
+        let Some(project) = plan.projects.iter().find(|p| p.id == normalize_name(&id).to_uppercase() || normalize_name(&p.name) == key)
         else {
             continue;
         };

@@ -1,7 +1,7 @@
 //! One worksheet → observations: find the header row(s), the columns, the unit sending
 //! the return and the year, then read each indicator row.
 
-use calamine::{Data, Range};
+use calamine::{Data, Range, StyleRange};
 
 use super::value::{self, CellValue};
 use super::{ObsKind, Observation};
@@ -16,6 +16,9 @@ pub struct SheetRead {
     pub year: Option<i32>,
     /// 填报日期 as YYYY-MM-DD, when the return gives one.
     pub filled_date: Option<String>,
+    /// Value cells that were empty: (absolute row, absolute column, index into
+    /// `observations`), to check for formulas saved without a cached value.
+    pub empty_cells: Vec<(u32, u32, usize)>,
     pub observations: Vec<Observation>,
     pub findings: Vec<Finding>,
 }
@@ -41,8 +44,8 @@ const HEADER_SCAN_ROWS: usize = 30;
 
 /// Read a sheet if it holds an indicator table; `None` if it does not look like one
 /// (an instructions sheet, a projects sheet, an empty sheet).
-pub fn read_sheet(plan: &Plan, file: &str, sheet: &str, range: &Range<Data>) -> Option<SheetRead> {
-    let grid = Grid::new(range);
+pub fn read_sheet(plan: &Plan, file: &str, sheet: &str, range: &Range<Data>, styles: Option<&StyleRange>) -> Option<SheetRead> {
+    let grid = Grid::new(range, styles);
     let header = find_header(&grid)?;
     let mut out = SheetRead::default();
 
@@ -56,12 +59,8 @@ pub fn read_sheet(plan: &Plan, file: &str, sheet: &str, range: &Range<Data>) -> 
     let id_col = header.col(&Role::Id);
     let seq_col = header.col(&Role::Seq);
     let unit_col = header.col(&Role::Unit);
-    let value_cols: Vec<(usize, Option<i32>)> = header
-        .roles
-        .iter()
-        .enumerate()
-        .filter_map(|(c, r)| if let Role::Value(y) = r { Some((c, *y)) } else { None })
-        .collect();
+    let value_cols: Vec<(usize, Option<i32>)> =
+        header.roles.iter().enumerate().filter_map(|(c, r)| if let Role::Value(y) = r { Some((c, *y)) } else { None }).collect();
     let previous_col = header.col(&Role::Previous);
     let remark_col = header.col(&Role::Remark);
 
@@ -90,18 +89,13 @@ pub fn read_sheet(plan: &Plan, file: &str, sheet: &str, range: &Range<Data>) -> 
         let name_text = grid.text(r, name_col);
         let id_text = id_col.map(|c| grid.text(r, c)).unwrap_or_default();
         let seq_text = seq_col.map(|c| grid.text(r, c)).unwrap_or_default();
-        let has_value = value_cols
-            .iter()
-            .any(|(c, _)| !matches!(value::parse(&grid.text(r, *c)), CellValue::NoFigure));
-        if name_text.trim().is_empty() && id_text.trim().is_empty() {
+        let has_value = value_cols.iter().any(|(c, _)| !matches!(value::parse(&grid.text(r, *c)), CellValue::NoFigure));
+        if name_text.trim().is_empty() && id_text.trim().is_empty() && seq_text.trim().is_empty() {
             continue;
         }
         let Some(ind) = plan.match_indicator(&id_text, &seq_text, &name_text) else {
             if has_value && !is_footer(&name_text) {
-                let hint = plan
-                    .nearest_indicator(&name_text)
-                    .map(|i| format!("最接近的指标是 {}“{}”，", i.id, i.name))
-                    .unwrap_or_default();
+                let hint = plan.nearest_indicator(&name_text).map(|i| format!("最接近的指标是 {}“{}”，", i.id, i.name)).unwrap_or_default();
                 out.findings.push(
                     Finding::warning(
                         "unknown_indicator",
@@ -122,36 +116,16 @@ pub fn read_sheet(plan: &Plan, file: &str, sheet: &str, range: &Range<Data>) -> 
         let first = out.observations.len();
         for &(c, col_year) in &value_cols {
             let Some(y) = col_year.or(year) else { continue };
-            if let Some(o) = observe(
-                &grid,
-                r,
-                c,
-                ind,
-                &written_unit,
-                y,
-                ObsKind::Current,
-                file,
-                sheet,
-                &department,
-                &mut out.findings,
-            ) {
+            if let Some(o) = observe(&grid, r, c, ind, &written_unit, y, ObsKind::Current, file, sheet, &department, &mut out.findings) {
+                if matches!(grid.get(r, c), Data::Empty) {
+                    out.empty_cells.push((grid.row0 + r as u32, grid.col0 + c as u32, out.observations.len()));
+                }
                 out.observations.push(o);
             }
         }
         if let (Some(c), Some(y)) = (previous_col, year) {
-            if let Some(o) = observe(
-                &grid,
-                r,
-                c,
-                ind,
-                &written_unit,
-                y - 1,
-                ObsKind::Previous,
-                file,
-                sheet,
-                &department,
-                &mut out.findings,
-            ) {
+            if let Some(o) = observe(&grid, r, c, ind, &written_unit, y - 1, ObsKind::Previous, file, sheet, &department, &mut out.findings)
+            {
                 out.observations.push(o);
             }
         }
@@ -165,9 +139,7 @@ pub fn read_sheet(plan: &Plan, file: &str, sheet: &str, range: &Range<Data>) -> 
 /// Rows at the foot of a return that are not indicators (填报人, 说明, 合计 …).
 fn is_footer(name: &str) -> bool {
     let n = normalize_name(name);
-    ["填报人", "审核人", "联系电话", "填报日期", "说明", "备注", "合计", "注:", "注："]
-        .iter()
-        .any(|k| n.starts_with(k))
+    ["填报人", "审核人", "联系电话", "填报日期", "说明", "备注", "合计", "注:", "注："].iter().any(|k| n.starts_with(k))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -189,16 +161,15 @@ fn observe(
     let finding = |f: Finding| f.at(sheet, &cell).for_unit(department).for_indicator(&ind.id);
     let raw = grid.text(r, c);
     let parsed = match data {
-        Data::Float(f) => CellValue::Number {
-            value: *f,
-            unit: String::new(),
-            qualifier: String::new(),
-        },
-        Data::Int(i) => CellValue::Number {
-            value: *i as f64,
-            unit: String::new(),
-            qualifier: String::new(),
-        },
+        Data::Float(f) if grid.percent_format(r, c) => {
+            findings.push(finding(Finding::info(
+                "percent_format",
+                format!("单元格设置为百分比格式（显示为 {}%），按 {} 读取。", fmt_num(f * 100.0, 4), fmt_num(f * 100.0, 4)),
+            )));
+            CellValue::Number { value: f * 100.0, unit: "%".into(), qualifier: String::new() }
+        }
+        Data::Float(f) => CellValue::Number { value: *f, unit: String::new(), qualifier: String::new() },
+        Data::Int(i) => CellValue::Number { value: *i as f64, unit: String::new(), qualifier: String::new() },
         Data::Error(e) => {
             findings.push(finding(Finding::error(
                 "formula_error",
@@ -234,10 +205,7 @@ fn observe(
         CellValue::NotNumber => {
             findings.push(finding(Finding::error(
                 "not_a_number",
-                format!(
-                    "“{}”不是数字，未采用。请填写数值（如 94.5），无数据请填“/”。",
-                    crate::text::printable(raw.trim(), 40)
-                ),
+                format!("“{}”不是数字，未采用。请填写数值（如 94.5），无数据请填“/”。", crate::text::printable(raw.trim(), 40)),
             )));
             Some(obs)
         }
@@ -269,10 +237,7 @@ fn observe(
                 None => {
                     findings.push(finding(Finding::error(
                         "unit_mismatch",
-                        format!(
-                            "计量单位写为“{}”，与指标单位“{}”不符，无法换算，未采用。请按“{}”填报。",
-                            from, ind.unit, ind.unit
-                        ),
+                        format!("计量单位写为“{}”，与指标单位“{}”不符，无法换算，未采用。请按“{}”填报。", from, ind.unit, ind.unit),
                     )));
                     return Some(obs);
                 }
@@ -292,14 +257,24 @@ fn observe(
 /// A dense view of the sheet with absolute cell addresses.
 struct Grid<'a> {
     range: &'a Range<Data>,
+    styles: Option<&'a StyleRange>,
     row0: u32,
     col0: u32,
 }
 
 impl<'a> Grid<'a> {
-    fn new(range: &'a Range<Data>) -> Grid<'a> {
+    fn new(range: &'a Range<Data>, styles: Option<&'a StyleRange>) -> Grid<'a> {
         let (row0, col0) = range.start().unwrap_or((0, 0));
-        Grid { range, row0, col0 }
+        Grid { range, styles, row0, col0 }
+    }
+
+    /// Whether the cell's number format shows it as a percentage (0.945 → 94.5%).
+    fn percent_format(&self, r: usize, c: usize) -> bool {
+        let pos = (self.row0 + r as u32, self.col0 + c as u32);
+        self.styles
+            .and_then(|s| s.get(pos))
+            .and_then(|st| st.number_format.as_ref())
+            .is_some_and(|nf| nf.format_code.contains('%') || matches!(nf.format_id, Some(9 | 10)))
     }
 
     fn height(&self) -> usize {
@@ -363,12 +338,10 @@ fn find_header(grid: &Grid) -> Option<Header> {
     for r in 0..rows {
         let texts: Vec<String> = (0..grid.width()).map(|c| grid.text(r, c)).collect();
         let roles: Vec<Role> = texts.iter().map(|t| classify(t)).collect();
-        if is_header(&roles) {
-            return Some(Header {
-                first_row: r,
-                last_row: r,
-                roles,
-            });
+        // Sub-headers below (目标 / 实际完成 under a merged 2024年) make it a two-row header.
+        let has_sub_headers = r + 1 < grid.height() && is_sub_header_row(grid, r + 1);
+        if is_header(&roles) && !has_sub_headers {
+            return Some(Header { first_row: r, last_row: r, roles });
         }
         if r + 1 < grid.height() && roles.contains(&Role::Name) {
             // Two-row header: carry a merged top cell to the right over its sub-headers.
@@ -389,15 +362,18 @@ fn find_header(grid: &Grid) -> Option<Header> {
                 })
                 .collect();
             if is_header(&combined) {
-                return Some(Header {
-                    first_row: r,
-                    last_row: r + 1,
-                    roles: combined,
-                });
+                return Some(Header { first_row: r, last_row: r + 1, roles: combined });
             }
         }
     }
     None
+}
+
+/// A row of short header words (目标 / 实际完成 / 上年值) with no figures in it.
+fn is_sub_header_row(grid: &Grid, r: usize) -> bool {
+    let cells: Vec<&Data> = (0..grid.width()).map(|c| grid.get(r, c)).filter(|d| !matches!(d, Data::Empty)).collect();
+    let short_text = cells.iter().all(|d| matches!(d, Data::String(s) if s.trim().chars().count() <= 8));
+    short_text && (0..grid.width()).any(|c| matches!(classify(&grid.text(r, c)), Role::Target | Role::Value(_) | Role::Previous))
 }
 
 fn is_header(roles: &[Role]) -> bool {
@@ -428,20 +404,8 @@ fn classify(text: &str) -> Role {
     if bare.starts_with("上年") || bare.contains("基期") {
         return Role::Previous;
     }
-    const VALUE_WORDS: &[&str] = &[
-        "完成值",
-        "实际值",
-        "完成情况",
-        "本年完成",
-        "实际完成",
-        "本年值",
-        "完成数",
-        "实绩",
-        "完成",
-        "实际",
-        "数值",
-        "填报值",
-    ];
+    const VALUE_WORDS: &[&str] =
+        &["完成值", "实际值", "完成情况", "本年完成", "实际完成", "本年值", "完成数", "实绩", "完成", "实际", "数值", "填报值"];
     if VALUE_WORDS.iter().any(|w| bare == *w || bare.ends_with(w)) {
         return Role::Value(year);
     }
@@ -486,12 +450,7 @@ fn find_filled_date(grid: &Grid) -> Option<String> {
 /// 2026年1月10日, 2026-01-10, 2026/1/10, 2026.1.10 → 2026-01-10.
 pub fn parse_date_text(text: &str) -> Option<String> {
     let t = fold_width(text);
-    let nums: Vec<u32> = t
-        .split(|c: char| !c.is_ascii_digit())
-        .filter(|s| !s.is_empty())
-        .take(3)
-        .filter_map(|s| s.parse().ok())
-        .collect();
+    let nums: Vec<u32> = t.split(|c: char| !c.is_ascii_digit()).filter(|s| !s.is_empty()).take(3).filter_map(|s| s.parse().ok()).collect();
     match nums[..] {
         [y, m, d] if (2000..2100).contains(&y) && (1..=12).contains(&m) && (1..=31).contains(&d) => Some(format!("{y:04}-{m:02}-{d:02}")),
         _ => None,
@@ -530,10 +489,7 @@ fn years_in(text: &str) -> Vec<i32> {
 fn strip_year(t: &str) -> String {
     let mut s = t.to_string();
     for y in years_in(t) {
-        s = s
-            .replace(&format!("{y}年度"), "")
-            .replace(&format!("{y}年"), "")
-            .replace(&y.to_string(), "");
+        s = s.replace(&format!("{y}年度"), "").replace(&format!("{y}年"), "").replace(&y.to_string(), "");
     }
     s.trim_matches(|c: char| c == '(' || c == ')').to_string()
 }
@@ -546,20 +502,14 @@ fn find_department(plan: &Plan, grid: &Grid, file: &str, sheet: &str, findings: 
         for c in 0..grid.width().min(30) {
             let text = grid.text(r, c);
             let t = fold_width(text.trim());
-            let Some(rest) = t
-                .strip_prefix("填报单位")
-                .or_else(|| t.strip_prefix("报送单位"))
-                .or_else(|| t.strip_prefix("单位名称"))
+            let Some(rest) = t.strip_prefix("填报单位").or_else(|| t.strip_prefix("报送单位")).or_else(|| t.strip_prefix("单位名称"))
             else {
                 continue;
             };
             let rest = rest.trim_start_matches([':', '：', ' ']).trim();
             let (written, cell) = if rest.is_empty() {
                 // The name sits in the next non-empty cell to the right.
-                match (c + 1..grid.width())
-                    .map(|cc| (cc, grid.text(r, cc)))
-                    .find(|(_, s)| !s.trim().is_empty())
-                {
+                match (c + 1..grid.width()).map(|cc| (cc, grid.text(r, cc))).find(|(_, s)| !s.trim().is_empty()) {
                     Some((cc, s)) => (s, grid.addr(r, cc)),
                     None => continue,
                 }
@@ -575,10 +525,7 @@ fn find_department(plan: &Plan, grid: &Grid, file: &str, sheet: &str, findings: 
                             findings.push(
                                 Finding::warning(
                                     "unit_name_mismatch",
-                                    format!(
-                                        "表内填报单位为“{}”，文件名中的单位为“{}”，按表内“{}”处理。请核实。",
-                                        u.name, fu, u.name
-                                    ),
+                                    format!("表内填报单位为“{}”，文件名中的单位为“{}”，按表内“{}”处理。请核实。", u.name, fu, u.name),
                                 )
                                 .at(sheet, &cell)
                                 .for_unit(&u.name),
@@ -625,12 +572,8 @@ fn find_year(grid: &Grid, file: &str, header_row: usize) -> Option<i32> {
             };
             let rest = rest.trim_start_matches([':', '：']);
             let here = leading_year(rest);
-            let next = || {
-                (c + 1..grid.width())
-                    .map(|cc| normalize_name(&grid.text(r, cc)))
-                    .find(|s| !s.is_empty())
-                    .and_then(|s| leading_year(&s))
-            };
+            let next =
+                || (c + 1..grid.width()).map(|cc| normalize_name(&grid.text(r, cc))).find(|s| !s.is_empty()).and_then(|s| leading_year(&s));
             if let Some(y) = here.or_else(next) {
                 return Some(y);
             }
@@ -660,9 +603,7 @@ fn leading_year(text: &str) -> Option<i32> {
     let t = fold_width(text);
     let head: String = t.chars().take(4).collect();
     let next = t.chars().nth(4);
-    head.parse::<i32>()
-        .ok()
-        .filter(|y| (2000..2100).contains(y) && next.is_none_or(|c| !c.is_ascii_digit()))
+    head.parse::<i32>().ok().filter(|y| (2000..2100).contains(y) && next.is_none_or(|c| !c.is_ascii_digit()))
 }
 
 /// The four-digit year written right before `suffix` (e.g. “（2024年度）”).
@@ -721,10 +662,7 @@ mod tests {
         assert_eq!(years_in("市卫健局_2024年度填报表.xlsx"), vec![2024]);
         assert_eq!(years_in("（2023年度）"), vec![2023]);
         assert_eq!(years_in("12345年"), Vec::<i32>::new());
-        assert_eq!(
-            year_before("仁怀市公共服务发展行动方案(2023—2025年)指标填报表（2023年度）", "年度"),
-            Some(2023)
-        );
+        assert_eq!(year_before("仁怀市公共服务发展行动方案(2023—2025年)指标填报表（2023年度）", "年度"), Some(2023));
         assert_eq!(year_before("市卫健局_2024年度填报表.xlsx", "年度"), Some(2024));
         assert_eq!(leading_year("2024年"), Some(2024));
         assert_eq!(leading_year("20245"), None);

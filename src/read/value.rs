@@ -20,27 +20,8 @@ pub enum CellValue {
     NotNumber,
 }
 
-const NO_FIGURE: &[&str] = &[
-    "",
-    "/",
-    "／",
-    "\\",
-    "-",
-    "--",
-    "—",
-    "——",
-    "–",
-    "无",
-    "暂无",
-    "无数据",
-    "不适用",
-    "未统计",
-    "待统计",
-    "n/a",
-    "na",
-    "#n/a",
-    "空",
-];
+const NO_FIGURE: &[&str] =
+    &["", "/", "／", "\\", "-", "--", "—", "——", "–", "无", "暂无", "无数据", "不适用", "未统计", "待统计", "n/a", "na", "#n/a", "空"];
 const PREFIX_QUALIFIERS: &[&str] = &["大于等于", "不低于", "不少于", "约", "近", "超过", "大于", "≥", ">=", ">", "≈", "~"];
 const SUFFIX_QUALIFIERS: &[&str] = &["以上", "左右", "余", "多", "以下", "以内"];
 
@@ -117,11 +98,7 @@ pub fn parse(raw: &str) -> CellValue {
             rest = String::new();
         }
     }
-    CellValue::Number {
-        value,
-        unit: rest,
-        qualifier,
-    }
+    CellValue::Number { value, unit: rest, qualifier }
 }
 
 fn is_thousands_group(after: &[char]) -> bool {
@@ -168,10 +145,7 @@ fn same_count_unit(a: &str, b: &str) -> bool {
 
 pub fn normalize_unit(u: &str) -> String {
     let u = fold_width(u);
-    let u: String = u
-        .chars()
-        .filter(|c| !c.is_whitespace() && !matches!(c, '(' | ')' | '（' | '）'))
-        .collect();
+    let u: String = u.chars().filter(|c| !c.is_whitespace() && !matches!(c, '(' | ')' | '（' | '）')).collect();
     match u.as_str() {
         "百分比" | "百分点" | "％" => "%".to_string(),
         "千分比" | "千分率" => "‰".to_string(),
@@ -186,11 +160,7 @@ mod tests {
     use super::*;
 
     fn num(value: f64, unit: &str, qualifier: &str) -> CellValue {
-        CellValue::Number {
-            value,
-            unit: unit.to_string(),
-            qualifier: qualifier.to_string(),
-        }
+        CellValue::Number { value, unit: unit.to_string(), qualifier: qualifier.to_string() }
     }
 
     #[test]

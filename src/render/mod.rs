@@ -24,27 +24,15 @@ pub struct Rendered {
 }
 
 fn rendered(rel: impl Into<PathBuf>, bytes: Vec<u8>, what: &'static str) -> Rendered {
-    Rendered {
-        rel: rel.into(),
-        bytes,
-        what,
-    }
+    Rendered { rel: rel.into(), bytes, what }
 }
 
 pub fn report_file_name(batch: &Batch) -> String {
-    format!(
-        "{}实施进展报告（{}年度）.pdf",
-        batch.plan.title.replace("(2023—2025年)", ""),
-        batch.year
-    )
+    format!("{}实施进展报告（{}年度）.pdf", batch.plan.title.replace("(2023—2025年)", ""), batch.year)
 }
 
 pub fn workbook_file_name(batch: &Batch) -> String {
-    format!(
-        "{}监测汇总表（{}年度）.xlsx",
-        batch.plan.title.replace("(2023—2025年)", ""),
-        batch.year
-    )
+    format!("{}监测汇总表（{}年度）.xlsx", batch.plan.title.replace("(2023—2025年)", ""), batch.year)
 }
 
 pub const FEEDBACK_DIR: &str = "反馈单";
@@ -80,24 +68,13 @@ pub fn pdfs(batch: &Batch, world: &mut ReportWorld) -> Result<(Vec<Rendered>, Ve
         let ident = format!("planmon-feedback-{}-{}-{}", unit.name, batch.year, batch.fingerprint);
         let (pdf, miss) = report::typeset(world, "/feedback.typ", "/feedback.json", data, created, &ident)?;
         missing.extend(miss);
-        out.push(rendered(
-            Path::new(FEEDBACK_DIR).join(feedback_file_name(&unit.name, batch.year)),
-            pdf,
-            "反馈单",
-        ));
+        out.push(rendered(Path::new(FEEDBACK_DIR).join(feedback_file_name(&unit.name, batch.year)), pdf, "反馈单"));
     }
     let findings = if missing.is_empty() {
         Vec::new()
     } else {
-        let list: String = missing
-            .iter()
-            .map(|c| format!("“{c}”(U+{:04X})", *c as u32))
-            .collect::<Vec<_>>()
-            .join("、");
-        vec![Finding::warning(
-            "glyph_missing",
-            format!("报告字体中没有这些字：{list}，PDF 中以“〓”代替。请核对原表中的写法。"),
-        )]
+        let list: String = missing.iter().map(|c| format!("“{c}”(U+{:04X})", *c as u32)).collect::<Vec<_>>().join("、");
+        vec![Finding::warning("glyph_missing", format!("报告字体中没有这些字：{list}，PDF 中以“〓”代替。请核对原表中的写法。"))]
     };
     Ok((out, findings))
 }
@@ -105,11 +82,7 @@ pub fn pdfs(batch: &Batch, world: &mut ReportWorld) -> Result<(Vec<Rendered>, Ve
 /// Everything else: workbook and CSV tables (after all findings are known).
 pub fn tables(batch: &Batch) -> Result<Vec<Rendered>> {
     Ok(vec![
-        rendered(
-            workbook_file_name(batch),
-            workbook::workbook(batch).context("生成汇总表失败")?,
-            "汇总表",
-        ),
+        rendered(workbook_file_name(batch), workbook::workbook(batch).context("生成汇总表失败")?, "汇总表"),
         rendered("observations.csv", tables::observations(batch)?, "数据明细表"),
         rendered("findings.csv", tables::findings(batch)?, "数据问题表"),
         rendered("progress.csv", tables::progress(batch)?, "指标进展表"),

@@ -28,10 +28,7 @@ pub struct Coverage<'a> {
 
 impl<'a> Coverage<'a> {
     pub fn new(world: &'a ReportWorld) -> Coverage<'a> {
-        Coverage {
-            world,
-            missing: BTreeSet::new(),
-        }
+        Coverage { world, missing: BTreeSet::new() }
     }
 
     fn clean(&mut self, v: &mut Value) {
@@ -75,9 +72,7 @@ pub fn typeset(
     world.set_file(data_path, serde_json::to_vec(&data).map_err(|e| RenderError(e.to_string()))?);
     world.set_main(main);
     let warned = typst::compile::<PagedDocument>(world);
-    let doc = warned
-        .output
-        .map_err(|errs| RenderError(format!("报告模板有误：\n{}", world.describe(&errs))))?;
+    let doc = warned.output.map_err(|errs| RenderError(format!("报告模板有误：\n{}", world.describe(&errs))))?;
     let options = PdfOptions {
         ident: Smart::Custom(ident.to_string()),
         timestamp: Some(Timestamp::new_utc(created)),
@@ -139,11 +134,7 @@ pub fn report_data(batch: &Batch) -> Value {
     let latest: Vec<&Progress> = batch.progress.iter().filter(|p| p.year == year).collect();
     let progress_of = |id: &str, y: i32| batch.progress.iter().find(|p| p.indicator_id == id && p.year == y);
     let goals: Vec<&Indicator> = plan.indicators.iter().filter(|i| i.seq.is_some()).collect();
-    let count = |s: Status, list: &[&Indicator]| {
-        list.iter()
-            .filter(|i| progress_of(&i.id, year).map(|p| p.status) == Some(s))
-            .count()
-    };
+    let count = |s: Status, list: &[&Indicator]| list.iter().filter(|i| progress_of(&i.id, year).map(|p| p.status) == Some(s)).count();
 
     let n = goals.len();
     let met = count(Status::Met, &goals);
@@ -153,23 +144,11 @@ pub fn report_data(batch: &Batch) -> Value {
     let serious = count(Status::SeriouslyBehind, &goals);
     let no_data = count(Status::NoData, &goals);
     let units = plan.reporting_units();
-    let received: BTreeSet<&str> = batch
-        .files
-        .iter()
-        .filter(|f| f.status == "已读取" && f.year == Some(year))
-        .map(|f| f.department.as_str())
-        .collect();
+    let received: BTreeSet<&str> =
+        batch.files.iter().filter(|f| f.status == "已读取" && f.year == Some(year)).map(|f| f.department.as_str()).collect();
     let received_n = units.iter().filter(|u| received.contains(u.name.as_str())).count();
-    let errors = batch
-        .findings
-        .iter()
-        .filter(|f| f.severity == crate::finding::Severity::Error)
-        .count();
-    let warnings = batch
-        .findings
-        .iter()
-        .filter(|f| f.severity == crate::finding::Severity::Warning)
-        .count();
+    let errors = batch.findings.iter().filter(|f| f.severity == crate::finding::Severity::Error).count();
+    let warnings = batch.findings.iter().filter(|f| f.severity == crate::finding::Severity::Warning).count();
     let final_year = year == plan.end;
 
     let intro = vec![format!(
@@ -198,12 +177,7 @@ pub fn report_data(batch: &Batch) -> Value {
 
     let areas_list = plan.areas();
     let status_counts: Vec<Value> = Status::ALL.iter().map(|s| json!({ "status": s.label() })).collect();
-    let area_counts: Vec<Value> = batch
-        .summaries
-        .areas
-        .iter()
-        .map(|a| json!({ "area": a.area, "counts": a.counts }))
-        .collect();
+    let area_counts: Vec<Value> = batch.summaries.areas.iter().map(|a| json!({ "area": a.area, "counts": a.counts })).collect();
     let unit_rows: Vec<Value> = batch
         .summaries
         .units
@@ -275,23 +249,12 @@ pub fn report_data(batch: &Batch) -> Value {
             })
         })
         .collect();
-    let reported_projects = plan
-        .projects
-        .iter()
-        .filter(|p| batch.project_reports.iter().any(|r| r.project_id == p.id))
-        .count();
-    let project_sentences = vec![format!(
-        "方案重点任务中点名的{}个项目（附件2），{}个有{}年度进展填报。",
-        plan.projects.len(),
-        reported_projects,
-        year
-    )];
+    let reported_projects = plan.projects.iter().filter(|p| batch.project_reports.iter().any(|r| r.project_id == p.id)).count();
+    let project_sentences =
+        vec![format!("方案重点任务中点名的{}个项目（附件2），{}个有{}年度进展填报。", plan.projects.len(), reported_projects, year)];
 
     let mut problems = Vec::new();
-    let lag: Vec<&&Progress> = latest
-        .iter()
-        .filter(|p| matches!(p.status, Status::Behind | Status::SeriouslyBehind))
-        .collect();
+    let lag: Vec<&&Progress> = latest.iter().filter(|p| matches!(p.status, Status::Behind | Status::SeriouslyBehind)).collect();
     if !lag.is_empty() {
         problems.push(format!(
             "部分指标进度滞后。{}",
@@ -310,11 +273,7 @@ pub fn report_data(batch: &Batch) -> Value {
                 + "。"
         ));
     }
-    let missing_units: Vec<&str> = units
-        .iter()
-        .filter(|u| !received.contains(u.name.as_str()))
-        .map(|u| u.name.as_str())
-        .collect();
+    let missing_units: Vec<&str> = units.iter().filter(|u| !received.contains(u.name.as_str())).map(|u| u.name.as_str()).collect();
     if !missing_units.is_empty() {
         problems.push(format!("{}未报送{}年度填报表。", missing_units.join("、"), year));
     }
@@ -368,11 +327,7 @@ pub fn report_data(batch: &Batch) -> Value {
                     fmt_num(c.abs(), 2),
                     if i.unit == "%" { "个百分点" } else { i.unit.as_str() }
                 ),
-                None if final_year => format!(
-                    "{}对“{}”未达标情况作出说明，纳入后续规划（2026—2030年）统筹解决。",
-                    i.lead_unit(),
-                    i.name
-                ),
+                None if final_year => format!("{}对“{}”未达标情况作出说明，纳入后续规划（2026—2030年）统筹解决。", i.lead_unit(), i.name),
                 None => format!("{}加快推进“{}”。", i.lead_unit(), i.name),
             })
         })
@@ -455,11 +410,7 @@ pub fn feedback_data(batch: &Batch, unit: &str) -> Value {
             })
         })
         .collect();
-    let findings: Vec<&Finding> = batch
-        .findings
-        .iter()
-        .filter(|f| f.department == unit && f.code != "missing_value")
-        .collect();
+    let findings: Vec<&Finding> = batch.findings.iter().filter(|f| f.department == unit && f.code != "missing_value").collect();
     let missing: Vec<String> = batch
         .findings
         .iter()

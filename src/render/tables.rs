@@ -19,20 +19,7 @@ fn to_bytes(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> csv::Re
 
 pub fn observations(batch: &Batch) -> csv::Result<Vec<u8>> {
     to_bytes(
-        &[
-            "file",
-            "sheet",
-            "cell",
-            "department",
-            "year",
-            "indicator_id",
-            "indicator_name",
-            "raw",
-            "value",
-            "unit",
-            "kind",
-            "remark",
-        ],
+        &["file", "sheet", "cell", "department", "year", "indicator_id", "indicator_name", "raw", "value", "unit", "kind", "remark"],
         batch.observations.iter().map(|o| {
             vec![
                 o.file.clone(),

@@ -61,12 +61,7 @@ impl Styles {
         let cell = Format::new().set_border(FormatBorder::Thin).set_align(FormatAlign::VerticalCenter);
         Styles {
             title: Format::new().set_bold().set_font_size(16).set_align(FormatAlign::Center),
-            head: cell
-                .clone()
-                .set_bold()
-                .set_background_color(Color::RGB(0xDDEBF7))
-                .set_align(FormatAlign::Center)
-                .set_text_wrap(),
+            head: cell.clone().set_bold().set_background_color(Color::RGB(0xDDEBF7)).set_align(FormatAlign::Center).set_text_wrap(),
             text: cell.clone(),
             wrap: cell.clone().set_text_wrap(),
             int: cell.clone().set_num_format("#,##0"),
@@ -149,12 +144,7 @@ pub fn workbook(batch: &Batch) -> Result<Vec<u8>, XlsxError> {
             .set_subject("公共服务发展行动方案实施监测")
             .set_author(&batch.office)
             .set_company(&batch.office)
-            .set_comment(format!(
-                "planmon {}；指标表 {}；输入指纹 {}",
-                env!("CARGO_PKG_VERSION"),
-                plan.version,
-                batch.fingerprint
-            ))
+            .set_comment(format!("planmon {}；指标表 {}；输入指纹 {}", env!("CARGO_PKG_VERSION"), plan.version, batch.fingerprint))
             .set_creation_datetime(&ExcelDateTime::from_timestamp(batch.created_unix)?),
     );
     let st = Styles::new();
@@ -208,10 +198,7 @@ fn overview(wb: &mut Workbook, batch: &Batch, st: &Styles) -> Result<(), XlsxErr
     let bold = st.int.clone().set_bold();
     ws.write_string_with_format(total_row, 0, "合计", &st.text.clone().set_bold())?;
     for k in 0..=Status::ALL.len() {
-        let n: usize = areas
-            .iter()
-            .map(|a| if k < a.counts.len() { a.counts[k] } else { a.counts.iter().sum() })
-            .sum();
+        let n: usize = areas.iter().map(|a| if k < a.counts.len() { a.counts[k] } else { a.counts.iter().sum() }).sum();
         ws.write_number_with_format(total_row, 1 + k as u16, n as f64, &bold)?;
     }
     let mut chart = Chart::new(ChartType::BarStacked);
@@ -238,28 +225,12 @@ fn overview(wb: &mut Workbook, batch: &Batch, st: &Styles) -> Result<(), XlsxErr
     headers(ws, r0, &[("数据问题", 16.0), ("错误", 11.0), ("警告", 11.0), ("提示", 11.0)], st)?;
     ws.write_string_with_format(r0 + 1, 0, "条数", &st.text)?;
     for (k, s) in [Severity::Error, Severity::Warning, Severity::Info].iter().enumerate() {
-        ws.write_number_with_format(
-            r0 + 1,
-            1 + k as u16,
-            batch.findings.iter().filter(|f| f.severity == *s).count() as f64,
-            &st.int,
-        )?;
+        ws.write_number_with_format(r0 + 1, 1 + k as u16, batch.findings.iter().filter(|f| f.severity == *s).count() as f64, &st.int)?;
     }
 
     // Units' completeness at a glance (details on 部门填报情况).
     let r1 = r0 + 3;
-    headers(
-        ws,
-        r1,
-        &[
-            ("责任单位", 16.0),
-            ("已报送/应报送", 11.0),
-            ("牵头指标", 11.0),
-            ("本年已报", 11.0),
-            ("报送率(%)", 11.0),
-        ],
-        st,
-    )?;
+    headers(ws, r1, &[("责任单位", 16.0), ("已报送/应报送", 11.0), ("牵头指标", 11.0), ("本年已报", 11.0), ("报送率(%)", 11.0)], st)?;
     for (i, u) in batch.summaries.units.iter().enumerate() {
         let r = r1 + 1 + i as u32;
         ws.write_string_with_format(r, 0, &u.unit, &st.text)?;
@@ -323,10 +294,7 @@ fn progress_sheet(wb: &mut Workbook, batch: &Batch, st: &Styles, name: &str, kin
         opt_number(ws, r, c + 2, latest.and_then(|p| p.projected_end), num)?;
         opt_number(ws, r, c + 3, latest.and_then(|p| p.required_annual_change), num)?;
         ws.write_string_with_format(r, c + 4, ind.responsible_joined(), &st.wrap)?;
-        let source = latest
-            .filter(|p| !p.file.is_empty())
-            .map(|p| format!("{}!{}（{}）", p.sheet, p.cell, p.file))
-            .unwrap_or_default();
+        let source = latest.filter(|p| !p.file.is_empty()).map(|p| format!("{}!{}（{}）", p.sheet, p.cell, p.file)).unwrap_or_default();
         ws.write_string_with_format(r, c + 5, source, &st.wrap)?;
         ws.write_string_with_format(r, c + 6, latest.map(|p| p.note.as_str()).unwrap_or(""), &st.wrap)?;
     }
@@ -358,17 +326,7 @@ fn units_sheet(wb: &mut Workbook, batch: &Batch, st: &Styles) -> Result<(), Xlsx
     for (i, u) in batch.summaries.units.iter().enumerate() {
         let r = i as u32 + 1;
         ws.write_string_with_format(r, 0, &u.unit, &st.text)?;
-        for (c, v) in [
-            u.returns_expected,
-            u.returns_received,
-            u.on_time,
-            u.undated,
-            u.indicators,
-            u.reported,
-        ]
-        .iter()
-        .enumerate()
-        {
+        for (c, v) in [u.returns_expected, u.returns_received, u.on_time, u.undated, u.indicators, u.reported].iter().enumerate() {
             ws.write_number_with_format(r, 1 + c as u16, *v as f64, &st.int)?;
         }
         ws.write_number_with_format(r, 7, u.reporting_rate(), &st.pct)?;
@@ -403,11 +361,7 @@ fn projects_sheet(wb: &mut Workbook, batch: &Batch, st: &Styles) -> Result<(), X
     for (i, p) in batch.plan.projects.iter().enumerate() {
         let r = i as u32 + 1;
         // The latest report of the project up to the reporting year.
-        let rep = batch
-            .project_reports
-            .iter()
-            .filter(|x| x.project_id == p.id && x.year <= batch.year)
-            .max_by_key(|x| x.year);
+        let rep = batch.project_reports.iter().filter(|x| x.project_id == p.id && x.year <= batch.year).max_by_key(|x| x.year);
         ws.write_string_with_format(r, 0, &p.id, &st.text)?;
         ws.write_string_with_format(r, 1, &p.area, &st.text)?;
         ws.write_string_with_format(r, 2, &p.name, &st.wrap)?;
@@ -421,16 +375,9 @@ fn projects_sheet(wb: &mut Workbook, batch: &Batch, st: &Styles) -> Result<(), X
         });
         opt_number(ws, r, 7, rate, &st.pct)?;
         opt_number(ws, r, 8, rep.and_then(|x| x.progress), &st.pct)?;
-        ws.write_string_with_format(
-            r,
-            9,
-            rep.map(|x| x.status.as_str()).filter(|s| !s.is_empty()).unwrap_or("未报送"),
-            &st.text,
-        )?;
+        ws.write_string_with_format(r, 9, rep.map(|x| x.status.as_str()).filter(|s| !s.is_empty()).unwrap_or("未报送"), &st.text)?;
         ws.write_string_with_format(r, 10, rep.map(|x| x.problems.as_str()).unwrap_or(""), &st.wrap)?;
-        let source = rep
-            .map(|x| format!("{}年 {}!{}（{}）", x.year, x.sheet, x.cell, x.file))
-            .unwrap_or_default();
+        let source = rep.map(|x| format!("{}年 {}!{}（{}）", x.year, x.sheet, x.cell, x.file)).unwrap_or_default();
         ws.write_string_with_format(r, 11, source, &st.wrap)?;
     }
     table(ws, 0, batch.plan.projects.len(), &cols, "表_项目进展")?;
@@ -456,32 +403,14 @@ fn findings_sheet(wb: &mut Workbook, batch: &Batch, st: &Styles) -> Result<(), X
     // Already sorted by unit, then severity (finding::sort).
     for (i, f) in batch.findings.iter().enumerate() {
         let r = i as u32 + 1;
-        let unit = if f.department.is_empty() {
-            "（未识别单位）"
-        } else {
-            &f.department
-        };
-        for (c, v) in [
-            unit,
-            f.severity.label(),
-            &f.file,
-            &f.sheet,
-            &f.cell,
-            &f.indicator_id,
-            &f.message,
-            f.code,
-        ]
-        .iter()
-        .enumerate()
-        {
+        let unit = if f.department.is_empty() { "（未识别单位）" } else { &f.department };
+        for (c, v) in [unit, f.severity.label(), &f.file, &f.sheet, &f.cell, &f.indicator_id, &f.message, f.code].iter().enumerate() {
             ws.write_string_with_format(r, c as u16, *v, if c == 6 || c == 2 { &st.wrap } else { &st.text })?;
         }
     }
     table(ws, 0, batch.findings.len(), &cols, "表_数据问题清单")?;
     let red = Format::new().set_font_color(Color::RGB(0x9C0006));
-    let cf = ConditionalFormatText::new()
-        .set_rule(ConditionalFormatTextRule::BeginsWith("错误".into()))
-        .set_format(red);
+    let cf = ConditionalFormatText::new().set_rule(ConditionalFormatTextRule::BeginsWith("错误".into())).set_format(red);
     ws.add_conditional_format(1, 1, batch.findings.len().max(1) as u32, 1, &cf)?;
     ws.set_freeze_panes(1, 0)?;
     print_setup(ws, &format!("数据问题清单（{}年度）", batch.year), 0)?;

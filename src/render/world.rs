@@ -111,11 +111,7 @@ impl ReportWorld {
                         let lines = source.lines();
                         let line = lines.byte_to_line(range.start)? + 1;
                         let column = lines.byte_to_column(range.start)? + 1;
-                        let origin = self
-                            .origins
-                            .get(&id)
-                            .map(|p| p.display().to_string())
-                            .unwrap_or_else(|| format!("{id:?}"));
+                        let origin = self.origins.get(&id).map(|p| p.display().to_string()).unwrap_or_else(|| format!("{id:?}"));
                         Some(format!("{origin} 第{line}行第{column}列："))
                     })
                     .unwrap_or_default();

@@ -71,15 +71,7 @@ pub fn copy_dir(from: &Path, to: &Path) {
 pub fn parse_csv(bytes: &[u8]) -> Vec<HashMap<String, String>> {
     let mut r = csv::Reader::from_reader(bytes);
     let headers = r.headers().unwrap().clone();
-    r.records()
-        .map(|rec| {
-            headers
-                .iter()
-                .zip(rec.unwrap().iter())
-                .map(|(h, v)| (h.to_string(), v.to_string()))
-                .collect()
-        })
-        .collect()
+    r.records().map(|rec| headers.iter().zip(rec.unwrap().iter()).map(|(h, v)| (h.to_string(), v.to_string())).collect()).collect()
 }
 
 pub fn stdout(o: &Output) -> String {
