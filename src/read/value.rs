@@ -210,3 +210,69 @@ mod tests {
         assert_eq!(convert(2.0, "张", "%"), None);
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Write `v` (two decimals at most) the ways people do: thousands separators,
+    /// full-width digits, a unit or % after it, spaces around it.
+    fn spell(v: f64, thousands: bool, full_width: bool, suffix: &str, pad: bool) -> String {
+        let mut s = fmt_num_plain(v);
+        if thousands {
+            let (int, frac) = s.split_once('.').map(|(a, b)| (a.to_string(), format!(".{b}"))).unwrap_or((s.clone(), String::new()));
+            let neg = int.starts_with('-');
+            let digits: Vec<char> = int.trim_start_matches('-').chars().collect();
+            let mut grouped = String::new();
+            for (i, c) in digits.iter().enumerate() {
+                if i > 0 && (digits.len() - i) % 3 == 0 {
+                    grouped.push(',');
+                }
+                grouped.push(*c);
+            }
+            s = format!("{}{grouped}{frac}", if neg { "-" } else { "" });
+        }
+        s.push_str(suffix);
+        if full_width {
+            s = s.chars().map(|c| if ('!'..='~').contains(&c) { char::from_u32(c as u32 + 0xFEE0).unwrap() } else { c }).collect();
+        }
+        if pad {
+            s = format!("  {s} ");
+        }
+        s
+    }
+
+    fn fmt_num_plain(v: f64) -> String {
+        crate::text::fmt_num(v, 2)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn spelled_numbers_read_back_exactly(
+            cents in -10_000_000_000i64..10_000_000_000i64,
+            thousands: bool,
+            full_width: bool,
+            pad: bool,
+            suffix in prop::sample::select(vec!["", "%", "‰", "个", "人次", "平方米", "套"]),
+        ) {
+            let v = cents as f64 / 100.0;
+            let raw = spell(v, thousands, full_width, suffix, pad);
+            match parse(&raw) {
+                CellValue::Number { value, unit, qualifier } => {
+                    prop_assert!((value - v).abs() < 1e-9, "{raw:?} read as {value}");
+                    prop_assert_eq!(unit, suffix);
+                    prop_assert_eq!(qualifier, "");
+                }
+                other => prop_assert!(false, "{raw:?} read as {other:?}"),
+            }
+        }
+
+        #[test]
+        fn parse_never_panics(raw in ".{0,40}") {
+            let _ = parse(&raw);
+        }
+    }
+}

@@ -1,0 +1,65 @@
+//! Every spreadsheet of calamine's own test suite (../shared/corpus/calamine, some built
+//! to crash readers) through `planmon check`: no panic, no hang, a finding or a clean read.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub fn corpus() -> Option<PathBuf> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/calamine");
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!("skipped: {} not found (the shared corpus sits beside the repository)", dir.display());
+        None
+    }
+}
+
+/// A hang guard, not a speed target: a file that takes this long is stuck.
+const STUCK: Duration = Duration::from_secs(120);
+
+#[test]
+fn corpus_every_file_is_read_or_refused_with_a_finding() {
+    let Some(dir) = corpus() else { return };
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_file()).collect();
+    files.sort();
+    assert!(files.len() > 50);
+    let mut problems = Vec::new();
+    for file in &files {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_planmon"))
+            .arg("check")
+            .arg(file)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let start = Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if start.elapsed() > STUCK {
+                child.kill().unwrap();
+                problems.push(format!("{}: stuck", file.display()));
+                break child.wait().unwrap();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let output = child.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        if !status.success() || stderr.contains("panicked") {
+            problems.push(format!("{}: exit {:?}\n{stderr}", file.display(), status.code()));
+            continue;
+        }
+        // Either the file was read, or it was refused with a reason.
+        let read = stdout.contains("（已读取）");
+        let refused = stdout.contains("（已拒收：") && stdout.contains("[错误]");
+        if !(read || refused) {
+            problems.push(format!("{}: neither read nor refused:\n{stdout}", file.display()));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
