@@ -68,7 +68,7 @@ pub struct SampleArgs {
     pub last_year: i32,
 }
 
-#[derive(Debug, Args, Default)]
+#[derive(Debug, Args)]
 pub struct RunArgs {
     /// 填报表所在文件夹（只读取，不会修改）。例：--input input
     #[arg(long, value_name = "文件夹", default_value = "input")]
@@ -82,6 +82,16 @@ pub struct RunArgs {
     /// 有“错误”级别的数据问题时以退出码 1 结束（供自动化流程使用）。
     #[arg(long)]
     pub strict: bool,
+    /// 保留最近几次运行的旧输出（在 output/history/ 中）。例：--keep-history 10
+    #[arg(long, value_name = "次数", default_value_t = 10)]
+    pub keep_history: usize,
+}
+
+impl Default for RunArgs {
+    /// What `planmon` alone does: input/ → output/.
+    fn default() -> RunArgs {
+        RunArgs { input: "input".into(), output: "output".into(), year: None, strict: false, keep_history: 10 }
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, Default, PartialEq, Eq)]

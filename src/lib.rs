@@ -13,6 +13,7 @@ pub mod finding;
 pub mod forms;
 pub mod frames;
 pub mod plan;
+pub mod publish;
 pub mod read;
 pub mod render;
 pub mod text;

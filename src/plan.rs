@@ -146,6 +146,7 @@ pub struct Project {
 pub struct Rules {
     pub status: StatusRules,
     pub validate: ValidateRules,
+    pub limits: Limits,
     #[serde(default)]
     pub ranges: Vec<RangeRule>,
 }
@@ -166,6 +167,22 @@ pub struct ValidateRules {
     pub jump_share: f64,
     /// Returns are due by this day of the following year (MM-DD), for “on time”.
     pub deadline: String,
+}
+
+/// What one input file may cost before it is refused (templates/rules.toml [limits]).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Limits {
+    /// Size of the file on disk.
+    pub max_file_mb: f64,
+    /// Uncompressed size of one part of an xlsx/xlsm/xlsb/ods package, and of all parts.
+    pub max_part_mb: f64,
+    pub max_unpacked_mb: f64,
+    pub max_sheets: usize,
+    /// Cells beyond these rows and columns are not read (a return is a small table).
+    pub max_rows: u32,
+    pub max_columns: u32,
+    /// A file still being read after this long is given up (and reported).
+    pub seconds_per_file: f64,
 }
 
 /// Plausible bounds for a unit of measure; a value outside is an error finding.

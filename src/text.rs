@@ -82,6 +82,15 @@ pub fn printable(s: &str, max_chars: usize) -> String {
     out
 }
 
+/// At most `max_chars` characters, with a note when cut (cells and documents have limits:
+/// an xlsx cell holds 32,767 characters).
+pub fn clip(s: &str, max_chars: usize) -> std::borrow::Cow<'_, str> {
+    match s.char_indices().nth(max_chars) {
+        None => std::borrow::Cow::Borrowed(s),
+        Some((i, _)) => std::borrow::Cow::Owned(format!("{}…（共{}字，已截断）", &s[..i], s.chars().count())),
+    }
+}
+
 /// Format a number the way Chinese statistical tables do: no trailing zeros, at most
 /// `max_dp` decimals.
 pub fn fmt_num(v: f64, max_dp: usize) -> String {

@@ -63,3 +63,52 @@ fn corpus_every_file_is_read_or_refused_with_a_finding() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// Peak resident memory of the largest finished child process, in MB (Linux).
+fn children_peak_mb() -> f64 {
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: getrusage writes into the struct we own.
+    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
+    usage.ru_maxrss as f64 / 1024.0
+}
+
+#[test]
+fn corpus_whole_batch_accounts_for_every_file_in_bounded_time_and_memory() {
+    let Some(dir) = corpus() else { return };
+    let w = common::Workdir::new("skeleton");
+    common::copy_dir(&dir, &w.input());
+    let files = std::fs::read_dir(w.input()).unwrap().count();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_planmon"))
+        .args(["run", "--year", "2024"])
+        .current_dir(w.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > STUCK * 3 {
+            child.kill().unwrap();
+            panic!("the batch over the corpus is stuck");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // A guard against runaway memory (a dense range from one far cell would take GBs).
+    let peak = children_peak_mb();
+    assert!(peak < 1500.0, "peak memory {peak:.0} MB");
+    let manifest: serde_json::Value = serde_json::from_slice(&w.read_output("manifest.json")).unwrap();
+    let inputs = manifest["inputs"].as_array().unwrap();
+    assert_eq!(inputs.len(), files, "every input file is in the manifest");
+    for i in inputs {
+        let status = i["status"].as_str().unwrap();
+        assert!(["已读取", "已拒收", "已跳过"].contains(&status), "{i}");
+        if status == "已拒收" {
+            assert!(!i["reason"].as_str().unwrap().is_empty(), "{i}");
+        }
+    }
+    // The fixture's own returns were still read among the hostile ones.
+    let obs = w.csv("observations.csv");
+    assert!(obs.iter().any(|o| o["file"] == "市卫生健康局_2024年度填报表.xlsx" && o["indicator_id"] == "G01"));
+}

@@ -138,7 +138,11 @@ fn report_template_errors_name_the_file_and_line() {
     let err = common::stderr(&out);
     assert!(err.contains("my-templates/report.typ"), "{err}");
     assert!(err.contains(&format!("第{line}行")), "{err}");
-    // The workbook and tables were still written.
-    assert!(w.output().join("仁怀市公共服务发展行动方案监测汇总表（2024年度）.xlsx").is_file());
-    assert!(w.output().join("findings.csv").is_file());
+    // Nothing was put in place, but what could be made is kept aside in history/.
+    assert!(!w.output().join("findings.csv").exists());
+    let aside: Vec<_> = std::fs::read_dir(w.output().join("history")).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(aside.len(), 1);
+    assert!(aside[0].to_string_lossy().ends_with("-未完成"));
+    assert!(aside[0].join("仁怀市公共服务发展行动方案监测汇总表（2024年度）.xlsx").is_file());
+    assert!(err.contains(&aside[0].file_name().unwrap().to_string_lossy().to_string()), "{err}");
 }

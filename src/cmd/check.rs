@@ -34,6 +34,8 @@ pub fn run(args: &CheckArgs, plan: &Plan, out: &mut dyn Write) -> Result<()> {
                 o.indicator_id,
                 o.indicator_name,
                 match o.value {
+                    // Say what was read when the cell said it differently (２,750 → 2750).
+                    Some(v) if o.raw.trim() != fmt_num(v, 6) => format!("{} {}（原文“{}”）", fmt_num(v, 6), o.unit, printable(&o.raw, 40)),
                     Some(v) => format!("{} {}", fmt_num(v, 6), o.unit),
                     None => format!("无数值（“{}”）", printable(&o.raw, 40)),
                 }

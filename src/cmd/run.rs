@@ -11,6 +11,7 @@ use crate::batch::Batch;
 use crate::cli::RunArgs;
 use crate::finding::Severity;
 use crate::plan::Plan;
+use crate::publish::{self, Counts, Manifest, OutputRecord, Staging};
 use crate::render::{self, world::ReportWorld};
 use crate::text::printable;
 
@@ -34,6 +35,9 @@ pub fn run(args: &RunArgs, plan: Plan, templates: Option<&Path>, out: &mut dyn W
         }
     }
     std::fs::create_dir_all(&args.output).with_context(|| format!("无法创建输出文件夹“{}”", args.output.display()))?;
+    let lock = publish::lock(&args.output)?;
+    let started = publish::now_unix();
+    let run_id = publish::run_id(started);
 
     let mut batch = Batch::assemble(plan, &args.input, args.year)?;
     // A broken (user-edited) template must not cost the workbook and tables: render
@@ -52,18 +56,60 @@ pub fn run(args: &RunArgs, plan: Plan, templates: Option<&Path>, out: &mut dyn W
         Err(e) => pdf_error = Some(e),
     }
     files.extend(render::tables(&batch)?);
-    let mut written = Vec::new();
-    for r in files {
-        let path = args.output.join(&r.rel);
-        render::write_atomic(&path, &r.bytes)?;
-        written.push((path, r.what));
+
+    // Everything goes to a staging folder first; the previous outputs move to history/.
+    let mut staging = Staging::new(&args.output, &run_id, &lock)?;
+    for r in &files {
+        staging.write(&r.rel, &r.bytes, r.what)?;
     }
-    summarize(&batch, &written, out)?;
+    let manifest = manifest(&batch, args, &run_id, started, &staging.records);
+    staging.write(Path::new(publish::MANIFEST), &serde_json::to_vec_pretty(&manifest)?, "运行清单")?;
     if let Some(e) = pdf_error {
-        return Err(UsageError(format!("汇总表和数据表已生成，但报告 PDF 未能生成：{e:#}")).into());
+        // A failed run leaves the previous outputs where they are; what it could make
+        // is kept aside in history/ for inspection.
+        let kept = staging.set_aside(&format!("{run_id}-未完成"), &lock)?;
+        return Err(UsageError(format!(
+            "报告 PDF 未能生成：{e:#}\n上次的输出未作改动；本次已生成的汇总表和数据表放在“{}”。",
+            kept.display()
+        ))
+        .into());
     }
+    staging.commit(args.keep_history, &lock)?;
+    drop(lock);
+    let mut written: Vec<(PathBuf, &'static str)> = files.iter().map(|r| (args.output.join(&r.rel), r.what)).collect();
+    written.push((args.output.join(publish::MANIFEST), "运行清单"));
+    summarize(&batch, &written, out)?;
     let errors = batch.findings.iter().filter(|f| f.severity == Severity::Error).count();
     Ok(RunSummary { written, errors })
+}
+
+fn manifest<'a>(batch: &'a Batch, args: &RunArgs, run_id: &'a str, started: i64, outputs: &'a [OutputRecord]) -> Manifest<'a> {
+    let status = |s: &str| batch.files.iter().filter(|f| f.status == s).count();
+    let severity = |s: Severity| batch.findings.iter().filter(|f| f.severity == s).count();
+    Manifest {
+        tool: "planmon",
+        tool_version: env!("CARGO_PKG_VERSION"),
+        run_id,
+        started: publish::iso_time(started),
+        finished: publish::iso_time(publish::now_unix()),
+        reporting_year: batch.year,
+        plan_version: &batch.plan.version,
+        plan_tables: &batch.plan.sources,
+        input_folder: args.input.display().to_string(),
+        input_fingerprint: &batch.fingerprint,
+        inputs: &batch.files,
+        counts: Counts {
+            inputs_read: status("已读取"),
+            inputs_rejected: status("已拒收"),
+            inputs_skipped: status("已跳过"),
+            observations: batch.observations.len(),
+            figures: batch.observations.iter().filter(|o| o.value.is_some()).count(),
+            findings_error: severity(Severity::Error),
+            findings_warning: severity(Severity::Warning),
+            findings_info: severity(Severity::Info),
+        },
+        outputs,
+    }
 }
 
 fn summarize(batch: &Batch, written: &[(PathBuf, &'static str)], out: &mut dyn Write) -> Result<()> {
@@ -73,7 +119,7 @@ fn summarize(batch: &Batch, written: &[(PathBuf, &'static str)], out: &mut dyn W
     writeln!(out, "{}年度汇总完成：读取填报表 {} 份，拒收 {} 份，数据 {} 个。", batch.year, read, rejected, figures)?;
     let count = |s: Severity| batch.findings.iter().filter(|f| f.severity == s).count();
     writeln!(out, "数据问题：错误 {}，警告 {}，提示 {}。", count(Severity::Error), count(Severity::Warning), count(Severity::Info))?;
-    for f in batch.files.iter().filter(|f| f.status != "已读取") {
+    for f in batch.files.iter().filter(|f| f.status == "已拒收") {
         writeln!(out, "  拒收：{}（{}）", printable(&f.file, 200), printable(&f.reason, 200))?;
     }
     let statuses: Vec<String> = Status::ALL

@@ -27,7 +27,8 @@ const SUFFIX_QUALIFIERS: &[&str] = &["以上", "左右", "余", "多", "以下",
 
 /// Parse the text of a cell.
 pub fn parse(raw: &str) -> CellValue {
-    let folded = fold_width(raw);
+    // Invisible control characters (a stray bell or tab pasted in) are not part of a figure.
+    let folded: String = fold_width(raw).chars().filter(|c| !c.is_control()).collect();
     let mut s: String = folded.trim().to_string();
     if NO_FIGURE.iter().any(|n| s.eq_ignore_ascii_case(n)) {
         return CellValue::NoFigure;

@@ -400,7 +400,7 @@ pub fn feedback_data(batch: &Batch, unit: &str) -> Value {
                 .observations
                 .iter()
                 .find(|o| o.department == unit && o.indicator_id == i.id && o.year == year && !o.remark.is_empty())
-                .map(|o| o.remark.clone())
+                .map(|o| crate::text::clip(&o.remark, 300).into_owned())
                 .unwrap_or_default();
             json!({
                 "id": i.id, "name": i.name, "unit": i.unit, "target_text": target_text(i), "remark": remark,

@@ -13,6 +13,10 @@ use crate::aggregate::Status;
 use crate::batch::Batch;
 use crate::finding::Severity;
 use crate::plan::{Indicator, IndicatorKind};
+use crate::text::clip;
+
+/// Longest text put in one cell (Excel's limit is 32,767 characters).
+const CELL_CHARS: usize = 32_000;
 
 pub const OVERVIEW: &str = "总览";
 pub const GOALS: &str = "指标进展";
@@ -164,7 +168,7 @@ fn overview(wb: &mut Workbook, batch: &Batch, st: &Styles) -> Result<(), XlsxErr
     ws.set_name(OVERVIEW)?;
     ws.merge_range(0, 0, 0, 7, &format!("{}监测汇总表（{}年度）", plan.title, batch.year), &st.title)?;
     let read = batch.files.iter().filter(|f| f.status == "已读取").count();
-    let rejected = batch.files.len() - read;
+    let rejected = batch.files.iter().filter(|f| f.status == "已拒收").count();
     ws.write_string(
         1,
         0,
@@ -375,8 +379,13 @@ fn projects_sheet(wb: &mut Workbook, batch: &Batch, st: &Styles) -> Result<(), X
         });
         opt_number(ws, r, 7, rate, &st.pct)?;
         opt_number(ws, r, 8, rep.and_then(|x| x.progress), &st.pct)?;
-        ws.write_string_with_format(r, 9, rep.map(|x| x.status.as_str()).filter(|s| !s.is_empty()).unwrap_or("未报送"), &st.text)?;
-        ws.write_string_with_format(r, 10, rep.map(|x| x.problems.as_str()).unwrap_or(""), &st.wrap)?;
+        ws.write_string_with_format(
+            r,
+            9,
+            clip(rep.map(|x| x.status.as_str()).filter(|s| !s.is_empty()).unwrap_or("未报送"), 200),
+            &st.text,
+        )?;
+        ws.write_string_with_format(r, 10, clip(rep.map(|x| x.problems.as_str()).unwrap_or(""), CELL_CHARS), &st.wrap)?;
         let source = rep.map(|x| format!("{}年 {}!{}（{}）", x.year, x.sheet, x.cell, x.file)).unwrap_or_default();
         ws.write_string_with_format(r, 11, source, &st.wrap)?;
     }
@@ -405,7 +414,7 @@ fn findings_sheet(wb: &mut Workbook, batch: &Batch, st: &Styles) -> Result<(), X
         let r = i as u32 + 1;
         let unit = if f.department.is_empty() { "（未识别单位）" } else { &f.department };
         for (c, v) in [unit, f.severity.label(), &f.file, &f.sheet, &f.cell, &f.indicator_id, &f.message, f.code].iter().enumerate() {
-            ws.write_string_with_format(r, c as u16, *v, if c == 6 || c == 2 { &st.wrap } else { &st.text })?;
+            ws.write_string_with_format(r, c as u16, clip(v, CELL_CHARS), if c == 6 || c == 2 { &st.wrap } else { &st.text })?;
         }
     }
     table(ws, 0, batch.findings.len(), &cols, "表_数据问题清单")?;
@@ -438,21 +447,21 @@ fn detail_sheet(wb: &mut Workbook, batch: &Batch, st: &Styles) -> Result<(), Xls
     let plain = Format::new();
     for (i, o) in batch.observations.iter().enumerate() {
         let r = i as u32 + 1;
-        ws.write_string(r, 0, &o.file)?;
-        ws.write_string(r, 1, &o.sheet)?;
-        ws.write_string(r, 2, &o.cell)?;
-        ws.write_string(r, 3, &o.department)?;
+        ws.write_string(r, 0, clip(&o.file, CELL_CHARS))?;
+        ws.write_string(r, 1, clip(&o.sheet, CELL_CHARS))?;
+        ws.write_string(r, 2, clip(&o.cell, CELL_CHARS))?;
+        ws.write_string(r, 3, clip(&o.department, CELL_CHARS))?;
         ws.write_number(r, 4, o.year as f64)?;
         ws.write_string(r, 5, o.kind.label())?;
-        ws.write_string(r, 6, &o.indicator_id)?;
-        ws.write_string(r, 7, &o.indicator_name)?;
-        ws.write_string(r, 8, &o.raw)?;
+        ws.write_string(r, 6, clip(&o.indicator_id, CELL_CHARS))?;
+        ws.write_string(r, 7, clip(&o.indicator_name, CELL_CHARS))?;
+        ws.write_string(r, 8, clip(&o.raw, CELL_CHARS))?;
         match o.value {
             Some(v) => ws.write_number(r, 9, v)?,
             None => ws.write_string_with_format(r, 9, "", &plain)?,
         };
-        ws.write_string(r, 10, &o.unit)?;
-        ws.write_string(r, 11, &o.remark)?;
+        ws.write_string(r, 10, clip(&o.unit, CELL_CHARS))?;
+        ws.write_string(r, 11, clip(&o.remark, CELL_CHARS))?;
     }
     table(ws, 0, batch.observations.len(), &cols, "表_数据明细")?;
     ws.set_freeze_panes(1, 0)?;

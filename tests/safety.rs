@@ -1,0 +1,250 @@
+//! Nothing lost, nothing trusted blindly: inputs only read, previous outputs kept,
+//! one run at a time, limits on hostile files, panics contained, exit codes.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use common::{stderr, stdout, Workdir};
+use sha2::{Digest, Sha256};
+
+fn hashes(dir: &Path) -> BTreeMap<PathBuf, (String, std::time::SystemTime)> {
+    let mut out = BTreeMap::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(hashes(&p));
+        } else {
+            let bytes = std::fs::read(&p).unwrap();
+            out.insert(p.clone(), (planmon::publish::hex(&Sha256::digest(&bytes)), e.metadata().unwrap().modified().unwrap()));
+        }
+    }
+    out
+}
+
+fn manifest(w: &Workdir) -> serde_json::Value {
+    serde_json::from_slice(&w.read_output("manifest.json")).unwrap()
+}
+
+fn ok(w: &Workdir, args: &[&str]) {
+    let out = w.run(args);
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+}
+
+#[test]
+fn safety_inputs_are_only_read() {
+    let w = Workdir::new("unreadable");
+    common::copy_dir(&common::fixtures("safety"), &w.input());
+    let before = hashes(&w.input());
+    ok(&w, &["run"]);
+    assert_eq!(before, hashes(&w.input()), "an input file changed");
+}
+
+#[test]
+fn safety_previous_outputs_go_to_history_and_history_is_bounded() {
+    let w = Workdir::new("skeleton");
+    ok(&w, &["run"]);
+    let first = manifest(&w);
+    let first_id = first["run_id"].as_str().unwrap().to_string();
+    ok(&w, &["run", "--keep-history", "2"]);
+    // The first run's outputs, byte for byte, under its run id.
+    let kept = w.output().join("history").join(&first_id);
+    for out in first["outputs"].as_array().unwrap() {
+        let bytes = std::fs::read(kept.join(out["file"].as_str().unwrap())).unwrap();
+        assert_eq!(planmon::publish::hex(&Sha256::digest(&bytes)), out["sha256"].as_str().unwrap());
+    }
+    ok(&w, &["run", "--keep-history", "2"]);
+    ok(&w, &["run", "--keep-history", "2"]);
+    let runs = std::fs::read_dir(w.output().join("history")).unwrap().count();
+    assert_eq!(runs, 2, "history keeps the two most recent runs");
+    assert!(!w.output().join("history").join(&first_id).exists(), "the oldest run was dropped");
+}
+
+#[test]
+fn safety_manifest_accounts_for_every_input_and_output() {
+    let w = Workdir::new("unreadable");
+    std::fs::write(w.input().join("~$市卫生健康局_2024年度填报表.xlsx"), b"lock").unwrap();
+    std::fs::write(w.input().join(".隐藏文件.xlsx"), b"hidden").unwrap();
+    std::fs::write(w.input().join("说明.txt"), "请查收").unwrap();
+    ok(&w, &["run"]);
+    let m = manifest(&w);
+    assert_eq!(m["tool"], "planmon");
+    assert_eq!(m["plan_version"], "2023-2025.1");
+    assert!(m["started"].as_str().unwrap() <= m["finished"].as_str().unwrap());
+    let inputs = m["inputs"].as_array().unwrap();
+    let status = |name: &str| inputs.iter().find(|i| i["file"] == name).map(|i| i["status"].as_str().unwrap().to_string());
+    assert_eq!(status("市卫生健康局_2024年度填报表.xlsx").as_deref(), Some("已读取"));
+    assert_eq!(status("加密的填报表.xlsx").as_deref(), Some("已拒收"));
+    assert_eq!(status("~$市卫生健康局_2024年度填报表.xlsx").as_deref(), Some("已跳过"));
+    assert_eq!(status(".隐藏文件.xlsx").as_deref(), Some("已跳过"));
+    assert_eq!(status("说明.txt").as_deref(), Some("已跳过"));
+    let read = inputs.iter().find(|i| i["file"] == "市卫生健康局_2024年度填报表.xlsx").unwrap();
+    assert_eq!(read["figures"], 8);
+    assert_eq!(read["sha256"].as_str().unwrap().len(), 64);
+    // Lock files and hidden files are skipped quietly: no finding for them.
+    let findings = w.csv("findings.csv");
+    assert!(!findings.iter().any(|f| f["file"].starts_with("~$") || f["file"].starts_with('.')));
+    // Every output with its hash.
+    for out in m["outputs"].as_array().unwrap() {
+        let bytes = w.read_output(out["file"].as_str().unwrap());
+        assert_eq!(planmon::publish::hex(&Sha256::digest(&bytes)), out["sha256"].as_str().unwrap(), "{}", out["file"]);
+    }
+    assert_eq!(m["counts"]["inputs_rejected"], 4);
+    // The short input fingerprint is in the workbook and the report.
+    let fp = m["input_fingerprint"].as_str().unwrap();
+    assert_eq!(fp.len(), 12);
+    if let Some(text) =
+        common::poppler("pdftotext", &[w.output().join("仁怀市公共服务发展行动方案实施进展报告（2024年度）.pdf").to_str().unwrap(), "-"])
+    {
+        assert!(text.contains(fp), "report lacks the fingerprint {fp}");
+    }
+}
+
+#[test]
+fn safety_a_second_run_on_the_same_output_stops_with_a_clear_message() {
+    let w = Workdir::new("skeleton");
+    ok(&w, &["run"]);
+    let before = hashes(&w.output());
+    // This test process is alive: its pid in the lock file means a run is going on.
+    std::fs::write(w.output().join(".planmon.lock"), format!("{} 2026-01-01T00:00:00Z\n", std::process::id())).unwrap();
+    let out = w.run(&["run"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("正被另一个 planmon 使用"), "{}", stderr(&out));
+    std::fs::remove_file(w.output().join(".planmon.lock")).unwrap();
+    assert_eq!(before, hashes(&w.output()), "outputs touched while locked");
+}
+
+#[test]
+fn safety_a_killed_run_leaves_nothing_half_done() {
+    let w = Workdir::new("skeleton");
+    ok(&w, &["run"]);
+    let before: Vec<String> = manifest(&w)["outputs"].as_array().unwrap().iter().map(|o| o["sha256"].to_string()).collect();
+    // What a run killed mid-way leaves: a lock of a dead process and a staging folder.
+    std::fs::write(w.output().join(".planmon.lock"), "999999999 2026-01-01T00:00:00Z\n").unwrap();
+    std::fs::create_dir_all(w.output().join(".staging-killed")).unwrap();
+    std::fs::write(w.output().join(".staging-killed/half.pdf"), b"%PDF-half").unwrap();
+    // The previous outputs are whole, and the next run cleans up and goes on.
+    assert!(w.output().join("仁怀市公共服务发展行动方案实施进展报告（2024年度）.pdf").is_file());
+    ok(&w, &["run"]);
+    assert!(!w.output().join(".staging-killed").exists());
+    assert!(!w.output().join(".planmon.lock").exists());
+    let after: Vec<String> = manifest(&w)["outputs"].as_array().unwrap().iter().map(|o| o["sha256"].to_string()).collect();
+    assert_eq!(before, after, "same inputs, same outputs");
+}
+
+#[test]
+fn safety_zip_bomb_and_far_cells_are_limited() {
+    let w = Workdir::new("safety");
+    ok(&w, &["run"]);
+    let findings = w.csv("findings.csv");
+    let bomb = findings.iter().find(|f| f["file"] == "压缩炸弹.xlsx").expect("zip bomb finding");
+    assert_eq!((bomb["severity"].as_str(), bomb["code"].as_str()), ("error", "zip_bomb"));
+    assert!(bomb["message"].contains("压缩炸弹"));
+    let far = findings.iter().find(|f| f["code"] == "cells_beyond_limit").expect("far cell finding");
+    assert_eq!(far["file"], "市民政局_2024年度_far_cell.xlsx");
+    // The table itself was still read.
+    let obs = w.csv("observations.csv");
+    assert!(obs.iter().any(|o| o["file"] == "市民政局_2024年度_far_cell.xlsx" && o["indicator_id"] == "G17" && o["value"] == "52.5"));
+}
+
+/// A templates folder whose rules.toml has other limits.
+fn with_limits(w: &Workdir, edit: &[(&str, &str)]) -> String {
+    let dir = w.path().join("limits");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut rules = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/rules.toml")).unwrap();
+    for (from, to) in edit {
+        assert!(rules.contains(from), "{from}");
+        rules = rules.replace(from, to);
+    }
+    std::fs::write(dir.join("rules.toml"), rules).unwrap();
+    "limits".to_string()
+}
+
+#[test]
+fn safety_file_size_sheet_count_and_time_limits_are_findings() {
+    let w = Workdir::new("skeleton");
+    let dir = with_limits(&w, &[("max_file_mb = 50 ", "max_file_mb = 0.005 ")]);
+    ok(&w, &["run", "--templates", &dir]);
+    let findings = w.csv("findings.csv");
+    assert!(findings.iter().any(|f| f["code"] == "file_too_large" && f["file"] == "市卫生健康局_2024年度填报表.xlsx"), "{findings:#?}");
+
+    // The standard form has three sheets (填报说明, 指标填报, 项目进展).
+    let w = Workdir::new("safety");
+    let form = Path::new(env!("CARGO_MANIFEST_DIR")).join("input/市卫生健康局_2025年度填报表.xlsx");
+    std::fs::copy(form, w.input().join("市卫生健康局_2025年度填报表.xlsx")).unwrap();
+    let dir = with_limits(&w, &[("max_sheets = 100 ", "max_sheets = 2 ")]);
+    ok(&w, &["run", "--templates", &dir]);
+    let findings = w.csv("findings.csv");
+    assert!(findings.iter().any(|f| f["code"] == "too_many_sheets" && f["file"] == "市卫生健康局_2025年度填报表.xlsx"), "{findings:#?}");
+    assert!(w.csv("observations.csv").iter().any(|o| o["file"] == "市卫生健康局_2025年度填报表.xlsx"), "the first sheets were read");
+
+    // A limit no file can keep: every file is given up, reported, and the run ends.
+    let w = Workdir::new("skeleton");
+    let dir = with_limits(&w, &[("seconds_per_file = 60 ", "seconds_per_file = 0 ")]);
+    ok(&w, &["run", "--templates", &dir]);
+    let findings = w.csv("findings.csv");
+    assert!(findings.iter().filter(|f| f["code"] == "read_timeout").count() >= 1, "{findings:#?}");
+}
+
+#[test]
+fn safety_a_panic_costs_one_file_not_the_batch() {
+    let w = Workdir::new("skeleton");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_planmon"))
+        .arg("run")
+        .current_dir(w.path())
+        .env("SOURCE_DATE_EPOCH", "1767225600")
+        .env("PLANMON_FAILPOINT_PANIC", "市民政局_2024年度填报表.xlsx")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let findings = w.csv("findings.csv");
+    let crash = findings.iter().find(|f| f["code"] == "read_crashed").expect("crash finding");
+    assert_eq!(crash["file"], "市民政局_2024年度填报表.xlsx");
+    assert!(w.csv("observations.csv").iter().any(|o| o["department"] == "市卫生健康局"));
+}
+
+#[test]
+fn safety_hostile_text_is_printed_literally_and_safely() {
+    let w = Workdir::new("safety");
+    ok(&w, &["run"]);
+    // CSV: the exact text, quoted so that rows stay rows.
+    let obs = w.csv("observations.csv");
+    let g01 = obs.iter().find(|o| o["indicator_id"] == "G01" && o["kind"] == "本年值").unwrap();
+    assert_eq!(g01["remark"], "含\u{202e}倒序\u{202c}标记");
+    let g14 = obs.iter().find(|o| o["indicator_id"] == "G14" && o["kind"] == "本年值").unwrap();
+    // openpyxl (like Excel) stores at most 32,767 characters in a cell.
+    assert_eq!(g14["remark"].chars().count(), 32_767);
+    let g15 = obs.iter().find(|o| o["indicator_id"] == "G15" && o["kind"] == "本年值").unwrap();
+    assert_eq!((g15["raw"].as_str(), g15["value"].as_str()), ("3.2\u{7}", "3.2"));
+    assert_eq!(g15["remark"], "=HYPERLINK(\"http://x\",\"点我\")");
+    // Workbook: a 40,000-character remark fits the cell limit, formulas stay text.
+    use calamine::{open_workbook_auto, Reader};
+    let mut wb = open_workbook_auto(w.output().join("仁怀市公共服务发展行动方案监测汇总表（2024年度）.xlsx")).unwrap();
+    let detail = wb.worksheet_range("数据明细").unwrap();
+    let longest = detail.used_cells().map(|(_, _, d)| d.to_string()).max_by_key(|s| s.chars().count()).unwrap();
+    assert!(longest.chars().count() <= 32_767 && longest.ends_with("已截断）"), "{}", longest.chars().count());
+    assert!(wb.worksheet_formula("数据明细").unwrap().used_cells().all(|(_, _, f)| f.is_empty()));
+    // Terminal: control characters and direction marks are shown escaped.
+    let out = w.run(&["check", "input/市卫生健康局_2024年度填报表.xlsx"]);
+    let text = stdout(&out);
+    assert!(text.contains("3.2\\u{0007}"), "{text}");
+    assert!(!text.contains('\u{7}') && !text.contains('\u{202e}'));
+}
+
+#[test]
+fn safety_exit_codes() {
+    let w = Workdir::new("skeleton");
+    // 0: the batch ran, findings or not.
+    assert_eq!(w.run(&["run"]).status.code(), Some(0));
+    // 1: --strict with error findings (the corrupt file in the fixture).
+    assert_eq!(w.run(&["run", "--strict"]).status.code(), Some(1));
+    // 2: unusable arguments.
+    assert_eq!(w.run(&["run", "--input", "no-such-folder"]).status.code(), Some(2));
+    assert_eq!(w.run(&["run", "--year", "1990"]).status.code(), Some(2));
+    assert_eq!(w.run(&["--no-such-option"]).status.code(), Some(2));
+    let clean = Workdir::new("conflict");
+    std::fs::remove_file(clean.input().join("市残联_2024年度填报表.xlsx")).unwrap();
+    let out = clean.run(&["run", "--strict"]);
+    assert_eq!(out.status.code(), Some(0), "no error findings: {}", stdout(&out));
+}
