@@ -67,6 +67,10 @@ fn safety_manifest_accounts_for_every_input_and_output() {
     std::fs::write(w.input().join("~$市卫生健康局_2024年度填报表.xlsx"), b"lock").unwrap();
     std::fs::write(w.input().join(".隐藏文件.xlsx"), b"hidden").unwrap();
     std::fs::write(w.input().join("说明.txt"), "请查收").unwrap();
+    // A link pointing out of the input folder is not followed.
+    let outside = w.path().join("外部文件.xlsx");
+    std::fs::copy(common::fixtures("skeleton").join("市民政局_2024年度填报表.xlsx"), &outside).unwrap();
+    std::os::unix::fs::symlink(&outside, w.input().join("链接.xlsx")).unwrap();
     ok(&w, &["run"]);
     let m = manifest(&w);
     assert_eq!(m["tool"], "planmon");
@@ -79,6 +83,8 @@ fn safety_manifest_accounts_for_every_input_and_output() {
     assert_eq!(status("~$市卫生健康局_2024年度填报表.xlsx").as_deref(), Some("已跳过"));
     assert_eq!(status(".隐藏文件.xlsx").as_deref(), Some("已跳过"));
     assert_eq!(status("说明.txt").as_deref(), Some("已跳过"));
+    assert_eq!(status("链接.xlsx").as_deref(), Some("已跳过"));
+    assert!(!w.csv("observations.csv").iter().any(|o| o["department"] == "市民政局"), "the link was followed");
     let read = inputs.iter().find(|i| i["file"] == "市卫生健康局_2024年度填报表.xlsx").unwrap();
     assert_eq!(read["figures"], 8);
     assert_eq!(read["sha256"].as_str().unwrap().len(), 64);
