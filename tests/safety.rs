@@ -147,6 +147,8 @@ fn safety_zip_bomb_and_far_cells_are_limited() {
     let bomb = findings.iter().find(|f| f["file"] == "压缩炸弹.xlsx").expect("zip bomb finding");
     assert_eq!((bomb["severity"].as_str(), bomb["code"].as_str()), ("error", "zip_bomb"));
     assert!(bomb["message"].contains("压缩炸弹"));
+    let dims = findings.iter().find(|f| f["file"] == "维度记录损坏.xls").expect("damaged xls finding");
+    assert_eq!((dims["severity"].as_str(), dims["code"].as_str()), ("error", "sheet_too_large"));
     let far = findings.iter().find(|f| f["code"] == "cells_beyond_limit").expect("far cell finding");
     assert_eq!(far["file"], "市民政局_2024年度_far_cell.xlsx");
     // The table itself was still read.

@@ -40,7 +40,7 @@ pub fn read_file(plan: &Plan, path: &Path, rel: &str) -> ReadOutcome {
     let result = contained(|| {
         failpoint(rel);
         check_size(file.size, limits, rel)?;
-        check_content(path, sniffed, rel)?;
+        check_content(path, sniffed, limits, rel)?;
         if sniffed == Sniffed::Zip {
             check_zip(path, limits, rel)?;
         }
@@ -84,6 +84,9 @@ pub(super) enum Sniffed {
     /// An OLE compound file: a real .xls, or an encrypted xlsx/xlsm/xlsb.
     Compound {
         encrypted_ooxml: bool,
+        /// The largest cell area an xls DIMENSIONS record declares (calamine reserves
+        /// memory for it at open: a damaged record would abort the process).
+        xls_cells: u64,
     },
     Other,
 }
@@ -98,20 +101,63 @@ fn fingerprint(path: &Path) -> std::io::Result<(u64, String, Sniffed)> {
         // Office encryption stores the workbook in a compound file with an
         // "EncryptionInfo" stream (its directory name is UTF-16).
         let name: Vec<u8> = "EncryptionInfo".encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
-        Sniffed::Compound { encrypted_ooxml: bytes.windows(name.len()).any(|w| w == name.as_slice()) }
+        Sniffed::Compound {
+            encrypted_ooxml: bytes.windows(name.len()).any(|w| w == name.as_slice()),
+            xls_cells: xls_declared_cells(&bytes),
+        }
     } else {
         Sniffed::Other
     };
     Ok((bytes.len() as u64, digest.iter().map(|b| format!("{b:02x}")).collect(), sniffed))
 }
 
+/// The largest rows × columns declared by BIFF DIMENSIONS records (type 0x0200) found in
+/// the raw bytes, computed the way calamine 0.38 does (including its wrap-around).
+fn xls_declared_cells(bytes: &[u8]) -> u64 {
+    let u16_at = |i: usize| u16::from_le_bytes([bytes[i], bytes[i + 1]]) as u32;
+    let u32_at = |i: usize| u32::from_le_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
+    let mut largest = 0u64;
+    for i in 0..bytes.len().saturating_sub(20) {
+        if bytes[i] != 0x00 || bytes[i + 1] != 0x02 {
+            continue;
+        }
+        let len = u16_at(i + 2) as usize;
+        let d = i + 4;
+        // BIFF8 (every Excel/WPS/LibreOffice xls since 1997): 14 bytes ending in a
+        // reserved zero. (Older BIFF5 records are not checked: too easily mistaken.)
+        if !matches!(len, 14 | 16) || u16_at(d + 12) != 0 {
+            continue;
+        }
+        let (rf, rl, mut cf, cl) = (u32_at(d), u32_at(d + 4), u16_at(d + 8), u16_at(d + 10));
+        if 0xFF < cf || cl < cf {
+            cf = 0;
+        }
+        if rl >= 1 && cl >= 1 {
+            let rows = (rl - 1).wrapping_sub(rf).wrapping_add(1) as u64;
+            let cols = (cl - 1).wrapping_sub(cf).wrapping_add(1) as u64;
+            largest = largest.max(rows.saturating_mul(cols));
+        }
+    }
+    largest
+}
+
 /// Refuse, before calamine sees it, a file whose content contradicts its extension.
-fn check_content(path: &Path, sniffed: Sniffed, rel: &str) -> Result<(), Box<Finding>> {
+fn check_content(path: &Path, sniffed: Sniffed, limits: &Limits, rel: &str) -> Result<(), Box<Finding>> {
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
     let zip_format = matches!(ext.as_str(), "xlsx" | "xlsm" | "xlsb" | "ods");
     match sniffed {
-        Sniffed::Compound { encrypted_ooxml: true } => Err(Box::new(
+        Sniffed::Compound { encrypted_ooxml: true, .. } => Err(Box::new(
             Finding::error("encrypted", "文件设置了打开密码（加密/密码保护），无法读取。请取消密码后重新报送。").in_file(rel),
+        )),
+        Sniffed::Compound { xls_cells, .. } if xls_cells > limits.max_rows as u64 * limits.max_columns as u64 => Err(Box::new(
+            Finding::error(
+                "sheet_too_large",
+                format!(
+                    "文件声明的表格范围有 {xls_cells} 个单元格，超过 {} 行 × {} 列的上限（文件可能已损坏），未读取。请用 Excel 或 WPS 打开后删除多余的行列，另存为 xlsx 再报送。",
+                    limits.max_rows, limits.max_columns
+                ),
+            )
+            .in_file(rel),
         )),
         Sniffed::Zip | Sniffed::Compound { .. } => Ok(()),
         Sniffed::Other if zip_format || ext == "xls" => Err(Box::new(
