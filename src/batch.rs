@@ -13,6 +13,24 @@ use crate::plan::Plan;
 use crate::read::{self, InputFile, ObsKind, Observation, ProjectReport};
 use crate::validate;
 
+pub const DEFAULT_REPORT_NAME: &str = "仁怀市公共服务发展行动方案实施进展报告（{year}年度）.pdf";
+pub const DEFAULT_WORKBOOK_NAME: &str = "仁怀市公共服务发展行动方案监测汇总表（{year}年度）.xlsx";
+
+impl Batch {
+    /// What planmon.toml says about the documents.
+    pub fn apply(&mut self, settings: &crate::config::Settings) {
+        if let Some(office) = settings.office.as_ref().filter(|o| !o.trim().is_empty()) {
+            self.office = office.trim().to_string();
+        }
+        if let Some(name) = &settings.report_name {
+            self.report_name = crate::config::file_name(name, self.year);
+        }
+        if let Some(name) = &settings.workbook_name {
+            self.workbook_name = crate::config::file_name(name, self.year);
+        }
+    }
+}
+
 /// Everything one run knows, after reading, validating and aggregating.
 pub struct Batch {
     pub plan: Plan,
@@ -30,13 +48,21 @@ pub struct Batch {
     pub office: String,
     /// Creation time stamped into every output (seconds since 1970, UTC).
     pub created_unix: i64,
+    /// File names of the report and the workbook (planmon.toml may set them).
+    pub report_name: String,
+    pub workbook_name: String,
 }
 
 impl Batch {
     /// Read every return under `input` and assess it. `year` overrides the reporting
     /// year (default: the latest year found in the returns).
     pub fn assemble(plan: Plan, input: &Path, year: Option<i32>) -> Result<Batch> {
-        let read = read::read_inputs(&plan, input);
+        Batch::assemble_with(plan, input, year, &|_, _| {})
+    }
+
+    /// `assemble`, calling `progress(done, total)` as returns are read.
+    pub fn assemble_with(plan: Plan, input: &Path, year: Option<i32>, progress: &dyn Fn(usize, usize)) -> Result<Batch> {
+        let read = read::read_inputs_with(&plan, input, progress);
         Batch::from_read(plan, read, year, input)
     }
 
@@ -68,6 +94,8 @@ impl Batch {
             progress,
             summaries,
             fingerprint,
+            report_name: crate::config::file_name(DEFAULT_REPORT_NAME, year),
+            workbook_name: crate::config::file_name(DEFAULT_WORKBOOK_NAME, year),
             office,
             created_unix,
         })

@@ -36,10 +36,23 @@ pub enum Command {
     /// 生成各责任单位的空白填报表（每单位一个 xlsx）。
     /// 例：planmon templates --year 2025 --output 填报表
     Templates(TemplateArgs),
+    /// 新建工作文件夹：input/、output/、可修改的计划表和报告模板（templates/）、设置文件 planmon.toml。
+    /// 例：planmon init 监测2025 --sample
+    Init(InitArgs),
     /// 生成合成的示例填报表（标明“示例数据”），用于演示和测试。
     /// 例：planmon sample --output input --seed 2023
     #[command(hide = true)]
     Sample(SampleArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// 要新建的工作文件夹（默认当前文件夹）；已有的文件不会被覆盖。例：planmon init 监测2025
+    #[arg(value_name = "文件夹", default_value = ".")]
+    pub dir: PathBuf,
+    /// 同时在 input/ 中放入合成的示例填报表，便于先试运行一次。
+    #[arg(long)]
+    pub sample: bool,
 }
 
 #[derive(Debug, Args)]
@@ -79,9 +92,15 @@ pub struct RunArgs {
     /// 报告年度，默认取填报表中最新的年度。例：--year 2025
     #[arg(long, value_name = "年份")]
     pub year: Option<i32>,
-    /// 有“错误”级别的数据问题时以退出码 1 结束（供自动化流程使用）。
+    /// 有“错误”级别的数据问题时以退出码 1 结束（供自动化流程使用）。例：planmon run --strict
     #[arg(long)]
     pub strict: bool,
+    /// 不显示进度条和结束时的摘要（错误信息仍会显示）。例：planmon run --quiet
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// 结束时以 JSON 格式输出摘要（供其他程序读取）。例：planmon run --json
+    #[arg(long)]
+    pub json: bool,
     /// 保留最近几次运行的旧输出（在 output/history/ 中）。例：--keep-history 10
     #[arg(long, value_name = "次数", default_value_t = 10)]
     pub keep_history: usize,
@@ -90,7 +109,7 @@ pub struct RunArgs {
 impl Default for RunArgs {
     /// What `planmon` alone does: input/ → output/.
     fn default() -> RunArgs {
-        RunArgs { input: "input".into(), output: "output".into(), year: None, strict: false, keep_history: 10 }
+        RunArgs { input: "input".into(), output: "output".into(), year: None, strict: false, quiet: false, json: false, keep_history: 10 }
     }
 }
 
@@ -114,9 +133,12 @@ pub struct IndicatorArgs {
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// 要检查的填报表文件（一个或多个）。
+    /// 要检查的填报表文件（一个或多个）。例：planmon check 市卫生健康局_2025年度填报表.xlsx
     #[arg(required = true, value_name = "文件")]
     pub files: Vec<PathBuf>,
+    /// 以 JSON 格式输出读到的数据和问题。例：planmon check --json 填报表.xlsx
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Where the plan tables and templates come from, decided once.

@@ -6,6 +6,7 @@ use clap::Parser;
 
 use planmon::cli::{templates_dir, Cli, Command, RunArgs};
 use planmon::cmd::{self, UsageError};
+use planmon::config::Settings;
 use planmon::plan::Plan;
 
 fn main() -> ExitCode {
@@ -27,28 +28,34 @@ fn main() -> ExitCode {
 }
 
 fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    if let Some(Command::Init(args)) = &cli.command {
+        cmd::init::run(args, &mut std::io::stdout().lock())?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let templates = templates_dir(cli.templates).map_err(UsageError)?;
-    let plan = Plan::load(templates.as_deref())?;
+    let settings = Settings::load(std::path::Path::new(".")).map_err(UsageError)?;
+    let mut plan = Plan::load(templates.as_deref()).map_err(|e| UsageError(e.to_string()))?;
+    settings.apply_to_plan(&mut plan);
     let mut stdout = std::io::stdout().lock();
     match cli.command {
         Some(Command::Indicators(args)) => cmd::indicators::run(&args, &plan, &mut stdout)?,
         Some(Command::Check(args)) => cmd::check::run(&args, &plan, &mut stdout)?,
         Some(Command::Templates(args)) => cmd::templates::templates(&args, &plan, &mut stdout)?,
         Some(Command::Sample(args)) => cmd::templates::sample(&args, &plan, &mut stdout)?,
-        Some(Command::Run(args)) => return run(&args, plan, templates.as_deref(), &mut stdout),
-        None => {
-            return run(
-                &RunArgs { input: "input".into(), output: "output".into(), ..Default::default() },
-                plan,
-                templates.as_deref(),
-                &mut stdout,
-            )
-        }
+        Some(Command::Init(_)) => unreachable!("handled above"),
+        Some(Command::Run(args)) => return run(&args, plan, &settings, templates.as_deref(), &mut stdout),
+        None => return run(&RunArgs::default(), plan, &settings, templates.as_deref(), &mut stdout),
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn run(args: &RunArgs, plan: Plan, templates: Option<&std::path::Path>, out: &mut dyn std::io::Write) -> anyhow::Result<ExitCode> {
-    let summary = cmd::run::run(args, plan, templates, out)?;
+fn run(
+    args: &RunArgs,
+    plan: Plan,
+    settings: &Settings,
+    templates: Option<&std::path::Path>,
+    out: &mut dyn std::io::Write,
+) -> anyhow::Result<ExitCode> {
+    let summary = cmd::run::run(args, plan, settings, templates, out)?;
     Ok(if args.strict && summary.errors > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }

@@ -13,6 +13,14 @@ const EMBEDDED_UNITS: &str = include_str!("../templates/units.toml");
 const EMBEDDED_PROJECTS: &str = include_str!("../templates/projects.toml");
 const EMBEDDED_RULES: &str = include_str!("../templates/rules.toml");
 
+/// The plan tables as embedded in the binary (file name, text), for `planmon init`.
+pub const EMBEDDED_FILES: [(&str, &str); 4] = [
+    ("indicators.toml", EMBEDDED_INDICATORS),
+    ("units.toml", EMBEDDED_UNITS),
+    ("projects.toml", EMBEDDED_PROJECTS),
+    ("rules.toml", EMBEDDED_RULES),
+];
+
 /// How an indicator's value is judged against its target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -12,6 +12,15 @@ use crate::text::{fmt_num, printable};
 
 pub fn run(args: &CheckArgs, plan: &Plan, out: &mut dyn Write) -> Result<()> {
     let outcome = read::read_files(plan, &args.files);
+    if args.json {
+        let mut findings = outcome.findings.clone();
+        findings.extend(crate::validate::validate_values(plan, &outcome.observations)?);
+        crate::finding::sort(&mut findings);
+        let value = serde_json::json!({ "files": outcome.files, "observations": outcome.observations, "findings": findings });
+        serde_json::to_writer_pretty(&mut *out, &value)?;
+        writeln!(out)?;
+        return Ok(());
+    }
     for f in &outcome.files {
         writeln!(
             out,

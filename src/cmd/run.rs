@@ -9,11 +9,14 @@ use super::UsageError;
 use crate::aggregate::Status;
 use crate::batch::Batch;
 use crate::cli::RunArgs;
+use crate::config::Settings;
 use crate::finding::Severity;
 use crate::plan::Plan;
+use crate::progress::Progress;
 use crate::publish::{self, Counts, Manifest, OutputRecord, Staging};
 use crate::render::{self, world::ReportWorld};
 use crate::text::printable;
+use std::sync::OnceLock;
 
 /// What a run produced, for the summary and the exit code.
 pub struct RunSummary {
@@ -21,7 +24,7 @@ pub struct RunSummary {
     pub errors: usize,
 }
 
-pub fn run(args: &RunArgs, plan: Plan, templates: Option<&Path>, out: &mut dyn Write) -> Result<RunSummary> {
+pub fn run(args: &RunArgs, plan: Plan, settings: &Settings, templates: Option<&Path>, out: &mut dyn Write) -> Result<RunSummary> {
     if !args.input.is_dir() {
         return Err(UsageError(format!(
             "找不到输入文件夹“{}”。请把各单位的填报表放进该文件夹，或用 --input 指定文件夹。",
@@ -29,7 +32,8 @@ pub fn run(args: &RunArgs, plan: Plan, templates: Option<&Path>, out: &mut dyn W
         ))
         .into());
     }
-    if let Some(y) = args.year {
+    let year = args.year.or(settings.year);
+    if let Some(y) = year {
         if !(plan.start..=plan.end + 5).contains(&y) {
             return Err(UsageError(format!("报告年度 {y} 不在规划期（{}—{}年）内。", plan.start, plan.end)).into());
         }
@@ -39,12 +43,21 @@ pub fn run(args: &RunArgs, plan: Plan, templates: Option<&Path>, out: &mut dyn W
     let started = publish::now_unix();
     let run_id = publish::run_id(started);
 
-    let mut batch = Batch::assemble(plan, &args.input, args.year)?;
+    let show = !args.quiet && !args.json;
+    let reading: OnceLock<Progress> = OnceLock::new();
+    let mut batch = Batch::assemble_with(plan, &args.input, year, &|done, total| {
+        let bar = reading.get_or_init(|| Progress::new("读取填报表", total, show));
+        if done > 0 {
+            bar.step();
+        }
+    })?;
+    batch.apply(settings);
     // A broken (user-edited) template must not cost the workbook and tables: render
     // the PDFs first, write everything that could be made, then report the failure.
+    let rendering = Progress::new("生成报告和反馈单", 1 + batch.plan.reporting_units().len(), show);
     let pdfs = ReportWorld::new(templates, batch.created_datetime())
         .context("无法读取报告模板")
-        .and_then(|mut world| render::pdfs(&batch, &mut world));
+        .and_then(|mut world| render::pdfs(&batch, &mut world, &|| rendering.step()));
     let mut files = Vec::new();
     let mut pdf_error = None;
     match pdfs {
@@ -78,7 +91,12 @@ pub fn run(args: &RunArgs, plan: Plan, templates: Option<&Path>, out: &mut dyn W
     drop(lock);
     let mut written: Vec<(PathBuf, &'static str)> = files.iter().map(|r| (args.output.join(&r.rel), r.what)).collect();
     written.push((args.output.join(publish::MANIFEST), "运行清单"));
-    summarize(&batch, &written, out)?;
+    if args.json {
+        serde_json::to_writer_pretty(&mut *out, &json_summary(&batch, &written))?;
+        writeln!(out)?;
+    } else if !args.quiet {
+        summarize(&batch, &written, out)?;
+    }
     let errors = batch.findings.iter().filter(|f| f.severity == Severity::Error).count();
     Ok(RunSummary { written, errors })
 }
@@ -112,6 +130,28 @@ fn manifest<'a>(batch: &'a Batch, args: &RunArgs, run_id: &'a str, started: i64,
     }
 }
 
+/// The end-of-run summary for other programs (`--json`).
+fn json_summary(batch: &Batch, written: &[(PathBuf, &'static str)]) -> serde_json::Value {
+    let count = |s: Severity| batch.findings.iter().filter(|f| f.severity == s).count();
+    let status = |s: &str| batch.files.iter().filter(|f| f.status == s).count();
+    let goals: Vec<_> = batch
+        .progress
+        .iter()
+        .filter(|p| p.year == batch.year && batch.plan.indicator(&p.indicator_id).is_some_and(|i| i.seq.is_some()))
+        .collect();
+    serde_json::json!({
+        "year": batch.year,
+        "input_fingerprint": batch.fingerprint,
+        "returns": { "read": status("已读取"), "rejected": status("已拒收"), "skipped": status("已跳过") },
+        "rejected": batch.files.iter().filter(|f| f.status == "已拒收").map(|f| serde_json::json!({ "file": f.file, "reason": f.reason })).collect::<Vec<_>>(),
+        "figures": batch.observations.iter().filter(|o| o.value.is_some()).count(),
+        "findings": { "error": count(Severity::Error), "warning": count(Severity::Warning), "info": count(Severity::Info) },
+        "findings_by_unit": batch.summaries.units.iter().map(|u| serde_json::json!({ "unit": u.unit, "error": u.errors, "warning": u.warnings })).collect::<Vec<_>>(),
+        "indicators_by_status": Status::ALL.iter().map(|s| (s.label().to_string(), serde_json::json!(goals.iter().filter(|p| p.status == *s).count()))).collect::<serde_json::Map<_, _>>(),
+        "outputs": written.iter().map(|(p, what)| serde_json::json!({ "what": what, "path": p.display().to_string() })).collect::<Vec<_>>(),
+    })
+}
+
 fn summarize(batch: &Batch, written: &[(PathBuf, &'static str)], out: &mut dyn Write) -> Result<()> {
     let read = batch.files.iter().filter(|f| f.status == "已读取").count();
     let rejected = batch.files.iter().filter(|f| f.status == "已拒收").count();
@@ -136,6 +176,16 @@ fn summarize(batch: &Batch, written: &[(PathBuf, &'static str)], out: &mut dyn W
         })
         .collect();
     writeln!(out, "主要指标：{}。", statuses.join("，"))?;
+    let by_unit: Vec<String> = batch
+        .summaries
+        .units
+        .iter()
+        .filter(|u| u.errors + u.warnings > 0)
+        .map(|u| format!("{} 错误{}/警告{}", u.unit, u.errors, u.warnings))
+        .collect();
+    if !by_unit.is_empty() {
+        writeln!(out, "各单位问题：{}。详见各单位反馈单。", by_unit.join("；"))?;
+    }
     writeln!(out, "已生成：")?;
     for (path, what) in written {
         writeln!(out, "  {what}：{}", path.display())?;

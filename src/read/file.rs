@@ -40,7 +40,7 @@ pub fn read_file(plan: &Plan, path: &Path, rel: &str) -> ReadOutcome {
     let result = contained(|| {
         failpoint(rel);
         check_size(file.size, limits, rel)?;
-        check_content(path, sniffed, limits, rel)?;
+        check_content(path, sniffed, rel)?;
         if sniffed == Sniffed::Zip {
             check_zip(path, limits, rel)?;
         }
@@ -111,6 +111,9 @@ fn fingerprint(path: &Path) -> std::io::Result<(u64, String, Sniffed)> {
     Ok((bytes.len() as u64, digest.iter().map(|b| format!("{b:02x}")).collect(), sniffed))
 }
 
+/// 65,536 rows × 256 columns: the largest sheet an xls (BIFF8) file can hold.
+const XLS_MAX_CELLS: u64 = 65_536 * 256;
+
 /// The largest rows × columns declared by BIFF DIMENSIONS records (type 0x0200) found in
 /// the raw bytes, computed the way calamine 0.38 does (including its wrap-around).
 fn xls_declared_cells(bytes: &[u8]) -> u64 {
@@ -123,12 +126,12 @@ fn xls_declared_cells(bytes: &[u8]) -> u64 {
         }
         let len = u16_at(i + 2) as usize;
         let d = i + 4;
-        // BIFF8 (every Excel/WPS/LibreOffice xls since 1997): 14 bytes ending in a
-        // reserved zero. (Older BIFF5 records are not checked: too easily mistaken.)
-        if !matches!(len, 14 | 16) || u16_at(d + 12) != 0 {
-            continue;
-        }
-        let (rf, rl, mut cf, cl) = (u32_at(d), u32_at(d + 4), u16_at(d + 8), u16_at(d + 10));
+        // The lengths calamine accepts: BIFF8 (14, some writers 16) and BIFF5 (10).
+        let (rf, rl, mut cf, cl) = match len {
+            10 => (u16_at(d), u16_at(d + 2), u16_at(d + 4), u16_at(d + 6)),
+            14 | 16 => (u32_at(d), u32_at(d + 4), u16_at(d + 8), u16_at(d + 10)),
+            _ => continue,
+        };
         if 0xFF < cf || cl < cf {
             cf = 0;
         }
@@ -142,19 +145,21 @@ fn xls_declared_cells(bytes: &[u8]) -> u64 {
 }
 
 /// Refuse, before calamine sees it, a file whose content contradicts its extension.
-fn check_content(path: &Path, sniffed: Sniffed, limits: &Limits, rel: &str) -> Result<(), Box<Finding>> {
+fn check_content(path: &Path, sniffed: Sniffed, rel: &str) -> Result<(), Box<Finding>> {
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
     let zip_format = matches!(ext.as_str(), "xlsx" | "xlsm" | "xlsb" | "ods");
     match sniffed {
         Sniffed::Compound { encrypted_ooxml: true, .. } => Err(Box::new(
             Finding::error("encrypted", "文件设置了打开密码（加密/密码保护），无法读取。请取消密码后重新报送。").in_file(rel),
         )),
-        Sniffed::Compound { xls_cells, .. } if xls_cells > limits.max_rows as u64 * limits.max_columns as u64 => Err(Box::new(
+        // No real xls sheet is larger than 65,536 rows × 256 columns; a record that says
+        // so is damaged. (The bytes are scanned, so a figure that merely looks like such a
+        // record could be taken for one; within this bound that is harmless.)
+        Sniffed::Compound { xls_cells, .. } if xls_cells > XLS_MAX_CELLS => Err(Box::new(
             Finding::error(
                 "sheet_too_large",
                 format!(
-                    "文件声明的表格范围有 {xls_cells} 个单元格，超过 {} 行 × {} 列的上限（文件可能已损坏），未读取。请用 Excel 或 WPS 打开后删除多余的行列，另存为 xlsx 再报送。",
-                    limits.max_rows, limits.max_columns
+                    "文件声明的表格范围有 {xls_cells} 个单元格，超出 Excel 97-2003（xls）格式的最大范围，文件已损坏，未读取。请用 Excel 或 WPS 打开后另存为 xlsx 再报送。"
                 ),
             )
             .in_file(rel),

@@ -90,6 +90,11 @@ const EXTENSIONS: &[&str] = &["xlsx", "xlsm", "xls", "xlsb", "ods"];
 /// deterministic order of results. A file still being read after the time limit is
 /// given up and reported; the batch goes on.
 pub fn read_inputs(plan: &Plan, input: &Path) -> ReadOutcome {
+    read_inputs_with(plan, input, &|_, _| {})
+}
+
+/// `read_inputs`, calling `progress(done, total)` as files finish.
+pub fn read_inputs_with(plan: &Plan, input: &Path, progress: &dyn Fn(usize, usize)) -> ReadOutcome {
     let mut out = ReadOutcome::default();
     let mut paths = Vec::new();
     collect(input, input, &mut paths, &mut out);
@@ -101,14 +106,14 @@ pub fn read_inputs(plan: &Plan, input: &Path) -> ReadOutcome {
             (p, rel)
         })
         .collect();
-    for one in read_parallel(plan, jobs) {
+    for one in read_parallel(plan, jobs, progress) {
         out.absorb(one);
     }
     out
 }
 
 /// Read files on worker threads, at most one per core in flight.
-fn read_parallel(plan: &Plan, jobs: Vec<(PathBuf, String)>) -> Vec<ReadOutcome> {
+fn read_parallel(plan: &Plan, jobs: Vec<(PathBuf, String)>, progress: &dyn Fn(usize, usize)) -> Vec<ReadOutcome> {
     let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).max(1);
     let limit = Duration::from_secs_f64(plan.rules.limits.seconds_per_file.max(0.0));
     let plan = Arc::new(plan.clone());
@@ -116,6 +121,8 @@ fn read_parallel(plan: &Plan, jobs: Vec<(PathBuf, String)>) -> Vec<ReadOutcome> 
     let mut pending: VecDeque<usize> = (0..jobs.len()).collect();
     let mut in_flight: BTreeMap<usize, Instant> = BTreeMap::new();
     let mut results: Vec<Option<ReadOutcome>> = (0..jobs.len()).map(|_| None).collect();
+    let mut done = 0;
+    progress(0, jobs.len());
     loop {
         while in_flight.len() < workers {
             let Some(i) = pending.pop_front() else { break };
@@ -133,6 +140,8 @@ fn read_parallel(plan: &Plan, jobs: Vec<(PathBuf, String)>) -> Vec<ReadOutcome> 
             Ok((i, outcome)) => {
                 if in_flight.remove(&i).is_some() {
                     results[i] = Some(outcome);
+                    done += 1;
+                    progress(done, jobs.len());
                 }
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {
@@ -140,6 +149,8 @@ fn read_parallel(plan: &Plan, jobs: Vec<(PathBuf, String)>) -> Vec<ReadOutcome> 
                 for i in late {
                     in_flight.remove(&i);
                     results[i] = Some(timed_out(&jobs[i].1, limit));
+                    done += 1;
+                    progress(done, jobs.len());
                 }
             }
             Err(mpsc::RecvTimeoutError::Disconnected) => break,

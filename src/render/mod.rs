@@ -27,14 +27,6 @@ fn rendered(rel: impl Into<PathBuf>, bytes: Vec<u8>, what: &'static str) -> Rend
     Rendered { rel: rel.into(), bytes, what }
 }
 
-pub fn report_file_name(batch: &Batch) -> String {
-    format!("{}实施进展报告（{}年度）.pdf", batch.plan.title.replace("(2023—2025年)", ""), batch.year)
-}
-
-pub fn workbook_file_name(batch: &Batch) -> String {
-    format!("{}监测汇总表（{}年度）.xlsx", batch.plan.title.replace("(2023—2025年)", ""), batch.year)
-}
-
 pub const FEEDBACK_DIR: &str = "反馈单";
 
 pub fn feedback_file_name(unit: &str, year: i32) -> String {
@@ -54,7 +46,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 
 /// Typeset the report and one feedback sheet per responsible unit. Characters no
 /// embedded font covers become findings (and 〓 in the PDF).
-pub fn pdfs(batch: &Batch, world: &mut ReportWorld) -> Result<(Vec<Rendered>, Vec<Finding>)> {
+pub fn pdfs(batch: &Batch, world: &mut ReportWorld, progress: &dyn Fn()) -> Result<(Vec<Rendered>, Vec<Finding>)> {
     let created = batch.created_datetime();
     let mut out = Vec::new();
     let mut missing: BTreeSet<char> = BTreeSet::new();
@@ -62,13 +54,15 @@ pub fn pdfs(batch: &Batch, world: &mut ReportWorld) -> Result<(Vec<Rendered>, Ve
     let ident = format!("planmon-report-{}-{}", batch.year, batch.fingerprint);
     let (pdf, miss) = report::typeset(world, "/report.typ", "/data.json", data, created, &ident)?;
     missing.extend(miss);
-    out.push(rendered(report_file_name(batch), pdf, "进展报告"));
+    out.push(rendered(&batch.report_name, pdf, "进展报告"));
+    progress();
     for unit in batch.plan.reporting_units() {
         let data = report::feedback_data(batch, &unit.name);
         let ident = format!("planmon-feedback-{}-{}-{}", unit.name, batch.year, batch.fingerprint);
         let (pdf, miss) = report::typeset(world, "/feedback.typ", "/feedback.json", data, created, &ident)?;
         missing.extend(miss);
         out.push(rendered(Path::new(FEEDBACK_DIR).join(feedback_file_name(&unit.name, batch.year)), pdf, "反馈单"));
+        progress();
     }
     let findings = if missing.is_empty() {
         Vec::new()
@@ -82,7 +76,7 @@ pub fn pdfs(batch: &Batch, world: &mut ReportWorld) -> Result<(Vec<Rendered>, Ve
 /// Everything else: workbook and CSV tables (after all findings are known).
 pub fn tables(batch: &Batch) -> Result<Vec<Rendered>> {
     Ok(vec![
-        rendered(workbook_file_name(batch), workbook::workbook(batch).context("生成汇总表失败")?, "汇总表"),
+        rendered(&batch.workbook_name, workbook::workbook(batch).context("生成汇总表失败")?, "汇总表"),
         rendered("observations.csv", tables::observations(batch)?, "数据明细表"),
         rendered("findings.csv", tables::findings(batch)?, "数据问题表"),
         rendered("progress.csv", tables::progress(batch)?, "指标进展表"),

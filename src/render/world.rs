@@ -23,7 +23,7 @@ const FONTS: &[&[u8]] = &[
 ];
 
 /// Report templates embedded as defaults; a folder given by the user overrides them.
-const TEMPLATES: &[(&str, &str)] = &[
+pub const TEMPLATES: &[(&str, &str)] = &[
     ("report.typ", include_str!("../../templates/report.typ")),
     ("feedback.typ", include_str!("../../templates/feedback.typ")),
     ("common.typ", include_str!("../../templates/common.typ")),

@@ -1,0 +1,41 @@
+//! `planmon init [DIR]`: a working folder a planning office can use with the binary
+//! alone: input/, output/, editable plan tables and report templates, planmon.toml.
+
+use std::io::Write;
+
+use anyhow::{Context, Result};
+
+use crate::cli::{InitArgs, SampleArgs};
+use crate::plan::{Plan, EMBEDDED_FILES};
+use crate::render::world::TEMPLATES;
+
+pub fn run(args: &InitArgs, out: &mut dyn Write) -> Result<()> {
+    let dir = &args.dir;
+    for sub in ["input", "output", "templates"] {
+        std::fs::create_dir_all(dir.join(sub)).with_context(|| format!("无法创建文件夹 {}", dir.join(sub).display()))?;
+    }
+    let mut files: Vec<(std::path::PathBuf, &str)> = vec![(dir.join(crate::config::FILE), crate::config::TEMPLATE)];
+    files.extend(EMBEDDED_FILES.iter().map(|(name, text)| (dir.join("templates").join(name), *text)));
+    files.extend(TEMPLATES.iter().map(|(name, text)| (dir.join("templates").join(name), *text)));
+    for (path, text) in files {
+        if path.exists() {
+            writeln!(out, "已存在，未覆盖：{}", path.display())?;
+            continue;
+        }
+        std::fs::write(&path, text).with_context(|| format!("无法写入 {}", path.display()))?;
+        writeln!(out, "已生成：{}", path.display())?;
+    }
+    if args.sample {
+        let plan = Plan::embedded()?;
+        let sample = SampleArgs { output: dir.join("input"), seed: 2023, last_year: plan.end };
+        super::templates::sample(&sample, &plan, out)?;
+    }
+    writeln!(out, "\n工作文件夹已准备好：把各单位的填报表放进 {}，然后在该文件夹中运行 planmon。", dir.join("input").display())?;
+    writeln!(
+        out,
+        "指标表、责任单位、判定阈值和报告模板在 {} 中，可直接修改；设置在 {} 中。",
+        dir.join("templates").display(),
+        dir.join(crate::config::FILE).display()
+    )?;
+    Ok(())
+}
