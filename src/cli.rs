@@ -43,6 +43,10 @@ pub enum Command {
     /// 例：planmon sample --output input --seed 2023
     #[command(hide = true)]
     Sample(SampleArgs),
+    /// 性能测试：生成 12、1200、12000 份填报表，报告各阶段用时、每秒处理份数和内存峰值。
+    /// 例：cargo run --release -- bench
+    #[command(hide = true)]
+    Bench(BenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -79,6 +83,36 @@ pub struct SampleArgs {
     /// 生成到哪一年为止（从规划起始年开始）。
     #[arg(long, value_name = "年份", default_value_t = 2025)]
     pub last_year: i32,
+    /// 每个单位每年生成几份（放在 副本001/ … 子文件夹中，数值相同），用于测试大批量。
+    #[arg(long, default_value_t = 1)]
+    pub copies: usize,
+    /// 版式：standard（统一模板）、messy（单位自制表格）、mixed（两者交替）。
+    #[arg(long, value_enum, default_value_t = Layout::Standard)]
+    pub layout: Layout,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Layout {
+    Standard,
+    Messy,
+    Mixed,
+}
+
+/// 性能测试（请用 --release 编译后运行）。
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// 各次测试的填报表份数。
+    #[arg(long, value_delimiter = ',', default_values_t = [12usize, 1200, 12000])]
+    pub returns: Vec<usize>,
+    /// 生成测试数据的文件夹（已有的数据会复用）。
+    #[arg(long, value_name = "文件夹", default_value = "target/bench-data")]
+    pub dir: PathBuf,
+    /// 随机数种子。
+    #[arg(long, default_value_t = 2023)]
+    pub seed: u64,
+    /// 内部使用：只测一个规模并输出一行 JSON。
+    #[arg(long, hide = true)]
+    pub one: Option<usize>,
 }
 
 #[derive(Debug, Args)]

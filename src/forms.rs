@@ -330,3 +330,41 @@ pub fn sample_filled(plan: &Plan, unit: &str, year: i32, series: &BTreeMap<Strin
     }
     f
 }
+
+/// A return in a layout the unit made itself (what the reader must also accept): a
+/// title, the unit in a 填报单位 cell, a two-row header with the year merged over
+/// 目标 / 实际完成, columns in another order, names with full-width brackets and a
+/// unit suffix, figures as text with their unit, thousands separators.
+pub fn messy_workbook(plan: &Plan, unit: &str, year: i32, filled: &Filled, created_unix: i64) -> Result<Vec<u8>, XlsxError> {
+    let mut wb = Workbook::new();
+    wb.set_properties(&DocProperties::new().set_creation_datetime(&ExcelDateTime::from_timestamp(created_unix)?));
+    let ws = wb.add_worksheet();
+    ws.set_name("Sheet1")?;
+    let merge = Format::new().set_align(FormatAlign::Center);
+    ws.write_string(0, 0, format!("{unit}关于{year}年度公共服务发展指标完成情况的报告"))?;
+    ws.write_string(1, 0, format!("填报单位：{}", unit.replacen('市', "仁怀市", 1)))?;
+    ws.write_string(2, 0, "指标项目")?;
+    ws.write_string(2, 1, "计量单位")?;
+    ws.merge_range(2, 2, 2, 3, &format!("{year}年"), &merge)?;
+    ws.write_string(2, 4, "备注")?;
+    ws.write_string(3, 2, "目标")?;
+    ws.write_string(3, 3, "实际完成")?;
+    let mut r = 4u32;
+    for ind in plan.indicators_of(unit) {
+        let Some((_, Some(v))) = filled.values.get(&ind.id) else { continue };
+        let name = format!("{}（{}）", ind.name.replace('(', "（").replace(')', "）"), ind.unit);
+        ws.write_string(r, 0, &name)?;
+        ws.write_string(r, 1, &ind.unit)?;
+        ws.write_number(r, 2, ind.target)?;
+        let text = if *v >= 1000.0 && v.fract() == 0.0 {
+            let s = format!("{}", *v as i64);
+            let (head, tail) = s.split_at(s.len() - 3);
+            format!("{head},{tail}")
+        } else {
+            format!("{}{}", fmt_num(*v, 4), if ind.unit == "%" { "%" } else { "" })
+        };
+        ws.write_string(r, 3, &text)?;
+        r += 1;
+    }
+    wb.save_to_buffer()
+}

@@ -42,6 +42,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Check(args)) => cmd::check::run(&args, &plan, &mut stdout)?,
         Some(Command::Templates(args)) => cmd::templates::templates(&args, &plan, &mut stdout)?,
         Some(Command::Sample(args)) => cmd::templates::sample(&args, &plan, &mut stdout)?,
+        Some(Command::Bench(args)) => cmd::bench::run(&args, &plan, &mut stdout)?,
         Some(Command::Init(_)) => unreachable!("handled above"),
         Some(Command::Run(args)) => return run(&args, plan, &settings, templates.as_deref(), &mut stdout),
         None => return run(&RunArgs::default(), plan, &settings, templates.as_deref(), &mut stdout),

@@ -1,5 +1,6 @@
 //! One module per subcommand, each with one entry function.
 
+pub mod bench;
 pub mod check;
 pub mod indicators;
 pub mod init;

@@ -7,7 +7,7 @@ use anyhow::Result;
 
 use crate::aggregate;
 use crate::batch::days_from_civil;
-use crate::cli::{SampleArgs, TemplateArgs};
+use crate::cli::{Layout, SampleArgs, TemplateArgs};
 use crate::forms;
 use crate::plan::Plan;
 use crate::read::{self, Observation};
@@ -42,16 +42,41 @@ pub fn templates(args: &TemplateArgs, plan: &Plan, out: &mut dyn Write) -> Resul
 }
 
 pub fn sample(args: &SampleArgs, plan: &Plan, out: &mut dyn Write) -> Result<()> {
-    let series = forms::synthetic_series(plan, args.seed, args.last_year);
-    for year in plan.start..=args.last_year {
-        let created = days_from_civil(year + 1, 1, 10) * 86_400;
-        for unit in plan.reporting_units() {
-            let filled = forms::sample_filled(plan, &unit.name, year, &series, args.seed);
-            let bytes = forms::return_workbook(plan, &unit.name, year, Some(&filled), created)?;
-            let path = args.output.join(return_file_name(&unit.name, year));
-            write_atomic(&path, &bytes)?;
-            writeln!(out, "已生成：{}", path.display())?;
-        }
+    let written = write_samples(args, plan)?;
+    for path in &written {
+        writeln!(out, "已生成：{}", path.display())?;
     }
     Ok(())
+}
+
+/// Write the synthetic returns: every unit, every year, `copies` times (copies in
+/// 副本001/ … folders), in the standard layout, the messy one, or alternating.
+pub fn write_samples(args: &SampleArgs, plan: &Plan) -> Result<Vec<std::path::PathBuf>> {
+    let series = forms::synthetic_series(plan, args.seed, args.last_year);
+    let mut written = Vec::new();
+    let mut k = 0usize;
+    for copy in 0..args.copies.max(1) {
+        let dir = if args.copies > 1 { args.output.join(format!("副本{:03}", copy + 1)) } else { args.output.clone() };
+        for year in plan.start..=args.last_year {
+            let created = days_from_civil(year + 1, 1, 10) * 86_400;
+            for unit in plan.reporting_units() {
+                let filled = forms::sample_filled(plan, &unit.name, year, &series, args.seed);
+                let messy = match args.layout {
+                    Layout::Standard => false,
+                    Layout::Messy => true,
+                    Layout::Mixed => k % 2 == 1,
+                };
+                k += 1;
+                let bytes = if messy {
+                    forms::messy_workbook(plan, &unit.name, year, &filled, created)?
+                } else {
+                    forms::return_workbook(plan, &unit.name, year, Some(&filled), created)?
+                };
+                let path = dir.join(return_file_name(&unit.name, year));
+                write_atomic(&path, &bytes)?;
+                written.push(path);
+            }
+        }
+    }
+    Ok(written)
 }

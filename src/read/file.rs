@@ -4,7 +4,7 @@
 use std::io::{Read, Seek};
 use std::path::Path;
 
-use calamine::{open_workbook_auto, Cell, Data, Range, Reader, SheetVisible, Sheets};
+use calamine::{Cell, Data, Range, Reader, SheetVisible, Sheets};
 use sha2::{Digest, Sha256};
 
 use super::{projects, read_sheet, InputFile, Observation, ProjectReport, ReadOutcome};
@@ -24,11 +24,21 @@ pub fn read_file(plan: &Plan, path: &Path, rel: &str) -> ReadOutcome {
         filled_date: None,
         figures: 0,
     };
-    let sniffed = match fingerprint(path) {
-        Ok((size, sha256, sniffed)) => {
-            file.size = size;
+    let limits = &plan.rules.limits;
+    // Too large: hashed for the manifest without being held in memory, then refused.
+    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    if size as f64 / 1_048_576.0 > limits.max_file_mb {
+        file.size = size;
+        file.sha256 = sha256_streamed(path).unwrap_or_default();
+        let f = *check_size(size, limits, rel).expect_err("over the limit");
+        file.reason = f.message.clone();
+        return ReadOutcome { findings: vec![f], files: vec![file], ..Default::default() };
+    }
+    let (bytes, sniffed) = match fingerprint(path) {
+        Ok((bytes, sha256, sniffed)) => {
+            file.size = bytes.len() as u64;
             file.sha256 = sha256;
-            sniffed
+            (bytes, sniffed)
         }
         Err(e) => {
             let f = Finding::error("file_unreadable", format!("无法读取文件：{e}。请检查文件是否被占用或没有读取权限。")).in_file(rel);
@@ -36,15 +46,13 @@ pub fn read_file(plan: &Plan, path: &Path, rel: &str) -> ReadOutcome {
             return ReadOutcome { findings: vec![f], files: vec![file], ..Default::default() };
         }
     };
-    let limits = &plan.rules.limits;
     let result = contained(|| {
         failpoint(rel);
-        check_size(file.size, limits, rel)?;
         check_content(path, sniffed, rel)?;
         if sniffed == Sniffed::Zip {
-            check_zip(path, limits, rel)?;
+            check_zip(&bytes, limits, rel)?;
         }
-        read_workbook(plan, path, rel)
+        read_workbook(plan, path, bytes, rel)
     });
     let mut w = match result {
         Ok(Ok(w)) => {
@@ -91,7 +99,22 @@ pub(super) enum Sniffed {
     Other,
 }
 
-fn fingerprint(path: &Path) -> std::io::Result<(u64, String, Sniffed)> {
+fn sha256_streamed(path: &Path) -> std::io::Result<String> {
+    let mut f = std::fs::File::open(path)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(crate::publish::hex(&h.finalize()))
+}
+
+/// The file's bytes (read once: hashed, sniffed, then parsed from memory).
+fn fingerprint(path: &Path) -> std::io::Result<(Vec<u8>, String, Sniffed)> {
     let bytes = std::fs::read(path)?;
     let digest = Sha256::digest(&bytes);
     const CFB: [u8; 8] = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
@@ -108,7 +131,8 @@ fn fingerprint(path: &Path) -> std::io::Result<(u64, String, Sniffed)> {
     } else {
         Sniffed::Other
     };
-    Ok((bytes.len() as u64, digest.iter().map(|b| format!("{b:02x}")).collect(), sniffed))
+    let sha = digest.iter().map(|b| format!("{b:02x}")).collect();
+    Ok((bytes, sha, sniffed))
 }
 
 /// 65,536 rows × 256 columns: the largest sheet an xls (BIFF8) file can hold.
@@ -186,9 +210,9 @@ struct WorkbookRead {
     filled_date: Option<String>,
 }
 
-fn read_workbook(plan: &Plan, path: &Path, rel: &str) -> Result<WorkbookRead, Box<Finding>> {
+fn read_workbook(plan: &Plan, path: &Path, bytes: Vec<u8>, rel: &str) -> Result<WorkbookRead, Box<Finding>> {
     let limits = &plan.rules.limits;
-    let mut workbook = open_workbook_auto(path).map_err(|e| Box::new(open_error(e, rel)))?;
+    let mut workbook = open(path, bytes).map_err(|e| Box::new(open_error(e, rel)))?;
     let hidden: Vec<String> =
         workbook.sheets_metadata().iter().filter(|s| s.visible != SheetVisible::Visible).map(|s| s.name.clone()).collect();
     let mut names = workbook.sheet_names();
@@ -236,9 +260,7 @@ fn read_workbook(plan: &Plan, path: &Path, rel: &str) -> Result<WorkbookRead, Bo
         if range.used_cells().any(|(_, _, d)| !matches!(d, Data::Empty)) {
             any_content = true;
         }
-        // Number formats (xlsx only): a 0.945 shown as 94.5% is read as 94.5.
-        let styles = workbook.worksheet_style(name).ok().filter(|s| !s.is_empty());
-        let Some(sheet) = read_sheet(plan, rel, name, &range, styles.as_ref()) else {
+        let Some(mut sheet) = read_sheet(plan, rel, name, &range) else {
             others.push((name.clone(), range));
             continue;
         };
@@ -256,6 +278,30 @@ fn read_workbook(plan: &Plan, path: &Path, rel: &str) -> Result<WorkbookRead, Bo
         }
         if w.filled_date.is_none() {
             w.filled_date = sheet.filled_date.clone();
+        }
+        if !sheet.percent_candidates.is_empty() {
+            // Number formats (xlsx only), looked up only when needed: a 0.945 shown as
+            // 94.5% is read as 94.5.
+            if let Ok(styles) = workbook.worksheet_style(name) {
+                for &(r, c, i) in &sheet.percent_candidates {
+                    let percent = styles
+                        .get((r, c))
+                        .and_then(|st| st.number_format.as_ref())
+                        .is_some_and(|nf| nf.format_code.contains('%') || matches!(nf.format_id, Some(9 | 10)));
+                    let o = &mut sheet.observations[i];
+                    if let (true, Some(v)) = (percent, o.value) {
+                        let shown = crate::text::fmt_num(v * 100.0, 4);
+                        o.value = Some(v * 100.0);
+                        w.findings.push(
+                            Finding::info("percent_format", format!("单元格设置为百分比格式（显示为 {shown}%），按 {shown} 读取。"))
+                                .in_file(rel)
+                                .at(name, &o.cell)
+                                .for_unit(&o.department)
+                                .for_indicator(&o.indicator_id),
+                        );
+                    }
+                }
+            }
         }
         if !sheet.empty_cells.is_empty() {
             // An empty value cell may be a formula saved without its result.
@@ -405,7 +451,7 @@ fn check_size(size: u64, limits: &Limits, rel: &str) -> Result<(), Box<Finding>>
 
 /// Look at the sizes a zip package declares for its parts, without inflating anything:
 /// a “zip bomb” (a few KB that inflate to gigabytes) is refused here.
-fn check_zip(path: &Path, limits: &Limits, rel: &str) -> Result<(), Box<Finding>> {
+fn check_zip(bytes: &[u8], limits: &Limits, rel: &str) -> Result<(), Box<Finding>> {
     let refuse = |why: String| {
         Box::new(
             Finding::error(
@@ -415,9 +461,8 @@ fn check_zip(path: &Path, limits: &Limits, rel: &str) -> Result<(), Box<Finding>
             .in_file(rel),
         )
     };
-    let Ok(file) = std::fs::File::open(path) else { return Ok(()) };
     // A broken package is left to calamine, which says why.
-    let Ok(mut zip) = zip::ZipArchive::new(std::io::BufReader::new(file)) else { return Ok(()) };
+    let Ok(mut zip) = zip::ZipArchive::new(std::io::Cursor::new(bytes)) else { return Ok(()) };
     if zip.len() > 10_000 {
         return Err(refuse(format!("压缩包中有 {} 个部件", zip.len())));
     }
@@ -440,6 +485,21 @@ fn check_zip(path: &Path, limits: &Limits, rel: &str) -> Result<(), Box<Finding>
         return Err(refuse(format!("解压后共 {} MB，超过 {} MB 的上限", total / 1_048_576, limits.max_unpacked_mb)));
     }
     Ok(())
+}
+
+/// Open the workbook from its bytes, choosing the format by the extension as
+/// `calamine::open_workbook_auto` does (other extensions: each format in turn).
+fn open(path: &Path, bytes: Vec<u8>) -> Result<Sheets<std::io::Cursor<Vec<u8>>>, calamine::Error> {
+    use calamine::{Ods, Xls, Xlsb, Xlsx};
+    let rs = std::io::Cursor::new(bytes);
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    Ok(match ext.as_str() {
+        "xls" | "xla" => Sheets::Xls(Xls::new(rs)?),
+        "xlsx" | "xlsm" | "xlam" => Sheets::Xlsx(Xlsx::new(rs)?),
+        "xlsb" => Sheets::Xlsb(Xlsb::new(rs)?),
+        "ods" => Sheets::Ods(Ods::new(rs)?),
+        _ => calamine::open_workbook_auto_from_rs(rs)?,
+    })
 }
 
 /// Turn calamine's open error into a reason a clerk understands.

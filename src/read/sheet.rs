@@ -1,7 +1,7 @@
 //! One worksheet → observations: find the header row(s), the columns, the unit sending
 //! the return and the year, then read each indicator row.
 
-use calamine::{Data, Range, StyleRange};
+use calamine::{Data, Range};
 
 use super::value::{self, CellValue};
 use super::{ObsKind, Observation};
@@ -19,6 +19,10 @@ pub struct SheetRead {
     /// Value cells that were empty: (absolute row, absolute column, index into
     /// `observations`), to check for formulas saved without a cached value.
     pub empty_cells: Vec<(u32, u32, usize)>,
+    /// Figures between 0 and 1.5 in percentage indicators: (absolute row, column, index
+    /// into `observations`). Shown as 94.5% by a cell format they mean 94.5; the caller
+    /// looks at the number formats only when there are such cells.
+    pub percent_candidates: Vec<(u32, u32, usize)>,
     pub observations: Vec<Observation>,
     pub findings: Vec<Finding>,
 }
@@ -44,8 +48,8 @@ const HEADER_SCAN_ROWS: usize = 30;
 
 /// Read a sheet if it holds an indicator table; `None` if it does not look like one
 /// (an instructions sheet, a projects sheet, an empty sheet).
-pub fn read_sheet(plan: &Plan, file: &str, sheet: &str, range: &Range<Data>, styles: Option<&StyleRange>) -> Option<SheetRead> {
-    let grid = Grid::new(range, styles);
+pub fn read_sheet(plan: &Plan, file: &str, sheet: &str, range: &Range<Data>) -> Option<SheetRead> {
+    let grid = Grid::new(range);
     let header = find_header(&grid)?;
     let mut out = SheetRead::default();
 
@@ -129,8 +133,14 @@ pub fn read_sheet(plan: &Plan, file: &str, sheet: &str, range: &Range<Data>, sty
                 out.observations.push(o);
             }
         }
-        for o in &mut out.observations[first..] {
+        for (i, o) in out.observations.iter_mut().enumerate().skip(first) {
             o.remark.clone_from(&remark);
+            let col = value_cols.iter().map(|v| v.0).chain(previous_col).find(|&c| grid.addr(r, c) == o.cell);
+            if let (Some(c), Some(v)) = (col, o.value) {
+                if ind.unit == "%" && v > 0.0 && v <= 1.5 && matches!(grid.get(r, c), Data::Float(_)) {
+                    out.percent_candidates.push((grid.row0 + r as u32, grid.col0 + c as u32, i));
+                }
+            }
         }
     }
     Some(out)
@@ -161,13 +171,6 @@ fn observe(
     let finding = |f: Finding| f.at(sheet, &cell).for_unit(department).for_indicator(&ind.id);
     let raw = grid.text(r, c);
     let parsed = match data {
-        Data::Float(f) if grid.percent_format(r, c) => {
-            findings.push(finding(Finding::info(
-                "percent_format",
-                format!("单元格设置为百分比格式（显示为 {}%），按 {} 读取。", fmt_num(f * 100.0, 4), fmt_num(f * 100.0, 4)),
-            )));
-            CellValue::Number { value: f * 100.0, unit: "%".into(), qualifier: String::new() }
-        }
         Data::Float(f) => CellValue::Number { value: *f, unit: String::new(), qualifier: String::new() },
         Data::Int(i) => CellValue::Number { value: *i as f64, unit: String::new(), qualifier: String::new() },
         Data::Error(e) => {
@@ -257,24 +260,14 @@ fn observe(
 /// A dense view of the sheet with absolute cell addresses.
 struct Grid<'a> {
     range: &'a Range<Data>,
-    styles: Option<&'a StyleRange>,
     row0: u32,
     col0: u32,
 }
 
 impl<'a> Grid<'a> {
-    fn new(range: &'a Range<Data>, styles: Option<&'a StyleRange>) -> Grid<'a> {
+    fn new(range: &'a Range<Data>) -> Grid<'a> {
         let (row0, col0) = range.start().unwrap_or((0, 0));
-        Grid { range, styles, row0, col0 }
-    }
-
-    /// Whether the cell's number format shows it as a percentage (0.945 → 94.5%).
-    fn percent_format(&self, r: usize, c: usize) -> bool {
-        let pos = (self.row0 + r as u32, self.col0 + c as u32);
-        self.styles
-            .and_then(|s| s.get(pos))
-            .and_then(|st| st.number_format.as_ref())
-            .is_some_and(|nf| nf.format_code.contains('%') || matches!(nf.format_id, Some(9 | 10)))
+        Grid { range, row0, col0 }
     }
 
     fn height(&self) -> usize {

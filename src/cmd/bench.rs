@@ -1,0 +1,193 @@
+//! `planmon bench` (hidden; run with --release): how long each stage takes for 12,
+//! 1,200 and 12,000 returns, returns per second, peak memory, and calamine alone on the
+//! same files. Each size runs in its own process so that peak memory is its own.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use calamine::{open_workbook_auto, Reader};
+use serde::{Deserialize, Serialize};
+
+use crate::batch::Batch;
+use crate::cli::{BenchArgs, Layout, SampleArgs};
+use crate::plan::Plan;
+use crate::read;
+use crate::render::{self, world::ReportWorld};
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Measure {
+    returns: usize,
+    cores: usize,
+    calamine_s: f64,
+    read_s: f64,
+    assess_s: f64,
+    tables_s: f64,
+    fonts_s: f64,
+    report_s: f64,
+    feedback_s: f64,
+    feedback_sheets: usize,
+    total_s: f64,
+    peak_mb: f64,
+    observations: usize,
+}
+
+pub fn run(args: &BenchArgs, plan: &Plan, out: &mut dyn Write) -> Result<()> {
+    if let Some(n) = args.one {
+        let m = measure(n, &data_dir(args, plan, n)?, plan)?;
+        writeln!(out, "{}", serde_json::to_string(&m)?)?;
+        return Ok(());
+    }
+    if cfg!(debug_assertions) {
+        writeln!(out, "注意：这是调试版本，数字没有参考意义。请用 cargo run --release -- bench 运行。")?;
+    }
+    let exe = std::env::current_exe()?;
+    let mut rows = Vec::new();
+    for &n in &args.returns {
+        let data = data_dir(args, plan, n)?;
+        let output = std::process::Command::new(&exe)
+            .args(["bench", "--one", &n.to_string(), "--seed", &args.seed.to_string(), "--dir"])
+            .arg(&args.dir)
+            .output()
+            .context("无法启动测试进程")?;
+        anyhow::ensure!(output.status.success(), "{} 份的测试失败：{}", n, String::from_utf8_lossy(&output.stderr));
+        let m: Measure = serde_json::from_slice(output.stdout.trim_ascii()).context("测试进程输出有误")?;
+        let _ = data;
+        rows.push(m);
+    }
+    writeln!(out, "机器：{} 核；{}", rows.first().map_or(0, |m| m.cores), machine())?;
+    writeln!(
+        out,
+        "| 填报表 | calamine 单独解析 | 读取 | 校验+汇总 | 读+校验+汇总 ÷ calamine | 汇总表+CSV | 字体 | 进展报告 | 反馈单（每份） | 合计 | 份/秒（读+校验+汇总） | 内存峰值 |"
+    )?;
+    writeln!(out, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")?;
+    for m in &rows {
+        let pipeline = m.read_s + m.assess_s;
+        writeln!(
+            out,
+            "| {} | {:.3} s | {:.3} s | {:.3} s | {:.2}× | {:.3} s | {:.3} s | {:.3} s | {:.1} ms | {:.2} s | {:.0} | {:.0} MB |",
+            m.returns,
+            m.calamine_s,
+            m.read_s,
+            m.assess_s,
+            pipeline / m.calamine_s.max(1e-9),
+            m.tables_s,
+            m.fonts_s,
+            m.report_s,
+            m.feedback_s * 1000.0 / m.feedback_sheets.max(1) as f64,
+            m.total_s,
+            m.returns as f64 / pipeline.max(1e-9),
+            m.peak_mb
+        )?;
+    }
+    Ok(())
+}
+
+fn machine() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|t| t.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string()))
+        .unwrap_or_default()
+}
+
+/// Synthetic returns for `n`, made once and reused: copies of every unit and year,
+/// standard and messy layouts alternating, the latest year first.
+fn data_dir(args: &BenchArgs, plan: &Plan, n: usize) -> Result<PathBuf> {
+    let dir = args.dir.join(format!("{n}"));
+    let done = dir.join(".complete");
+    if done.is_file() {
+        return Ok(dir);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    let per_copy = plan.reporting_units().len() * (plan.end - plan.start + 1) as usize;
+    let sample = SampleArgs { output: dir.clone(), seed: args.seed, last_year: plan.end, copies: n.div_ceil(per_copy), layout: Layout::Mixed };
+    let mut files = super::templates::write_samples(&sample, plan)?;
+    // Keep exactly n: the newest years of the first copies.
+    files.sort_by_key(|p| (p.parent().map(Path::to_path_buf), std::cmp::Reverse(p.file_name().map(|f| f.to_os_string()))));
+    for extra in files.iter().skip(n) {
+        std::fs::remove_file(extra)?;
+    }
+    std::fs::write(done, b"")?;
+    Ok(dir)
+}
+
+fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            files_under(&p, out);
+        } else if p.extension().is_some_and(|x| x == "xlsx") {
+            out.push(p);
+        }
+    }
+}
+
+fn measure(n: usize, dir: &Path, plan: &Plan) -> Result<Measure> {
+    let cores = std::thread::available_parallelism().map(|c| c.get()).unwrap_or(1);
+    let mut files = Vec::new();
+    files_under(dir, &mut files);
+    files.sort();
+
+    // calamine alone: open every file and read every sheet, as many threads as cores.
+    let t = Instant::now();
+    std::thread::scope(|s| {
+        for chunk in files.chunks(files.len().div_ceil(cores).max(1)) {
+            s.spawn(move || {
+                for f in chunk {
+                    if let Ok(mut wb) = open_workbook_auto(f) {
+                        for name in wb.sheet_names() {
+                            let _ = wb.worksheet_range(&name);
+                        }
+                    }
+                }
+            });
+        }
+    });
+    let calamine_s = t.elapsed().as_secs_f64();
+
+    let total = Instant::now();
+    let t = Instant::now();
+    let read = read::read_inputs(plan, dir);
+    let read_s = t.elapsed().as_secs_f64();
+    let observations = read.observations.len();
+    let t = Instant::now();
+    let batch = Batch::from_read(plan.clone(), read, None, dir)?;
+    let assess_s = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let tables = render::tables(&batch)?;
+    let tables_s = t.elapsed().as_secs_f64();
+    drop(tables);
+    let t = Instant::now();
+    let mut world = ReportWorld::new(None, batch.created_datetime())?;
+    let fonts_s = t.elapsed().as_secs_f64();
+    let stamps = std::cell::RefCell::new(vec![Instant::now()]);
+    render::pdfs(&batch, &mut world, &|| stamps.borrow_mut().push(Instant::now()))?;
+    let stamps = stamps.into_inner();
+    let report_s = (stamps[1] - stamps[0]).as_secs_f64();
+    let feedback_s = (stamps[stamps.len() - 1] - stamps[1]).as_secs_f64();
+    let total_s = total.elapsed().as_secs_f64();
+    Ok(Measure {
+        returns: files.len().min(n),
+        cores,
+        calamine_s,
+        read_s,
+        assess_s,
+        tables_s,
+        fonts_s,
+        report_s,
+        feedback_s,
+        feedback_sheets: stamps.len() - 2,
+        total_s,
+        peak_mb: peak_mb(),
+        observations,
+    })
+}
+
+/// Peak resident memory of this process so far, in MB (Linux reports kB).
+fn peak_mb() -> f64 {
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: getrusage only writes into the struct we own.
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    usage.ru_maxrss as f64 / 1024.0
+}
