@@ -101,7 +101,8 @@ fn data_dir(args: &BenchArgs, plan: &Plan, n: usize) -> Result<PathBuf> {
     }
     let _ = std::fs::remove_dir_all(&dir);
     let per_copy = plan.reporting_units().len() * (plan.end - plan.start + 1) as usize;
-    let sample = SampleArgs { output: dir.clone(), seed: args.seed, last_year: plan.end, copies: n.div_ceil(per_copy), layout: Layout::Mixed };
+    let sample =
+        SampleArgs { output: dir.clone(), seed: args.seed, last_year: plan.end, copies: n.div_ceil(per_copy), layout: Layout::Mixed };
     let mut files = super::templates::write_samples(&sample, plan)?;
     // Keep exactly n: the newest years of the first copies.
     files.sort_by_key(|p| (p.parent().map(Path::to_path_buf), std::cmp::Reverse(p.file_name().map(|f| f.to_os_string()))));

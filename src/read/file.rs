@@ -49,8 +49,10 @@ pub fn read_file(plan: &Plan, path: &Path, rel: &str) -> ReadOutcome {
     let result = contained(|| {
         failpoint(rel);
         check_content(path, sniffed, rel)?;
-        if sniffed == Sniffed::Zip {
-            check_zip(&bytes, limits, rel)?;
+        match sniffed {
+            Sniffed::Zip => check_zip(&bytes, limits, rel)?,
+            Sniffed::Compound { .. } => check_xls(&bytes, rel)?,
+            Sniffed::Other => {}
         }
         read_workbook(plan, path, bytes, rel)
     });
@@ -92,9 +94,6 @@ pub(super) enum Sniffed {
     /// An OLE compound file: a real .xls, or an encrypted xlsx/xlsm/xlsb.
     Compound {
         encrypted_ooxml: bool,
-        /// The largest cell area an xls DIMENSIONS record declares (calamine reserves
-        /// memory for it at open: a damaged record would abort the process).
-        xls_cells: u64,
     },
     Other,
 }
@@ -124,10 +123,7 @@ fn fingerprint(path: &Path) -> std::io::Result<(Vec<u8>, String, Sniffed)> {
         // Office encryption stores the workbook in a compound file with an
         // "EncryptionInfo" stream (its directory name is UTF-16).
         let name: Vec<u8> = "EncryptionInfo".encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
-        Sniffed::Compound {
-            encrypted_ooxml: bytes.windows(name.len()).any(|w| w == name.as_slice()),
-            xls_cells: xls_declared_cells(&bytes),
-        }
+        Sniffed::Compound { encrypted_ooxml: bytes.windows(name.len()).any(|w| w == name.as_slice()) }
     } else {
         Sniffed::Other
     };
@@ -138,23 +134,50 @@ fn fingerprint(path: &Path) -> std::io::Result<(Vec<u8>, String, Sniffed)> {
 /// 65,536 rows × 256 columns: the largest sheet an xls (BIFF8) file can hold.
 const XLS_MAX_CELLS: u64 = 65_536 * 256;
 
-/// The largest rows × columns declared by BIFF DIMENSIONS records (type 0x0200) found in
-/// the raw bytes, computed the way calamine 0.38 does (including its wrap-around).
-fn xls_declared_cells(bytes: &[u8]) -> u64 {
-    let u16_at = |i: usize| u16::from_le_bytes([bytes[i], bytes[i + 1]]) as u32;
-    let u32_at = |i: usize| u32::from_le_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
-    let mut largest = 0u64;
-    for i in 0..bytes.len().saturating_sub(20) {
-        if bytes[i] != 0x00 || bytes[i + 1] != 0x02 {
-            continue;
-        }
-        let len = u16_at(i + 2) as usize;
-        let d = i + 4;
-        // The lengths calamine accepts: BIFF8 (14, some writers 16) and BIFF5 (10).
+/// An xls is checked before calamine parses it, because two kinds of damage make
+/// calamine 0.38 exhaust memory (which aborts the process, it cannot be caught): a
+/// sector chain that loops in the compound file, and a DIMENSIONS record declaring a
+/// huge sheet (calamine reserves memory for the whole area at open). The `cfb` crate
+/// validates the compound file (every sector pointed to once, so no loops); the
+/// workbook stream it returns is then searched for DIMENSIONS records.
+fn check_xls(bytes: &[u8], rel: &str) -> Result<(), Box<Finding>> {
+    let damaged = |why: String| {
+        Box::new(
+            Finding::error("corrupt", format!("文件损坏（{why}），未读取。请用 Excel 或 WPS 打开确认后另存为 xlsx 再报送。")).in_file(rel),
+        )
+    };
+    let mut file = cfb::CompoundFile::open(std::io::Cursor::new(bytes)).map_err(|e| damaged(format!("复合文件结构有误：{e}")))?;
+    let name = ["/Workbook", "/Book", "/WORKBOOK", "/BOOK"].into_iter().find(|n| file.is_stream(n));
+    let Some(name) = name else { return Err(damaged("找不到工作簿数据流".into())) };
+    let mut stream = Vec::new();
+    file.open_stream(name).and_then(|mut s| s.read_to_end(&mut stream)).map_err(|e| damaged(format!("工作簿数据流有误：{e}")))?;
+    let cells = xls_declared_cells(&stream);
+    if cells > XLS_MAX_CELLS {
+        return Err(Box::new(
+            Finding::error(
+                "sheet_too_large",
+                format!("文件声明的表格范围有 {cells} 个单元格，超出 Excel 97-2003（xls）格式的最大范围，文件已损坏，未读取。请用 Excel 或 WPS 打开后另存为 xlsx 再报送。"),
+            )
+            .in_file(rel),
+        ));
+    }
+    Ok(())
+}
+
+/// The largest rows × columns declared by BIFF DIMENSIONS records (type 0x0200) in the
+/// workbook stream, computed the way calamine 0.38 does (including its wrap-around).
+/// No real xls sheet is larger than 65,536 rows × 256 columns; the bytes are scanned,
+/// so a figure that merely looks like such a record could be taken for one, which is
+/// harmless within that bound.
+fn xls_declared_cells(stream: &[u8]) -> u64 {
+    let u16_at = |i: usize| u16::from_le_bytes([stream[i], stream[i + 1]]) as u32;
+    let u32_at = |i: usize| u32::from_le_bytes([stream[i], stream[i + 1], stream[i + 2], stream[i + 3]]);
+    // The area of one DIMENSIONS record's data, the way calamine reads it.
+    let area = |d: usize, len: usize| -> u64 {
         let (rf, rl, mut cf, cl) = match len {
             10 => (u16_at(d), u16_at(d + 2), u16_at(d + 4), u16_at(d + 6)),
             14 | 16 => (u32_at(d), u32_at(d + 4), u16_at(d + 8), u16_at(d + 10)),
-            _ => continue,
+            _ => return 0,
         };
         if 0xFF < cf || cl < cf {
             cf = 0;
@@ -162,7 +185,35 @@ fn xls_declared_cells(bytes: &[u8]) -> u64 {
         if rl >= 1 && cl >= 1 {
             let rows = (rl - 1).wrapping_sub(rf).wrapping_add(1) as u64;
             let cols = (cl - 1).wrapping_sub(cf).wrapping_add(1) as u64;
-            largest = largest.max(rows.saturating_mul(cols));
+            rows.saturating_mul(cols)
+        } else {
+            0
+        }
+    };
+    // Walk the records from `start` as calamine does; returns BOUNDSHEET offsets seen.
+    let walk = |start: usize, largest: &mut u64| -> Vec<usize> {
+        let mut sheets = Vec::new();
+        let mut i = start;
+        while i + 4 <= stream.len() {
+            let (typ, len) = (u16_at(i), u16_at(i + 2) as usize);
+            let d = i + 4;
+            if d + len > stream.len() {
+                break;
+            }
+            match typ {
+                0x0200 => *largest = (*largest).max(area(d, len)),
+                0x0085 if len >= 4 => sheets.push(u32_at(d) as usize),
+                _ => {}
+            }
+            i = d + len;
+        }
+        sheets
+    };
+    let mut largest = 0u64;
+    // The globals from the start, then each sheet from where BOUNDSHEET says it is.
+    for offset in walk(0, &mut largest) {
+        if offset < stream.len() {
+            walk(offset, &mut largest);
         }
     }
     largest
@@ -175,18 +226,6 @@ fn check_content(path: &Path, sniffed: Sniffed, rel: &str) -> Result<(), Box<Fin
     match sniffed {
         Sniffed::Compound { encrypted_ooxml: true, .. } => Err(Box::new(
             Finding::error("encrypted", "文件设置了打开密码（加密/密码保护），无法读取。请取消密码后重新报送。").in_file(rel),
-        )),
-        // No real xls sheet is larger than 65,536 rows × 256 columns; a record that says
-        // so is damaged. (The bytes are scanned, so a figure that merely looks like such a
-        // record could be taken for one; within this bound that is harmless.)
-        Sniffed::Compound { xls_cells, .. } if xls_cells > XLS_MAX_CELLS => Err(Box::new(
-            Finding::error(
-                "sheet_too_large",
-                format!(
-                    "文件声明的表格范围有 {xls_cells} 个单元格，超出 Excel 97-2003（xls）格式的最大范围，文件已损坏，未读取。请用 Excel 或 WPS 打开后另存为 xlsx 再报送。"
-                ),
-            )
-            .in_file(rel),
         )),
         Sniffed::Zip | Sniffed::Compound { .. } => Ok(()),
         Sniffed::Other if zip_format || ext == "xls" => Err(Box::new(
