@@ -13,17 +13,8 @@ use crate::plan::{Limits, Plan};
 
 /// Read one workbook; a panic inside calamine or our code becomes a finding.
 pub fn read_file(plan: &Plan, path: &Path, rel: &str) -> ReadOutcome {
-    let mut file = InputFile {
-        file: rel.to_string(),
-        size: 0,
-        sha256: String::new(),
-        status: "已拒收".into(),
-        reason: String::new(),
-        department: String::new(),
-        year: None,
-        filled_date: None,
-        figures: 0,
-    };
+    // Rejected until read.
+    let mut file = InputFile::rejected(rel, "");
     let limits = &plan.rules.limits;
     // Too large: hashed for the manifest without being held in memory, then refused.
     let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
