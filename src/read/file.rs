@@ -42,7 +42,7 @@ pub fn read_file(plan: &Plan, path: &Path, rel: &str) -> ReadOutcome {
         check_content(path, sniffed, rel)?;
         match sniffed {
             Sniffed::Zip => check_zip(&bytes, limits, rel)?,
-            Sniffed::Compound { .. } => check_xls(&bytes, rel)?,
+            Sniffed::Compound { .. } => check_xls(&bytes, limits, rel)?,
             Sniffed::Other => {}
         }
         read_workbook(plan, path, bytes, rel)
@@ -131,7 +131,7 @@ const XLS_MAX_CELLS: u64 = 65_536 * 256;
 /// huge sheet (calamine reserves memory for the whole area at open). The `cfb` crate
 /// validates the compound file (every sector pointed to once, so no loops); the
 /// workbook stream it returns is then searched for DIMENSIONS records.
-fn check_xls(bytes: &[u8], rel: &str) -> Result<(), Box<Finding>> {
+fn check_xls(bytes: &[u8], limits: &Limits, rel: &str) -> Result<(), Box<Finding>> {
     let damaged = |why: String| {
         Box::new(
             Finding::error("corrupt", format!("文件损坏（{why}），未读取。请用 Excel 或 WPS 打开确认后另存为 xlsx 再报送。")).in_file(rel),
@@ -143,11 +143,14 @@ fn check_xls(bytes: &[u8], rel: &str) -> Result<(), Box<Finding>> {
     let mut stream = Vec::new();
     file.open_stream(name).and_then(|mut s| s.read_to_end(&mut stream)).map_err(|e| damaged(format!("工作簿数据流有误：{e}")))?;
     let cells = xls_declared_cells(&stream);
-    if cells > XLS_MAX_CELLS {
+    if cells > XLS_MAX_CELLS.min(limits.max_rows as u64 * limits.max_columns as u64) {
         return Err(Box::new(
             Finding::error(
                 "sheet_too_large",
-                format!("文件声明的表格范围有 {cells} 个单元格，超出 Excel 97-2003（xls）格式的最大范围，文件已损坏，未读取。请用 Excel 或 WPS 打开后另存为 xlsx 再报送。"),
+                format!(
+                    "表格范围有 {cells} 个单元格，超过 {} 行 × {} 列的上限（xls 文件会整表读入，无法只读一部分；文件可能已损坏），未读取。请用 Excel 或 WPS 打开后删除多余的行列，另存为 xlsx 再报送。",
+                    limits.max_rows, limits.max_columns
+                ),
             )
             .in_file(rel),
         ));
@@ -182,8 +185,11 @@ fn xls_declared_cells(stream: &[u8]) -> u64 {
         }
     };
     // Walk the records from `start` as calamine does; returns BOUNDSHEET offsets seen.
+    // calamine also builds each sheet as a dense rectangle around its cells, so the
+    // bounding box of the cell records (row and column are their first two u16) counts.
     let walk = |start: usize, largest: &mut u64| -> Vec<usize> {
         let mut sheets = Vec::new();
+        let mut bbox: Option<(u32, u32, u32, u32)> = None;
         let mut i = start;
         while i + 4 <= stream.len() {
             let (typ, len) = (u16_at(i), u16_at(i + 2) as usize);
@@ -191,12 +197,34 @@ fn xls_declared_cells(stream: &[u8]) -> u64 {
             if d + len > stream.len() {
                 break;
             }
-            match typ {
-                0x0200 => *largest = (*largest).max(area(d, len)),
-                0x0085 if len >= 4 => sheets.push(u32_at(d) as usize),
-                _ => {}
+            let cell = match typ {
+                0x0200 => {
+                    *largest = (*largest).max(area(d, len));
+                    None
+                }
+                0x0085 if len >= 4 => {
+                    sheets.push(u32_at(d) as usize);
+                    None
+                }
+                // NUMBER, LABEL, LABELSST, RK, BOOLERR, FORMULA, RSTRING, BLANK
+                0x0203 | 0x0204 | 0x00FD | 0x027E | 0x0205 | 0x0006 | 0x00D6 | 0x0201 if len >= 4 => {
+                    Some((u16_at(d), u16_at(d + 2), u16_at(d + 2)))
+                }
+                // MULRK, MULBLANK: a run of columns ending with the last column's index.
+                0x00BD | 0x00BE if len >= 6 => Some((u16_at(d), u16_at(d + 2), u16_at(d + len - 2))),
+                _ => None,
+            };
+            if let Some((r, c0, c1)) = cell {
+                let (lo, hi) = (c0.min(c1), c0.max(c1));
+                bbox = Some(match bbox {
+                    None => (r, r, lo, hi),
+                    Some((r0, r1, a, b)) => (r0.min(r), r1.max(r), a.min(lo), b.max(hi)),
+                });
             }
             i = d + len;
+        }
+        if let Some((r0, r1, c0, c1)) = bbox {
+            *largest = (*largest).max((r1 - r0 + 1) as u64 * (c1 - c0 + 1) as u64);
         }
         sheets
     };
