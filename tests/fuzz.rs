@@ -20,7 +20,7 @@ fn fuzz(seed_file: &str) {
     let plan = Plan::embedded().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let len = original.len();
-    let edits = prop::collection::vec((0..len, any::<u8>(), 0u8..3), 1..24);
+    let edits = prop::collection::vec((0..len, any::<u8>(), 0u8..3), 1..6);
     let mut runner = TestRunner::new(Config { cases: cases(), failure_persistence: None, ..Config::default() });
     runner
         // Mostly whole files with damaged bytes, sometimes cut short.
