@@ -241,6 +241,37 @@ pub struct Plan {
     pub rules: Rules,
     /// Where each table came from (a path, or "内置" for the embedded default).
     pub sources: Vec<String>,
+    /// Normalised names and aliases → position in `indicators` (names win over
+    /// aliases), built once: every row of every return is looked up here.
+    names: std::collections::HashMap<String, usize>,
+    /// Every spelling of every unit, normalised, longest first → position in `units`.
+    unit_keys: Vec<(String, usize)>,
+}
+
+fn unit_keys(units: &[Unit]) -> Vec<(String, usize)> {
+    let mut keys: Vec<(String, usize)> = units
+        .iter()
+        .enumerate()
+        .flat_map(|(i, u)| std::iter::once(&u.name).chain(std::iter::once(&u.full)).chain(u.aliases.iter()).map(move |s| (unit_key(s), i)))
+        .filter(|(k, _)| !k.is_empty())
+        .collect();
+    // Longest first; among equals, the order of units.toml.
+    keys.sort_by(|a, b| b.0.chars().count().cmp(&a.0.chars().count()).then(a.1.cmp(&b.1)));
+    keys
+}
+
+/// Normalised indicator names and aliases → position, names first.
+fn name_index(indicators: &[Indicator]) -> std::collections::HashMap<String, usize> {
+    let mut index = std::collections::HashMap::new();
+    for (i, ind) in indicators.iter().enumerate() {
+        index.entry(normalize_name(&ind.name)).or_insert(i);
+    }
+    for (i, ind) in indicators.iter().enumerate() {
+        for a in &ind.aliases {
+            index.entry(normalize_name(a)).or_insert(i);
+        }
+    }
+    index
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -295,7 +326,12 @@ impl Plan {
             projects: projects.project,
             rules,
             sources: vec![ind_origin, unit_origin, proj_origin, rules_origin],
+            names: std::collections::HashMap::new(),
+            unit_keys: Vec::new(),
         };
+        let mut plan = plan;
+        plan.names = name_index(&plan.indicators);
+        plan.unit_keys = unit_keys(&plan.units);
         plan.check()?;
         Ok(plan)
     }
@@ -397,24 +433,15 @@ impl Plan {
         if key.is_empty() {
             return None;
         }
-        self.units.iter().find(|u| unit_key(&u.name) == key || unit_key(&u.full) == key || u.aliases.iter().any(|a| unit_key(a) == key))
+        self.unit_keys.iter().find(|(k, _)| *k == key).map(|(_, i)| &self.units[*i])
     }
 
     /// Find a unit named somewhere inside a longer text (a file name, a title).
     /// The longest matching spelling wins so that 市住房城乡建设局 beats 住建局.
     pub fn find_unit_in(&self, text: &str) -> Option<&Unit> {
         let hay = unit_key(text);
-        let mut best: Option<(&Unit, usize)> = None;
-        for u in &self.units {
-            let spellings = std::iter::once(&u.name).chain(std::iter::once(&u.full)).chain(u.aliases.iter());
-            for s in spellings {
-                let k = unit_key(s);
-                if !k.is_empty() && hay.contains(&k) && best.is_none_or(|(_, len)| k.chars().count() > len) {
-                    best = Some((u, k.chars().count()));
-                }
-            }
-        }
-        best.map(|(u, _)| u)
+        // unit_keys is sorted longest first: the first spelling found is the longest.
+        self.unit_keys.iter().find(|(k, _)| hay.contains(k.as_str())).map(|(_, i)| &self.units[*i])
     }
 
     /// Match an indicator by id (G01), by its 附件1 序号, or by its name or an alias
@@ -428,20 +455,9 @@ impl Plan {
         }
         let name = normalize_name(name_cell);
         if !name.is_empty() {
-            for ind in &self.indicators {
-                if normalize_name(&ind.name) == name || ind.aliases.iter().any(|a| normalize_name(a) == name) {
-                    return Some(ind);
-                }
-            }
             let stripped = crate::text::strip_unit_suffix(&name);
-            if stripped != name {
-                for ind in &self.indicators {
-                    if normalize_name(&ind.name) == stripped || ind.aliases.iter().any(|a| normalize_name(a) == stripped) {
-                        return Some(ind);
-                    }
-                }
-            }
-            return None;
+            let found = self.names.get(&name).or_else(|| self.names.get(&stripped));
+            return found.map(|&i| &self.indicators[i]);
         }
         // Only a 序号 and no name: the 附件1 order.
         let seq: Option<u32> = normalize_name(seq_cell).parse().ok();

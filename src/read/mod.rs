@@ -6,7 +6,7 @@ mod projects;
 mod sheet;
 pub mod value;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
@@ -112,45 +112,62 @@ pub fn read_inputs_with(plan: &Plan, input: &Path, progress: &dyn Fn(usize, usiz
     out
 }
 
-/// Read files on worker threads, at most one per core in flight.
+/// Read files on a pool of worker threads (one per core) that take the next file as
+/// they finish one. A file still being read after the time limit is given up: its
+/// thread is left to finish on its own and a new worker takes its place.
 fn read_parallel(plan: &Plan, jobs: Vec<(PathBuf, String)>, progress: &dyn Fn(usize, usize)) -> Vec<ReadOutcome> {
-    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).max(1);
+    enum Msg {
+        Started(usize),
+        Done(usize, Box<ReadOutcome>),
+    }
+    let total = jobs.len();
+    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).max(1).min(total.max(1));
     let limit = Duration::from_secs_f64(plan.rules.limits.seconds_per_file.max(0.0));
     let plan = Arc::new(plan.clone());
-    let (tx, rx) = mpsc::channel::<(usize, ReadOutcome)>();
-    let mut pending: VecDeque<usize> = (0..jobs.len()).collect();
-    let mut in_flight: BTreeMap<usize, Instant> = BTreeMap::new();
-    let mut results: Vec<Option<ReadOutcome>> = (0..jobs.len()).map(|_| None).collect();
+    let jobs = Arc::new(jobs);
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let (tx, rx) = mpsc::channel::<Msg>();
+    let spawn = || {
+        let (plan, jobs, next, tx) = (Arc::clone(&plan), Arc::clone(&jobs), Arc::clone(&next), tx.clone());
+        std::thread::spawn(move || loop {
+            let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let Some((path, rel)) = jobs.get(i) else { break };
+            // The receiver may be gone if this file timed out: nothing to do then.
+            if tx.send(Msg::Started(i)).is_err() {
+                break;
+            }
+            let _ = tx.send(Msg::Done(i, Box::new(read_file(&plan, path, rel))));
+        });
+    };
+    for _ in 0..workers {
+        spawn();
+    }
+    let mut results: Vec<Option<ReadOutcome>> = (0..total).map(|_| None).collect();
+    let mut started: BTreeMap<usize, Instant> = BTreeMap::new();
     let mut done = 0;
-    progress(0, jobs.len());
-    loop {
-        while in_flight.len() < workers {
-            let Some(i) = pending.pop_front() else { break };
-            let (path, rel) = jobs[i].clone();
-            let (plan, tx) = (Arc::clone(&plan), tx.clone());
-            in_flight.insert(i, Instant::now());
-            std::thread::spawn(move || {
-                // The receiver may be gone if this file timed out: nothing to do then.
-                let _ = tx.send((i, read_file(&plan, &path, &rel)));
-            });
-        }
-        let Some(oldest) = in_flight.values().min().copied() else { break };
-        let wait = (oldest + limit).saturating_duration_since(Instant::now());
+    progress(0, total);
+    while done < total {
+        let wait = started.values().min().map(|t| (*t + limit).saturating_duration_since(Instant::now())).unwrap_or(Duration::from_secs(3600));
         match rx.recv_timeout(wait) {
-            Ok((i, outcome)) => {
-                if in_flight.remove(&i).is_some() {
-                    results[i] = Some(outcome);
+            Ok(Msg::Started(i)) => {
+                started.insert(i, Instant::now());
+            }
+            Ok(Msg::Done(i, outcome)) => {
+                if started.remove(&i).is_some() && results[i].is_none() {
+                    results[i] = Some(*outcome);
                     done += 1;
-                    progress(done, jobs.len());
+                    progress(done, total);
                 }
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {
-                let late: Vec<usize> = in_flight.iter().filter(|(_, t)| t.elapsed() >= limit).map(|(i, _)| *i).collect();
+                let late: Vec<usize> = started.iter().filter(|(_, t)| t.elapsed() >= limit).map(|(i, _)| *i).collect();
                 for i in late {
-                    in_flight.remove(&i);
+                    started.remove(&i);
                     results[i] = Some(timed_out(&jobs[i].1, limit));
                     done += 1;
-                    progress(done, jobs.len());
+                    progress(done, total);
+                    // The stuck thread keeps its file; another worker goes on with the rest.
+                    spawn();
                 }
             }
             Err(mpsc::RecvTimeoutError::Disconnected) => break,

@@ -40,6 +40,9 @@ enum Col {
 }
 
 fn classify(text: &str) -> Option<Col> {
+    if text.is_empty() || text.len() > 60 {
+        return None;
+    }
     let t = normalize_name(text);
     if t.is_empty() {
         return None;

@@ -270,6 +270,11 @@ impl<'a> Grid<'a> {
         Grid { range, row0, col0 }
     }
 
+    /// Whether the cell is text containing `needle` (a cheap test before normalising).
+    fn string_contains(&self, r: usize, c: usize, needle: &str) -> bool {
+        matches!(self.get(r, c), Data::String(s) if s.contains(needle))
+    }
+
     fn height(&self) -> usize {
         self.range.height()
     }
@@ -329,8 +334,15 @@ impl Header {
 fn find_header(grid: &Grid) -> Option<Header> {
     let rows = grid.height().min(HEADER_SCAN_ROWS);
     for r in 0..rows {
-        let texts: Vec<String> = (0..grid.width()).map(|c| grid.text(r, c)).collect();
-        let roles: Vec<Role> = texts.iter().map(|t| classify(t)).collect();
+        // Header words are text: numbers and empty cells are not looked at.
+        let roles: Vec<Role> = (0..grid.width())
+            .map(|c| match grid.get(r, c) {
+                Data::String(s) => classify(s),
+                // A year typed as a number over a column of a wide table.
+                Data::Float(_) | Data::Int(_) if year_in(&grid.text(r, c)).is_some() => classify(&grid.text(r, c)),
+                _ => Role::Other,
+            })
+            .collect();
         // Sub-headers below (目标 / 实际完成 under a merged 2024年) make it a two-row header.
         let has_sub_headers = r + 1 < grid.height() && is_sub_header_row(grid, r + 1);
         if is_header(&roles) && !has_sub_headers {
@@ -375,6 +387,10 @@ fn is_header(roles: &[Role]) -> bool {
 
 /// Classify a header cell by its words.
 fn classify(text: &str) -> Role {
+    // Header cells are short; titles and instructions are not headers.
+    if text.is_empty() || text.len() > 60 {
+        return Role::Other;
+    }
     let t = normalize_name(text);
     let t = t.as_str();
     if t.is_empty() {
@@ -412,6 +428,9 @@ fn classify(text: &str) -> Role {
 fn find_filled_date(grid: &Grid) -> Option<String> {
     for r in 0..grid.height().min(300) {
         for c in 0..grid.width().min(30) {
+            if !grid.string_contains(r, c, "日期") {
+                continue;
+            }
             let t = normalize_name(&grid.text(r, c));
             let Some(rest) = t.strip_prefix("填报日期").or_else(|| t.strip_prefix("报送日期")) else {
                 continue;
@@ -456,6 +475,9 @@ fn year_in(text: &str) -> Option<i32> {
 }
 
 fn years_in(text: &str) -> Vec<i32> {
+    if !text.chars().any(|c| c.is_ascii_digit() || ('０'..='９').contains(&c)) {
+        return Vec::new();
+    }
     let t = fold_width(text);
     let chars: Vec<char> = t.chars().collect();
     let mut out = Vec::new();
@@ -493,6 +515,9 @@ fn find_department(plan: &Plan, grid: &Grid, file: &str, sheet: &str, findings: 
     let file_unit = plan.find_unit_in(file.rsplit('/').next().unwrap_or(file)).map(|u| u.name.clone());
     for r in 0..grid.height().min(200) {
         for c in 0..grid.width().min(30) {
+            if !grid.string_contains(r, c, "单位") {
+                continue;
+            }
             let text = grid.text(r, c);
             let t = fold_width(text.trim());
             let Some(rest) = t.strip_prefix("填报单位").or_else(|| t.strip_prefix("报送单位")).or_else(|| t.strip_prefix("单位名称"))
@@ -559,6 +584,9 @@ fn find_year(grid: &Grid, file: &str, header_row: usize) -> Option<i32> {
     let cols = grid.width().min(30);
     for r in 0..rows {
         for c in 0..cols {
+            if !grid.string_contains(r, c, "年度") {
+                continue;
+            }
             let t = normalize_name(&grid.text(r, c));
             let Some(rest) = t.strip_prefix("填报年度").or_else(|| t.strip_prefix("报告年度")) else {
                 continue;
@@ -574,6 +602,9 @@ fn find_year(grid: &Grid, file: &str, header_row: usize) -> Option<i32> {
     }
     for r in 0..rows {
         for c in 0..cols {
+            if !grid.string_contains(r, c, "年度") {
+                continue;
+            }
             if let Some(y) = year_before(&grid.text(r, c), "年度") {
                 return Some(y);
             }
