@@ -252,19 +252,22 @@ fn add_note(note: &mut String, text: &str) {
 
 /// Say where returns disagreed and whose figure was used.
 fn note_conflicts(plan: &Plan, obs: &[Observation], progress: &mut [Progress]) {
+    // Distinct 本年值 per indicator and year, in one pass over the observations.
+    let mut values: std::collections::HashMap<(&str, i32), Vec<f64>> = std::collections::HashMap::new();
+    for o in obs.iter().filter(|o| o.kind == ObsKind::Current) {
+        if let Some(v) = o.value {
+            let list = values.entry((o.indicator_id.as_str(), o.year)).or_default();
+            if !list.contains(&v) {
+                list.push(v);
+            }
+        }
+    }
     for p in progress.iter_mut().filter(|p| p.value.is_some()) {
-        let mut values: Vec<f64> = obs
-            .iter()
-            .filter(|o| o.kind == ObsKind::Current && o.indicator_id == p.indicator_id && o.year == p.year)
-            .filter_map(|o| o.value)
-            .collect();
-        values.sort_by(f64::total_cmp);
-        values.dedup();
-        if values.len() > 1 {
+        let n = values.get(&(p.indicator_id.as_str(), p.year)).map_or(0, Vec::len);
+        if n > 1 {
             let lead = plan.indicator(&p.indicator_id).map(|i| i.lead_unit()).unwrap_or("");
             let whose = if p.department == lead { format!("牵头单位{lead}") } else { p.department.clone() };
-            let note = format!("有{}个不一致的填报值，采用{}的数据", values.len(), whose);
-            p.note = if p.note.is_empty() { note } else { format!("{}；{}", p.note, note) };
+            add_note(&mut p.note, &format!("有{n}个不一致的填报值，采用{whose}的数据"));
         }
     }
 }

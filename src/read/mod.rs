@@ -147,7 +147,8 @@ fn read_parallel(plan: &Plan, jobs: Vec<(PathBuf, String)>, progress: &dyn Fn(us
     let mut done = 0;
     progress(0, total);
     while done < total {
-        let wait = started.values().min().map(|t| (*t + limit).saturating_duration_since(Instant::now())).unwrap_or(Duration::from_secs(3600));
+        let wait =
+            started.values().min().map(|t| (*t + limit).saturating_duration_since(Instant::now())).unwrap_or(Duration::from_secs(3600));
         match rx.recv_timeout(wait) {
             Ok(Msg::Started(i)) => {
                 started.insert(i, Instant::now());
