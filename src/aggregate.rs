@@ -322,17 +322,6 @@ fn project(plan: &Plan, progress: &mut [Progress]) {
     }
 }
 
-/// The latest assessed year for each indicator (the reporting year).
-pub fn latest(progress: &[Progress], year: i32) -> Vec<&Progress> {
-    progress.iter().filter(|p| p.year == year).collect()
-}
-
-/// Observations that are 上年值 for the baseline year, so the report can say where the
-/// baseline came from.
-pub fn baseline_sources<'a>(obs: &'a [Observation], plan: &Plan) -> Vec<&'a Observation> {
-    obs.iter().filter(|o| o.year == plan.baseline_year && o.kind == ObsKind::Previous && o.value.is_some()).collect()
-}
-
 /// Indicators by status in one area (reporting year).
 #[derive(Debug, Clone, Serialize)]
 pub struct AreaSummary {

@@ -87,11 +87,4 @@ impl<'a> Rows<'a> {
             _ => None,
         }
     }
-
-    pub fn bool(&self, name: &str, i: usize) -> Option<bool> {
-        match self.df.column(name).and_then(|c| c.get(i)) {
-            Ok(AnyValue::Boolean(b)) => Some(b),
-            _ => None,
-        }
-    }
 }
