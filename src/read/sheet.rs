@@ -93,11 +93,12 @@ pub fn read_sheet(plan: &Plan, file: &str, sheet: &str, range: &Range<Data>) -> 
         let name_text = grid.text(r, name_col);
         let id_text = id_col.map(|c| grid.text(r, c)).unwrap_or_default();
         let seq_text = seq_col.map(|c| grid.text(r, c)).unwrap_or_default();
-        let has_value = value_cols.iter().any(|(c, _)| !matches!(value::parse(&grid.text(r, *c)), CellValue::NoFigure));
         if name_text.trim().is_empty() && id_text.trim().is_empty() && seq_text.trim().is_empty() {
             continue;
         }
         let Some(ind) = plan.match_indicator(&id_text, &seq_text, &name_text) else {
+            // Only a row with a figure in it is worth a finding (not a note or a footer).
+            let has_value = value_cols.iter().any(|(c, _)| !matches!(value::parse(&grid.text(r, *c)), CellValue::NoFigure));
             if has_value && !is_footer(&name_text) {
                 let hint = plan.nearest_indicator(&name_text).map(|i| format!("最接近的指标是 {}“{}”，", i.id, i.name)).unwrap_or_default();
                 out.findings.push(
