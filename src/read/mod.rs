@@ -118,7 +118,8 @@ pub fn read_inputs_with(plan: &Plan, input: &Path, progress: &dyn Fn(usize, usiz
 fn read_parallel(plan: &Plan, jobs: Vec<(PathBuf, String)>, progress: &dyn Fn(usize, usize)) -> Vec<ReadOutcome> {
     enum Msg {
         Started(usize),
-        Done(usize, Box<ReadOutcome>),
+        /// The file, what became of it, and how long it took.
+        Done(usize, Box<ReadOutcome>, Duration),
     }
     let total = jobs.len();
     let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).max(1).min(total.max(1));
@@ -136,7 +137,9 @@ fn read_parallel(plan: &Plan, jobs: Vec<(PathBuf, String)>, progress: &dyn Fn(us
             if tx.send(Msg::Started(i)).is_err() {
                 break;
             }
-            let _ = tx.send(Msg::Done(i, Box::new(read_file(&plan, path, rel))));
+            let t = Instant::now();
+            let outcome = read_file(&plan, path, rel);
+            let _ = tx.send(Msg::Done(i, Box::new(outcome), t.elapsed()));
         });
     };
     for _ in 0..workers {
@@ -153,9 +156,11 @@ fn read_parallel(plan: &Plan, jobs: Vec<(PathBuf, String)>, progress: &dyn Fn(us
             Ok(Msg::Started(i)) => {
                 started.insert(i, Instant::now());
             }
-            Ok(Msg::Done(i, outcome)) => {
+            Ok(Msg::Done(i, outcome, took)) => {
                 if started.remove(&i).is_some() && results[i].is_none() {
-                    results[i] = Some(*outcome);
+                    // Finished, but later than allowed: the same as giving up on it, so
+                    // that the limit means one thing however fast the machine is.
+                    results[i] = Some(if took > limit || limit.is_zero() { timed_out(&jobs[i].1, limit) } else { *outcome });
                     done += 1;
                     progress(done, total);
                 }
