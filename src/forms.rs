@@ -299,11 +299,17 @@ pub fn sample_filled(plan: &Plan, unit: &str, year: i32, series: &BTreeMap<Strin
         banner: "示例数据（合成，非真实统计）".to_string(), person: "示例填报人".to_string(), ..Default::default()
     };
     for ind in plan.indicators_of(unit) {
-        // Co-responsible units leave the lead's figures to the lead.
+        let s = series.get(&ind.id);
+        // Co-responsible units leave the lead's figures to the lead, except that in
+        // the plan's last year one of them reports its own, different count: the
+        // sample then shows what a conflict between two units looks like.
         if ind.lead_unit() != unit {
+            if year == plan.end && ind.comparison == Comparison::Hold && ind.target >= 100.0 {
+                let own = s.and_then(|s| s.get(&year)).map(|v| v - 1.5);
+                f.values.insert(ind.id.clone(), (None, own));
+            }
             continue;
         }
-        let s = series.get(&ind.id);
         let prev = s.and_then(|s| s.get(&(year - 1)).copied());
         let cur = s.and_then(|s| s.get(&year).copied());
         f.values.insert(ind.id.clone(), (prev, cur));
