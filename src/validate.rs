@@ -295,13 +295,15 @@ fn year_to_year(plan: &Plan, obs: &[Observation], df: &DataFrame, ind: &DataFram
 
 /// A 上年值 that differs from what the same unit reported for that year.
 fn previous_differs(obs: &[Observation], df: &DataFrame) -> PolarsResult<Vec<Finding>> {
-    let current = df.clone().lazy().filter(col("current").and(col("value").is_not_null())).select([
-        col("indicator_id"),
-        col("department"),
-        col("year"),
-        col("value").alias("reported"),
-        col("row").alias("reported_row"),
-    ]);
+    // One reported figure per unit, indicator and year (the first in file order; several
+    // different ones are a conflict of their own), so that the join stays linear when
+    // many returns repeat the same unit.
+    let current = df
+        .clone()
+        .lazy()
+        .filter(col("current").and(col("value").is_not_null()))
+        .unique_stable_generic(Some(vec![col("indicator_id"), col("department"), col("year")]), UniqueKeepStrategy::First)
+        .select([col("indicator_id"), col("department"), col("year"), col("value").alias("reported"), col("row").alias("reported_row")]);
     let bad = df
         .clone()
         .lazy()
