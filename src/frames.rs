@@ -78,6 +78,13 @@ impl<'a> Rows<'a> {
         }
     }
 
+    /// The observation a row points back to through its index column (`row`,
+    /// `prev_row` …, made by `observations`).
+    pub fn observation<'o>(&self, index_column: &str, i: usize, obs: &'o [Observation]) -> &'o Observation {
+        let k = self.i64(index_column, i).unwrap_or_else(|| panic!("column {index_column} holds observation indices"));
+        &obs[k as usize]
+    }
+
     pub fn i64(&self, name: &str, i: usize) -> Option<i64> {
         match self.df.column(name).and_then(|c| c.get(i)) {
             Ok(AnyValue::Int32(v)) => Some(v as i64),

@@ -65,7 +65,7 @@ fn out_of_range(plan: &Plan, obs: &[Observation], df: &DataFrame) -> PolarsResul
     let rows = Rows::new(&bad);
     Ok((0..rows.len())
         .map(|i| {
-            let o = &obs[rows.i64("row", i).unwrap_or(0) as usize];
+            let o = rows.observation("row", i, obs);
             let v = o.value.map(|v| fmt_num(v, 4)).unwrap_or_default();
             obs_finding(o, Finding::error("out_of_range", format!("数值 {} {} 超出合理范围：{}。", v, o.unit, rows.str("message", i))))
         })
@@ -91,7 +91,7 @@ fn fraction_in_percent(obs: &[Observation], df: &DataFrame, ind: &DataFrame) -> 
     let rows = Rows::new(&bad);
     Ok((0..rows.len())
         .map(|i| {
-            let o = &obs[rows.i64("row", i).unwrap_or(0) as usize];
+            let o = rows.observation("row", i, obs);
             let v = o.value.unwrap_or(0.0);
             obs_finding(
                 o,
@@ -135,7 +135,7 @@ fn not_responsible(plan: &Plan, obs: &[Observation], df: &DataFrame) -> PolarsRe
     let rows = Rows::new(&bad);
     Ok((0..rows.len())
         .map(|i| {
-            let o = &obs[rows.i64("row", i).unwrap_or(0) as usize];
+            let o = rows.observation("row", i, obs);
             let owner = plan.indicator(&o.indicator_id).map(|i| i.responsible_joined()).unwrap_or_default();
             obs_finding(
                 o,
@@ -164,7 +164,7 @@ fn conflicts(plan: &Plan, obs: &[Observation], df: &DataFrame) -> PolarsResult<V
     let rows = Rows::new(&rows_df);
     let mut by_key: BTreeMap<(String, i32), Vec<&Observation>> = BTreeMap::new();
     for i in 0..rows.len() {
-        let o = &obs[rows.i64("row", i).unwrap_or(0) as usize];
+        let o = rows.observation("row", i, obs);
         by_key.entry((o.indicator_id.clone(), o.year)).or_default().push(o);
     }
     let mut out = Vec::new();
@@ -260,8 +260,8 @@ fn year_to_year(plan: &Plan, obs: &[Observation], df: &DataFrame, ind: &DataFram
     let rows = Rows::new(&bad);
     Ok((0..rows.len())
         .map(|i| {
-            let o = &obs[rows.i64("row", i).unwrap_or(0) as usize];
-            let p = &obs[rows.i64("prev_row", i).unwrap_or(0) as usize];
+            let o = rows.observation("row", i, obs);
+            let p = rows.observation("prev_row", i, obs);
             let (v, pv) = (o.value.unwrap_or(f64::NAN), p.value.unwrap_or(f64::NAN));
             let whence = format!("{}年为 {} {}（{}·{}）", p.year, fmt_num(pv, 4), o.unit, p.file, p.cell);
             let f = if rows.str("problem", i) == "falls" {
@@ -321,8 +321,8 @@ fn previous_differs(obs: &[Observation], df: &DataFrame) -> PolarsResult<Vec<Fin
     let rows = Rows::new(&bad);
     Ok((0..rows.len())
         .map(|i| {
-            let o = &obs[rows.i64("row", i).unwrap_or(0) as usize];
-            let r = &obs[rows.i64("reported_row", i).unwrap_or(0) as usize];
+            let o = rows.observation("row", i, obs);
+            let r = rows.observation("reported_row", i, obs);
             obs_finding(
                 o,
                 Finding::warning(
