@@ -110,6 +110,10 @@ pub struct BenchArgs {
     /// 随机数种子。
     #[arg(long, default_value_t = 2023)]
     pub seed: u64,
+    /// 每个规模重复测量“calamine 单独解析”和“读取+校验+汇总”的轮数（交替进行，取最快一轮），
+    /// 以减少共享机器上的偶然波动。默认：12 和 1,200 份 5 轮，更多份 3 轮。
+    #[arg(long)]
+    pub rounds: Option<usize>,
     /// 内部使用：只测一个规模并输出一行 JSON。
     #[arg(long, hide = true)]
     pub one: Option<usize>,

@@ -3,31 +3,33 @@
 
 /// Fold full-width ASCII forms (`９４．５％`) and the ideographic space to half-width.
 pub fn fold_width(s: &str) -> String {
-    s.chars()
-        .map(|c| match c {
-            '\u{3000}' => ' ',
-            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
-            _ => c,
-        })
-        .collect()
+    s.chars().map(fold_char).collect()
+}
+
+fn fold_char(c: char) -> char {
+    match c {
+        '\u{3000}' => ' ',
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+        _ => c,
+    }
 }
 
 /// Normalise an indicator or unit name for matching: half-width, no spaces or quotes,
-/// one kind of bracket, lower case Latin.
+/// one kind of bracket, lower case Latin. (One pass: it runs on every header cell.)
 pub fn normalize_name(s: &str) -> String {
-    fold_width(s)
-        .chars()
-        .filter_map(|c| match c {
-            c if c.is_whitespace() => None,
-            '“' | '”' | '"' | '\'' | '‘' | '’' | '「' | '」' | '『' | '』' | '《' | '》' | '\u{200B}'..='\u{200F}' | '\u{FEFF}' => {
-                None
-            }
-            '（' | '[' | '【' | '〔' => Some('('),
-            '）' | ']' | '】' | '〕' => Some(')'),
-            '、' | '，' => Some(','),
-            c => Some(c.to_ascii_lowercase()),
-        })
-        .collect()
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars().map(fold_char) {
+        match c {
+            c if c.is_whitespace() => {}
+            '“' | '”' | '"' | '\'' | '‘' | '’' | '「' | '」' | '『' | '』' | '《' | '》' | '\u{200B}'..='\u{200F}' | '\u{FEFF}' =>
+                {}
+            '（' | '[' | '【' | '〔' => out.push('('),
+            '）' | ']' | '】' | '〕' => out.push(')'),
+            '、' | '，' => out.push(','),
+            c => out.push(c.to_ascii_lowercase()),
+        }
+    }
+    out
 }
 
 /// Remove a unit written at the end of a name, such as `(%)` or `（个）`.
@@ -97,6 +99,10 @@ pub fn fmt_num(v: f64, max_dp: usize) -> String {
     if !v.is_finite() {
         return String::new();
     }
+    // Whole numbers (most figures, and years) without going through a formatted float.
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        return (v as i64).to_string();
+    }
     let s = format!("{:.*}", max_dp, v);
     let s = if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s };
     if s == "-0" {
@@ -129,6 +135,11 @@ mod tests {
     fn numbers_format_without_trailing_zeros() {
         assert_eq!(fmt_num(94.0, 2), "94");
         assert_eq!(fmt_num(2.840, 2), "2.84");
+        assert_eq!(fmt_num(-0.0, 2), "0");
+        assert_eq!(fmt_num(2025.0, 10), "2025");
+        assert_eq!(fmt_num(-3.0, 2), "-3");
+        assert_eq!(fmt_num(1e15, 2), "1000000000000000");
+        assert_eq!(fmt_num(0.1 + 0.2, 10), "0.3");
         assert_eq!(fmt_num(-0.0001, 2), "0");
     }
 }

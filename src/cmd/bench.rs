@@ -35,7 +35,7 @@ struct Measure {
 
 pub fn run(args: &BenchArgs, plan: &Plan, out: &mut dyn Write) -> Result<()> {
     if let Some(n) = args.one {
-        let m = measure(n, &data_dir(args, plan, n)?, plan)?;
+        let m = measure(n, args.rounds, &data_dir(args, plan, n)?, plan)?;
         writeln!(out, "{}", serde_json::to_string(&m)?)?;
         return Ok(());
     }
@@ -46,11 +46,12 @@ pub fn run(args: &BenchArgs, plan: &Plan, out: &mut dyn Write) -> Result<()> {
     let mut rows = Vec::new();
     for &n in &args.returns {
         let data = data_dir(args, plan, n)?;
-        let output = std::process::Command::new(&exe)
-            .args(["bench", "--one", &n.to_string(), "--seed", &args.seed.to_string(), "--dir"])
-            .arg(&args.dir)
-            .output()
-            .context("无法启动测试进程")?;
+        let mut child = std::process::Command::new(&exe);
+        child.args(["bench", "--one", &n.to_string(), "--seed", &args.seed.to_string(), "--dir"]).arg(&args.dir);
+        if let Some(rounds) = args.rounds {
+            child.args(["--rounds", &rounds.to_string()]);
+        }
+        let output = child.output().context("无法启动测试进程")?;
         anyhow::ensure!(output.status.success(), "{} 份的测试失败：{}", n, String::from_utf8_lossy(&output.stderr));
         let m: Measure = serde_json::from_slice(output.stdout.trim_ascii()).context("测试进程输出有误")?;
         let _ = data;
@@ -124,13 +125,75 @@ fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-fn measure(n: usize, dir: &Path, plan: &Plan) -> Result<Measure> {
+fn measure(n: usize, rounds: Option<usize>, dir: &Path, plan: &Plan) -> Result<Measure> {
     let cores = std::thread::available_parallelism().map(|c| c.get()).unwrap_or(1);
     let mut files = Vec::new();
     files_under(dir, &mut files);
     files.sort();
 
-    // calamine alone: open every file and read every sheet, as many threads as cores.
+    // The first round runs the whole pipeline once, as `planmon run` would: its stage
+    // times, and the peak memory of a real run (taken before any further rounds).
+    let mut calamine_s = calamine_alone(&files, cores);
+    let total = Instant::now();
+    let t = Instant::now();
+    let read = read::read_inputs(plan, dir);
+    let mut read_s = t.elapsed().as_secs_f64();
+    let observations = read.observations.len();
+    let t = Instant::now();
+    let batch = Batch::from_read(plan.clone(), read, None, dir)?;
+    let mut assess_s = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let tables = render::tables(&batch)?;
+    let tables_s = t.elapsed().as_secs_f64();
+    drop(tables);
+    let t = Instant::now();
+    let mut world = ReportWorld::new(None, batch.created_datetime())?;
+    let fonts_s = t.elapsed().as_secs_f64();
+    let stamps = std::cell::RefCell::new(vec![Instant::now()]);
+    render::pdfs(&batch, &mut world, &|| stamps.borrow_mut().push(Instant::now()))?;
+    let stamps = stamps.into_inner();
+    let report_s = (stamps[1] - stamps[0]).as_secs_f64();
+    let feedback_s = (stamps[stamps.len() - 1] - stamps[1]).as_secs_f64();
+    let total_s = total.elapsed().as_secs_f64();
+    let peak_mb = peak_mb();
+    drop((batch, world));
+
+    // Further rounds of calamine alone and our read + validate + aggregate, alternately:
+    // wall times on a shared machine vary, and the fastest round of each is the one
+    // least disturbed by other work.
+    let rounds = rounds.unwrap_or(if n > 1200 { 3 } else { 5 }).max(1);
+    for _ in 1..rounds {
+        calamine_s = calamine_s.min(calamine_alone(&files, cores));
+        let t = Instant::now();
+        let read = read::read_inputs(plan, dir);
+        let r = t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        let batch = Batch::from_read(plan.clone(), read, None, dir)?;
+        let a = t.elapsed().as_secs_f64();
+        drop(batch);
+        if r + a < read_s + assess_s {
+            (read_s, assess_s) = (r, a);
+        }
+    }
+    Ok(Measure {
+        returns: files.len().min(n),
+        cores,
+        calamine_s,
+        read_s,
+        assess_s,
+        tables_s,
+        fonts_s,
+        report_s,
+        feedback_s,
+        feedback_sheets: stamps.len() - 2,
+        total_s,
+        peak_mb,
+        observations,
+    })
+}
+
+/// calamine alone: open every file and read every sheet, as many threads as cores.
+fn calamine_alone(files: &[PathBuf], cores: usize) -> f64 {
     let t = Instant::now();
     std::thread::scope(|s| {
         for chunk in files.chunks(files.len().div_ceil(cores).max(1)) {
@@ -145,44 +208,7 @@ fn measure(n: usize, dir: &Path, plan: &Plan) -> Result<Measure> {
             });
         }
     });
-    let calamine_s = t.elapsed().as_secs_f64();
-
-    let total = Instant::now();
-    let t = Instant::now();
-    let read = read::read_inputs(plan, dir);
-    let read_s = t.elapsed().as_secs_f64();
-    let observations = read.observations.len();
-    let t = Instant::now();
-    let batch = Batch::from_read(plan.clone(), read, None, dir)?;
-    let assess_s = t.elapsed().as_secs_f64();
-    let t = Instant::now();
-    let tables = render::tables(&batch)?;
-    let tables_s = t.elapsed().as_secs_f64();
-    drop(tables);
-    let t = Instant::now();
-    let mut world = ReportWorld::new(None, batch.created_datetime())?;
-    let fonts_s = t.elapsed().as_secs_f64();
-    let stamps = std::cell::RefCell::new(vec![Instant::now()]);
-    render::pdfs(&batch, &mut world, &|| stamps.borrow_mut().push(Instant::now()))?;
-    let stamps = stamps.into_inner();
-    let report_s = (stamps[1] - stamps[0]).as_secs_f64();
-    let feedback_s = (stamps[stamps.len() - 1] - stamps[1]).as_secs_f64();
-    let total_s = total.elapsed().as_secs_f64();
-    Ok(Measure {
-        returns: files.len().min(n),
-        cores,
-        calamine_s,
-        read_s,
-        assess_s,
-        tables_s,
-        fonts_s,
-        report_s,
-        feedback_s,
-        feedback_sheets: stamps.len() - 2,
-        total_s,
-        peak_mb: peak_mb(),
-        observations,
-    })
+    t.elapsed().as_secs_f64()
 }
 
 /// Peak resident memory of this process so far, in MB (Linux reports kB).

@@ -335,18 +335,25 @@ impl Header {
 fn find_header(grid: &Grid) -> Option<Header> {
     let rows = grid.height().min(HEADER_SCAN_ROWS);
     for r in 0..rows {
+        // Every name column's header (指标, 指标名称 …) has 指 and 标 in it: a row without
+        // them is no header, and is not looked at further (most rows are figures).
+        if !(0..grid.width()).any(|c| matches!(grid.get(r, c), Data::String(s) if s.contains('指') && s.contains('标'))) {
+            continue;
+        }
         // Header words are text: numbers and empty cells are not looked at.
         let roles: Vec<Role> = (0..grid.width())
             .map(|c| match grid.get(r, c) {
                 Data::String(s) => classify(s),
                 // A year typed as a number over a column of a wide table.
-                Data::Float(_) | Data::Int(_) if year_in(&grid.text(r, c)).is_some() => classify(&grid.text(r, c)),
+                Data::Float(_) | Data::Int(_) => match number_year(grid.get(r, c)) {
+                    Some(y) => classify(&y.to_string()),
+                    None => Role::Other,
+                },
                 _ => Role::Other,
             })
             .collect();
         // Sub-headers below (目标 / 实际完成 under a merged 2024年) make it a two-row header.
-        let has_sub_headers = r + 1 < grid.height() && is_sub_header_row(grid, r + 1);
-        if is_header(&roles) && !has_sub_headers {
+        if is_header(&roles) && !(r + 1 < grid.height() && is_sub_header_row(grid, r + 1)) {
             return Some(Header { first_row: r, last_row: r, roles });
         }
         if r + 1 < grid.height() && roles.contains(&Role::Name) {
@@ -397,8 +404,9 @@ fn classify(text: &str) -> Role {
     if t.is_empty() {
         return Role::Other;
     }
-    let year = year_in(t);
-    let bare = strip_year(t);
+    let years = years_in(t);
+    let year = years.first().copied();
+    let bare = strip_years(t, &years);
     let bare = bare.as_str();
     match bare {
         "序号" | "序" => return Role::Seq,
@@ -470,11 +478,17 @@ pub fn parse_date_text(text: &str) -> Option<String> {
     }
 }
 
-/// A four-digit year 2000–2099 followed by 年 in a text.
-fn year_in(text: &str) -> Option<i32> {
-    years_in(text).into_iter().next()
+/// A number cell holding a year (2025, not 2025.5): a year column's header in a wide table.
+fn number_year(d: &Data) -> Option<i32> {
+    let v = match d {
+        Data::Float(f) => *f,
+        Data::Int(i) => *i as f64,
+        _ => return None,
+    };
+    (v.fract() == 0.0 && (2000.0..2100.0).contains(&v)).then_some(v as i32)
 }
 
+/// Four-digit years 2000–2099 followed by 年 (or nothing, or punctuation) in a text.
 fn years_in(text: &str) -> Vec<i32> {
     if !text.chars().any(|c| c.is_ascii_digit() || ('０'..='９').contains(&c)) {
         return Vec::new();
@@ -483,28 +497,24 @@ fn years_in(text: &str) -> Vec<i32> {
     let chars: Vec<char> = t.chars().collect();
     let mut out = Vec::new();
     for i in 0..chars.len().saturating_sub(3) {
-        let w: String = chars[i..i + 4].iter().collect();
+        let w = &chars[i..i + 4];
         let before_ok = i == 0 || !chars[i - 1].is_ascii_digit();
         let after = chars.get(i + 4).copied();
-        if before_ok && w.chars().all(|c| c.is_ascii_digit()) && after.is_none_or(|c| !c.is_ascii_digit()) {
-            if let Ok(y) = w.parse::<i32>() {
-                if (2000..2100).contains(&y)
-                    && matches!(
-                        after,
-                        Some('年') | None | Some('_') | Some('-') | Some('.') | Some(' ') | Some(')') | Some('（') | Some('(')
-                    )
-                {
-                    out.push(y);
-                }
+        if before_ok && w.iter().all(|c| c.is_ascii_digit()) && after.is_none_or(|c| !c.is_ascii_digit()) {
+            let y = w.iter().fold(0i32, |y, c| y * 10 + (*c as i32 - '0' as i32));
+            if (2000..2100).contains(&y)
+                && matches!(after, Some('年') | None | Some('_') | Some('-') | Some('.') | Some(' ') | Some(')') | Some('（') | Some('('))
+            {
+                out.push(y);
             }
         }
     }
     out
 }
 
-fn strip_year(t: &str) -> String {
+fn strip_years(t: &str, years: &[i32]) -> String {
     let mut s = t.to_string();
-    for y in years_in(t) {
+    for y in years {
         s = s.replace(&format!("{y}年度"), "").replace(&format!("{y}年"), "").replace(&y.to_string(), "");
     }
     s.trim_matches(|c: char| c == '(' || c == ')').to_string()
@@ -670,6 +680,32 @@ mod tests {
         assert_eq!(classify("实际值"), Role::Value(None));
         assert_eq!(classify("备注"), Role::Remark);
         assert_eq!(classify("数据来源"), Role::Other);
+    }
+
+    /// The header search skips rows without 指 and 标 and reads numbers as years only
+    /// when they are whole: a spaced-out 指 标 名 称 and a wide table with 2024, 2025
+    /// typed as numbers are still found.
+    #[test]
+    fn header_rows_found() {
+        let cell = |r: u32, c: u32, d: Data| calamine::Cell::new((r, c), d);
+        let range = Range::from_sparse(vec![
+            cell(0, 0, Data::String("仁怀市 2025 年度填报表".into())),
+            cell(1, 0, Data::String("1".into())),
+            cell(1, 1, Data::Float(2024.5)),
+            cell(2, 0, Data::String("序号".into())),
+            cell(2, 1, Data::String("指 标 名 称".into())),
+            cell(2, 2, Data::Float(2024.0)),
+            cell(2, 3, Data::Int(2025)),
+            cell(2, 4, Data::Float(2025.5)),
+            cell(3, 1, Data::String("学前教育毛入园率".into())),
+            cell(3, 2, Data::Float(93.0)),
+        ]);
+        let header = find_header(&Grid::new(&range)).expect("header found");
+        assert_eq!(header.first_row, 2);
+        assert_eq!(header.roles, vec![Role::Seq, Role::Name, Role::Value(Some(2024)), Role::Value(Some(2025)), Role::Other]);
+        assert_eq!(number_year(&Data::Float(2025.0)), Some(2025));
+        assert_eq!(number_year(&Data::Float(2025.5)), None);
+        assert_eq!(number_year(&Data::Int(1999)), None);
     }
 
     #[test]
