@@ -93,13 +93,18 @@ pub fn choose<'a>(plan: &Plan, list: &[&'a Observation]) -> &'a Observation {
 
 /// Assess every indicator in every year from the plan's start to `year`.
 pub fn assess(plan: &Plan, obs: &[Observation], year: i32) -> PolarsResult<Vec<Progress>> {
-    let df = frames::observations(obs)?;
+    assess_frame(plan, obs, &frames::observations(obs)?, year)
+}
+
+/// `assess` with the observations already as a frame (`frames::observations`).
+pub fn assess_frame(plan: &Plan, obs: &[Observation], df: &DataFrame, year: i32) -> PolarsResult<Vec<Progress>> {
     let ind = frames::indicators(plan)?;
     let end = plan.end;
     let span = (end - plan.baseline_year) as f64;
 
     // One figure per indicator and year (same order as `choose`).
     let chosen = df
+        .clone()
         .lazy()
         .filter(col("value").is_not_null().and(col("department").neq(lit(""))))
         .join(ind.clone().lazy(), [col("indicator_id")], [col("indicator_id")], JoinArgs::new(JoinType::Inner))

@@ -77,8 +77,11 @@ impl Batch {
                 plan.end
             }
         };
-        findings.extend(validate::validate(&plan, &read.observations, &read.files, year)?);
-        let progress = aggregate::assess(&plan, &read.observations, year)?;
+        // One frame of the figures for both the rules and the assessment.
+        let frame = crate::frames::observations(&read.observations)?;
+        findings.extend(validate::validate_frame(&plan, &read.observations, &frame, &read.files, year)?);
+        let progress = aggregate::assess_frame(&plan, &read.observations, &frame, year)?;
+        drop(frame);
         finding::sort(&mut findings);
         let summaries = aggregate::summarize(&plan, &progress, &read.files, &findings, year)?;
         let fingerprint = fingerprint(&read.files);

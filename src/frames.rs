@@ -8,7 +8,7 @@ use crate::read::{ObsKind, Observation};
 
 /// One row per figure read, in the column order of observations.csv (plus helpers).
 pub fn observations(obs: &[Observation]) -> PolarsResult<DataFrame> {
-    let s = |f: fn(&Observation) -> &str| obs.iter().map(|o| f(o).to_string()).collect::<Vec<String>>();
+    let s = |f: fn(&Observation) -> &str| obs.iter().map(f).collect::<Vec<&str>>();
     DataFrame::new(
         obs.len(),
         vec![

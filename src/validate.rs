@@ -13,9 +13,13 @@ use crate::text::fmt_num;
 
 /// Run every rule. `year` is the reporting year; `files` says which returns arrived.
 pub fn validate(plan: &Plan, obs: &[Observation], files: &[InputFile], year: i32) -> PolarsResult<Vec<Finding>> {
-    let df = frames::observations(obs)?;
-    let mut findings = value_rules(plan, obs, &df)?;
-    findings.extend(completeness(plan, obs, files, year, &df)?);
+    validate_frame(plan, obs, &frames::observations(obs)?, files, year)
+}
+
+/// `validate` with the observations already as a frame (`frames::observations`).
+pub fn validate_frame(plan: &Plan, obs: &[Observation], df: &DataFrame, files: &[InputFile], year: i32) -> PolarsResult<Vec<Finding>> {
+    let mut findings = value_rules(plan, obs, df)?;
+    findings.extend(completeness(plan, obs, files, year, df)?);
     findings.extend(returns_outside_plan(plan, files));
     Ok(findings)
 }

@@ -106,7 +106,12 @@ pub fn read_inputs_with(plan: &Plan, input: &Path, progress: &dyn Fn(usize, usiz
             (p, rel)
         })
         .collect();
-    for one in read_parallel(plan, jobs, progress) {
+    let outcomes = read_parallel(plan, jobs, progress);
+    // One allocation for all the figures (a growing vector would hold up to three times
+    // their size while it is copied).
+    out.observations.reserve_exact(outcomes.iter().map(|o| o.observations.len()).sum());
+    out.projects.reserve_exact(outcomes.iter().map(|o| o.projects.len()).sum());
+    for one in outcomes {
         out.absorb(one);
     }
     out
