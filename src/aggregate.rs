@@ -82,7 +82,7 @@ pub struct Progress {
 /// Pick the figure to use among several for the same indicator and year: 本年值 before
 /// 上年值, the lead responsible unit before others, then file and cell order.
 pub fn choose<'a>(plan: &Plan, list: &[&'a Observation]) -> &'a Observation {
-    let lead = |o: &Observation| plan.indicator(&o.indicator_id).map(|i| i.lead_unit() == o.department).unwrap_or(false);
+    let lead = |o: &Observation| plan.indicator(&o.indicator_id).map(|i| i.lead_unit() == &*o.department).unwrap_or(false);
     list.iter()
         .copied()
         .min_by(|a, b| {
@@ -235,9 +235,9 @@ pub fn assess_frame(plan: &Plan, obs: &[Observation], df: &DataFrame, year: i32)
                 status,
                 projected_end: None,
                 required_annual_change: None,
-                department: src.map(|o| o.department.clone()).unwrap_or_default(),
-                file: src.map(|o| o.file.clone()).unwrap_or_default(),
-                sheet: src.map(|o| o.sheet.clone()).unwrap_or_default(),
+                department: src.map(|o| o.department.to_string()).unwrap_or_default(),
+                file: src.map(|o| o.file.to_string()).unwrap_or_default(),
+                sheet: src.map(|o| o.sheet.to_string()).unwrap_or_default(),
                 cell: src.map(|o| o.cell.clone()).unwrap_or_default(),
                 note,
             }
@@ -261,7 +261,7 @@ fn note_conflicts(plan: &Plan, obs: &[Observation], progress: &mut [Progress]) {
     let mut values: std::collections::HashMap<(&str, i32), Vec<f64>> = std::collections::HashMap::new();
     for o in obs.iter().filter(|o| o.kind == ObsKind::Current) {
         if let Some(v) = o.value {
-            let list = values.entry((o.indicator_id.as_str(), o.year)).or_default();
+            let list = values.entry((&*o.indicator_id, o.year)).or_default();
             if !list.contains(&v) {
                 list.push(v);
             }
@@ -473,16 +473,16 @@ mod tests {
 
     fn obs(id: &str, department: &str, year: i32, value: f64, kind: ObsKind) -> Observation {
         Observation {
-            file: format!("{department}_{year}.xlsx"),
+            file: format!("{department}_{year}.xlsx").into(),
             sheet: "指标填报".into(),
             cell: "H4".into(),
             department: department.into(),
             year,
             indicator_id: id.into(),
-            indicator_name: String::new(),
+            indicator_name: "".into(),
             raw: value.to_string(),
             value: Some(value),
-            unit: String::new(),
+            unit: "".into(),
             kind,
             remark: String::new(),
         }

@@ -81,8 +81,19 @@ pub struct Conflict {
     pub used: String,
 }
 
+/// An indicator's id, name and unit as shared text, made once when the plan is loaded:
+/// every figure read carries them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SharedText {
+    pub id: std::sync::Arc<str>,
+    pub name: std::sync::Arc<str>,
+    pub unit: std::sync::Arc<str>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Indicator {
+    #[serde(skip)]
+    pub shared: SharedText,
     pub id: String,
     #[serde(default)]
     pub seq: Option<u32>,
@@ -330,6 +341,9 @@ impl Plan {
             unit_keys: Vec::new(),
         };
         let mut plan = plan;
+        for i in &mut plan.indicators {
+            i.shared = SharedText { id: i.id.as_str().into(), name: i.name.as_str().into(), unit: i.unit.as_str().into() };
+        }
         plan.names = name_index(&plan.indicators);
         plan.unit_keys = unit_keys(&plan.units);
         plan.check()?;

@@ -169,7 +169,7 @@ fn conflicts(plan: &Plan, obs: &[Observation], df: &DataFrame) -> PolarsResult<V
     let mut by_key: BTreeMap<(String, i32), Vec<&Observation>> = BTreeMap::new();
     for i in 0..rows.len() {
         let o = rows.observation("row", i, obs);
-        by_key.entry((o.indicator_id.clone(), o.year)).or_default().push(o);
+        by_key.entry((o.indicator_id.to_string(), o.year)).or_default().push(o);
     }
     let mut out = Vec::new();
     for ((id, year), list) in by_key {
@@ -426,7 +426,7 @@ fn completeness(plan: &Plan, obs: &[Observation], files: &[InputFile], year: i32
         let id = rows.str("indicator_id", i);
         let Some(ind) = plan.indicator(&id) else { continue };
         // Where the unit's return for that year is, to point at it.
-        let place = obs.iter().find(|o| o.department == unit && o.year == y && o.indicator_id == id);
+        let place = obs.iter().find(|o| *o.department == *unit && o.year == y && *o.indicator_id == *id);
         let mut f = Finding::warning(
             "missing_value",
             format!("{}年度填报表缺少指标 {}“{}”的数值。请补报；确无数据请说明原因。", y, ind.id, ind.name),
@@ -450,7 +450,7 @@ mod tests {
 
     fn obs(id: &str, department: &str, year: i32, value: Option<f64>, kind: ObsKind, cell: &str) -> Observation {
         Observation {
-            file: format!("{department}_{year}年度填报表.xlsx"),
+            file: format!("{department}_{year}年度填报表.xlsx").into(),
             sheet: "指标填报".into(),
             cell: cell.into(),
             department: department.into(),
@@ -459,7 +459,7 @@ mod tests {
             indicator_name: id.into(),
             raw: value.map(|v| v.to_string()).unwrap_or_default(),
             value,
-            unit: String::new(),
+            unit: "".into(),
             kind,
             remark: String::new(),
         }

@@ -32,7 +32,7 @@ pub fn run(args: &CheckArgs, plan: &Plan, out: &mut dyn Write) -> Result<()> {
         if !f.department.is_empty() {
             writeln!(out, "  填报单位：{}　年度：{}", f.department, f.year.map(|y| y.to_string()).unwrap_or_else(|| "未识别".into()))?;
         }
-        for o in outcome.observations.iter().filter(|o| o.file == f.file) {
+        for o in outcome.observations.iter().filter(|o| *o.file == *f.file) {
             writeln!(
                 out,
                 "  {}!{}　{}年{}　{} {}　{}",

@@ -28,7 +28,7 @@ pub fn templates(args: &TemplateArgs, plan: &Plan, out: &mut dyn Write) -> Resul
     for unit in plan.reporting_units() {
         let mut known = forms::Filled::default();
         for ind in plan.indicators_of(&unit.name) {
-            let list: Vec<&Observation> = previous.iter().filter(|o| o.indicator_id == ind.id).collect();
+            let list: Vec<&Observation> = previous.iter().filter(|o| *o.indicator_id == *ind.id).collect();
             if !list.is_empty() {
                 known.values.insert(ind.id.clone(), (aggregate::choose(plan, &list).value, None));
             }

@@ -41,22 +41,35 @@ impl ObsKind {
 /// One figure read from one cell of one return.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Observation {
-    pub file: String,
-    pub sheet: String,
+    // The text shared by many figures (file, sheet, unit, indicator) is shared, not
+    // copied: a province's batch holds hundreds of thousands of figures.
+    #[serde(serialize_with = "shared")]
+    pub file: Arc<str>,
+    #[serde(serialize_with = "shared")]
+    pub sheet: Arc<str>,
     pub cell: String,
-    pub department: String,
+    #[serde(serialize_with = "shared")]
+    pub department: Arc<str>,
     pub year: i32,
-    pub indicator_id: String,
-    pub indicator_name: String,
+    #[serde(serialize_with = "shared")]
+    pub indicator_id: Arc<str>,
+    #[serde(serialize_with = "shared")]
+    pub indicator_name: Arc<str>,
     /// The cell as written.
     pub raw: String,
     /// The figure in the indicator's unit; None when the cell holds no figure.
     pub value: Option<f64>,
     /// The indicator's unit (values are converted to it where the conversion is certain).
-    pub unit: String,
+    #[serde(serialize_with = "shared")]
+    pub unit: Arc<str>,
     pub kind: ObsKind,
     /// The row's 备注, as written.
     pub remark: String,
+}
+
+/// Shared text is written as plain text.
+fn shared<S: serde::Serializer>(text: &Arc<str>, to: S) -> Result<S::Ok, S::Error> {
+    to.serialize_str(text)
 }
 
 /// What became of one input file.

@@ -1,6 +1,8 @@
 //! One worksheet → observations: find the header row(s), the columns, the unit sending
 //! the return and the year, then read each indicator row.
 
+use std::sync::Arc;
+
 use calamine::{Data, Range};
 
 use super::value::{self, CellValue};
@@ -59,6 +61,8 @@ pub fn read_sheet(plan: &Plan, file: &str, sheet: &str, range: &Range<Data>) -> 
     out.year = year;
     out.filled_date = find_filled_date(&grid);
 
+    // Shared by every figure of the sheet.
+    let (file_text, sheet_text, department_text): (Arc<str>, Arc<str>, Arc<str>) = (file.into(), sheet.into(), department.as_str().into());
     let name_col = header.col(&Role::Name)?;
     let id_col = header.col(&Role::Id);
     let seq_col = header.col(&Role::Seq);
@@ -118,26 +122,29 @@ pub fn read_sheet(plan: &Plan, file: &str, sheet: &str, range: &Range<Data>) -> 
         };
         let written_unit = unit_col.map(|c| grid.text(r, c)).unwrap_or_default();
         let remark = remark_col.map(|c| grid.text(r, c).trim().to_string()).unwrap_or_default();
-        let first = out.observations.len();
+        let origin = Origin { file: &file_text, sheet: &sheet_text, department: &department_text };
+        // The columns this row's figures came from, to look at their cells again.
+        let mut taken: Vec<(usize, usize)> = Vec::new();
         for &(c, col_year) in &value_cols {
             let Some(y) = col_year.or(year) else { continue };
-            if let Some(o) = observe(&grid, r, c, ind, &written_unit, y, ObsKind::Current, file, sheet, &department, &mut out.findings) {
+            if let Some(o) = observe(&grid, r, c, ind, &written_unit, y, ObsKind::Current, &origin, &mut out.findings) {
                 if matches!(grid.get(r, c), Data::Empty) {
                     out.empty_cells.push((grid.row0 + r as u32, grid.col0 + c as u32, out.observations.len()));
                 }
+                taken.push((out.observations.len(), c));
                 out.observations.push(o);
             }
         }
         if let (Some(c), Some(y)) = (previous_col, year) {
-            if let Some(o) = observe(&grid, r, c, ind, &written_unit, y - 1, ObsKind::Previous, file, sheet, &department, &mut out.findings)
-            {
+            if let Some(o) = observe(&grid, r, c, ind, &written_unit, y - 1, ObsKind::Previous, &origin, &mut out.findings) {
+                taken.push((out.observations.len(), c));
                 out.observations.push(o);
             }
         }
-        for (i, o) in out.observations.iter_mut().enumerate().skip(first) {
+        for (i, c) in taken {
+            let o = &mut out.observations[i];
             o.remark.clone_from(&remark);
-            let col = value_cols.iter().map(|v| v.0).chain(previous_col).find(|&c| grid.addr(r, c) == o.cell);
-            if let (Some(c), Some(v)) = (col, o.value) {
+            if let Some(v) = o.value {
                 if ind.unit == "%" && v > 0.0 && v <= 1.5 && matches!(grid.get(r, c), Data::Float(_)) {
                     out.percent_candidates.push((grid.row0 + r as u32, grid.col0 + c as u32, i));
                 }
@@ -153,6 +160,13 @@ fn is_footer(name: &str) -> bool {
     ["填报人", "审核人", "联系电话", "填报日期", "说明", "备注", "合计", "注:", "注："].iter().any(|k| n.starts_with(k))
 }
 
+/// Where the figures of a sheet come from.
+struct Origin<'a> {
+    file: &'a Arc<str>,
+    sheet: &'a Arc<str>,
+    department: &'a Arc<str>,
+}
+
 #[allow(clippy::too_many_arguments)]
 fn observe(
     grid: &Grid,
@@ -162,11 +176,10 @@ fn observe(
     written_unit: &str,
     year: i32,
     kind: ObsKind,
-    file: &str,
-    sheet: &str,
-    department: &str,
+    origin: &Origin,
     findings: &mut Vec<Finding>,
 ) -> Option<Observation> {
+    let (sheet, department) = (&**origin.sheet, &**origin.department);
     let cell = grid.addr(r, c);
     let data = grid.get(r, c);
     let finding = |f: Finding| f.at(sheet, &cell).for_unit(department).for_indicator(&ind.id);
@@ -186,16 +199,16 @@ fn observe(
         Data::String(s) => value::parse(s),
     };
     let mut obs = Observation {
-        file: file.to_string(),
-        sheet: sheet.to_string(),
+        file: Arc::clone(origin.file),
+        sheet: Arc::clone(origin.sheet),
         cell: cell.clone(),
-        department: department.to_string(),
+        department: Arc::clone(origin.department),
         year,
-        indicator_id: ind.id.clone(),
-        indicator_name: ind.name.clone(),
+        indicator_id: Arc::clone(&ind.shared.id),
+        indicator_name: Arc::clone(&ind.shared.name),
         raw: raw.clone(),
         value: None,
-        unit: ind.unit.clone(),
+        unit: Arc::clone(&ind.shared.unit),
         kind,
         remark: String::new(),
     };
@@ -217,7 +230,7 @@ fn observe(
             let from = if unit.is_empty() { written_unit.to_string() } else { unit };
             let v = match value::convert(value, &from, &ind.unit) {
                 Some((v, true)) => {
-                    if value::normalize_unit(&from) != value::normalize_unit(&ind.unit) && !from.is_empty() {
+                    if !from.is_empty() && from != ind.unit && value::normalize_unit(&from) != value::normalize_unit(&ind.unit) {
                         findings.push(finding(Finding::info(
                             "unit_converted",
                             format!("填报单位为“{}”，已按指标单位换算为 {} {}。", from, fmt_num(v, 4), ind.unit),

@@ -109,9 +109,16 @@ fn is_thousands_group(after: &[char]) -> bool {
 /// Convert a value written in `from` into the indicator's unit `to`.
 /// Returns the converted value and whether the conversion is certain.
 pub fn convert(value: f64, from: &str, to: &str) -> Option<(f64, bool)> {
-    let from = normalize_unit(from);
-    let to = normalize_unit(to);
+    // Most figures come with no unit or the indicator's own unit written the same way.
     if from.is_empty() || from == to {
+        return Some((value, true));
+    }
+    let from = normalize_unit(from);
+    if from.is_empty() {
+        return Some((value, true));
+    }
+    let to = normalize_unit(to);
+    if from == to {
         return Some((value, true));
     }
     // 万X ⇄ X: certain scale.

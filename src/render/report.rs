@@ -293,8 +293,8 @@ pub fn report_data(batch: &Batch) -> Value {
             batch
                 .observations
                 .iter()
-                .find(|o| o.file == f.file && o.cell == f.cell && o.sheet == f.sheet)
-                .map(|o| (o.indicator_id.as_str(), o.year))
+                .find(|o| *o.file == *f.file && o.cell == f.cell && *o.sheet == *f.sheet)
+                .map(|o| (&*o.indicator_id, o.year))
         })
         .collect();
     if !conflicted.is_empty() {
@@ -399,7 +399,7 @@ pub fn feedback_data(batch: &Batch, unit: &str) -> Value {
             let remark = batch
                 .observations
                 .iter()
-                .find(|o| o.department == unit && o.indicator_id == i.id && o.year == year && !o.remark.is_empty())
+                .find(|o| &*o.department == unit && *o.indicator_id == *i.id && o.year == year && !o.remark.is_empty())
                 .map(|o| crate::text::clip(&o.remark, 300).into_owned())
                 .unwrap_or_default();
             json!({

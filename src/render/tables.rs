@@ -22,16 +22,16 @@ pub fn observations(batch: &Batch) -> csv::Result<Vec<u8>> {
         &["file", "sheet", "cell", "department", "year", "indicator_id", "indicator_name", "raw", "value", "unit", "kind", "remark"],
         batch.observations.iter().map(|o| {
             vec![
-                o.file.clone(),
-                o.sheet.clone(),
+                o.file.to_string(),
+                o.sheet.to_string(),
                 o.cell.clone(),
-                o.department.clone(),
+                o.department.to_string(),
                 o.year.to_string(),
-                o.indicator_id.clone(),
-                o.indicator_name.clone(),
+                o.indicator_id.to_string(),
+                o.indicator_name.to_string(),
                 o.raw.clone(),
                 num(o.value),
-                o.unit.clone(),
+                o.unit.to_string(),
                 o.kind.label().to_string(),
                 o.remark.clone(),
             ]
