@@ -79,8 +79,14 @@ impl Batch {
         };
         // One frame of the figures for both the rules and the assessment.
         let frame = crate::frames::observations(&read.observations)?;
-        findings.extend(validate::validate_frame(&plan, &read.observations, &frame, &read.files, year)?);
-        let progress = aggregate::assess_frame(&plan, &read.observations, &frame, year)?;
+        // The rules and the assessment are independent: one on each core.
+        let (checked, progress) = std::thread::scope(|s| {
+            let checked = s.spawn(|| validate::validate_frame(&plan, &read.observations, &frame, &read.files, year));
+            let progress = aggregate::assess_frame(&plan, &read.observations, &frame, year);
+            (checked.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), progress)
+        });
+        findings.extend(checked?);
+        let progress = progress?;
         drop(frame);
         finding::sort(&mut findings);
         let summaries = aggregate::summarize(&plan, &progress, &read.files, &findings, year)?;

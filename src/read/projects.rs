@@ -112,14 +112,15 @@ pub fn read_projects(
         }
     };
     let mut out = Vec::new();
+    let project_keys: Vec<String> = plan.projects.iter().map(|p| normalize_name(&p.name)).collect();
     for r in hr + 1..range.height() {
         let name = at(Col::Name).map(|c| text(r, c)).unwrap_or_default();
         let id = at(Col::Id).map(|c| text(r, c)).unwrap_or_default();
         if name.trim().is_empty() && id.trim().is_empty() {
             continue;
         }
-        let key = normalize_name(&name);
-        let Some(project) = plan.projects.iter().find(|p| p.id == normalize_name(&id).to_uppercase() || normalize_name(&p.name) == key)
+        let (key, id_key) = (normalize_name(&name), normalize_name(&id).to_uppercase());
+        let Some(project) = plan.projects.iter().zip(&project_keys).find(|(p, name)| p.id == id_key || **name == key).map(|(p, _)| p)
         else {
             continue;
         };
