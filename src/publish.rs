@@ -214,7 +214,13 @@ fn prune_history(dir: &Path, keep: usize) {
 }
 
 pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(DIGITS[(b >> 4) as usize] as char);
+        out.push(DIGITS[(b & 15) as usize] as char);
+    }
+    out
 }
 
 /// manifest.json: what a run read, what became of each input, and what it wrote.
@@ -245,4 +251,13 @@ pub struct Counts {
     pub findings_error: usize,
     pub findings_warning: usize,
     pub findings_info: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn hex_digits() {
+        assert_eq!(super::hex(&[0x00, 0x0f, 0xa5, 0xff]), "000fa5ff");
+        assert_eq!(super::hex(&[]), "");
+    }
 }

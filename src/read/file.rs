@@ -118,7 +118,7 @@ fn fingerprint(path: &Path) -> std::io::Result<(Vec<u8>, String, Sniffed)> {
     } else {
         Sniffed::Other
     };
-    let sha = digest.iter().map(|b| format!("{b:02x}")).collect();
+    let sha = crate::publish::hex(&digest);
     Ok((bytes, sha, sniffed))
 }
 
