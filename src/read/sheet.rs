@@ -94,9 +94,9 @@ pub fn read_sheet(plan: &Plan, file: &str, sheet: &str, range: &Range<Data>) -> 
     }
 
     for r in header.last_row + 1..grid.height() {
-        let name_text = grid.text(r, name_col);
-        let id_text = id_col.map(|c| grid.text(r, c)).unwrap_or_default();
-        let seq_text = seq_col.map(|c| grid.text(r, c)).unwrap_or_default();
+        let name_text = grid.text_ref(r, name_col);
+        let id_text = id_col.map(|c| grid.text_ref(r, c)).unwrap_or_default();
+        let seq_text = seq_col.map(|c| grid.text_ref(r, c)).unwrap_or_default();
         if name_text.trim().is_empty() && id_text.trim().is_empty() && seq_text.trim().is_empty() {
             continue;
         }
@@ -206,7 +206,7 @@ fn observe(
         year,
         indicator_id: Arc::clone(&ind.shared.id),
         indicator_name: Arc::clone(&ind.shared.name),
-        raw: raw.clone(),
+        raw,
         value: None,
         unit: Arc::clone(&ind.shared.unit),
         kind,
@@ -222,7 +222,7 @@ fn observe(
         CellValue::NotNumber => {
             findings.push(finding(Finding::error(
                 "not_a_number",
-                format!("“{}”不是数字，未采用。请填写数值（如 94.5），无数据请填“/”。", crate::text::printable(raw.trim(), 40)),
+                format!("“{}”不是数字，未采用。请填写数值（如 94.5），无数据请填“/”。", crate::text::printable(obs.raw.trim(), 40)),
             )));
             Some(obs)
         }
@@ -262,7 +262,7 @@ fn observe(
             if !qualifier.is_empty() {
                 findings.push(finding(Finding::warning(
                     "approximate",
-                    format!("“{}”带有“{}”，按 {} 读取。请填写确切数值。", raw.trim(), qualifier, fmt_num(v, 4)),
+                    format!("“{}”带有“{}”，按 {} 读取。请填写确切数值。", obs.raw.trim(), qualifier, fmt_num(v, 4)),
                 )));
             }
             obs.value = Some(v);
@@ -310,6 +310,14 @@ impl<'a> Grid<'a> {
             Data::Empty => String::new(),
             Data::Error(e) => e.to_string(),
             other => other.to_string(),
+        }
+    }
+
+    /// `text`, borrowed when the cell already holds text (most name cells).
+    fn text_ref(&self, r: usize, c: usize) -> std::borrow::Cow<'a, str> {
+        match self.range.get((r, c)) {
+            Some(Data::String(s)) => std::borrow::Cow::Borrowed(s.as_str()),
+            _ => std::borrow::Cow::Owned(self.text(r, c)),
         }
     }
 
