@@ -427,7 +427,9 @@ fn findings_sheet(wb: &mut Workbook, batch: &Batch, st: &Styles) -> Result<(), X
 }
 
 fn detail_sheet(wb: &mut Workbook, batch: &Batch, st: &Styles) -> Result<(), XlsxError> {
-    let ws = wb.add_worksheet();
+    // One row per figure: written row by row to a temporary file rather than held in
+    // memory (a province's batch has hundreds of thousands of figures).
+    let ws = wb.add_worksheet_with_constant_memory()?;
     ws.set_name(DETAIL)?;
     let cols: [(&str, f64); 12] = [
         ("文件", 34.0),
@@ -443,7 +445,14 @@ fn detail_sheet(wb: &mut Workbook, batch: &Batch, st: &Styles) -> Result<(), Xls
         ("单位", 8.0),
         ("备注", 24.0),
     ];
-    headers(ws, 0, &cols, st)?;
+    // Rows are written in order here, so the table (and its header row) comes first.
+    for (c, (_, width)) in cols.iter().enumerate() {
+        ws.set_column_width(c as u16, *width)?;
+    }
+    ws.set_row_height(0, 32)?;
+    let columns: Vec<TableColumn> = cols.iter().map(|(h, _)| TableColumn::new().set_header(*h).set_header_format(&st.head)).collect();
+    let t = Table::new().set_name("表_数据明细").set_style(TableStyle::Light1).set_columns(&columns);
+    ws.add_table(0, 0, batch.observations.len().max(1) as u32, (cols.len() - 1) as u16, &t)?;
     let plain = Format::new();
     for (i, o) in batch.observations.iter().enumerate() {
         let r = i as u32 + 1;
@@ -463,7 +472,6 @@ fn detail_sheet(wb: &mut Workbook, batch: &Batch, st: &Styles) -> Result<(), Xls
         ws.write_string(r, 10, clip(&o.unit, CELL_CHARS))?;
         ws.write_string(r, 11, clip(&o.remark, CELL_CHARS))?;
     }
-    table(ws, 0, batch.observations.len(), &cols, "表_数据明细")?;
     ws.set_freeze_panes(1, 0)?;
     print_setup(ws, &format!("数据明细（{}年度）", batch.year), 0)?;
     Ok(())
