@@ -138,19 +138,11 @@ fn measure(n: usize, rounds: Option<usize>, dir: &Path, plan: &Plan) -> Result<M
 
     // The first round runs the whole pipeline once, as `planmon run` would: its stage
     // times, and the peak memory of a real run (taken before any further rounds).
-    let c = cpu_s();
-    let mut calamine_s = calamine_alone(&files, cores);
-    let mut calamine_cpu_s = cpu_s() - c;
+    let (mut calamine_s, mut calamine_cpu_s) = calamine_alone(&files, cores);
     let total = Instant::now();
-    let c = cpu_s();
-    let t = Instant::now();
-    let read = read::read_inputs(plan, dir);
-    let mut read_s = t.elapsed().as_secs_f64();
-    let observations = read.observations.len();
-    let t = Instant::now();
-    let batch = Batch::from_read(plan.clone(), read, None, dir)?;
-    let mut assess_s = t.elapsed().as_secs_f64();
-    let mut pipeline_cpu_s = cpu_s() - c;
+    let first = read_and_assess(plan, dir)?;
+    let (mut read_s, mut assess_s, mut pipeline_cpu_s) = (first.read_s, first.assess_s, first.cpu_s);
+    let (batch, observations) = (first.batch, first.observations);
     let t = Instant::now();
     let tables = render::tables(&batch)?;
     let tables_s = t.elapsed().as_secs_f64();
@@ -172,20 +164,12 @@ fn measure(n: usize, rounds: Option<usize>, dir: &Path, plan: &Plan) -> Result<M
     // least disturbed by other work.
     let rounds = rounds.unwrap_or(if n > 1200 { 3 } else { 5 }).max(1);
     for _ in 1..rounds {
-        let c = cpu_s();
-        calamine_s = calamine_s.min(calamine_alone(&files, cores));
-        calamine_cpu_s = calamine_cpu_s.min(cpu_s() - c);
-        let c = cpu_s();
-        let t = Instant::now();
-        let read = read::read_inputs(plan, dir);
-        let r = t.elapsed().as_secs_f64();
-        let t = Instant::now();
-        let batch = Batch::from_read(plan.clone(), read, None, dir)?;
-        let a = t.elapsed().as_secs_f64();
-        pipeline_cpu_s = pipeline_cpu_s.min(cpu_s() - c);
-        drop(batch);
-        if r + a < read_s + assess_s {
-            (read_s, assess_s) = (r, a);
+        let (wall, cpu) = calamine_alone(&files, cores);
+        (calamine_s, calamine_cpu_s) = (calamine_s.min(wall), calamine_cpu_s.min(cpu));
+        let round = read_and_assess(plan, dir)?;
+        pipeline_cpu_s = pipeline_cpu_s.min(round.cpu_s);
+        if round.read_s + round.assess_s < read_s + assess_s {
+            (read_s, assess_s) = (round.read_s, round.assess_s);
         }
     }
     Ok(Measure {
@@ -207,8 +191,31 @@ fn measure(n: usize, rounds: Option<usize>, dir: &Path, plan: &Plan) -> Result<M
     })
 }
 
+/// One round of read + validate + aggregate: its batch, wall times and processor time.
+struct Round {
+    batch: Batch,
+    observations: usize,
+    read_s: f64,
+    assess_s: f64,
+    cpu_s: f64,
+}
+
+fn read_and_assess(plan: &Plan, dir: &Path) -> Result<Round> {
+    let c = cpu_s();
+    let t = Instant::now();
+    let read = read::read_inputs(plan, dir);
+    let read_s = t.elapsed().as_secs_f64();
+    let observations = read.observations.len();
+    let t = Instant::now();
+    let batch = Batch::from_read(plan.clone(), read, None, dir)?;
+    let assess_s = t.elapsed().as_secs_f64();
+    Ok(Round { batch, observations, read_s, assess_s, cpu_s: cpu_s() - c })
+}
+
 /// calamine alone: open every file and read every sheet, as many threads as cores.
-fn calamine_alone(files: &[PathBuf], cores: usize) -> f64 {
+/// Wall time and processor time, in seconds.
+fn calamine_alone(files: &[PathBuf], cores: usize) -> (f64, f64) {
+    let c = cpu_s();
     let t = Instant::now();
     std::thread::scope(|s| {
         for chunk in files.chunks(files.len().div_ceil(cores).max(1)) {
@@ -223,7 +230,7 @@ fn calamine_alone(files: &[PathBuf], cores: usize) -> f64 {
             });
         }
     });
-    t.elapsed().as_secs_f64()
+    (t.elapsed().as_secs_f64(), cpu_s() - c)
 }
 
 /// Processor time used by this process so far (all threads, user + system), in seconds.
