@@ -233,19 +233,22 @@ fn calamine_alone(files: &[PathBuf], cores: usize) -> (f64, f64) {
     (t.elapsed().as_secs_f64(), cpu_s() - c)
 }
 
-/// Processor time used by this process so far (all threads, user + system), in seconds.
-fn cpu_s() -> f64 {
+/// This process's resource usage so far (all threads).
+fn usage() -> libc::rusage {
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: getrusage only writes into the struct we own.
     unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    usage
+}
+
+/// Processor time used by this process so far (all threads, user + system), in seconds.
+fn cpu_s() -> f64 {
+    let usage = usage();
     let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
     secs(usage.ru_utime) + secs(usage.ru_stime)
 }
 
 /// Peak resident memory of this process so far, in MB (Linux reports kB).
 fn peak_mb() -> f64 {
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: getrusage only writes into the struct we own.
-    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
-    usage.ru_maxrss as f64 / 1024.0
+    usage().ru_maxrss as f64 / 1024.0
 }

@@ -86,11 +86,18 @@ impl Styles {
 }
 
 fn headers(ws: &mut Worksheet, row: u32, cols: &[(&str, f64)], st: &Styles) -> Result<(), XlsxError> {
-    for (c, (name, width)) in cols.iter().enumerate() {
+    for (c, (name, _)) in cols.iter().enumerate() {
         ws.write_string_with_format(row, c as u16, *name, &st.head)?;
+    }
+    column_widths(ws, row, cols)
+}
+
+/// The column widths of `cols`, and a header row tall enough for two lines.
+fn column_widths(ws: &mut Worksheet, header_row: u32, cols: &[(&str, f64)]) -> Result<(), XlsxError> {
+    for (c, (_, width)) in cols.iter().enumerate() {
         ws.set_column_width(c as u16, *width)?;
     }
-    ws.set_row_height(row, 32)?;
+    ws.set_row_height(header_row, 32)?;
     Ok(())
 }
 
@@ -112,8 +119,14 @@ fn print_setup(ws: &mut Worksheet, title: &str, header_row: u32) -> Result<(), X
 }
 
 /// An Excel table over `rows` data rows below a header at `top` (at least one row).
-fn table(ws: &mut Worksheet, top: u32, rows: usize, cols: &[(&str, f64)], name: &str) -> Result<(), XlsxError> {
-    let columns: Vec<TableColumn> = cols.iter().map(|(h, _)| TableColumn::new().set_header(*h)).collect();
+/// With `head`, the table writes its header cells in that format itself (for a sheet
+/// written row by row, where the table must come before the rows).
+fn table(ws: &mut Worksheet, top: u32, rows: usize, cols: &[(&str, f64)], name: &str, head: Option<&Format>) -> Result<(), XlsxError> {
+    let column = |h: &str| match head {
+        Some(f) => TableColumn::new().set_header(h).set_header_format(f),
+        None => TableColumn::new().set_header(h),
+    };
+    let columns: Vec<TableColumn> = cols.iter().map(|(h, _)| column(h)).collect();
     let t = Table::new().set_name(name).set_style(TableStyle::Light1).set_columns(&columns);
     ws.add_table(top, 0, top + rows.max(1) as u32, (cols.len() - 1) as u16, &t)?;
     Ok(())
@@ -303,7 +316,7 @@ fn progress_sheet(wb: &mut Workbook, batch: &Batch, st: &Styles, name: &str, kin
         ws.write_string_with_format(r, c + 6, latest.map(|p| p.note.as_str()).unwrap_or(""), &st.wrap)?;
     }
     let status_col = 8 + years.len() as u16 + 1;
-    table(ws, 0, list.len(), &cols, &format!("表_{name}"))?;
+    table(ws, 0, list.len(), &cols, &format!("表_{name}"), None)?;
     status_colours(ws, 1, list.len() as u32, status_col)?;
     ws.set_freeze_panes(1, 4)?;
     print_setup(ws, &format!("{}（{}年度）", name, batch.year), 0)?;
@@ -338,7 +351,7 @@ fn units_sheet(wb: &mut Workbook, batch: &Batch, st: &Styles) -> Result<(), Xlsx
         ws.write_number_with_format(r, 9, u.behind as f64, &st.int)?;
         ws.write_string_with_format(r, 10, format!("{}/{}", u.errors, u.warnings), &st.text)?;
     }
-    table(ws, 0, batch.summaries.units.len(), &cols, "表_部门填报情况")?;
+    table(ws, 0, batch.summaries.units.len(), &cols, "表_部门填报情况", None)?;
     ws.set_freeze_panes(1, 1)?;
     print_setup(ws, &format!("部门填报情况（{}年度）", batch.year), 0)?;
     Ok(())
@@ -389,7 +402,7 @@ fn projects_sheet(wb: &mut Workbook, batch: &Batch, st: &Styles) -> Result<(), X
         let source = rep.map(|x| format!("{}年 {}!{}（{}）", x.year, x.sheet, x.cell, x.file)).unwrap_or_default();
         ws.write_string_with_format(r, 11, source, &st.wrap)?;
     }
-    table(ws, 0, batch.plan.projects.len(), &cols, "表_项目进展")?;
+    table(ws, 0, batch.plan.projects.len(), &cols, "表_项目进展", None)?;
     ws.set_freeze_panes(1, 3)?;
     print_setup(ws, &format!("附件2 项目进展（{}年度）", batch.year), 0)?;
     Ok(())
@@ -417,7 +430,7 @@ fn findings_sheet(wb: &mut Workbook, batch: &Batch, st: &Styles) -> Result<(), X
             ws.write_string_with_format(r, c as u16, clip(v, CELL_CHARS), if c == 6 || c == 2 { &st.wrap } else { &st.text })?;
         }
     }
-    table(ws, 0, batch.findings.len(), &cols, "表_数据问题清单")?;
+    table(ws, 0, batch.findings.len(), &cols, "表_数据问题清单", None)?;
     let red = Format::new().set_font_color(Color::RGB(0x9C0006));
     let cf = ConditionalFormatText::new().set_rule(ConditionalFormatTextRule::BeginsWith("错误".into())).set_format(red);
     ws.add_conditional_format(1, 1, batch.findings.len().max(1) as u32, 1, &cf)?;
@@ -446,13 +459,8 @@ fn detail_sheet(wb: &mut Workbook, batch: &Batch, st: &Styles) -> Result<(), Xls
         ("备注", 24.0),
     ];
     // Rows are written in order here, so the table (and its header row) comes first.
-    for (c, (_, width)) in cols.iter().enumerate() {
-        ws.set_column_width(c as u16, *width)?;
-    }
-    ws.set_row_height(0, 32)?;
-    let columns: Vec<TableColumn> = cols.iter().map(|(h, _)| TableColumn::new().set_header(*h).set_header_format(&st.head)).collect();
-    let t = Table::new().set_name("表_数据明细").set_style(TableStyle::Light1).set_columns(&columns);
-    ws.add_table(0, 0, batch.observations.len().max(1) as u32, (cols.len() - 1) as u16, &t)?;
+    column_widths(ws, 0, &cols)?;
+    table(ws, 0, batch.observations.len(), &cols, "表_数据明细", Some(&st.head))?;
     let plain = Format::new();
     for (i, o) in batch.observations.iter().enumerate() {
         let r = i as u32 + 1;
