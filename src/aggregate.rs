@@ -437,7 +437,11 @@ pub fn summarize(
             let get = |name: &str| i.and_then(|i| rows.i64(name, i)).unwrap_or(0) as usize;
             let received: Vec<&crate::read::InputFile> = files
                 .iter()
-                .filter(|f| f.status == "已读取" && f.department == u.name && f.year.is_some_and(|y| (plan.start..=year).contains(&y)))
+                .filter(|f| {
+                    f.status == crate::read::Fate::Read
+                        && f.department == u.name
+                        && f.year.is_some_and(|y| (plan.start..=year).contains(&y))
+                })
                 .collect();
             let years: std::collections::BTreeSet<i32> = received.iter().filter_map(|f| f.year).collect();
             let on_time = received

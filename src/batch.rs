@@ -8,7 +8,8 @@ use sha2::{Digest, Sha256};
 use typst::foundations::Datetime;
 
 use crate::aggregate::{self, Progress};
-use crate::finding::{self, Finding};
+use crate::clock::{civil_from_days, days_from_civil};
+use crate::finding::{self, Code, Finding};
 use crate::plan::Plan;
 use crate::read::{self, InputFile, ObsKind, Observation, ProjectReport};
 use crate::validate;
@@ -57,13 +58,13 @@ impl Batch {
     /// Read every return under `input` and assess it. `year` overrides the reporting
     /// year (default: the latest year found in the returns).
     pub fn assemble(plan: Plan, input: &Path, year: Option<i32>) -> Result<Batch> {
-        Batch::assemble_with(plan, input, year, &|_, _| {})
+        Batch::assemble_with(plan, &read::Source::threads(input), year, &|_, _| {})
     }
 
-    /// `assemble`, calling `progress(done, total)` as returns are read.
-    pub fn assemble_with(plan: Plan, input: &Path, year: Option<i32>, progress: &dyn Fn(usize, usize)) -> Result<Batch> {
-        let read = read::read_inputs_with(&plan, input, progress);
-        Batch::from_read(plan, read, year, input)
+    /// `assemble` from `source`, calling `progress(done, total)` as returns are read.
+    pub fn assemble_with(plan: Plan, source: &read::Source, year: Option<i32>, progress: &dyn Fn(usize, usize)) -> Result<Batch> {
+        let read = read::read_inputs_with(&plan, source, progress);
+        Batch::from_read(plan, read, year, &source.input)
     }
 
     pub fn from_read(plan: Plan, read: read::ReadOutcome, year: Option<i32>, input: &Path) -> Result<Batch> {
@@ -73,7 +74,7 @@ impl Batch {
             (Some(y), _) => y,
             (None, Some(y)) => y,
             (None, None) => {
-                findings.push(Finding::info("no_year", format!("没有从填报表中读到任何年度的数据，按规划末年{}年生成报告。", plan.end)));
+                findings.push(Finding::info(Code::NoYear, format!("没有从填报表中读到任何年度的数据，按规划末年{}年生成报告。", plan.end)));
                 plan.end
             }
         };
@@ -153,40 +154,4 @@ fn creation_time(input: &Path, files: &[InputFile], year: i32) -> i64 {
         })
         .max();
     newest.unwrap_or_else(|| days_from_civil(year, 12, 31) * 86_400)
-}
-
-/// Days since 1970-01-01 → (year, month, day), proleptic Gregorian (H. Hinnant's algorithm).
-pub fn civil_from_days(z: i64) -> (i32, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    ((if m <= 2 { y + 1 } else { y }) as i32, m, d)
-}
-
-pub fn days_from_civil(y: i32, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y } as i64;
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let m = m as i64;
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d as i64 - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn civil_dates_round_trip() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(days_from_civil(2025, 12, 31)), (2025, 12, 31));
-        assert_eq!(civil_from_days(days_from_civil(2024, 2, 29)), (2024, 2, 29));
-    }
 }

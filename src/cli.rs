@@ -47,6 +47,9 @@ pub enum Command {
     /// 例：cargo run --release -- bench
     #[command(hide = true)]
     Bench(BenchArgs),
+    /// 内部使用：在单独的进程中读取填报表（由 run 和 check 启动）。
+    #[command(hide = true, name = "read-worker")]
+    ReadWorker,
 }
 
 #[derive(Debug, Args)]

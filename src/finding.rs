@@ -1,9 +1,9 @@
 //! Findings: a problem in one return (or in the batch) with where it is and what to do.
 //! A finding never stops the batch; the run collects them and writes findings.csv.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Error,
@@ -29,11 +29,106 @@ impl Severity {
     }
 }
 
+/// Declares the closed set of finding codes with the name each has in findings.csv.
+macro_rules! codes {
+    ($($(#[$doc:meta])* $variant:ident = $name:literal,)*) => {
+        /// What kind of problem a finding is. findings.csv and the JSON outputs carry
+        /// its name (`out_of_range`, `conflict`, …).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Code {
+            $($(#[$doc])* $variant,)*
+        }
+
+        impl Code {
+            pub const ALL: &[Code] = &[$(Code::$variant,)*];
+
+            /// The name written to findings.csv.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Code::$variant => $name,)*
+                }
+            }
+        }
+    };
+}
+
+codes! {
+    // Reading a file
+    InputUnreadable = "input_unreadable",
+    FileUnreadable = "file_unreadable",
+    NotAFile = "not_a_file",
+    NotSpreadsheet = "not_spreadsheet",
+    SymlinkSkipped = "symlink_skipped",
+    FileTooLarge = "file_too_large",
+    ZipBomb = "zip_bomb",
+    SheetTooLarge = "sheet_too_large",
+    Encrypted = "encrypted",
+    Corrupt = "corrupt",
+    Unreadable = "unreadable",
+    NotASpreadsheet = "not_a_spreadsheet",
+    NotAReturn = "not_a_return",
+    EmptyWorkbook = "empty_workbook",
+    ReadCrashed = "read_crashed",
+    ReadOutOfMemory = "read_out_of_memory",
+    ReadTimeout = "read_timeout",
+    TooManySheets = "too_many_sheets",
+    CellsBeyondLimit = "cells_beyond_limit",
+    SheetUnreadable = "sheet_unreadable",
+    HiddenSheet = "hidden_sheet",
+    // Reading a table
+    UnknownIndicator = "unknown_indicator",
+    UnitUnknown = "unit_unknown",
+    UnitNotRegistered = "unit_not_registered",
+    UnitNameMismatch = "unit_name_mismatch",
+    YearUnknown = "year_unknown",
+    YearOutsidePlan = "year_outside_plan",
+    ReturnOutsidePlan = "return_outside_plan",
+    NotANumber = "not_a_number",
+    FormulaError = "formula_error",
+    FormulaWithoutValue = "formula_without_value",
+    PercentFormat = "percent_format",
+    UnitConverted = "unit_converted",
+    UnitMismatch = "unit_mismatch",
+    Approximate = "approximate",
+    ProjectNotANumber = "project_not_a_number",
+    ProjectProgressRange = "project_progress_range",
+    // Rules on the figures
+    OutOfRange = "out_of_range",
+    FractionAsPercent = "fraction_as_percent",
+    NotResponsible = "not_responsible",
+    Conflict = "conflict",
+    CumulativeFalls = "cumulative_falls",
+    Outlier = "outlier",
+    PreviousDiffers = "previous_differs",
+    MissingReturn = "missing_return",
+    MissingValue = "missing_value",
+    // The batch and its documents
+    NoYear = "no_year",
+    GlyphMissing = "glyph_missing",
+}
+
+impl Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, to: S) -> Result<S::Ok, S::Error> {
+        to.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Code {
+    fn deserialize<D: serde::Deserializer<'de>>(from: D) -> Result<Code, D::Error> {
+        let name = String::deserialize(from)?;
+        Code::ALL
+            .iter()
+            .copied()
+            .find(|c| c.as_str() == name)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown finding code {name}")))
+    }
+}
+
 /// One finding. Location fields are empty strings when they do not apply.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
     pub severity: Severity,
-    pub code: &'static str,
+    pub code: Code,
     pub file: String,
     pub sheet: String,
     pub cell: String,
@@ -43,7 +138,7 @@ pub struct Finding {
 }
 
 impl Finding {
-    pub fn new(severity: Severity, code: &'static str, message: impl Into<String>) -> Finding {
+    pub fn new(severity: Severity, code: Code, message: impl Into<String>) -> Finding {
         Finding {
             severity,
             code,
@@ -56,15 +151,15 @@ impl Finding {
         }
     }
 
-    pub fn error(code: &'static str, message: impl Into<String>) -> Finding {
+    pub fn error(code: Code, message: impl Into<String>) -> Finding {
         Finding::new(Severity::Error, code, message)
     }
 
-    pub fn warning(code: &'static str, message: impl Into<String>) -> Finding {
+    pub fn warning(code: Code, message: impl Into<String>) -> Finding {
         Finding::new(Severity::Warning, code, message)
     }
 
-    pub fn info(code: &'static str, message: impl Into<String>) -> Finding {
+    pub fn info(code: Code, message: impl Into<String>) -> Finding {
         Finding::new(Severity::Info, code, message)
     }
 
@@ -108,7 +203,7 @@ impl Finding {
 /// Sort findings for output: by unit, then severity, then file and cell.
 pub fn sort(findings: &mut [Finding]) {
     findings.sort_by(|a, b| {
-        (a.department.is_empty(), &a.department, a.severity, &a.file, &a.sheet, cell_key(&a.cell), &a.indicator_id, a.code).cmp(&(
+        (a.department.is_empty(), &a.department, a.severity, &a.file, &a.sheet, cell_key(&a.cell), &a.indicator_id, a.code.as_str()).cmp(&(
             b.department.is_empty(),
             &b.department,
             b.severity,
@@ -116,7 +211,7 @@ pub fn sort(findings: &mut [Finding]) {
             &b.sheet,
             cell_key(&b.cell),
             &b.indicator_id,
-            b.code,
+            b.code.as_str(),
         ))
     });
 }

@@ -8,11 +8,14 @@
 pub mod aggregate;
 pub mod batch;
 pub mod cli;
+pub mod clock;
 pub mod cmd;
 pub mod config;
 pub mod finding;
 pub mod forms;
 pub mod frames;
+pub mod oserror;
+pub mod paths;
 pub mod plan;
 pub mod progress;
 pub mod publish;

@@ -20,6 +20,10 @@ fn main() -> ExitCode {
     };
     match dispatch(cli) {
         Ok(code) => code,
+        // Output piped into a program that stopped reading (`planmon indicators | head`).
+        Err(e) if e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)) => {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("错误：{e:#}");
             ExitCode::from(2)
@@ -28,6 +32,10 @@ fn main() -> ExitCode {
 }
 
 fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    if let Some(Command::ReadWorker) = &cli.command {
+        planmon::read::worker::serve()?;
+        return Ok(ExitCode::SUCCESS);
+    }
     if let Some(Command::Init(args)) = &cli.command {
         cmd::init::run(args, &mut std::io::stdout().lock())?;
         return Ok(ExitCode::SUCCESS);
@@ -39,11 +47,11 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     let mut stdout = std::io::stdout().lock();
     match cli.command {
         Some(Command::Indicators(args)) => cmd::indicators::run(&args, &plan, &mut stdout)?,
-        Some(Command::Check(args)) => cmd::check::run(&args, &plan, &mut stdout)?,
+        Some(Command::Check(args)) => return Ok(ExitCode::from(cmd::check::run(&args, &plan, &mut stdout)?.exit_code())),
         Some(Command::Templates(args)) => cmd::templates::templates(&args, &plan, &mut stdout)?,
         Some(Command::Sample(args)) => cmd::templates::sample(&args, &plan, &mut stdout)?,
         Some(Command::Bench(args)) => cmd::bench::run(&args, &plan, &mut stdout)?,
-        Some(Command::Init(_)) => unreachable!("handled above"),
+        Some(Command::Init(_) | Command::ReadWorker) => unreachable!("handled above"),
         Some(Command::Run(args)) => return run(&args, plan, &settings, templates.as_deref(), &mut stdout),
         None => return run(&RunArgs::default(), plan, &settings, templates.as_deref(), &mut stdout),
     }

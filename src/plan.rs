@@ -202,6 +202,14 @@ pub struct Limits {
     pub max_columns: u32,
     /// A file still being read after this long is given up (and reported).
     pub seconds_per_file: f64,
+    /// Memory one file may take while it is read, beyond what the reading process
+    /// needs before it starts (enforced on Linux: the worker process is capped).
+    #[serde(default = "default_memory_mb")]
+    pub memory_mb_per_file: f64,
+}
+
+fn default_memory_mb() -> f64 {
+    1024.0
 }
 
 /// Plausible bounds for a unit of measure; a value outside is an error finding.
@@ -236,6 +244,20 @@ struct UnitFile {
 #[derive(Debug, Deserialize)]
 struct ProjectFile {
     project: Vec<Project>,
+}
+
+/// The plan's tables as data (what `Plan` is built from).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PlanTables {
+    pub version: String,
+    pub title: String,
+    pub start: i32,
+    pub end: i32,
+    pub baseline_year: i32,
+    pub indicators: Vec<Indicator>,
+    pub units: Vec<Unit>,
+    pub projects: Vec<Project>,
+    pub rules: Rules,
 }
 
 /// Everything the tool knows about the plan.
@@ -326,7 +348,7 @@ impl Plan {
         let projects: ProjectFile = parse(&text, &proj_origin)?;
         let (text, rules_origin) = load_text(dir, "rules.toml", EMBEDDED_RULES)?;
         let rules: Rules = parse(&text, &rules_origin)?;
-        let plan = Plan {
+        let tables = PlanTables {
             version: indicators.version,
             title: indicators.plan,
             start: indicators.plan_start,
@@ -336,11 +358,42 @@ impl Plan {
             units: units.unit,
             projects: projects.project,
             rules,
-            sources: vec![ind_origin, unit_origin, proj_origin, rules_origin],
+        };
+        Plan::from_tables(tables, vec![ind_origin, unit_origin, proj_origin, rules_origin])
+    }
+
+    /// The tables as they are, for a reading worker process.
+    pub fn tables(&self) -> PlanTables {
+        PlanTables {
+            version: self.version.clone(),
+            title: self.title.clone(),
+            start: self.start,
+            end: self.end,
+            baseline_year: self.baseline_year,
+            indicators: self.indicators.clone(),
+            units: self.units.clone(),
+            projects: self.projects.clone(),
+            rules: self.rules.clone(),
+        }
+    }
+
+    /// The plan from its tables: the lookups built and the tables checked.
+    pub fn from_tables(t: PlanTables, sources: Vec<String>) -> Result<Plan, PlanError> {
+        let sources = if sources.is_empty() { vec!["内置".to_string()] } else { sources };
+        let mut plan = Plan {
+            version: t.version,
+            title: t.title,
+            start: t.start,
+            end: t.end,
+            baseline_year: t.baseline_year,
+            indicators: t.indicators,
+            units: t.units,
+            projects: t.projects,
+            rules: t.rules,
+            sources,
             names: std::collections::HashMap::new(),
             unit_keys: Vec::new(),
         };
-        let mut plan = plan;
         for i in &mut plan.indicators {
             i.shared = SharedText { id: i.id.as_str().into(), name: i.name.as_str().into(), unit: i.unit.as_str().into() };
         }

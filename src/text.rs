@@ -112,6 +112,17 @@ pub fn fmt_num(v: f64, max_dp: usize) -> String {
     }
 }
 
+/// Lower-case hexadecimal digits of bytes (digests in the manifest).
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(DIGITS[(b >> 4) as usize] as char);
+        out.push(DIGITS[(b & 15) as usize] as char);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,10 +5,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use polars::prelude::*;
 
-use crate::finding::Finding;
+use crate::finding::{Code, Finding};
 use crate::frames::{self, Rows};
 use crate::plan::Plan;
-use crate::read::{InputFile, Observation};
+use crate::read::{Fate, InputFile, Observation};
 use crate::text::fmt_num;
 
 /// Run every rule. `year` is the reporting year; `files` says which returns arrived.
@@ -71,7 +71,7 @@ fn out_of_range(plan: &Plan, obs: &[Observation], df: &DataFrame) -> PolarsResul
         .map(|i| {
             let o = rows.observation("row", i, obs);
             let v = o.value.map(|v| fmt_num(v, 4)).unwrap_or_default();
-            obs_finding(o, Finding::error("out_of_range", format!("数值 {} {} 超出合理范围：{}。", v, o.unit, rows.str("message", i))))
+            obs_finding(o, Finding::error(Code::OutOfRange, format!("数值 {} {} 超出合理范围：{}。", v, o.unit, rows.str("message", i))))
         })
         .collect())
 }
@@ -100,7 +100,7 @@ fn fraction_in_percent(obs: &[Observation], df: &DataFrame, ind: &DataFrame) -> 
             obs_finding(
                 o,
                 Finding::error(
-                    "fraction_as_percent",
+                    Code::FractionAsPercent,
                     format!(
                         "数值 {} 疑似把百分比填成了小数（应为 {}%？）。百分比请直接填数字，如 94.5。",
                         fmt_num(v, 4),
@@ -144,7 +144,7 @@ fn not_responsible(plan: &Plan, obs: &[Observation], df: &DataFrame) -> PolarsRe
             obs_finding(
                 o,
                 Finding::warning(
-                    "not_responsible",
+                    Code::NotResponsible,
                     format!("本单位不是指标“{}”的责任单位（责任单位：{}）。数据已保留，以责任单位填报的为准。", o.indicator_name, owner),
                 ),
             )
@@ -184,7 +184,7 @@ fn conflicts(plan: &Plan, obs: &[Observation], df: &DataFrame) -> PolarsResult<V
             out.push(obs_finding(
                 o,
                 Finding::error(
-                    "conflict",
+                    Code::Conflict,
                     format!(
                         "{}年“{}”有不一致的填报：{}。采用 {} {}（{}），请相关单位核对后统一。",
                         year,
@@ -209,7 +209,7 @@ fn outside_plan(plan: &Plan, obs: &[Observation]) -> Vec<Finding> {
             obs_finding(
                 o,
                 Finding::warning(
-                    "year_outside_plan",
+                    Code::YearOutsidePlan,
                     format!("{}年不在规划期（基期{}年，{}—{}年）内，该数据未纳入评估。", o.year, plan.baseline_year, plan.start, plan.end),
                 ),
             )
@@ -270,7 +270,7 @@ fn year_to_year(plan: &Plan, obs: &[Observation], df: &DataFrame, ind: &DataFram
             let whence = format!("{}年为 {} {}（{}·{}）", p.year, fmt_num(pv, 4), o.unit, p.file, p.cell);
             let f = if rows.str("problem", i) == "falls" {
                 Finding::error(
-                    "cumulative_falls",
+                    Code::CumulativeFalls,
                     format!(
                         "累计指标{}年为 {} {}，低于{}。累计数不应减少，请核实是否填成了当年新增数。",
                         o.year,
@@ -281,7 +281,7 @@ fn year_to_year(plan: &Plan, obs: &[Observation], df: &DataFrame, ind: &DataFram
                 )
             } else {
                 Finding::warning(
-                    "outlier",
+                    Code::Outlier,
                     format!(
                         "{}年为 {} {}，{}，变化超过{}%。请核实数据是否有误；如属实请在备注中说明原因。",
                         o.year,
@@ -330,7 +330,7 @@ fn previous_differs(obs: &[Observation], df: &DataFrame) -> PolarsResult<Vec<Fin
             obs_finding(
                 o,
                 Finding::warning(
-                    "previous_differs",
+                    Code::PreviousDiffers,
                     format!(
                         "上年值 {} {} 与本单位{}年度填报的 {} {}（{}·{}）不一致。评估采用{}年度填报的数值；如上年数据已修正，请在备注中说明。",
                         fmt_num(o.value.unwrap_or(f64::NAN), 4),
@@ -355,7 +355,7 @@ fn returns_outside_plan(plan: &Plan, files: &[InputFile]) -> Vec<Finding> {
         .filter(|f| f.year.is_some_and(|y| y < plan.start || y > plan.end))
         .map(|f| {
             Finding::warning(
-                "return_outside_plan",
+                Code::ReturnOutsidePlan,
                 format!(
                     "这是{}年度的填报表，不在规划期（{}—{}年）内，其中数据未纳入本规划的评估。",
                     f.year.unwrap_or(0),
@@ -374,7 +374,7 @@ fn completeness(plan: &Plan, obs: &[Observation], files: &[InputFile], year: i32
     let mut out = Vec::new();
     let received: BTreeSet<(String, i32)> = files
         .iter()
-        .filter(|f| f.status == "已读取" && !f.department.is_empty())
+        .filter(|f| f.status == Fate::Read && !f.department.is_empty())
         .filter_map(|f| f.year.map(|y| (f.department.clone(), y)))
         .collect();
     // Which (unit, year, indicator) should have a figure: every responsible unit for
@@ -386,7 +386,7 @@ fn completeness(plan: &Plan, obs: &[Observation], files: &[InputFile], year: i32
         for y in plan.start..=year.min(plan.end) {
             if !received.contains(&(unit.name.clone(), y)) {
                 out.push(
-                    Finding::warning("missing_return", format!("未收到{}{}年度填报表。请督促报送。", unit.name, y)).for_unit(&unit.name),
+                    Finding::warning(Code::MissingReturn, format!("未收到{}{}年度填报表。请督促报送。", unit.name, y)).for_unit(&unit.name),
                 );
                 continue;
             }
@@ -428,7 +428,7 @@ fn completeness(plan: &Plan, obs: &[Observation], files: &[InputFile], year: i32
         // Where the unit's return for that year is, to point at it.
         let place = obs.iter().find(|o| *o.department == *unit && o.year == y && *o.indicator_id == *id);
         let mut f = Finding::warning(
-            "missing_value",
+            Code::MissingValue,
             format!("{}年度填报表缺少指标 {}“{}”的数值。请补报；确无数据请说明原因。", y, ind.id, ind.name),
         )
         .for_unit(&unit)
@@ -474,7 +474,7 @@ mod tests {
             file: format!("{department}_{year}年度填报表.xlsx"),
             size: 1,
             sha256: String::new(),
-            status: "已读取".into(),
+            status: Fate::Read,
             reason: String::new(),
             department: department.into(),
             year: Some(year),
@@ -485,7 +485,7 @@ mod tests {
 
     fn codes(obs: &[Observation], files: &[InputFile], year: i32) -> Vec<(&'static str, String)> {
         let plan = Plan::embedded().unwrap();
-        validate(&plan, obs, files, year).unwrap().into_iter().map(|f| (f.code, f.indicator_id)).collect()
+        validate(&plan, obs, files, year).unwrap().into_iter().map(|f| (f.code.as_str(), f.indicator_id)).collect()
     }
 
     /// (case, observations, the finding expected or None for none of the rule's codes)
@@ -551,13 +551,13 @@ mod tests {
         // 市医保局 leads one indicator (G16): a 2024 return without it, no 2023 return.
         let list = vec![obs("G16", "市医保局", 2024, None, ObsKind::Current, "H4")];
         let findings = validate(&plan, &list, &[file("市医保局", 2024)], 2024).unwrap();
-        let missing_return: Vec<_> = findings.iter().filter(|f| f.code == "missing_return" && f.department == "市医保局").collect();
+        let missing_return: Vec<_> = findings.iter().filter(|f| f.code == Code::MissingReturn && f.department == "市医保局").collect();
         assert_eq!(missing_return.len(), 1);
         assert!(missing_return[0].message.contains("2023"), "{}", missing_return[0].message);
-        let missing_value: Vec<_> = findings.iter().filter(|f| f.code == "missing_value" && f.department == "市医保局").collect();
+        let missing_value: Vec<_> = findings.iter().filter(|f| f.code == Code::MissingValue && f.department == "市医保局").collect();
         assert_eq!(missing_value.len(), 1, "{findings:#?}");
         assert_eq!((missing_value[0].indicator_id.as_str(), missing_value[0].cell.as_str()), ("G16", "H4"));
         // Every other unit sent nothing at all.
-        assert!(findings.iter().any(|f| f.code == "missing_return" && f.department == "市卫生健康局"));
+        assert!(findings.iter().any(|f| f.code == Code::MissingReturn && f.department == "市卫生健康局"));
     }
 }

@@ -23,7 +23,7 @@ fn read_case(dir: &str, name: &str) -> (Vec<String>, Vec<String>, String) {
         .collect();
     let mut findings = out.findings.clone();
     findings.extend(validate::validate_values(&plan, &out.observations).unwrap());
-    let codes = findings.iter().map(|f| format!("{} {} {}", f.severity.as_str(), f.code, f.cell).trim_end().to_string()).collect();
+    let codes = findings.iter().map(|f| format!("{} {} {}", f.severity.as_str(), f.code.as_str(), f.cell).trim_end().to_string()).collect();
     let unit = out.files.first().map(|f| format!("{} {:?}", f.department, f.year)).unwrap_or_default();
     (obs, codes, unit)
 }
@@ -103,7 +103,7 @@ fn unknown_indicator() {
     assert!(out.observations.is_empty());
     assert_eq!(out.findings.len(), 1);
     let f = &out.findings[0];
-    assert_eq!((f.code, f.cell.as_str()), ("unknown_indicator", "A2"));
+    assert_eq!((f.code.as_str(), f.cell.as_str()), ("unknown_indicator", "A2"));
     assert!(f.message.contains("每千人口拥有执业医生数") && f.message.contains("G14"), "{}", f.message);
 }
 
@@ -211,9 +211,9 @@ fn unreadable_files_say_why() {
         let out = read::read_files(&plan, &[common::fixtures("unreadable").join(name)]);
         assert_eq!(out.findings.len(), 1, "{name}: {:?}", out.findings);
         let f = &out.findings[0];
-        assert_eq!((f.code, f.severity.as_str()), (code, "error"), "{name}");
+        assert_eq!((f.code.as_str(), f.severity.as_str()), (code, "error"), "{name}");
         assert!(f.message.contains(words) && f.file.ends_with(name), "{name}: {}", f.message);
-        assert_eq!(out.files[0].status, "已拒收");
+        assert_eq!(out.files[0].status, planmon::read::Fate::Rejected);
     }
 }
 

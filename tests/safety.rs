@@ -17,7 +17,7 @@ fn hashes(dir: &Path) -> BTreeMap<PathBuf, (String, std::time::SystemTime)> {
             out.extend(hashes(&p));
         } else {
             let bytes = std::fs::read(&p).unwrap();
-            out.insert(p.clone(), (planmon::publish::hex(&Sha256::digest(&bytes)), e.metadata().unwrap().modified().unwrap()));
+            out.insert(p.clone(), (planmon::text::hex(&Sha256::digest(&bytes)), e.metadata().unwrap().modified().unwrap()));
         }
     }
     out
@@ -52,7 +52,7 @@ fn safety_previous_outputs_go_to_history_and_history_is_bounded() {
     let kept = w.output().join("history").join(&first_id);
     for out in first["outputs"].as_array().unwrap() {
         let bytes = std::fs::read(kept.join(out["file"].as_str().unwrap())).unwrap();
-        assert_eq!(planmon::publish::hex(&Sha256::digest(&bytes)), out["sha256"].as_str().unwrap());
+        assert_eq!(planmon::text::hex(&Sha256::digest(&bytes)), out["sha256"].as_str().unwrap());
     }
     ok(&w, &["run", "--keep-history", "2"]);
     ok(&w, &["run", "--keep-history", "2"]);
@@ -94,7 +94,7 @@ fn safety_manifest_accounts_for_every_input_and_output() {
     // Every output with its hash.
     for out in m["outputs"].as_array().unwrap() {
         let bytes = w.read_output(out["file"].as_str().unwrap());
-        assert_eq!(planmon::publish::hex(&Sha256::digest(&bytes)), out["sha256"].as_str().unwrap(), "{}", out["file"]);
+        assert_eq!(planmon::text::hex(&Sha256::digest(&bytes)), out["sha256"].as_str().unwrap(), "{}", out["file"]);
     }
     assert_eq!(m["counts"]["inputs_rejected"], 4);
     // The short input fingerprint is in the workbook and the report.
@@ -105,38 +105,6 @@ fn safety_manifest_accounts_for_every_input_and_output() {
     {
         assert!(text.contains(fp), "report lacks the fingerprint {fp}");
     }
-}
-
-#[test]
-fn safety_a_second_run_on_the_same_output_stops_with_a_clear_message() {
-    let w = Workdir::new("skeleton");
-    ok(&w, &["run"]);
-    let before = hashes(&w.output());
-    // This test process is alive: its pid in the lock file means a run is going on.
-    std::fs::write(w.output().join(".planmon.lock"), format!("{} 2026-01-01T00:00:00Z\n", std::process::id())).unwrap();
-    let out = w.run(&["run"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("正被另一个 planmon 使用"), "{}", stderr(&out));
-    std::fs::remove_file(w.output().join(".planmon.lock")).unwrap();
-    assert_eq!(before, hashes(&w.output()), "outputs touched while locked");
-}
-
-#[test]
-fn safety_a_killed_run_leaves_nothing_half_done() {
-    let w = Workdir::new("skeleton");
-    ok(&w, &["run"]);
-    let before: Vec<String> = manifest(&w)["outputs"].as_array().unwrap().iter().map(|o| o["sha256"].to_string()).collect();
-    // What a run killed mid-way leaves: a lock of a dead process and a staging folder.
-    std::fs::write(w.output().join(".planmon.lock"), "999999999 2026-01-01T00:00:00Z\n").unwrap();
-    std::fs::create_dir_all(w.output().join(".staging-killed")).unwrap();
-    std::fs::write(w.output().join(".staging-killed/half.pdf"), b"%PDF-half").unwrap();
-    // The previous outputs are whole, and the next run cleans up and goes on.
-    assert!(w.output().join("仁怀市公共服务发展行动方案实施进展报告（2024年度）.pdf").is_file());
-    ok(&w, &["run"]);
-    assert!(!w.output().join(".staging-killed").exists());
-    assert!(!w.output().join(".planmon.lock").exists());
-    let after: Vec<String> = manifest(&w)["outputs"].as_array().unwrap().iter().map(|o| o["sha256"].to_string()).collect();
-    assert_eq!(before, after, "same inputs, same outputs");
 }
 
 #[test]
@@ -255,4 +223,156 @@ fn safety_exit_codes() {
     std::fs::remove_file(clean.input().join("市残联_2024年度填报表.xlsx")).unwrap();
     let out = clean.run(&["run", "--strict"]);
     assert_eq!(out.status.code(), Some(0), "no error findings: {}", stdout(&out));
+}
+
+/// A return in the standard form with the value of 指标 G17 left empty (so that its
+/// formula is looked up) and a formula in the sheet's far corner, XFD1048576: calamine's
+/// whole-sheet formula range would ask for hundreds of gigabytes.
+fn far_formula_xlsx(path: &Path) {
+    use rust_xlsxwriter::{Formula, Workbook};
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("指标填报").unwrap();
+    ws.write(0, 0, "填报单位：市民政局").unwrap();
+    ws.write(1, 0, "填报年度：2024").unwrap();
+    for (c, h) in ["指标编号", "指标名称", "单位", "本年完成值"].iter().enumerate() {
+        ws.write(3, c as u16, *h).unwrap();
+    }
+    ws.write(4, 0, "G17").unwrap();
+    ws.write(4, 1, "养老机构护理型床位占比").unwrap();
+    ws.write(4, 2, "%").unwrap();
+    ws.write(5, 0, "G25").unwrap();
+    ws.write(5, 1, "特殊困难老年人月探访率").unwrap();
+    ws.write(5, 2, "%").unwrap();
+    ws.write(5, 3, 100).unwrap();
+    ws.write_formula(1_048_575, 16_383, Formula::new("=1+1")).unwrap();
+    wb.save(path).unwrap();
+}
+
+/// An ods whose one cell is repeated across every column of thousands of rows: a few
+/// hundred bytes that calamine would expand to tens of millions of cells.
+fn repeated_cells_ods(path: &Path, rows: u32) {
+    use std::io::Write;
+    let content = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body><office:spreadsheet><table:table table:name="指标填报"><table:table-row table:number-rows-repeated="{rows}"><table:table-cell table:number-columns-repeated="16384" office:value-type="float" office:value="1"><text:p>1</text:p></table:table-cell></table:table-row></table:table></office:spreadsheet></office:body></office:document-content>"#
+    );
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    let stored = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    zip.start_file("mimetype", stored).unwrap();
+    zip.write_all(b"application/vnd.oasis.opendocument.spreadsheet").unwrap();
+    zip.start_file("content.xml", zip::write::SimpleFileOptions::default()).unwrap();
+    zip.write_all(content.as_bytes()).unwrap();
+    zip.start_file("META-INF/manifest.xml", zip::write::SimpleFileOptions::default()).unwrap();
+    zip.write_all(br#"<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"><manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>"#).unwrap();
+    zip.finish().unwrap();
+}
+
+#[test]
+fn safety_small_files_that_would_explode_in_memory_cost_only_themselves() {
+    let w = Workdir::new("skeleton");
+    far_formula_xlsx(&w.input().join("市民政局_2024年度_远处公式.xlsx"));
+    repeated_cells_ods(&w.input().join("重复单元格一.ods"), 5000);
+    repeated_cells_ods(&w.input().join("重复单元格二.ods"), 60_000);
+    assert!(std::fs::metadata(w.input().join("重复单元格一.ods")).unwrap().len() < 2000);
+    ok(&w, &["run"]);
+    let findings = w.csv("findings.csv");
+    for name in ["重复单元格一.ods", "重复单元格二.ods"] {
+        let f = findings.iter().find(|f| f["file"] == name).unwrap_or_else(|| panic!("{name}: {findings:#?}"));
+        assert_eq!((f["severity"].as_str(), f["code"].as_str()), ("error", "sheet_too_large"), "{name}");
+    }
+    // The far formula is outside the limits (reported), the table itself was read.
+    assert!(findings.iter().any(|f| f["file"] == "市民政局_2024年度_远处公式.xlsx" && f["code"] == "cells_beyond_limit"));
+    let obs = w.csv("observations.csv");
+    assert!(obs.iter().any(|o| o["file"] == "市民政局_2024年度_远处公式.xlsx" && o["indicator_id"] == "G25" && o["value"] == "100"));
+    // The other returns were read as always.
+    assert!(obs.iter().any(|o| o["department"] == "市卫生健康局"));
+}
+
+/// Read in the test process itself (no worker to contain an abort): the checks refuse
+/// these files before calamine allocates, or the whole test binary would abort.
+#[test]
+fn safety_crafted_files_are_refused_before_anything_is_allocated() {
+    let dir = tempfile::tempdir().unwrap();
+    let far = dir.path().join("市民政局_2024年度_远处公式.xlsx");
+    far_formula_xlsx(&far);
+    let ods = dir.path().join("重复单元格.ods");
+    repeated_cells_ods(&ods, 60_000);
+    let plan = planmon::plan::Plan::embedded().unwrap();
+    let out = planmon::read::read_files(&plan, &[far, ods]);
+    assert_eq!(out.files.len(), 2);
+    assert!(out.findings.iter().any(|f| f.code == planmon::finding::Code::SheetTooLarge));
+    assert!(out.observations.iter().any(|o| &*o.indicator_id == "G25"));
+}
+
+#[test]
+fn safety_a_reader_that_aborts_or_runs_out_of_memory_costs_one_file() {
+    for (var, code) in [("PLANMON_FAILPOINT_ABORT", "read_crashed"), ("PLANMON_FAILPOINT_ALLOC", "read_out_of_memory")] {
+        let w = Workdir::new("skeleton");
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_planmon"))
+            .arg("run")
+            .current_dir(w.path())
+            .env("SOURCE_DATE_EPOCH", "1767225600")
+            .env(var, "市民政局_2024年度填报表.xlsx")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{var}: {}", stderr(&out));
+        let findings = w.csv("findings.csv");
+        let f = findings.iter().find(|f| f["file"] == "市民政局_2024年度填报表.xlsx").unwrap_or_else(|| panic!("{var}: {findings:#?}"));
+        assert_eq!(f["code"], code, "{var}");
+        assert!(w.csv("observations.csv").iter().any(|o| o["department"] == "市卫生健康局"), "{var}: the rest was read");
+        assert!(!stderr(&out).contains("memory allocation"), "{var}: the worker's dying words reach the officer: {}", stderr(&out));
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn safety_a_pipe_named_like_a_return_never_hangs() {
+    let w = Workdir::new("skeleton");
+    let fifo = w.input().join("管道.xlsx");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().expect("mkfifo (coreutils) is needed for this test");
+    assert!(made.success());
+    ok(&w, &["run"]);
+    let m: serde_json::Value = serde_json::from_slice(&w.read_output("manifest.json")).unwrap();
+    let entry = m["inputs"].as_array().unwrap().iter().find(|i| i["file"] == "管道.xlsx").expect("the pipe is accounted for");
+    assert_eq!(entry["status"], "已跳过");
+    let out = w.run(&["check", "input/管道.xlsx"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stdout(&out).contains("不是一个普通文件"), "{}", stdout(&out));
+}
+
+#[test]
+fn safety_check_exit_codes_and_escaped_errors() {
+    let w = Workdir::new("unreadable");
+    let good = common::fixtures("skeleton").join("市卫生健康局_2024年度填报表.xlsx");
+    let good = good.to_str().unwrap();
+    let out = w.run(&["check", good]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let out = w.run(&["check", "input/加密的填报表.xlsx"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let out = w.run(&["check", "input/不存在的文件.xlsx", good]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stdout(&out).contains("找不到文件"), "{}", stdout(&out));
+    // Error text from a crafted file is shown escaped, never as terminal control codes.
+    let name = w.input().join("坏\u{1b}[31m文件.xlsx");
+    std::fs::write(&name, b"PK\x03\x04\x1b[2J garbage").unwrap();
+    let out = w.run(&["check", name.to_str().unwrap()]);
+    assert!(!stdout(&out).contains('\u{1b}'), "{}", stdout(&out));
+}
+
+#[test]
+fn safety_a_closed_pipe_ends_quietly() {
+    use std::io::{BufRead, BufReader};
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_planmon"))
+        .arg("indicators")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    // The reader has gone (as `head -1` does); planmon's further writes fail.
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).is_empty(), "{}", stderr(&out));
 }

@@ -1,36 +1,72 @@
 //! `planmon check FILE...`: read the given returns and print every figure and finding.
-//! Writes nothing; this is what a unit runs before sending its return.
+//! Writes nothing; this is what a unit runs before sending its return. Files are read
+//! as `run` reads them (worker processes with the same time and memory limits).
+//!
+//! Exit status: 0 every file readable and no finding of error severity; 1 some finding
+//! of error severity (a file refused, a figure wrong); 2 a file not found, or nothing
+//! could be checked.
 
 use std::io::Write;
 
 use anyhow::Result;
 
 use crate::cli::CheckArgs;
+use crate::finding::Severity;
 use crate::plan::Plan;
-use crate::read;
+use crate::read::{self, Isolation};
 use crate::text::{fmt_num, printable};
 
-pub fn run(args: &CheckArgs, plan: &Plan, out: &mut dyn Write) -> Result<()> {
-    let outcome = read::read_files(plan, &args.files);
+/// What `check` found, for its exit status.
+pub struct Checked {
+    pub errors: usize,
+    pub missing: usize,
+}
+
+impl Checked {
+    pub fn exit_code(&self) -> u8 {
+        if self.missing > 0 {
+            2
+        } else if self.errors > 0 {
+            1
+        } else {
+            0
+        }
+    }
+}
+
+pub fn run(args: &CheckArgs, plan: &Plan, out: &mut dyn Write) -> Result<Checked> {
+    let (present, missing): (Vec<_>, Vec<_>) = args.files.iter().cloned().partition(|p| std::fs::symlink_metadata(p).is_ok());
+    let outcome = read::read_files_with(plan, &present, &Isolation::this_program());
+    let mut findings = outcome.findings.clone();
+    findings.extend(crate::validate::validate_values(plan, &outcome.observations)?);
+    crate::finding::sort(&mut findings);
+    let checked = Checked { errors: findings.iter().filter(|f| f.severity == Severity::Error).count(), missing: missing.len() };
     if args.json {
-        let mut findings = outcome.findings.clone();
-        findings.extend(crate::validate::validate_values(plan, &outcome.observations)?);
-        crate::finding::sort(&mut findings);
-        let value = serde_json::json!({ "files": outcome.files, "observations": outcome.observations, "findings": findings });
+        let missing: Vec<String> = missing.iter().map(|p| p.display().to_string()).collect();
+        let value =
+            serde_json::json!({ "files": outcome.files, "missing": missing, "observations": outcome.observations, "findings": findings });
         serde_json::to_writer_pretty(&mut *out, &value)?;
         writeln!(out)?;
-        return Ok(());
+        return Ok(checked);
+    }
+    for p in &missing {
+        writeln!(out, "找不到文件：{}。请检查文件名和所在文件夹。", printable(&p.display().to_string(), 200))?;
     }
     for f in &outcome.files {
         writeln!(
             out,
             "文件：{}（{}{}）",
             printable(&f.file, 200),
-            f.status,
-            if f.reason.is_empty() { String::new() } else { format!("：{}", f.reason) }
+            f.status.label(),
+            if f.reason.is_empty() { String::new() } else { format!("：{}", printable(&f.reason, 400)) }
         )?;
         if !f.department.is_empty() {
-            writeln!(out, "  填报单位：{}　年度：{}", f.department, f.year.map(|y| y.to_string()).unwrap_or_else(|| "未识别".into()))?;
+            writeln!(
+                out,
+                "  填报单位：{}　年度：{}",
+                printable(&f.department, 60),
+                f.year.map(|y| y.to_string()).unwrap_or_else(|| "未识别".into())
+            )?;
         }
         for o in outcome.observations.iter().filter(|o| *o.file == *f.file) {
             writeln!(
@@ -41,7 +77,7 @@ pub fn run(args: &CheckArgs, plan: &Plan, out: &mut dyn Write) -> Result<()> {
                 o.year,
                 o.kind.label(),
                 o.indicator_id,
-                o.indicator_name,
+                printable(&o.indicator_name, 60),
                 match o.value {
                     // Say what was read when the cell said it differently (２,750 → 2750).
                     Some(v) if o.raw.trim() != fmt_num(v, 6) => format!("{} {}（原文“{}”）", fmt_num(v, 6), o.unit, printable(&o.raw, 40)),
@@ -51,9 +87,6 @@ pub fn run(args: &CheckArgs, plan: &Plan, out: &mut dyn Write) -> Result<()> {
             )?;
         }
     }
-    let mut findings = outcome.findings;
-    findings.extend(crate::validate::validate_values(plan, &outcome.observations)?);
-    crate::finding::sort(&mut findings);
     if findings.is_empty() {
         writeln!(out, "\n未发现问题。")?;
     } else {
@@ -62,5 +95,5 @@ pub fn run(args: &CheckArgs, plan: &Plan, out: &mut dyn Write) -> Result<()> {
             writeln!(out, "  [{}] {}：{}", f.severity.label(), printable(&f.location(), 200), printable(&f.message, 400))?;
         }
     }
-    Ok(())
+    Ok(checked)
 }

@@ -5,6 +5,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
+use crate::clock::{iso_time, now_unix};
+use crate::oserror::At;
+
 use super::UsageError;
 use crate::aggregate::Status;
 use crate::batch::Batch;
@@ -14,6 +17,7 @@ use crate::finding::Severity;
 use crate::plan::Plan;
 use crate::progress::Progress;
 use crate::publish::{self, Counts, Manifest, OutputRecord, Staging};
+use crate::read::{Fate, Isolation, Source};
 use crate::render::{self, world::ReportWorld};
 use crate::text::printable;
 use std::sync::OnceLock;
@@ -32,20 +36,24 @@ pub fn run(args: &RunArgs, plan: Plan, settings: &Settings, templates: Option<&P
         ))
         .into());
     }
+    check_folders(&args.input, &args.output)?;
     let year = args.year.or(settings.year);
     if let Some(y) = year {
         if !(plan.start..=plan.end + 5).contains(&y) {
             return Err(UsageError(format!("报告年度 {y} 不在规划期（{}—{}年）内。", plan.start, plan.end)).into());
         }
     }
-    std::fs::create_dir_all(&args.output).with_context(|| format!("无法创建输出文件夹“{}”", args.output.display()))?;
+    std::fs::create_dir_all(&args.output).at("创建输出文件夹", &args.output)?;
     let lock = publish::lock(&args.output)?;
-    let started = publish::now_unix();
+    let mut notes = Vec::new();
+    publish::recover(&args.output, &lock, &mut notes)?;
+    let started = now_unix();
     let run_id = publish::run_id(started);
 
     let show = !args.quiet && !args.json;
     let reading: OnceLock<Progress> = OnceLock::new();
-    let mut batch = Batch::assemble_with(plan, &args.input, year, &|done, total| {
+    let source = Source { input: args.input.clone(), leave_out: Some(args.output.clone()), isolation: Isolation::this_program() };
+    let mut batch = Batch::assemble_with(plan, &source, year, &|done, total| {
         let bar = reading.get_or_init(|| Progress::new("读取填报表", total, show));
         if done > 0 {
             bar.step();
@@ -70,46 +78,65 @@ pub fn run(args: &RunArgs, plan: Plan, settings: &Settings, templates: Option<&P
     }
     files.extend(render::tables(&batch)?);
 
-    // Everything goes to a staging folder first; the previous outputs move to history/.
+    // Everything goes to a staging folder first; a run that fails on the way leaves
+    // what it made in history/<run id>-未完成 and the previous outputs as they were.
     let mut staging = Staging::new(&args.output, &run_id, &lock)?;
-    for r in &files {
-        staging.write(&r.rel, &r.bytes, r.what)?;
+    let staged = files.iter().try_for_each(|r| staging.write(&r.rel, &r.bytes, r.what)).and_then(|()| {
+        let manifest = manifest(&batch, args, &run_id, started, &staging.records);
+        let bytes = serde_json::to_vec_pretty(&manifest)?;
+        staging.write(Path::new(publish::MANIFEST), &bytes, "运行清单")
+    });
+    let failure = match (staged, pdf_error) {
+        (Err(e), _) => Some(format!("{e:#}")),
+        (Ok(()), Some(e)) => Some(format!("报告 PDF 未能生成：{e:#}")),
+        (Ok(()), None) => None,
+    };
+    if let Some(why) = failure {
+        let kept = staging.set_aside(&lock)?;
+        return Err(UsageError(format!("{why}\n上次的输出未作改动；本次已生成的部分放在“{}”。", kept.display())).into());
     }
-    let manifest = manifest(&batch, args, &run_id, started, &staging.records);
-    staging.write(Path::new(publish::MANIFEST), &serde_json::to_vec_pretty(&manifest)?, "运行清单")?;
-    if let Some(e) = pdf_error {
-        // A failed run leaves the previous outputs where they are; what it could make
-        // is kept aside in history/ for inspection.
-        let kept = staging.set_aside(&format!("{run_id}-未完成"), &lock)?;
-        return Err(UsageError(format!(
-            "报告 PDF 未能生成：{e:#}\n上次的输出未作改动；本次已生成的汇总表和数据表放在“{}”。",
-            kept.display()
-        ))
-        .into());
-    }
-    staging.commit(args.keep_history, &lock)?;
+    staging.commit(args.keep_history, &lock, &mut notes)?;
     drop(lock);
     let mut written: Vec<(PathBuf, &'static str)> = files.iter().map(|r| (args.output.join(&r.rel), r.what)).collect();
     written.push((args.output.join(publish::MANIFEST), "运行清单"));
     if args.json {
-        serde_json::to_writer_pretty(&mut *out, &json_summary(&batch, &written))?;
+        let mut summary = json_summary(&batch, &written);
+        summary["notes"] = serde_json::json!(notes);
+        serde_json::to_writer_pretty(&mut *out, &summary)?;
         writeln!(out)?;
     } else if !args.quiet {
         summarize(&batch, &written, out)?;
+        for note in &notes {
+            writeln!(out, "注意：{note}")?;
+        }
     }
     let errors = batch.findings.iter().filter(|f| f.severity == Severity::Error).count();
     Ok(RunSummary { written, errors })
 }
 
+/// The output folder cannot be the input folder (its returns would be among the
+/// outputs). Output inside input is left out of the input scan; input inside output is
+/// fine, since planmon touches only the files it wrote itself.
+fn check_folders(input: &Path, output: &Path) -> Result<()> {
+    if crate::paths::real(input) != crate::paths::real(output) {
+        return Ok(());
+    }
+    Err(UsageError(format!(
+        "输出文件夹与输入文件夹是同一个文件夹（“{}”）。请为输出另选一个文件夹（默认是工作文件夹中的 output/），例如：planmon run --input input --output output",
+        output.display()
+    ))
+    .into())
+}
+
 fn manifest<'a>(batch: &'a Batch, args: &RunArgs, run_id: &'a str, started: i64, outputs: &'a [OutputRecord]) -> Manifest<'a> {
-    let status = |s: &str| batch.files.iter().filter(|f| f.status == s).count();
+    let status = |s: Fate| batch.files.iter().filter(|f| f.status == s).count();
     let severity = |s: Severity| batch.findings.iter().filter(|f| f.severity == s).count();
     Manifest {
         tool: "planmon",
         tool_version: env!("CARGO_PKG_VERSION"),
         run_id,
-        started: publish::iso_time(started),
-        finished: publish::iso_time(publish::now_unix()),
+        started: iso_time(started),
+        finished: iso_time(now_unix()),
         reporting_year: batch.year,
         plan_version: &batch.plan.version,
         plan_tables: &batch.plan.sources,
@@ -117,9 +144,9 @@ fn manifest<'a>(batch: &'a Batch, args: &RunArgs, run_id: &'a str, started: i64,
         input_fingerprint: &batch.fingerprint,
         inputs: &batch.files,
         counts: Counts {
-            inputs_read: status("已读取"),
-            inputs_rejected: status("已拒收"),
-            inputs_skipped: status("已跳过"),
+            inputs_read: status(Fate::Read),
+            inputs_rejected: status(Fate::Rejected),
+            inputs_skipped: status(Fate::Skipped),
             observations: batch.observations.len(),
             figures: batch.observations.iter().filter(|o| o.value.is_some()).count(),
             findings_error: severity(Severity::Error),
@@ -133,7 +160,7 @@ fn manifest<'a>(batch: &'a Batch, args: &RunArgs, run_id: &'a str, started: i64,
 /// The end-of-run summary for other programs (`--json`).
 fn json_summary(batch: &Batch, written: &[(PathBuf, &'static str)]) -> serde_json::Value {
     let count = |s: Severity| batch.findings.iter().filter(|f| f.severity == s).count();
-    let status = |s: &str| batch.files.iter().filter(|f| f.status == s).count();
+    let status = |s: Fate| batch.files.iter().filter(|f| f.status == s).count();
     let goals: Vec<_> = batch
         .progress
         .iter()
@@ -142,8 +169,8 @@ fn json_summary(batch: &Batch, written: &[(PathBuf, &'static str)]) -> serde_jso
     serde_json::json!({
         "year": batch.year,
         "input_fingerprint": batch.fingerprint,
-        "returns": { "read": status("已读取"), "rejected": status("已拒收"), "skipped": status("已跳过") },
-        "rejected": batch.files.iter().filter(|f| f.status == "已拒收").map(|f| serde_json::json!({ "file": f.file, "reason": f.reason })).collect::<Vec<_>>(),
+        "returns": { "read": status(Fate::Read), "rejected": status(Fate::Rejected), "skipped": status(Fate::Skipped) },
+        "rejected": batch.files.iter().filter(|f| f.status == Fate::Rejected).map(|f| serde_json::json!({ "file": f.file, "reason": f.reason })).collect::<Vec<_>>(),
         "figures": batch.observations.iter().filter(|o| o.value.is_some()).count(),
         "findings": { "error": count(Severity::Error), "warning": count(Severity::Warning), "info": count(Severity::Info) },
         "findings_by_unit": batch.summaries.units.iter().map(|u| serde_json::json!({ "unit": u.unit, "error": u.errors, "warning": u.warnings })).collect::<Vec<_>>(),
@@ -153,13 +180,13 @@ fn json_summary(batch: &Batch, written: &[(PathBuf, &'static str)]) -> serde_jso
 }
 
 fn summarize(batch: &Batch, written: &[(PathBuf, &'static str)], out: &mut dyn Write) -> Result<()> {
-    let read = batch.files.iter().filter(|f| f.status == "已读取").count();
-    let rejected = batch.files.iter().filter(|f| f.status == "已拒收").count();
+    let read = batch.files.iter().filter(|f| f.status == Fate::Read).count();
+    let rejected = batch.files.iter().filter(|f| f.status == Fate::Rejected).count();
     let figures = batch.observations.iter().filter(|o| o.value.is_some()).count();
     writeln!(out, "{}年度汇总完成：读取填报表 {} 份，拒收 {} 份，数据 {} 个。", batch.year, read, rejected, figures)?;
     let count = |s: Severity| batch.findings.iter().filter(|f| f.severity == s).count();
     writeln!(out, "数据问题：错误 {}，警告 {}，提示 {}。", count(Severity::Error), count(Severity::Warning), count(Severity::Info))?;
-    for f in batch.files.iter().filter(|f| f.status == "已拒收") {
+    for f in batch.files.iter().filter(|f| f.status == Fate::Rejected) {
         writeln!(out, "  拒收：{}（{}）", printable(&f.file, 200), printable(&f.reason, 200))?;
     }
     let statuses: Vec<String> = Status::ALL

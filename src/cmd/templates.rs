@@ -6,8 +6,8 @@ use std::io::Write;
 use anyhow::Result;
 
 use crate::aggregate;
-use crate::batch::days_from_civil;
 use crate::cli::{Layout, SampleArgs, TemplateArgs};
+use crate::clock::days_from_civil;
 use crate::forms;
 use crate::plan::Plan;
 use crate::read::{self, Observation};

@@ -2,26 +2,29 @@
 //! them with calamine. A file that cannot be read becomes a finding; the rest go on.
 
 mod file;
+mod limits;
 mod projects;
 mod sheet;
 pub mod value;
+pub mod worker;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::finding::Finding;
+use crate::finding::{Code, Finding};
 use crate::plan::Plan;
 use file::read_file;
 
 pub use projects::ProjectReport;
 pub use sheet::read_sheet;
+pub use worker::Isolation;
 
 /// Which column of a return a figure came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum ObsKind {
     /// 本年完成值 (or a year column of a wide table).
     Current,
@@ -39,28 +42,28 @@ impl ObsKind {
 }
 
 /// One figure read from one cell of one return.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Observation {
     // The text shared by many figures (file, sheet, unit, indicator) is shared, not
     // copied: a province's batch holds hundreds of thousands of figures.
-    #[serde(serialize_with = "shared")]
+    #[serde(serialize_with = "shared", deserialize_with = "unshared")]
     pub file: Arc<str>,
-    #[serde(serialize_with = "shared")]
+    #[serde(serialize_with = "shared", deserialize_with = "unshared")]
     pub sheet: Arc<str>,
     pub cell: String,
-    #[serde(serialize_with = "shared")]
+    #[serde(serialize_with = "shared", deserialize_with = "unshared")]
     pub department: Arc<str>,
     pub year: i32,
-    #[serde(serialize_with = "shared")]
+    #[serde(serialize_with = "shared", deserialize_with = "unshared")]
     pub indicator_id: Arc<str>,
-    #[serde(serialize_with = "shared")]
+    #[serde(serialize_with = "shared", deserialize_with = "unshared")]
     pub indicator_name: Arc<str>,
     /// The cell as written.
     pub raw: String,
     /// The figure in the indicator's unit; None when the cell holds no figure.
     pub value: Option<f64>,
     /// The indicator's unit (values are converted to it where the conversion is certain).
-    #[serde(serialize_with = "shared")]
+    #[serde(serialize_with = "shared", deserialize_with = "unshared")]
     pub unit: Arc<str>,
     pub kind: ObsKind,
     /// The row's 备注, as written.
@@ -72,14 +75,41 @@ fn shared<S: serde::Serializer>(text: &Arc<str>, to: S) -> Result<S::Ok, S::Erro
     to.serialize_str(text)
 }
 
+/// Read back as its own copy (the read stage shares it again, see `worker`).
+fn unshared<'de, D: serde::Deserializer<'de>>(from: D) -> Result<Arc<str>, D::Error> {
+    String::deserialize(from).map(Arc::from)
+}
+
+/// What became of an input file (the manifest writes it in Chinese).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Fate {
+    #[serde(rename = "已读取")]
+    Read,
+    #[serde(rename = "已拒收")]
+    Rejected,
+    #[serde(rename = "已跳过")]
+    Skipped,
+}
+
+impl Fate {
+    pub const ALL: [Fate; 3] = [Fate::Read, Fate::Rejected, Fate::Skipped];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Fate::Read => "已读取",
+            Fate::Rejected => "已拒收",
+            Fate::Skipped => "已跳过",
+        }
+    }
+}
+
 /// What became of one input file.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct InputFile {
     pub file: String,
     pub size: u64,
     pub sha256: String,
-    /// 已读取 / 已拒收 / 已跳过
-    pub status: String,
+    pub status: Fate,
     pub reason: String,
     pub department: String,
     pub year: Option<i32>,
@@ -89,7 +119,7 @@ pub struct InputFile {
 }
 
 /// Everything the read stage produces.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct ReadOutcome {
     pub observations: Vec<Observation>,
     pub projects: Vec<ProjectReport>,
@@ -103,14 +133,33 @@ const EXTENSIONS: &[&str] = &["xlsx", "xlsm", "xls", "xlsb", "ods"];
 /// deterministic order of results. A file still being read after the time limit is
 /// given up and reported; the batch goes on.
 pub fn read_inputs(plan: &Plan, input: &Path) -> ReadOutcome {
-    read_inputs_with(plan, input, &|_, _| {})
+    read_inputs_with(plan, &Source::threads(input), &|_, _| {})
 }
 
-/// `read_inputs`, calling `progress(done, total)` as files finish.
-pub fn read_inputs_with(plan: &Plan, input: &Path, progress: &dyn Fn(usize, usize)) -> ReadOutcome {
+/// Which folder to read, and how.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub input: PathBuf,
+    /// A folder inside the input folder that is not read: the output folder, when the
+    /// user put it there (its workbook would otherwise be read as a return).
+    pub leave_out: Option<PathBuf>,
+    pub isolation: Isolation,
+}
+
+impl Source {
+    /// The input folder read on threads of this process.
+    pub fn threads(input: &Path) -> Source {
+        Source { input: input.to_path_buf(), leave_out: None, isolation: Isolation::Threads }
+    }
+}
+
+/// `read_inputs` as `source` says, calling `progress(done, total)` as files finish.
+pub fn read_inputs_with(plan: &Plan, source: &Source, progress: &dyn Fn(usize, usize)) -> ReadOutcome {
+    let input = source.input.as_path();
     let mut out = ReadOutcome::default();
     let mut paths = Vec::new();
-    collect(input, input, &mut paths, &mut out);
+    let leave_out = source.leave_out.as_deref().map(crate::paths::real);
+    collect(input, input, leave_out.as_deref(), &mut paths, &mut out);
     paths.sort();
     let jobs: Vec<(PathBuf, String)> = paths
         .into_iter()
@@ -119,7 +168,7 @@ pub fn read_inputs_with(plan: &Plan, input: &Path, progress: &dyn Fn(usize, usiz
             (p, rel)
         })
         .collect();
-    let outcomes = read_parallel(plan, jobs, progress);
+    let outcomes = read_jobs(plan, jobs, &source.isolation, progress);
     // One allocation for all the figures (a growing vector would hold up to three times
     // their size while it is copied).
     out.observations.reserve_exact(outcomes.iter().map(|o| o.observations.len()).sum());
@@ -130,10 +179,17 @@ pub fn read_inputs_with(plan: &Plan, input: &Path, progress: &dyn Fn(usize, usiz
     out
 }
 
+fn read_jobs(plan: &Plan, jobs: Vec<(PathBuf, String)>, isolation: &Isolation, progress: &dyn Fn(usize, usize)) -> Vec<ReadOutcome> {
+    match isolation {
+        Isolation::Threads => read_on_threads(plan, jobs, progress),
+        Isolation::Processes(exe) => worker::read_in_processes(plan, exe, jobs, progress),
+    }
+}
+
 /// Read files on a pool of worker threads (one per core) that take the next file as
 /// they finish one. A file still being read after the time limit is given up: its
 /// thread is left to finish on its own and a new worker takes its place.
-fn read_parallel(plan: &Plan, jobs: Vec<(PathBuf, String)>, progress: &dyn Fn(usize, usize)) -> Vec<ReadOutcome> {
+fn read_on_threads(plan: &Plan, jobs: Vec<(PathBuf, String)>, progress: &dyn Fn(usize, usize)) -> Vec<ReadOutcome> {
     enum Msg {
         Started(usize),
         /// The file, what became of it, and how long it took.
@@ -202,7 +258,7 @@ fn read_parallel(plan: &Plan, jobs: Vec<(PathBuf, String)>, progress: &dyn Fn(us
 
 fn timed_out(rel: &str, limit: Duration) -> ReadOutcome {
     let f = Finding::error(
-        "read_timeout",
+        Code::ReadTimeout,
         format!(
             "读取此文件超过 {} 秒仍未完成，已放弃。文件可能损坏或过于复杂，请用 Excel 或 WPS 另存为 xlsx 后重新报送。",
             limit.as_secs_f64()
@@ -220,7 +276,7 @@ impl InputFile {
             file: rel.to_string(),
             size: 0,
             sha256: String::new(),
-            status: "已拒收".into(),
+            status: Fate::Rejected,
             reason: reason.to_string(),
             department: String::new(),
             year: None,
@@ -231,7 +287,7 @@ impl InputFile {
 
     /// A file that was passed over on purpose (lock files, hidden files, not a spreadsheet).
     pub fn skipped(rel: &str, reason: &str) -> InputFile {
-        InputFile { status: "已跳过".into(), ..InputFile::rejected(rel, reason) }
+        InputFile { status: Fate::Skipped, ..InputFile::rejected(rel, reason) }
     }
 }
 
@@ -244,11 +300,17 @@ impl ReadOutcome {
     }
 }
 
-/// Read the given files (for `check`), each named as given.
+/// Read the given files on threads of this process, each named as given.
 pub fn read_files(plan: &Plan, files: &[PathBuf]) -> ReadOutcome {
+    read_files_with(plan, files, &Isolation::Threads)
+}
+
+/// Read the given files (for `check`), each named as given, in the given isolation.
+pub fn read_files_with(plan: &Plan, files: &[PathBuf], isolation: &Isolation) -> ReadOutcome {
+    let jobs = files.iter().map(|p| (p.clone(), p.display().to_string())).collect();
     let mut out = ReadOutcome::default();
-    for path in files {
-        out.absorb(read_file(plan, path, &path.display().to_string()));
+    for one in read_jobs(plan, jobs, isolation, &|_, _| {}) {
+        out.absorb(one);
     }
     out
 }
@@ -259,13 +321,14 @@ fn relative(base: &Path, path: &Path) -> String {
 }
 
 /// Walk the input folder. Hidden files and Office/WPS lock files (`~$…`) are skipped
-/// quietly; symbolic links are not followed.
-fn collect(base: &Path, dir: &Path, paths: &mut Vec<PathBuf>, out: &mut ReadOutcome) {
+/// quietly; symbolic links are not followed; only regular files are read; the folder
+/// `leave_out` (the output folder) is not entered.
+fn collect(base: &Path, dir: &Path, leave_out: Option<&Path>, paths: &mut Vec<PathBuf>, out: &mut ReadOutcome) {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) => {
             out.findings.push(
-                Finding::error("input_unreadable", format!("无法打开输入文件夹：{e}。请检查文件夹是否存在、是否有读取权限。"))
+                Finding::error(Code::InputUnreadable, format!("无法打开输入文件夹：{}。", crate::oserror::explain(&e)))
                     .in_file(&relative(base, dir)),
             );
             return;
@@ -287,16 +350,23 @@ fn collect(base: &Path, dir: &Path, paths: &mut Vec<PathBuf>, out: &mut ReadOutc
             }
         } else if kind.is_symlink() {
             out.findings.push(
-                Finding::info("symlink_skipped", "这是一个快捷方式（符号链接），未读取。请把填报表本身放入输入文件夹。").in_file(&rel),
+                Finding::info(Code::SymlinkSkipped, "这是一个快捷方式（符号链接），未读取。请把填报表本身放入输入文件夹。").in_file(&rel),
             );
             out.files.push(InputFile::skipped(&rel, "符号链接（不跟随）"));
         } else if kind.is_dir() {
-            collect(base, &path, paths, out);
+            if leave_out.is_some_and(|skip| crate::paths::real(&path) == skip) {
+                out.files.push(InputFile::skipped(&rel, "输出文件夹（不作为填报表读取）"));
+            } else {
+                collect(base, &path, leave_out, paths, out);
+            }
+        } else if !kind.is_file() {
+            out.findings.push(Finding::info(Code::NotAFile, "这不是一个普通文件（可能是管道或设备），未读取。").in_file(&rel));
+            out.files.push(InputFile::skipped(&rel, "不是普通文件"));
         } else if has_spreadsheet_extension(&path) {
             paths.push(path);
         } else {
             out.findings
-                .push(Finding::info("not_spreadsheet", "不是表格文件（只读取 xlsx、xlsm、xls、xlsb、ods），已跳过。").in_file(&rel));
+                .push(Finding::info(Code::NotSpreadsheet, "不是表格文件（只读取 xlsx、xlsm、xls、xlsb、ods），已跳过。").in_file(&rel));
             out.files.push(InputFile::skipped(&rel, "不是表格文件"));
         }
     }

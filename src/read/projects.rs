@@ -1,16 +1,16 @@
 //! The 项目进展 sheet of a return: progress of the 附件2 projects the unit is responsible for.
 
 use calamine::{Data, Range};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::sheet::column_name;
 use super::value::{self, CellValue};
-use crate::finding::Finding;
+use crate::finding::{Code, Finding};
 use crate::plan::Plan;
 use crate::text::{fmt_num, normalize_name};
 
 /// One project's progress as reported.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ProjectReport {
     pub project_id: String,
     pub department: String,
@@ -100,7 +100,7 @@ pub fn read_projects(
                 CellValue::NoFigure => None,
                 CellValue::NotNumber => {
                     findings.push(
-                        Finding::warning("project_not_a_number", format!("“{}”不是数字，未采用。", crate::text::printable(s, 40)))
+                        Finding::warning(Code::ProjectNotANumber, format!("“{}”不是数字，未采用。", crate::text::printable(s, 40)))
                             .in_file(file)
                             .at(sheet, &addr(r, c))
                             .for_unit(department),
@@ -129,7 +129,7 @@ pub fn read_projects(
             if !(0.0..=100.0).contains(&p) {
                 findings.push(
                     Finding::error(
-                        "project_progress_range",
+                        Code::ProjectProgressRange,
                         format!("项目“{}”形象进度 {}% 超出 0—100%，请核实。", project.name, fmt_num(p, 2)),
                     )
                     .in_file(file)

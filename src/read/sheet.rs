@@ -7,7 +7,7 @@ use calamine::{Data, Range};
 
 use super::value::{self, CellValue};
 use super::{ObsKind, Observation};
-use crate::finding::Finding;
+use crate::finding::{Code, Finding};
 use crate::plan::{Indicator, Plan};
 use crate::text::{fmt_num, fold_width, normalize_name};
 
@@ -75,7 +75,7 @@ pub fn read_sheet(plan: &Plan, file: &str, sheet: &str, range: &Range<Data>) -> 
     if value_cols.iter().any(|(_, y)| y.is_none()) && year.is_none() {
         out.findings.push(
             Finding::error(
-                "year_unknown",
+                Code::YearUnknown,
                 "无法确定填报年度：表头、标题和文件名中都没有写年份。请在标题中写明“××××年度”，或在文件名中写明年份。",
             )
             .at(sheet, "")
@@ -85,7 +85,7 @@ pub fn read_sheet(plan: &Plan, file: &str, sheet: &str, range: &Range<Data>) -> 
     if department.is_empty() {
         out.findings.push(
             Finding::error(
-                "unit_unknown",
+                Code::UnitUnknown,
                 "无法确定填报单位：表中没有“填报单位”，文件名和工作表名中也没有可识别的单位名称。请在表头填写“填报单位：××局”。",
             )
             .at(sheet, &dep_cell)
@@ -107,7 +107,7 @@ pub fn read_sheet(plan: &Plan, file: &str, sheet: &str, range: &Range<Data>) -> 
                 let hint = plan.nearest_indicator(&name_text).map(|i| format!("最接近的指标是 {}“{}”，", i.id, i.name)).unwrap_or_default();
                 out.findings.push(
                     Finding::warning(
-                        "unknown_indicator",
+                        Code::UnknownIndicator,
                         format!(
                             "指标“{}”不在指标表中，该行数据未采用。{}请按指标表的名称或编号填写。",
                             crate::text::printable(name_text.trim(), 60),
@@ -189,7 +189,7 @@ fn observe(
         Data::Int(i) => CellValue::Number { value: *i as f64, unit: String::new(), qualifier: String::new() },
         Data::Error(e) => {
             findings.push(finding(Finding::error(
-                "formula_error",
+                Code::FormulaError,
                 format!("单元格是错误值（{e}），没有可用的数字。请检查公式或直接填写数值。"),
             )));
             return None;
@@ -221,7 +221,7 @@ fn observe(
         }
         CellValue::NotNumber => {
             findings.push(finding(Finding::error(
-                "not_a_number",
+                Code::NotANumber,
                 format!("“{}”不是数字，未采用。请填写数值（如 94.5），无数据请填“/”。", crate::text::printable(obs.raw.trim(), 40)),
             )));
             Some(obs)
@@ -232,7 +232,7 @@ fn observe(
                 Some((v, true)) => {
                     if !from.is_empty() && from != ind.unit && value::normalize_unit(&from) != value::normalize_unit(&ind.unit) {
                         findings.push(finding(Finding::info(
-                            "unit_converted",
+                            Code::UnitConverted,
                             format!("填报单位为“{}”，已按指标单位换算为 {} {}。", from, fmt_num(v, 4), ind.unit),
                         )));
                     }
@@ -240,7 +240,7 @@ fn observe(
                 }
                 Some((v, false)) => {
                     findings.push(finding(Finding::warning(
-                        "unit_mismatch",
+                        Code::UnitMismatch,
                         format!(
                             "计量单位写为“{}”，指标单位为“{}”，数值按 {} {} 采用，请核实口径。",
                             from,
@@ -253,7 +253,7 @@ fn observe(
                 }
                 None => {
                     findings.push(finding(Finding::error(
-                        "unit_mismatch",
+                        Code::UnitMismatch,
                         format!("计量单位写为“{}”，与指标单位“{}”不符，无法换算，未采用。请按“{}”填报。", from, ind.unit, ind.unit),
                     )));
                     return Some(obs);
@@ -261,7 +261,7 @@ fn observe(
             };
             if !qualifier.is_empty() {
                 findings.push(finding(Finding::warning(
-                    "approximate",
+                    Code::Approximate,
                     format!("“{}”带有“{}”，按 {} 读取。请填写确切数值。", obs.raw.trim(), qualifier, fmt_num(v, 4)),
                 )));
             }
@@ -574,7 +574,7 @@ fn find_department(plan: &Plan, grid: &Grid, file: &str, sheet: &str, findings: 
                         if fu != &u.name {
                             findings.push(
                                 Finding::warning(
-                                    "unit_name_mismatch",
+                                    Code::UnitNameMismatch,
                                     format!("表内填报单位为“{}”，文件名中的单位为“{}”，按表内“{}”处理。请核实。", u.name, fu, u.name),
                                 )
                                 .at(sheet, &cell)
@@ -587,7 +587,7 @@ fn find_department(plan: &Plan, grid: &Grid, file: &str, sheet: &str, findings: 
                 None => {
                     findings.push(
                         Finding::error(
-                            "unit_not_registered",
+                            Code::UnitNotRegistered,
                             format!(
                                 "填报单位“{}”不在责任单位名单中。请填写规范的单位名称（如“市卫生健康局”）。",
                                 crate::text::printable(written.trim(), 40)

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 use crate::batch::Batch;
-use crate::finding::Finding;
+use crate::finding::{Code, Finding};
 use world::ReportWorld;
 
 /// One output made in memory: where it goes under the output folder, and what it is.
@@ -68,7 +68,7 @@ pub fn pdfs(batch: &Batch, world: &mut ReportWorld, progress: &dyn Fn()) -> Resu
         Vec::new()
     } else {
         let list: String = missing.iter().map(|c| format!("“{c}”(U+{:04X})", *c as u32)).collect::<Vec<_>>().join("、");
-        vec![Finding::warning("glyph_missing", format!("报告字体中没有这些字：{list}，PDF 中以“〓”代替。请核对原表中的写法。"))]
+        vec![Finding::warning(Code::GlyphMissing, format!("报告字体中没有这些字：{list}，PDF 中以“〓”代替。请核对原表中的写法。"))]
     };
     Ok((out, findings))
 }

@@ -11,8 +11,9 @@ use typst_pdf::{PdfOptions, PdfStandard, PdfStandards, Timestamp};
 use super::world::ReportWorld;
 use crate::aggregate::{Progress, Status};
 use crate::batch::Batch;
-use crate::finding::Finding;
+use crate::finding::{Code, Finding};
 use crate::plan::{Comparison, Indicator};
+use crate::read::Fate;
 use crate::text::fmt_num;
 
 /// Failure to typeset: a broken template (with file and line) or a PDF export error.
@@ -145,7 +146,7 @@ pub fn report_data(batch: &Batch) -> Value {
     let no_data = count(Status::NoData, &goals);
     let units = plan.reporting_units();
     let received: BTreeSet<&str> =
-        batch.files.iter().filter(|f| f.status == "已读取" && f.year == Some(year)).map(|f| f.department.as_str()).collect();
+        batch.files.iter().filter(|f| f.status == Fate::Read && f.year == Some(year)).map(|f| f.department.as_str()).collect();
     let received_n = units.iter().filter(|u| received.contains(u.name.as_str())).count();
     let errors = batch.findings.iter().filter(|f| f.severity == crate::finding::Severity::Error).count();
     let warnings = batch.findings.iter().filter(|f| f.severity == crate::finding::Severity::Warning).count();
@@ -288,7 +289,7 @@ pub fn report_data(batch: &Batch) -> Value {
     let conflicted: BTreeSet<(&str, i32)> = batch
         .findings
         .iter()
-        .filter(|f| f.code == "conflict")
+        .filter(|f| f.code == Code::Conflict)
         .filter_map(|f| {
             batch
                 .observations
@@ -380,7 +381,7 @@ pub fn report_data(batch: &Batch) -> Value {
         "suggestions": suggestions,
         "appendix": appendix,
         "sources": sources,
-        "file_count": batch.files.iter().filter(|f| f.status == "已读取").count(),
+        "file_count": batch.files.iter().filter(|f| f.status == Fate::Read).count(),
         "fingerprint": batch.fingerprint,
         "tool_version": env!("CARGO_PKG_VERSION"),
         "plan_version": plan.version,
@@ -410,11 +411,11 @@ pub fn feedback_data(batch: &Batch, unit: &str) -> Value {
             })
         })
         .collect();
-    let findings: Vec<&Finding> = batch.findings.iter().filter(|f| f.department == unit && f.code != "missing_value").collect();
+    let findings: Vec<&Finding> = batch.findings.iter().filter(|f| f.department == unit && f.code != Code::MissingValue).collect();
     let missing: Vec<String> = batch
         .findings
         .iter()
-        .filter(|f| f.department == unit && (f.code == "missing_value" || f.code == "missing_return"))
+        .filter(|f| f.department == unit && (f.code == Code::MissingValue || f.code == Code::MissingReturn))
         .map(|f| f.message.clone())
         .collect();
     json!({

@@ -45,7 +45,7 @@ pub fn findings(batch: &Batch) -> csv::Result<Vec<u8>> {
         batch.findings.iter().map(|f| {
             vec![
                 f.severity.as_str().to_string(),
-                f.code.to_string(),
+                f.code.as_str().to_string(),
                 f.file.clone(),
                 f.sheet.clone(),
                 f.cell.clone(),

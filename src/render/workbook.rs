@@ -13,6 +13,7 @@ use crate::aggregate::Status;
 use crate::batch::Batch;
 use crate::finding::Severity;
 use crate::plan::{Indicator, IndicatorKind};
+use crate::read::Fate;
 use crate::text::clip;
 
 /// Longest text put in one cell (Excel's limit is 32,767 characters).
@@ -180,8 +181,8 @@ fn overview(wb: &mut Workbook, batch: &Batch, st: &Styles) -> Result<(), XlsxErr
     let ws = wb.add_worksheet();
     ws.set_name(OVERVIEW)?;
     ws.merge_range(0, 0, 0, 7, &format!("{}监测汇总表（{}年度）", plan.title, batch.year), &st.title)?;
-    let read = batch.files.iter().filter(|f| f.status == "已读取").count();
-    let rejected = batch.files.iter().filter(|f| f.status == "已拒收").count();
+    let read = batch.files.iter().filter(|f| f.status == Fate::Read).count();
+    let rejected = batch.files.iter().filter(|f| f.status == Fate::Rejected).count();
     ws.write_string(
         1,
         0,
@@ -426,7 +427,9 @@ fn findings_sheet(wb: &mut Workbook, batch: &Batch, st: &Styles) -> Result<(), X
     for (i, f) in batch.findings.iter().enumerate() {
         let r = i as u32 + 1;
         let unit = if f.department.is_empty() { "（未识别单位）" } else { &f.department };
-        for (c, v) in [unit, f.severity.label(), &f.file, &f.sheet, &f.cell, &f.indicator_id, &f.message, f.code].iter().enumerate() {
+        for (c, v) in
+            [unit, f.severity.label(), &f.file, &f.sheet, &f.cell, &f.indicator_id, &f.message, f.code.as_str()].iter().enumerate()
+        {
             ws.write_string_with_format(r, c as u16, clip(v, CELL_CHARS), if c == 6 || c == 2 { &st.wrap } else { &st.text })?;
         }
     }

@@ -1,0 +1,83 @@
+//! Operating-system errors told in Chinese, with the path they concern: the officer
+//! reads "磁盘空间已满", not "No space left on device (os error 28)".
+
+use std::io::{Error, ErrorKind};
+use std::path::Path;
+
+/// What went wrong and what to do, in words an officer understands.
+pub fn explain(e: &Error) -> String {
+    if is_in_use(e) {
+        return "文件正被其他程序使用（例如在 Excel 或 WPS 中打开），请关闭该文件后重新运行".into();
+    }
+    match e.kind() {
+        ErrorKind::StorageFull => "磁盘空间已满，请清理磁盘或换一个输出文件夹后重新运行".into(),
+        ErrorKind::QuotaExceeded => "超出了磁盘配额，请清理后重新运行".into(),
+        ErrorKind::FileTooLarge => "文件超过了磁盘允许的大小".into(),
+        ErrorKind::PermissionDenied => "没有权限（文件夹可能是只读的或属于其他用户），请换一个有写入权限的文件夹".into(),
+        ErrorKind::ReadOnlyFilesystem => "磁盘是只读的（例如写保护的 U 盘或光盘），请换一个文件夹".into(),
+        ErrorKind::NotFound => "找不到该文件或文件夹".into(),
+        ErrorKind::AlreadyExists => "已有同名的文件或文件夹".into(),
+        ErrorKind::IsADirectory => "这是一个文件夹，不是文件".into(),
+        ErrorKind::NotADirectory => "路径中有一部分是文件而不是文件夹".into(),
+        ErrorKind::DirectoryNotEmpty => "文件夹不是空的".into(),
+        ErrorKind::InvalidFilename => "文件名不合法或过长".into(),
+        ErrorKind::CrossesDevices => "不能在不同的磁盘之间移动".into(),
+        ErrorKind::ResourceBusy => "文件或文件夹正被占用，请稍后重新运行".into(),
+        ErrorKind::Interrupted | ErrorKind::TimedOut => "操作被中断，请重新运行".into(),
+        ErrorKind::BrokenPipe => "输出被关闭".into(),
+        _ => match e.raw_os_error() {
+            Some(code) => format!("系统错误（错误代码 {code}）"),
+            None => "系统错误".into(),
+        },
+    }
+}
+
+/// Windows' sharing and lock violations (a workbook open in Excel), and the Unix
+/// "text file busy".
+fn is_in_use(e: &Error) -> bool {
+    if cfg!(windows) {
+        matches!(e.raw_os_error(), Some(32 | 33))
+    } else {
+        e.kind() == ErrorKind::ExecutableFileBusy
+    }
+}
+
+/// `无法{doing}“{path}”：{explanation}。`
+pub fn describe(doing: &str, path: &Path, e: &Error) -> String {
+    format!("无法{doing}“{}”：{}。", path.display(), explain(e))
+}
+
+/// An error for the top of the run: the description only, no English OS text.
+pub fn error(doing: &str, path: &Path, e: &Error) -> anyhow::Error {
+    anyhow::Error::msg(describe(doing, path, e))
+}
+
+/// `.at("写入", path)` on an I/O result: the error becomes a Chinese message with the path.
+pub trait At<T> {
+    fn at(self, doing: &str, path: &Path) -> anyhow::Result<T>;
+}
+
+impl<T> At<T> for std::io::Result<T> {
+    fn at(self, doing: &str, path: &Path) -> anyhow::Result<T> {
+        self.map_err(|e| error(doing, path, &e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn common_failures_are_told_in_chinese() {
+        let full = Error::from(ErrorKind::StorageFull);
+        assert_eq!(
+            describe("写入", Path::new("output/a.pdf"), &full),
+            "无法写入“output/a.pdf”：磁盘空间已满，请清理磁盘或换一个输出文件夹后重新运行。"
+        );
+        assert!(explain(&Error::from(ErrorKind::PermissionDenied)).contains("没有权限"));
+        assert!(explain(&Error::from_raw_os_error(28)).contains("磁盘空间已满"), "ENOSPC from the OS");
+        // Nothing English reaches the officer, even for an unusual error.
+        let odd = Error::other("weird");
+        assert!(!explain(&odd).contains("weird"));
+    }
+}
