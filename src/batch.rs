@@ -7,15 +7,12 @@ use anyhow::Result;
 use sha2::{Digest, Sha256};
 use typst::foundations::Datetime;
 
-use crate::aggregate::{self, Progress};
+use crate::aggregate::{self, Assessment};
 use crate::clock::{civil_from_days, days_from_civil};
 use crate::finding::{self, Code, Finding};
 use crate::plan::Plan;
 use crate::read::{self, InputFile, ObsKind, Observation, ProjectReport};
 use crate::validate;
-
-pub const DEFAULT_REPORT_NAME: &str = "仁怀市公共服务发展行动方案实施进展报告（{year}年度）.pdf";
-pub const DEFAULT_WORKBOOK_NAME: &str = "仁怀市公共服务发展行动方案监测汇总表（{year}年度）.xlsx";
 
 impl Batch {
     /// What planmon.toml says about the documents.
@@ -41,8 +38,8 @@ pub struct Batch {
     pub observations: Vec<Observation>,
     pub project_reports: Vec<ProjectReport>,
     pub findings: Vec<Finding>,
-    pub progress: Vec<Progress>,
-    pub summaries: aggregate::Summaries,
+    /// Every derived fact the outputs state (aggregate).
+    pub assessment: Assessment,
     /// Short fingerprint of the inputs (names and contents).
     pub fingerprint: String,
     /// Issuing office for the report (the coordinating unit in units.toml).
@@ -78,22 +75,32 @@ impl Batch {
                 plan.end
             }
         };
-        // One frame of the figures for both the rules and the assessment.
+        // One frame of the figures; one choice of the figure used per indicator and
+        // year; then the rules and the judgement side by side on the two cores.
         let frame = crate::frames::observations(&read.observations)?;
-        // The rules and the assessment are independent: one on each core.
+        let figures = aggregate::figures::choose(&plan, &read.observations, &frame)?;
+        let returns = aggregate::returns(&plan, &read.files, year);
+        let cx = validate::Context { figures: &figures, returns: &returns, projects: &read.projects, files: &read.files, year };
         let (checked, progress) = std::thread::scope(|s| {
-            let checked = s.spawn(|| validate::validate_frame(&plan, &read.observations, &frame, &read.files, year));
-            let progress = aggregate::assess_frame(&plan, &read.observations, &frame, year);
+            let checked = s.spawn(|| validate::validate_frame(&plan, &read.observations, &frame, &cx));
+            let progress = aggregate::progress(&plan, &figures, year);
             (checked.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), progress)
         });
         findings.extend(checked?);
-        let progress = progress?;
         drop(frame);
         finding::sort(&mut findings);
-        let summaries = aggregate::summarize(&plan, &progress, &read.files, &findings, year)?;
+        let sources = aggregate::Sources {
+            figures: &figures,
+            reports: &read.projects,
+            observations: &read.observations,
+            files: &read.files,
+            findings: &findings,
+        };
+        let assessment = aggregate::assess(&plan, year, progress, returns, &sources);
         let fingerprint = fingerprint(&read.files);
         let office = plan.units.iter().find(|u| u.role == "coordinator").map(|u| u.full.clone()).unwrap_or_default();
         let created_unix = creation_time(input, &read.files, year);
+        let short = plan.short_title();
         Ok(Batch {
             plan,
             year,
@@ -101,14 +108,24 @@ impl Batch {
             observations: read.observations,
             project_reports: read.projects,
             findings,
-            progress,
-            summaries,
+            assessment,
             fingerprint,
-            report_name: crate::config::file_name(DEFAULT_REPORT_NAME, year),
-            workbook_name: crate::config::file_name(DEFAULT_WORKBOOK_NAME, year),
+            report_name: format!("{short}实施进展报告（{year}年度）.pdf"),
+            workbook_name: format!("{short}监测汇总表（{year}年度）.xlsx"),
             office,
             created_unix,
         })
+    }
+
+    /// Findings found after the assessment (typesetting): added, and counted.
+    pub fn add_findings(&mut self, more: Vec<Finding>) {
+        if more.is_empty() {
+            return;
+        }
+        self.findings.extend(more);
+        finding::sort(&mut self.findings);
+        let count = |s: finding::Severity| self.findings.iter().filter(|f| f.severity == s).count();
+        self.assessment.findings = [count(finding::Severity::Error), count(finding::Severity::Warning), count(finding::Severity::Info)];
     }
 
     pub fn created_datetime(&self) -> Datetime {

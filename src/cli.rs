@@ -64,9 +64,9 @@ pub struct InitArgs {
 
 #[derive(Debug, Args)]
 pub struct TemplateArgs {
-    /// 填报年度。例：--year 2025
-    #[arg(long, value_name = "年份", default_value_t = 2025)]
-    pub year: i32,
+    /// 填报年度（默认：今年与规划末年中较早的一年）。例：--year 2025
+    #[arg(long, value_name = "年份")]
+    pub year: Option<i32>,
     /// 输出文件夹。例：--output 填报表
     #[arg(long, value_name = "文件夹", default_value = "填报表")]
     pub output: PathBuf,
@@ -83,9 +83,9 @@ pub struct SampleArgs {
     /// 随机数种子（同一种子生成完全相同的文件）。
     #[arg(long, default_value_t = 2023)]
     pub seed: u64,
-    /// 生成到哪一年为止（从规划起始年开始）。
-    #[arg(long, value_name = "年份", default_value_t = 2025)]
-    pub last_year: i32,
+    /// 生成到哪一年为止（从规划起始年开始；默认规划末年）。
+    #[arg(long, value_name = "年份")]
+    pub last_year: Option<i32>,
     /// 每个单位每年生成几份（放在 副本001/ … 子文件夹中，数值相同），用于测试大批量。
     #[arg(long, default_value_t = 1)]
     pub copies: usize,

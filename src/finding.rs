@@ -92,6 +92,10 @@ codes! {
     Approximate = "approximate",
     ProjectNotANumber = "project_not_a_number",
     ProjectProgressRange = "project_progress_range",
+    ProjectFalls = "project_falls",
+    ProjectOverspent = "project_overspent",
+    ProjectStatusMismatch = "project_status_mismatch",
+    ProjectMissing = "project_missing",
     // Rules on the figures
     OutOfRange = "out_of_range",
     FractionAsPercent = "fraction_as_percent",
@@ -105,6 +109,14 @@ codes! {
     // The batch and its documents
     NoYear = "no_year",
     GlyphMissing = "glyph_missing",
+}
+
+impl Code {
+    /// The unit did not send something (a return, a figure, a project's progress), as
+    /// opposed to a problem in what it sent.
+    pub fn is_missing(self) -> bool {
+        matches!(self, Code::MissingReturn | Code::MissingValue | Code::ProjectMissing)
+    }
 }
 
 impl Serialize for Code {

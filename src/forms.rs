@@ -52,7 +52,7 @@ pub fn return_workbook(plan: &Plan, unit: &str, year: i32, filled: Option<&Fille
         format!("{}指标填报说明（{}年度）", plan.title, year),
         format!("填报单位：{unit}"),
         "1. 请在“指标填报”表黄色单元格中填写本单位负责指标的本年完成值，数据截至本年12月31日；其他单元格已保护，无需修改。".to_string(),
-        "2. 百分比直接填数字，如 94.5 表示 94.5%，不要填 0.945；累计指标填 2023 年起的累计数。各指标的计量单位见“计量单位”列，选中单元格时也有提示。".to_string(),
+        format!("2. 百分比直接填数字，如 94.5 表示 94.5%，不要填 0.945；累计指标填 {} 年起的累计数。各指标的计量单位见“计量单位”列，选中单元格时也有提示。", plan.start),
         "3. 无数据请填“/”并在备注中说明原因，不要填 0。请勿修改指标名称、编号和表格结构。".to_string(),
         "4. “项目进展”表填写本单位牵头的附件2项目的投资完成和形象进度，项目状态从下拉列表中选择。".to_string(),
         format!(
@@ -65,7 +65,9 @@ pub fn return_workbook(plan: &Plan, unit: &str, year: i32, filled: Option<&Fille
         "本单位负责的指标：".to_string(),
     ];
     notes.extend(
-        plan.indicators_of(unit).iter().map(|i| format!("  {} {}（{}，2025年目标 {}）", i.id, i.name, i.unit, fmt_num(i.target, 4))),
+        plan.indicators_of(unit)
+            .iter()
+            .map(|i| format!("  {} {}（{}，{}年目标 {}）", i.id, i.name, i.unit, plan.end, fmt_num(i.target, 4))),
     );
     for (r, n) in notes.iter().enumerate() {
         ws.write_string(r as u32, 0, n)?;
@@ -74,7 +76,8 @@ pub fn return_workbook(plan: &Plan, unit: &str, year: i32, filled: Option<&Fille
     // 指标填报
     let ws = wb.add_worksheet();
     ws.set_name(INDICATOR_SHEET)?;
-    let headers = ["序号", "指标编号", "领域", "指标名称", "计量单位", "2025年目标值", "上年值", "本年完成值", "数据来源", "备注"];
+    let target_head = format!("{}年目标值", plan.end);
+    let headers = ["序号", "指标编号", "领域", "指标名称", "计量单位", &target_head, "上年值", "本年完成值", "数据来源", "备注"];
     let widths = [6.0, 9.0, 12.0, 40.0, 9.0, 12.0, 11.0, 12.0, 16.0, 20.0];
     ws.merge_range(0, 0, 0, 9, &format!("{}指标填报表（{}年度）", plan.title, year), &title)?;
     ws.write_string(1, 0, "填报单位：")?;
@@ -95,7 +98,11 @@ pub fn return_workbook(plan: &Plan, unit: &str, year: i32, filled: Option<&Fille
         ws.write_number_with_format(r, 0, (k + 1) as f64, &border)?;
         ws.write_string_with_format(r, 1, &ind.id, &border)?;
         ws.write_string_with_format(r, 2, &ind.area, &border)?;
-        let name = if ind.comparison == Comparison::Cumulative { format!("{}（2023年起累计）", ind.name) } else { ind.name.clone() };
+        let name = if ind.comparison == Comparison::Cumulative {
+            format!("{}（{}年起累计）", ind.name, plan.start)
+        } else {
+            ind.name.clone()
+        };
         ws.write_string_with_format(r, 3, &name, &wrap)?;
         ws.write_string_with_format(r, 4, &ind.unit, &border)?;
         ws.write_number_with_format(r, 5, ind.target, &border)?;
@@ -201,7 +208,7 @@ fn number_validation(plan: &Plan, ind: &crate::plan::Indicator) -> Result<DataVa
     DataValidation::new()
         .allow_decimal_number(DataValidationRule::Between(min, max))
         .set_input_title(format!("{}（{}）", ind.id, ind.unit))?
-        .set_input_message(format!("{hint}；无数据填“/”。2025年目标 {}", fmt_num(ind.target, 4)))?
+        .set_input_message(format!("{hint}；无数据填“/”。{}年目标 {}", plan.end, fmt_num(ind.target, 4)))?
         .set_error_style(DataValidationErrorStyle::Warning)
         .set_error_title("数值超出合理范围")?
         .set_error_message(format!("{} 的数值一般在 {} 至 {} 之间，请核实。无数据请填“/”。", ind.name, fmt_num(min, 4), fmt_num(max, 4)))
@@ -322,8 +329,12 @@ pub fn sample_filled(plan: &Plan, unit: &str, year: i32, series: &BTreeMap<Strin
         format!("{}年1月{}日", year + 1, 5 + (rng.unit() * 20.0) as u32)
     };
     for p in plan.projects.iter().filter(|p| p.responsible.first().map(String::as_str) == Some(unit)) {
-        let planned = (rng.range(800.0, 30000.0) / 10.0).round() * 10.0;
-        let frac = ((year - plan.baseline_year) as f64 / 3.0 * rng.range(0.7, 1.2)).min(1.0);
+        // One path per project over the years: the same total, the share done growing.
+        let mut prng = Rng::new(seed ^ p.id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3)));
+        let planned = (prng.range(800.0, 30000.0) / 10.0).round() * 10.0;
+        let speed = prng.range(0.7, 1.2);
+        let span = (plan.end - plan.baseline_year).max(1) as f64;
+        let frac = ((year - plan.baseline_year) as f64 / span * speed).min(1.0);
         let progress = (frac * 100.0).round();
         let status = if progress >= 100.0 {
             "已完工"

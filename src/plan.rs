@@ -176,8 +176,36 @@ pub struct StatusRules {
     pub on_track_tolerance: f64,
     /// Progress below this share of the expected progress is 严重滞后.
     pub serious_lag_ratio: f64,
-    /// For levels to hold: a shortfall of more than this share of the level is 严重滞后.
+    /// For levels: a shortfall of more than this share of the level is 严重滞后.
     pub hold_serious_gap: f64,
+    /// For yearly rates: a shortfall of more than this many percentage points is 严重滞后.
+    #[serde(default = "default_rate_gap")]
+    pub rate_serious_gap_points: f64,
+    /// Targets of at most this many items, in one of `count_units`, are judged by
+    /// whether they are done by the year the plan sets.
+    #[serde(default = "default_small_count")]
+    pub small_count_max: f64,
+    #[serde(default = "default_count_units")]
+    pub count_units: Vec<String>,
+    /// Boundaries are compared with this tolerance, relative to the numbers compared.
+    #[serde(default = "default_tolerance")]
+    pub tolerance: f64,
+}
+
+fn default_rate_gap() -> f64 {
+    2.0
+}
+
+fn default_small_count() -> f64 {
+    2.0
+}
+
+fn default_count_units() -> Vec<String> {
+    ["个", "所", "家", "项", "座", "处", "条", "套"].map(String::from).to_vec()
+}
+
+fn default_tolerance() -> f64 {
+    1e-6
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -441,6 +469,14 @@ impl Plan {
             return Err(invalid("规划起止年份或基期年份有误".to_string()));
         }
         Ok(())
+    }
+
+    /// The plan's title without its period in brackets: 仁怀市公共服务发展行动方案.
+    pub fn short_title(&self) -> String {
+        match self.title.find(['(', '（']) {
+            Some(i) => self.title[..i].to_string(),
+            None => self.title.clone(),
+        }
     }
 
     /// The plausible-range rule that applies to an indicator (ids, then unit+comparison, then unit).

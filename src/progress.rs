@@ -4,17 +4,17 @@
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-pub struct Progress {
+pub struct Bar {
     label: &'static str,
     total: usize,
     done: AtomicUsize,
     shown: bool,
 }
 
-impl Progress {
-    pub fn new(label: &'static str, total: usize, enabled: bool) -> Progress {
+impl Bar {
+    pub fn new(label: &'static str, total: usize, enabled: bool) -> Bar {
         let shown = enabled && total > 0 && std::io::stderr().is_terminal();
-        let p = Progress { label, total, done: AtomicUsize::new(0), shown };
+        let p = Bar { label, total, done: AtomicUsize::new(0), shown };
         p.draw(0);
         p
     }

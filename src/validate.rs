@@ -1,42 +1,64 @@
 //! Stage 2 — validate: rules over the long table of observations (polars), each broken
 //! rule a finding with file, sheet and cell. Thresholds come from templates/rules.toml.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use polars::prelude::*;
 
+use crate::aggregate::{Figures, ReturnStatus};
 use crate::finding::{Code, Finding};
 use crate::frames::{self, Rows};
 use crate::plan::Plan;
-use crate::read::{Fate, InputFile, Observation};
+use crate::read::{InputFile, Observation, ProjectReport};
 use crate::text::fmt_num;
 
-/// Run every rule. `year` is the reporting year; `files` says which returns arrived.
-pub fn validate(plan: &Plan, obs: &[Observation], files: &[InputFile], year: i32) -> PolarsResult<Vec<Finding>> {
-    validate_frame(plan, obs, &frames::observations(obs)?, files, year)
+/// What the rules need besides the figures: the figures chosen and the conflicts
+/// (aggregate::figures), the returns expected and received (aggregate::returns) and
+/// the projects' reports.
+pub struct Context<'a> {
+    pub figures: &'a Figures,
+    pub returns: &'a [ReturnStatus],
+    pub projects: &'a [ProjectReport],
+    pub files: &'a [InputFile],
+    /// The reporting year.
+    pub year: i32,
 }
 
-/// `validate` with the observations already as a frame (`frames::observations`).
-pub fn validate_frame(plan: &Plan, obs: &[Observation], df: &DataFrame, files: &[InputFile], year: i32) -> PolarsResult<Vec<Finding>> {
-    let mut findings = value_rules(plan, obs, df)?;
-    findings.extend(completeness(plan, obs, files, year, df)?);
-    findings.extend(returns_outside_plan(plan, files));
+/// Every rule, with the figures and returns worked out here (for tests and tools that
+/// have only the observations).
+pub fn validate(plan: &Plan, obs: &[Observation], files: &[InputFile], year: i32) -> PolarsResult<Vec<Finding>> {
+    let df = frames::observations(obs)?;
+    let figures = crate::aggregate::figures::choose(plan, obs, &df)?;
+    let returns = crate::aggregate::returns(plan, files, year);
+    validate_frame(plan, obs, &df, &Context { figures: &figures, returns: &returns, projects: &[], files, year })
+}
+
+/// Run every rule.
+pub fn validate_frame(plan: &Plan, obs: &[Observation], df: &DataFrame, cx: &Context) -> PolarsResult<Vec<Finding>> {
+    let mut findings = value_rules(plan, obs, df, cx.figures)?;
+    findings.extend(project_rules(plan, cx.projects));
+    findings.extend(completeness(plan, obs, cx, df)?);
+    findings.extend(returns_outside_plan(plan, cx.files));
     Ok(findings)
 }
 
 /// The rules about the figures themselves, without what is missing from the batch:
 /// what `planmon check` applies to the returns it is given.
-pub fn validate_values(plan: &Plan, obs: &[Observation]) -> PolarsResult<Vec<Finding>> {
-    value_rules(plan, obs, &frames::observations(obs)?)
+pub fn validate_values(plan: &Plan, obs: &[Observation], projects: &[ProjectReport]) -> PolarsResult<Vec<Finding>> {
+    let df = frames::observations(obs)?;
+    let figures = crate::aggregate::figures::choose(plan, obs, &df)?;
+    let mut findings = value_rules(plan, obs, &df, &figures)?;
+    findings.extend(project_rules(plan, projects));
+    Ok(findings)
 }
 
-fn value_rules(plan: &Plan, obs: &[Observation], df: &DataFrame) -> PolarsResult<Vec<Finding>> {
+fn value_rules(plan: &Plan, obs: &[Observation], df: &DataFrame, figures: &Figures) -> PolarsResult<Vec<Finding>> {
     let ind = frames::indicators(plan)?;
     let mut findings = Vec::new();
     findings.extend(out_of_range(plan, obs, df)?);
     findings.extend(fraction_in_percent(obs, df, &ind)?);
     findings.extend(not_responsible(plan, obs, df)?);
-    findings.extend(conflicts(plan, obs, df)?);
+    findings.extend(conflicts(plan, obs, figures));
     findings.extend(outside_plan(plan, obs));
     findings.extend(year_to_year(plan, obs, df, &ind)?);
     findings.extend(previous_differs(obs, df)?);
@@ -152,53 +174,37 @@ fn not_responsible(plan: &Plan, obs: &[Observation], df: &DataFrame) -> PolarsRe
         .collect())
 }
 
-/// The same indicator and year reported with different values.
-fn conflicts(plan: &Plan, obs: &[Observation], df: &DataFrame) -> PolarsResult<Vec<Finding>> {
-    let current = df.clone().lazy().filter(col("current").and(col("value").is_not_null()));
-    let groups = current
-        .clone()
-        .group_by([col("indicator_id"), col("year")])
-        .agg([col("value").n_unique().alias("distinct")])
-        .filter(col("distinct").gt(lit(1)));
-    let rows_df = current
-        .join(groups, [col("indicator_id"), col("year")], [col("indicator_id"), col("year")], JoinArgs::new(JoinType::Inner))
-        .sort(["indicator_id", "year", "row"], SortMultipleOptions::default())
-        .select([col("row")])
-        .collect()?;
-    let rows = Rows::new(&rows_df);
-    let mut by_key: BTreeMap<(String, i32), Vec<&Observation>> = BTreeMap::new();
-    for i in 0..rows.len() {
-        let o = rows.observation("row", i, obs);
-        by_key.entry((o.indicator_id.to_string(), o.year)).or_default().push(o);
-    }
+/// The same indicator and year reported with different values: a finding on every
+/// cell, naming all the figures and the one used (chosen once, aggregate::figures).
+fn conflicts(plan: &Plan, obs: &[Observation], figures: &Figures) -> Vec<Finding> {
     let mut out = Vec::new();
-    for ((id, year), list) in by_key {
-        let Some(ind) = plan.indicator(&id) else { continue };
-        let chosen = crate::aggregate::choose(plan, &list);
-        let listing = list
+    for c in &figures.conflicts {
+        let Some(ind) = plan.indicator(&c.indicator_id) else { continue };
+        let listing = c
+            .figures
             .iter()
-            .map(|o| format!("{} {}（{}·{}·{}）", fmt_num(o.value.unwrap_or(f64::NAN), 4), ind.unit, o.department, o.file, o.cell))
+            .map(|f| format!("{} {}（{}·{}·{}）", fmt_num(f.value, 4), ind.unit, f.department, f.file, f.cell))
             .collect::<Vec<_>>()
             .join("；");
-        for o in &list {
+        for f in &c.figures {
             out.push(obs_finding(
-                o,
+                &obs[f.row],
                 Finding::error(
                     Code::Conflict,
                     format!(
                         "{}年“{}”有不一致的填报：{}。采用 {} {}（{}），请相关单位核对后统一。",
-                        year,
+                        c.year,
                         ind.name,
                         listing,
-                        fmt_num(chosen.value.unwrap_or(f64::NAN), 4),
+                        fmt_num(c.used.value, 4),
                         ind.unit,
-                        chosen.department
+                        c.used.department
                     ),
                 ),
             ));
         }
     }
-    Ok(out)
+    out
 }
 
 /// Figures for a year before the baseline or after the plan's end.
@@ -369,32 +375,42 @@ fn returns_outside_plan(plan: &Plan, files: &[InputFile]) -> Vec<Finding> {
         .collect()
 }
 
-/// Returns expected vs received, and indicators expected vs reported, per unit and year.
-fn completeness(plan: &Plan, obs: &[Observation], files: &[InputFile], year: i32, df: &DataFrame) -> PolarsResult<Vec<Finding>> {
+/// Returns expected vs received (aggregate::returns), and indicators expected vs
+/// reported, per unit and year.
+fn completeness(plan: &Plan, obs: &[Observation], cx: &Context, df: &DataFrame) -> PolarsResult<Vec<Finding>> {
     let mut out = Vec::new();
-    let received: BTreeSet<(String, i32)> = files
-        .iter()
-        .filter(|f| f.status == Fate::Read && !f.department.is_empty())
-        .filter_map(|f| f.year.map(|y| (f.department.clone(), y)))
-        .collect();
-    // Which (unit, year, indicator) should have a figure: every responsible unit for
-    // every indicator, in every year of the plan up to the reporting year.
+    // Which (unit, year, indicator) should have a figure: the lead unit of every
+    // indicator, in every year whose return it sent (a missing return is one finding).
     let mut exp_unit = Vec::new();
     let mut exp_year = Vec::new();
     let mut exp_id = Vec::new();
-    for unit in plan.reporting_units() {
-        for y in plan.start..=year.min(plan.end) {
-            if !received.contains(&(unit.name.clone(), y)) {
-                out.push(
-                    Finding::warning(Code::MissingReturn, format!("未收到{}{}年度填报表。请督促报送。", unit.name, y)).for_unit(&unit.name),
-                );
-                continue;
-            }
-            // Only the lead unit owes the figure; co-responsible units may report it.
-            for ind in plan.indicators_of(&unit.name).into_iter().filter(|i| i.lead_unit() == unit.name) {
-                exp_unit.push(unit.name.clone());
-                exp_year.push(y);
-                exp_id.push(ind.id.clone());
+    for r in cx.returns {
+        if !r.received() {
+            out.push(
+                Finding::warning(Code::MissingReturn, format!("未收到{}{}年度填报表。请督促报送。", r.unit, r.year)).for_unit(&r.unit),
+            );
+            continue;
+        }
+        for ind in plan.indicators.iter().filter(|i| i.lead_unit() == r.unit) {
+            exp_unit.push(r.unit.clone());
+            exp_year.push(r.year);
+            exp_id.push(ind.id.clone());
+        }
+        // Every project the unit leads has a report in that year's return.
+        for p in plan.projects.iter().filter(|p| p.responsible.first() == Some(&r.unit)) {
+            if !cx.projects.iter().any(|x| x.project_id == p.id && x.year == r.year) {
+                let mut f = Finding::warning(
+                    Code::ProjectMissing,
+                    format!(
+                        "{}年度填报表中没有项目“{}”（{}）的进展。请在“项目进展”表中补报计划投资、累计完成投资、形象进度和项目状态。",
+                        r.year, p.name, p.id
+                    ),
+                )
+                .for_unit(&r.unit);
+                if let Some(file) = r.files.first() {
+                    f = f.in_file(file);
+                }
+                out.push(f);
             }
         }
     }
@@ -435,18 +451,111 @@ fn completeness(plan: &Plan, obs: &[Observation], files: &[InputFile], year: i32
         .for_indicator(&id);
         if let Some(o) = place {
             f = f.in_file(&o.file).at(&o.sheet, &o.cell);
-        } else if let Some(file) = files.iter().find(|f| f.department == unit && f.year == Some(y)) {
-            f = f.in_file(&file.file);
+        } else if let Some(file) = cx.returns.iter().find(|r| r.unit == unit && r.year == y).and_then(|r| r.files.first()) {
+            f = f.in_file(file);
         }
         out.push(f);
     }
     Ok(out)
 }
 
+/// Whether a project status written by a unit says the project is finished.
+fn says_finished(status: &str) -> bool {
+    let s = status.trim();
+    !s.contains('未') && ["完工", "竣工", "建成", "投用", "投入使用", "已完成"].iter().any(|w| s.contains(w))
+}
+
+/// The projects' reports: totals that fall from one year to the next, more completed
+/// than planned, a status that contradicts the physical progress.
+fn project_rules(plan: &Plan, reports: &[ProjectReport]) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let name = |id: &str| plan.projects.iter().find(|p| p.id == id).map_or(id.to_string(), |p| p.name.clone());
+    let at = |r: &ProjectReport, cell: &str, f: Finding| {
+        f.in_file(&r.file).at(&r.sheet, if cell.is_empty() { &r.cell } else { cell }).for_unit(&r.department)
+    };
+    for r in reports {
+        let n = name(&r.project_id);
+        if let (Some(planned), Some(done)) = (r.planned_investment, r.completed_investment) {
+            if planned > 0.0 && done > planned * (1.0 + 1e-9) {
+                out.push(at(r, &r.cells.completed, Finding::warning(
+                    Code::ProjectOverspent,
+                    format!(
+                        "项目“{n}”累计完成投资 {} 万元超过计划总投资 {} 万元。请核实；如总投资已调整，请按调整后的总投资填报并在“存在问题”中说明。",
+                        fmt_num(done, 2),
+                        fmt_num(planned, 2)
+                    ),
+                )));
+            }
+        }
+        let finished = says_finished(&r.status);
+        match r.progress {
+            Some(p) if finished && p < 100.0 => out.push(at(
+                r,
+                &r.cells.status,
+                Finding::warning(
+                    Code::ProjectStatusMismatch,
+                    format!(
+                        "项目“{n}”状态为“{}”，但形象进度为 {}%。已完工的项目形象进度应为 100%，请核实其中之一。",
+                        r.status,
+                        fmt_num(p, 2)
+                    ),
+                ),
+            )),
+            Some(p) if !finished && p >= 100.0 && !r.status.trim().is_empty() => out.push(at(
+                r,
+                &r.cells.progress,
+                Finding::warning(
+                    Code::ProjectStatusMismatch,
+                    format!("项目“{n}”形象进度为 100%，但状态为“{}”。如已完工，请把状态改为“已完工”；否则请核实形象进度。", r.status),
+                ),
+            )),
+            _ => {}
+        }
+    }
+    // Year on year for the same project and unit: cumulative totals never fall.
+    let mut series: BTreeMap<(&str, &str), Vec<&ProjectReport>> = BTreeMap::new();
+    for r in reports {
+        series.entry((r.project_id.as_str(), r.department.as_str())).or_default().push(r);
+    }
+    for list in series.values_mut() {
+        list.sort_by_key(|r| r.year);
+        for pair in list.windows(2) {
+            let (before, now) = (pair[0], pair[1]);
+            if now.year != before.year + 1 {
+                continue;
+            }
+            let n = name(&now.project_id);
+            let checks = [
+                ("累计完成投资", "万元", before.completed_investment, now.completed_investment, &now.cells.completed),
+                ("形象进度", "%", before.progress, now.progress, &now.cells.progress),
+            ];
+            for (what, unit, was, is, cell) in checks {
+                if let (Some(was), Some(is)) = (was, is) {
+                    if is < was {
+                        out.push(at(now, cell, Finding::error(
+                            Code::ProjectFalls,
+                            format!(
+                                "项目“{n}”{what}{}年为 {} {unit}，低于{}年的 {} {unit}（{}·{}）。{what}是累计数，不应减少，请核实是否填成了当年数。",
+                                now.year,
+                                fmt_num(is, 2),
+                                before.year,
+                                fmt_num(was, 2),
+                                before.file,
+                                before.cell
+                            ),
+                        )));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::read::ObsKind;
+    use crate::read::{Fate, ObsKind};
 
     fn obs(id: &str, department: &str, year: i32, value: Option<f64>, kind: ObsKind, cell: &str) -> Observation {
         Observation {
@@ -559,5 +668,109 @@ mod tests {
         assert_eq!((missing_value[0].indicator_id.as_str(), missing_value[0].cell.as_str()), ("G16", "H4"));
         // Every other unit sent nothing at all.
         assert!(findings.iter().any(|f| f.code == Code::MissingReturn && f.department == "市卫生健康局"));
+    }
+
+    fn project(id: &str, year: i32, planned: Option<f64>, done: Option<f64>, progress: Option<f64>, status: &str) -> ProjectReport {
+        ProjectReport {
+            project_id: id.into(),
+            department: "市卫生健康局".into(),
+            year,
+            planned_investment: planned,
+            completed_investment: done,
+            progress,
+            status: status.into(),
+            problems: String::new(),
+            file: format!("市卫生健康局_{year}年度填报表.xlsx"),
+            sheet: "项目进展".into(),
+            cell: "B5".into(),
+            cells: crate::read::ProjectCells { planned: "C5".into(), completed: "D5".into(), progress: "E5".into(), status: "F5".into() },
+        }
+    }
+
+    #[test]
+    fn rules_on_project_returns() {
+        let plan = Plan::embedded().unwrap();
+        // (case, reports, the finding expected as (code, cell) or None)
+        type ProjectCase = (&'static str, Vec<ProjectReport>, Option<(Code, &'static str)>);
+        let cases: Vec<ProjectCase> = vec![
+            (
+                "completed falls",
+                vec![
+                    project("P01", 2023, Some(1000.0), Some(600.0), Some(60.0), "在建"),
+                    project("P01", 2024, Some(1000.0), Some(500.0), Some(70.0), "在建"),
+                ],
+                Some((Code::ProjectFalls, "D5")),
+            ),
+            (
+                "progress falls",
+                vec![
+                    project("P01", 2023, Some(1000.0), Some(600.0), Some(60.0), "在建"),
+                    project("P01", 2024, Some(1000.0), Some(700.0), Some(50.0), "在建"),
+                ],
+                Some((Code::ProjectFalls, "E5")),
+            ),
+            (
+                "both grow",
+                vec![
+                    project("P01", 2023, Some(1000.0), Some(600.0), Some(60.0), "在建"),
+                    project("P01", 2024, Some(1000.0), Some(700.0), Some(70.0), "在建"),
+                ],
+                None,
+            ),
+            (
+                "a year apart only",
+                vec![
+                    project("P01", 2023, Some(1000.0), Some(600.0), Some(60.0), "在建"),
+                    project("P01", 2025, Some(1000.0), Some(500.0), Some(70.0), "在建"),
+                ],
+                None,
+            ),
+            (
+                "more done than planned",
+                vec![project("P01", 2024, Some(1000.0), Some(1000.5), Some(100.0), "已完工")],
+                Some((Code::ProjectOverspent, "D5")),
+            ),
+            ("exactly the plan", vec![project("P01", 2024, Some(1000.0), Some(1000.0), Some(100.0), "已完工")], None),
+            (
+                "finished below 100 %",
+                vec![project("P01", 2024, None, None, Some(95.0), "已完工")],
+                Some((Code::ProjectStatusMismatch, "F5")),
+            ),
+            (
+                "100 % but under construction",
+                vec![project("P01", 2024, None, None, Some(100.0), "在建")],
+                Some((Code::ProjectStatusMismatch, "E5")),
+            ),
+            ("未完工 is not finished", vec![project("P01", 2024, None, None, Some(80.0), "未完工")], None),
+            ("竣工 at 100 %", vec![project("P01", 2024, None, None, Some(100.0), "已竣工验收")], None),
+        ];
+        for (case, reports, expected) in cases {
+            let found: Vec<(Code, String)> = project_rules(&plan, &reports).into_iter().map(|f| (f.code, f.cell)).collect();
+            match expected {
+                Some((code, cell)) => {
+                    assert!(found.iter().any(|(c, x)| *c == code && x == cell), "{case}: expected {code:?} at {cell}, got {found:?}")
+                }
+                None => assert!(found.is_empty(), "{case}: expected nothing, got {found:?}"),
+            }
+        }
+        // A project the unit leads with no report in a return it sent.
+        let files = vec![file("市卫生健康局", 2024)];
+        let returns = crate::aggregate::returns(&plan, &files, 2024);
+        let df = frames::observations(&[]).unwrap();
+        let figures = Figures::default();
+        let cx = Context {
+            figures: &figures,
+            returns: &returns,
+            projects: &[project("P01", 2024, None, None, Some(50.0), "在建")],
+            files: &files,
+            year: 2024,
+        };
+        let findings = completeness(&plan, &[], &cx, &df).unwrap();
+        let missing: Vec<&Finding> = findings.iter().filter(|f| f.code == Code::ProjectMissing).collect();
+        assert!(
+            !missing.is_empty() && missing.iter().all(|f| f.department == "市卫生健康局" && !f.message.contains("P01")),
+            "{missing:#?}"
+        );
+        assert!(missing.iter().any(|f| f.message.contains("P02") && f.file == "市卫生健康局_2024年度填报表.xlsx"));
     }
 }

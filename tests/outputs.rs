@@ -170,20 +170,36 @@ fn a_file_of_the_user_with_the_name_of_an_output_is_not_replaced() {
     complete(&unfinished[0].path()).unwrap();
 }
 
-/// A second fixture run's outputs differ from the first's (different inputs).
+/// A small plan (two units, four indicators, one project) with sample returns for
+/// 2026 and 2027: quick runs for the tests that run planmon once per step.
+fn small(w: &Workdir) -> Vec<String> {
+    let t = common::fixtures("plan_2026_2030").to_str().unwrap().to_string();
+    ok(&w.run(&["sample", "--templates", &t, "--output", "input", "--last-year", "2027"]));
+    vec!["--templates".to_string(), t]
+}
+
+fn args<'a>(base: &'a [&'a str], extra: &'a [String]) -> Vec<&'a str> {
+    base.iter().copied().chain(extra.iter().map(String::as_str)).collect()
+}
+
+/// The next run's outputs differ from the previous run's (different inputs).
 fn change_inputs(w: &Workdir) {
-    std::fs::remove_file(w.input().join("市民政局_2024年度填报表.xlsx")).unwrap();
+    let first = std::fs::read_dir(w.input()).unwrap().flatten().map(|e| e.path()).min().unwrap();
+    std::fs::remove_file(first).unwrap();
 }
 
 #[test]
 fn a_kill_at_any_step_of_the_swap_leaves_complete_sets() {
-    let w = Workdir::new("skeleton");
-    ok(&w.run(&["run"]));
+    let w = Workdir::empty();
+    let t = small(&w);
+    let run = args(&["run", "--keep-history", "2"], &t);
+    ok(&w.run(&run));
+    ok(&w.run(&run));
     std::fs::write(w.output().join("我的文件.txt"), "留着").unwrap();
     change_inputs(&w);
     let mut steps = 0;
     for k in 1.. {
-        let out = run_env(&w, &["run", "--keep-history", "2"], &[("PLANMON_FAILPOINT_SWAP", &k.to_string())]);
+        let out = run_env(&w, &run, &[("PLANMON_FAILPOINT_SWAP", &k.to_string())]);
         if out.status.success() {
             break;
         }
@@ -196,7 +212,7 @@ fn a_kill_at_any_step_of_the_swap_leaves_complete_sets() {
             complete(&w.output()).unwrap_or_else(|e| panic!("killed at step {k}: {e}"));
         }
         // The next run finishes (or undoes) the swap first, then runs.
-        ok(&w.run(&["run", "--keep-history", "2"]));
+        ok(&w.run(&run));
         complete(&w.output()).unwrap_or_else(|e| panic!("after a kill at step {k}: {e}"));
         history_complete(&w.output()).unwrap_or_else(|e| panic!("after a kill at step {k}: {e}"));
         assert!(!w.output().join(".planmon-journal.json").exists());
@@ -208,13 +224,16 @@ fn a_kill_at_any_step_of_the_swap_leaves_complete_sets() {
 
 #[test]
 fn a_file_that_cannot_be_replaced_leaves_the_previous_set_whole() {
-    let w = Workdir::new("skeleton");
-    ok(&w.run(&["run"]));
+    let w = Workdir::empty();
+    let t = small(&w);
+    let run = args(&["run", "--keep-history", "1"], &t);
+    ok(&w.run(&run));
+    ok(&w.run(&run));
     let previous = tree(&w.output());
     change_inputs(&w);
     let mut failed = 0;
     for k in 1.. {
-        let out = run_env(&w, &["run"], &[("PLANMON_FAILPOINT_SWAP_FAIL", &k.to_string())]);
+        let out = run_env(&w, &run, &[("PLANMON_FAILPOINT_SWAP_FAIL", &k.to_string())]);
         if out.status.success() {
             break;
         }
@@ -238,6 +257,7 @@ fn a_file_that_cannot_be_replaced_leaves_the_previous_set_whole() {
     }
     assert!(failed > 10, "only {failed} steps were tried");
     complete(&w.output()).unwrap();
+    history_complete(&w.output()).unwrap();
 }
 
 #[test]

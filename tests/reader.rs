@@ -22,7 +22,7 @@ fn read_case(dir: &str, name: &str) -> (Vec<String>, Vec<String>, String) {
         .map(|o| format!("{} {} {} {}", o.indicator_id, o.year, o.cell, o.value.map(|v| fmt_num(v, 6)).unwrap_or_else(|| "-".into())))
         .collect();
     let mut findings = out.findings.clone();
-    findings.extend(validate::validate_values(&plan, &out.observations).unwrap());
+    findings.extend(validate::validate_values(&plan, &out.observations, &out.projects).unwrap());
     let codes = findings.iter().map(|f| format!("{} {} {}", f.severity.as_str(), f.code.as_str(), f.cell).trim_end().to_string()).collect();
     let unit = out.files.first().map(|f| format!("{} {:?}", f.department, f.year)).unwrap_or_default();
     (obs, codes, unit)

@@ -34,6 +34,9 @@ struct Measure {
     feedback_sheets: usize,
     total_s: f64,
     peak_mb: f64,
+    /// The largest reading worker process.
+    #[serde(default)]
+    worker_peak_mb: f64,
     observations: usize,
 }
 
@@ -64,14 +67,14 @@ pub fn run(args: &BenchArgs, plan: &Plan, out: &mut dyn Write) -> Result<()> {
     writeln!(out, "机器：{} 核；{}", rows.first().map_or(0, |m| m.cores), machine())?;
     writeln!(
         out,
-        "| 填报表 | calamine 单独解析 | 读取 | 校验+汇总 | 读+校验+汇总 ÷ calamine | 同左（CPU 时间） | 汇总表+CSV | 字体 | 进展报告 | 反馈单（每份） | 合计 | 份/秒（读+校验+汇总） | 内存峰值 |"
+        "| 填报表 | calamine 单独解析 | 读取 | 校验+汇总 | 读+校验+汇总 ÷ calamine | 同左（CPU 时间） | 汇总表+CSV | 字体 | 进展报告 | 反馈单（每份） | 合计 | 份/秒（读+校验+汇总） | 内存峰值 | 读取进程内存峰值 |"
     )?;
-    writeln!(out, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")?;
+    writeln!(out, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")?;
     for m in &rows {
         let pipeline = m.read_s + m.assess_s;
         writeln!(
             out,
-            "| {} | {:.3} s | {:.3} s | {:.3} s | {:.2}× | {:.2}× | {:.3} s | {:.3} s | {:.3} s | {:.1} ms | {:.2} s | {:.0} | {:.0} MB |",
+            "| {} | {:.3} s | {:.3} s | {:.3} s | {:.2}× | {:.2}× | {:.3} s | {:.3} s | {:.3} s | {:.1} ms | {:.2} s | {:.0} | {:.0} MB | {:.0} MB |",
             m.returns,
             m.calamine_s,
             m.read_s,
@@ -84,7 +87,8 @@ pub fn run(args: &BenchArgs, plan: &Plan, out: &mut dyn Write) -> Result<()> {
             m.feedback_s * 1000.0 / m.feedback_sheets.max(1) as f64,
             m.total_s,
             m.returns as f64 / pipeline.max(1e-9),
-            m.peak_mb
+            m.peak_mb,
+            m.worker_peak_mb
         )?;
     }
     Ok(())
@@ -108,7 +112,7 @@ fn data_dir(args: &BenchArgs, plan: &Plan, n: usize) -> Result<PathBuf> {
     let _ = std::fs::remove_dir_all(&dir);
     let per_copy = plan.reporting_units().len() * (plan.end - plan.start + 1) as usize;
     let sample =
-        SampleArgs { output: dir.clone(), seed: args.seed, last_year: plan.end, copies: n.div_ceil(per_copy), layout: Layout::Mixed };
+        SampleArgs { output: dir.clone(), seed: args.seed, last_year: Some(plan.end), copies: n.div_ceil(per_copy), layout: Layout::Mixed };
     let mut files = super::templates::write_samples(&sample, plan)?;
     // Keep exactly n: the newest years of the first copies.
     files.sort_by_key(|p| (p.parent().map(Path::to_path_buf), std::cmp::Reverse(p.file_name().map(|f| f.to_os_string()))));
@@ -151,12 +155,14 @@ fn measure(n: usize, rounds: Option<usize>, dir: &Path, plan: &Plan) -> Result<M
     let mut world = ReportWorld::new(None, batch.created_datetime())?;
     let fonts_s = t.elapsed().as_secs_f64();
     let stamps = std::cell::RefCell::new(vec![Instant::now()]);
-    render::pdfs(&batch, &mut world, &|| stamps.borrow_mut().push(Instant::now()))?;
+    let mut batch = batch;
+    render::pdfs(&mut batch, &mut world, &|| stamps.borrow_mut().push(Instant::now()))?;
     let stamps = stamps.into_inner();
     let report_s = (stamps[1] - stamps[0]).as_secs_f64();
     let feedback_s = (stamps[stamps.len() - 1] - stamps[1]).as_secs_f64();
     let total_s = total.elapsed().as_secs_f64();
     let peak_mb = peak_mb();
+    let worker_peak_mb = worker_peak_mb();
     drop((batch, world));
 
     // Further rounds of calamine alone and our read + validate + aggregate, alternately:
@@ -187,6 +193,7 @@ fn measure(n: usize, rounds: Option<usize>, dir: &Path, plan: &Plan) -> Result<M
         feedback_sheets: stamps.len() - 2,
         total_s,
         peak_mb,
+        worker_peak_mb,
         observations,
     })
 }
@@ -203,7 +210,9 @@ struct Round {
 fn read_and_assess(plan: &Plan, dir: &Path) -> Result<Round> {
     let c = cpu_s();
     let t = Instant::now();
-    let read = read::read_inputs(plan, dir);
+    // As `planmon run` reads: in worker processes of this program.
+    let source = read::Source { input: dir.to_path_buf(), leave_out: None, isolation: read::Isolation::this_program() };
+    let read = read::read_inputs_with(plan, &source, &|_, _| {});
     let read_s = t.elapsed().as_secs_f64();
     let observations = read.observations.len();
     let t = Instant::now();
@@ -233,22 +242,27 @@ fn calamine_alone(files: &[PathBuf], cores: usize) -> (f64, f64) {
     (t.elapsed().as_secs_f64(), cpu_s() - c)
 }
 
-/// This process's resource usage so far (all threads).
-fn usage() -> libc::rusage {
+/// Resource usage so far of this process (all threads), or of its finished children.
+fn usage(who: libc::c_int) -> libc::rusage {
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: getrusage only writes into the struct we own.
-    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    unsafe { libc::getrusage(who, &mut usage) };
     usage
 }
 
-/// Processor time used by this process so far (all threads, user + system), in seconds.
+/// Processor time used so far by this process and its finished reading workers (all
+/// threads, user + system), in seconds.
 fn cpu_s() -> f64 {
-    let usage = usage();
     let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    secs(usage.ru_utime) + secs(usage.ru_stime)
+    [libc::RUSAGE_SELF, libc::RUSAGE_CHILDREN].iter().map(|&who| usage(who)).map(|u| secs(u.ru_utime) + secs(u.ru_stime)).sum()
 }
 
 /// Peak resident memory of this process so far, in MB (Linux reports kB).
 fn peak_mb() -> f64 {
-    usage().ru_maxrss as f64 / 1024.0
+    usage(libc::RUSAGE_SELF).ru_maxrss as f64 / 1024.0
+}
+
+/// Peak resident memory of the largest finished reading worker, in MB.
+fn worker_peak_mb() -> f64 {
+    usage(libc::RUSAGE_CHILDREN).ru_maxrss as f64 / 1024.0
 }

@@ -38,7 +38,7 @@ pub fn run(args: &CheckArgs, plan: &Plan, out: &mut dyn Write) -> Result<Checked
     let (present, missing): (Vec<_>, Vec<_>) = args.files.iter().cloned().partition(|p| std::fs::symlink_metadata(p).is_ok());
     let outcome = read::read_files_with(plan, &present, &Isolation::this_program());
     let mut findings = outcome.findings.clone();
-    findings.extend(crate::validate::validate_values(plan, &outcome.observations)?);
+    findings.extend(crate::validate::validate_values(plan, &outcome.observations, &outcome.projects)?);
     crate::finding::sort(&mut findings);
     let checked = Checked { errors: findings.iter().filter(|f| f.severity == Severity::Error).count(), missing: missing.len() };
     if args.json {

@@ -27,8 +27,13 @@ pub fn run(args: &InitArgs, out: &mut dyn Write) -> Result<()> {
     }
     if args.sample {
         let plan = Plan::embedded()?;
-        let sample =
-            SampleArgs { output: dir.join("input"), seed: 2023, last_year: plan.end, copies: 1, layout: crate::cli::Layout::Standard };
+        let sample = SampleArgs {
+            output: dir.join("input"),
+            seed: 2023,
+            last_year: Some(plan.end),
+            copies: 1,
+            layout: crate::cli::Layout::Standard,
+        };
         super::templates::sample(&sample, &plan, out)?;
     }
     writeln!(out, "\n工作文件夹已准备好：把各单位的填报表放进 {}，然后在该文件夹中运行 planmon。", dir.join("input").display())?;

@@ -13,9 +13,8 @@ use crate::aggregate::Status;
 use crate::batch::Batch;
 use crate::cli::RunArgs;
 use crate::config::Settings;
-use crate::finding::Severity;
 use crate::plan::Plan;
-use crate::progress::Progress;
+use crate::progress::Bar;
 use crate::publish::{self, Counts, Manifest, OutputRecord, Staging};
 use crate::read::{Fate, Isolation, Source};
 use crate::render::{self, world::ReportWorld};
@@ -51,10 +50,10 @@ pub fn run(args: &RunArgs, plan: Plan, settings: &Settings, templates: Option<&P
     let run_id = publish::run_id(started);
 
     let show = !args.quiet && !args.json;
-    let reading: OnceLock<Progress> = OnceLock::new();
+    let reading: OnceLock<Bar> = OnceLock::new();
     let source = Source { input: args.input.clone(), leave_out: Some(args.output.clone()), isolation: Isolation::this_program() };
     let mut batch = Batch::assemble_with(plan, &source, year, &|done, total| {
-        let bar = reading.get_or_init(|| Progress::new("读取填报表", total, show));
+        let bar = reading.get_or_init(|| Bar::new("读取填报表", total, show));
         if done > 0 {
             bar.step();
         }
@@ -62,20 +61,14 @@ pub fn run(args: &RunArgs, plan: Plan, settings: &Settings, templates: Option<&P
     batch.apply(settings);
     // A broken (user-edited) template must not cost the workbook and tables: render
     // the PDFs first, write everything that could be made, then report the failure.
-    let rendering = Progress::new("生成报告和反馈单", 1 + batch.plan.reporting_units().len(), show);
+    let rendering = Bar::new("生成报告和反馈单", 1 + batch.plan.reporting_units().len(), show);
     let pdfs = ReportWorld::new(templates, batch.created_datetime())
         .context("无法读取报告模板")
-        .and_then(|mut world| render::pdfs(&batch, &mut world, &|| rendering.step()));
-    let mut files = Vec::new();
-    let mut pdf_error = None;
-    match pdfs {
-        Ok((pdfs, glyph_findings)) => {
-            batch.findings.extend(glyph_findings);
-            crate::finding::sort(&mut batch.findings);
-            files = pdfs;
-        }
-        Err(e) => pdf_error = Some(e),
-    }
+        .and_then(|mut world| render::pdfs(&mut batch, &mut world, &|| rendering.step()));
+    let (mut files, pdf_error) = match pdfs {
+        Ok(pdfs) => (pdfs, None),
+        Err(e) => (Vec::new(), Some(e)),
+    };
     files.extend(render::tables(&batch)?);
 
     // Everything goes to a staging folder first; a run that fails on the way leaves
@@ -110,8 +103,7 @@ pub fn run(args: &RunArgs, plan: Plan, settings: &Settings, templates: Option<&P
             writeln!(out, "注意：{note}")?;
         }
     }
-    let errors = batch.findings.iter().filter(|f| f.severity == Severity::Error).count();
-    Ok(RunSummary { written, errors })
+    Ok(RunSummary { written, errors: batch.assessment.findings[0] })
 }
 
 /// The output folder cannot be the input folder (its returns would be among the
@@ -129,8 +121,7 @@ fn check_folders(input: &Path, output: &Path) -> Result<()> {
 }
 
 fn manifest<'a>(batch: &'a Batch, args: &RunArgs, run_id: &'a str, started: i64, outputs: &'a [OutputRecord]) -> Manifest<'a> {
-    let status = |s: Fate| batch.files.iter().filter(|f| f.status == s).count();
-    let severity = |s: Severity| batch.findings.iter().filter(|f| f.severity == s).count();
+    let a = &batch.assessment;
     Manifest {
         tool: "planmon",
         tool_version: env!("CARGO_PKG_VERSION"),
@@ -144,14 +135,14 @@ fn manifest<'a>(batch: &'a Batch, args: &RunArgs, run_id: &'a str, started: i64,
         input_fingerprint: &batch.fingerprint,
         inputs: &batch.files,
         counts: Counts {
-            inputs_read: status(Fate::Read),
-            inputs_rejected: status(Fate::Rejected),
-            inputs_skipped: status(Fate::Skipped),
+            inputs_read: a.inputs[0],
+            inputs_rejected: a.inputs[1],
+            inputs_skipped: a.inputs[2],
             observations: batch.observations.len(),
-            figures: batch.observations.iter().filter(|o| o.value.is_some()).count(),
-            findings_error: severity(Severity::Error),
-            findings_warning: severity(Severity::Warning),
-            findings_info: severity(Severity::Info),
+            figures: a.figures,
+            findings_error: a.findings[0],
+            findings_warning: a.findings[1],
+            findings_info: a.findings[2],
         },
         outputs,
     }
@@ -159,57 +150,31 @@ fn manifest<'a>(batch: &'a Batch, args: &RunArgs, run_id: &'a str, started: i64,
 
 /// The end-of-run summary for other programs (`--json`).
 fn json_summary(batch: &Batch, written: &[(PathBuf, &'static str)]) -> serde_json::Value {
-    let count = |s: Severity| batch.findings.iter().filter(|f| f.severity == s).count();
-    let status = |s: Fate| batch.files.iter().filter(|f| f.status == s).count();
-    let goals: Vec<_> = batch
-        .progress
-        .iter()
-        .filter(|p| p.year == batch.year && batch.plan.indicator(&p.indicator_id).is_some_and(|i| i.seq.is_some()))
-        .collect();
+    let a = &batch.assessment;
     serde_json::json!({
         "year": batch.year,
         "input_fingerprint": batch.fingerprint,
-        "returns": { "read": status(Fate::Read), "rejected": status(Fate::Rejected), "skipped": status(Fate::Skipped) },
+        "returns": { "read": a.inputs[0], "rejected": a.inputs[1], "skipped": a.inputs[2] },
         "rejected": batch.files.iter().filter(|f| f.status == Fate::Rejected).map(|f| serde_json::json!({ "file": f.file, "reason": f.reason })).collect::<Vec<_>>(),
-        "figures": batch.observations.iter().filter(|o| o.value.is_some()).count(),
-        "findings": { "error": count(Severity::Error), "warning": count(Severity::Warning), "info": count(Severity::Info) },
-        "findings_by_unit": batch.summaries.units.iter().map(|u| serde_json::json!({ "unit": u.unit, "error": u.errors, "warning": u.warnings })).collect::<Vec<_>>(),
-        "indicators_by_status": Status::ALL.iter().map(|s| (s.label().to_string(), serde_json::json!(goals.iter().filter(|p| p.status == *s).count()))).collect::<serde_json::Map<_, _>>(),
+        "figures": a.figures,
+        "findings": { "error": a.findings[0], "warning": a.findings[1], "info": a.findings[2] },
+        "findings_by_unit": a.units.iter().map(|u| serde_json::json!({ "unit": u.unit, "error": u.errors, "warning": u.warnings })).collect::<Vec<_>>(),
+        "indicators_by_status": Status::ALL.iter().map(|s| (s.label().to_string(), serde_json::json!(a.goals.get(*s)))).collect::<serde_json::Map<_, _>>(),
         "outputs": written.iter().map(|(p, what)| serde_json::json!({ "what": what, "path": p.display().to_string() })).collect::<Vec<_>>(),
     })
 }
 
 fn summarize(batch: &Batch, written: &[(PathBuf, &'static str)], out: &mut dyn Write) -> Result<()> {
-    let read = batch.files.iter().filter(|f| f.status == Fate::Read).count();
-    let rejected = batch.files.iter().filter(|f| f.status == Fate::Rejected).count();
-    let figures = batch.observations.iter().filter(|o| o.value.is_some()).count();
-    writeln!(out, "{}年度汇总完成：读取填报表 {} 份，拒收 {} 份，数据 {} 个。", batch.year, read, rejected, figures)?;
-    let count = |s: Severity| batch.findings.iter().filter(|f| f.severity == s).count();
-    writeln!(out, "数据问题：错误 {}，警告 {}，提示 {}。", count(Severity::Error), count(Severity::Warning), count(Severity::Info))?;
+    let a = &batch.assessment;
+    writeln!(out, "{}年度汇总完成：读取填报表 {} 份，拒收 {} 份，数据 {} 个。", batch.year, a.inputs[0], a.inputs[1], a.figures)?;
+    writeln!(out, "数据问题：错误 {}，警告 {}，提示 {}。", a.findings[0], a.findings[1], a.findings[2])?;
     for f in batch.files.iter().filter(|f| f.status == Fate::Rejected) {
         writeln!(out, "  拒收：{}（{}）", printable(&f.file, 200), printable(&f.reason, 200))?;
     }
-    let statuses: Vec<String> = Status::ALL
-        .iter()
-        .map(|s| {
-            let n = batch
-                .progress
-                .iter()
-                .filter(|p| {
-                    p.year == batch.year && p.status == *s && batch.plan.indicator(&p.indicator_id).is_some_and(|i| i.seq.is_some())
-                })
-                .count();
-            format!("{} {}", s.label(), n)
-        })
-        .collect();
+    let statuses: Vec<String> = Status::ALL.iter().map(|s| format!("{} {}", s.label(), a.goals.get(*s))).collect();
     writeln!(out, "主要指标：{}。", statuses.join("，"))?;
-    let by_unit: Vec<String> = batch
-        .summaries
-        .units
-        .iter()
-        .filter(|u| u.errors + u.warnings > 0)
-        .map(|u| format!("{} 错误{}/警告{}", u.unit, u.errors, u.warnings))
-        .collect();
+    let by_unit: Vec<String> =
+        a.units.iter().filter(|u| u.errors + u.warnings > 0).map(|u| format!("{} 错误{}/警告{}", u.unit, u.errors, u.warnings)).collect();
     if !by_unit.is_empty() {
         writeln!(out, "各单位问题：{}。详见各单位反馈单。", by_unit.join("；"))?;
     }

@@ -10,7 +10,7 @@ use crate::cli::{Layout, SampleArgs, TemplateArgs};
 use crate::clock::days_from_civil;
 use crate::forms;
 use crate::plan::Plan;
-use crate::read::{self, Observation};
+use crate::read;
 use crate::render::write_atomic;
 
 pub fn return_file_name(unit: &str, year: i32) -> String {
@@ -18,23 +18,25 @@ pub fn return_file_name(unit: &str, year: i32) -> String {
 }
 
 pub fn templates(args: &TemplateArgs, plan: &Plan, out: &mut dyn Write) -> Result<()> {
-    let created = days_from_civil(args.year, 12, 1) * 86_400;
-    // Last year's figures where the returns are at hand: the lead unit's 本年值.
-    let previous: Vec<Observation> = if args.input.is_dir() {
-        read::read_inputs(plan, &args.input).observations.into_iter().filter(|o| o.year == args.year - 1 && o.value.is_some()).collect()
+    let this_year = crate::clock::civil_from_days(crate::clock::now_unix().div_euclid(86_400)).0;
+    let year = args.year.unwrap_or(this_year.min(plan.end));
+    let created = days_from_civil(year, 12, 1) * 86_400;
+    // Last year's figures where the returns are at hand: the figure the assessment uses.
+    let figures = if args.input.is_dir() {
+        let observations = read::read_inputs(plan, &args.input).observations;
+        aggregate::figures::choose(plan, &observations, &crate::frames::observations(&observations)?)?
     } else {
-        Vec::new()
+        aggregate::Figures::default()
     };
     for unit in plan.reporting_units() {
         let mut known = forms::Filled::default();
         for ind in plan.indicators_of(&unit.name) {
-            let list: Vec<&Observation> = previous.iter().filter(|o| *o.indicator_id == *ind.id).collect();
-            if !list.is_empty() {
-                known.values.insert(ind.id.clone(), (aggregate::choose(plan, &list).value, None));
+            if let Some(f) = figures.get(&ind.id, year - 1) {
+                known.values.insert(ind.id.clone(), (Some(f.value), None));
             }
         }
-        let bytes = forms::return_workbook(plan, &unit.name, args.year, Some(&known), created)?;
-        let path = args.output.join(return_file_name(&unit.name, args.year));
+        let bytes = forms::return_workbook(plan, &unit.name, year, Some(&known), created)?;
+        let path = args.output.join(return_file_name(&unit.name, year));
         write_atomic(&path, &bytes)?;
         writeln!(out, "已生成：{}", path.display())?;
     }
@@ -52,12 +54,13 @@ pub fn sample(args: &SampleArgs, plan: &Plan, out: &mut dyn Write) -> Result<()>
 /// Write the synthetic returns: every unit, every year, `copies` times (copies in
 /// 副本001/ … folders), in the standard layout, the messy one, or alternating.
 pub fn write_samples(args: &SampleArgs, plan: &Plan) -> Result<Vec<std::path::PathBuf>> {
-    let series = forms::synthetic_series(plan, args.seed, args.last_year);
+    let last_year = args.last_year.unwrap_or(plan.end);
+    let series = forms::synthetic_series(plan, args.seed, last_year);
     let mut written = Vec::new();
     let mut k = 0usize;
     for copy in 0..args.copies.max(1) {
         let dir = if args.copies > 1 { args.output.join(format!("副本{:03}", copy + 1)) } else { args.output.clone() };
-        for year in plan.start..=args.last_year {
+        for year in plan.start..=last_year {
             let created = days_from_civil(year + 1, 1, 10) * 86_400;
             for unit in plan.reporting_units() {
                 let filled = forms::sample_filled(plan, &unit.name, year, &series, args.seed);

@@ -19,7 +19,7 @@ use crate::finding::{Code, Finding};
 use crate::plan::Plan;
 use file::read_file;
 
-pub use projects::ProjectReport;
+pub use projects::{ProjectCells, ProjectReport};
 pub use sheet::read_sheet;
 pub use worker::Isolation;
 

@@ -25,7 +25,20 @@ pub struct ProjectReport {
     pub problems: String,
     pub file: String,
     pub sheet: String,
+    /// The row's project-name cell.
     pub cell: String,
+    /// The cells of the figures, for findings that point at them.
+    #[serde(default)]
+    pub cells: ProjectCells,
+}
+
+/// Where each figure of a project row is (empty where the sheet has no such column).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ProjectCells {
+    pub planned: String,
+    pub completed: String,
+    pub progress: String,
+    pub status: String,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -150,6 +163,12 @@ pub fn read_projects(
             file: file.to_string(),
             sheet: sheet.to_string(),
             cell: addr(r, at(Col::Name).unwrap_or(0)),
+            cells: ProjectCells {
+                planned: at(Col::Planned).map(|c| addr(r, c)).unwrap_or_default(),
+                completed: at(Col::Completed).map(|c| addr(r, c)).unwrap_or_default(),
+                progress: at(Col::Progress).map(|c| addr(r, c)).unwrap_or_default(),
+                status: at(Col::Status).map(|c| addr(r, c)).unwrap_or_default(),
+            },
         });
     }
     out

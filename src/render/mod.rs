@@ -4,6 +4,7 @@
 
 pub mod report;
 mod tables;
+pub mod typeset;
 mod workbook;
 pub mod world;
 
@@ -45,32 +46,44 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 /// Typeset the report and one feedback sheet per responsible unit. Characters no
-/// embedded font covers become findings (and 〓 in the PDF).
-pub fn pdfs(batch: &Batch, world: &mut ReportWorld, progress: &dyn Fn()) -> Result<(Vec<Rendered>, Vec<Finding>)> {
+/// embedded face covers are found first, across all the documents: they become one
+/// finding (counted in every document alike) and 〓 in the PDFs.
+pub fn pdfs(batch: &mut Batch, world: &mut ReportWorld, progress: &dyn Fn()) -> Result<Vec<Rendered>> {
+    let units: Vec<String> = batch.plan.reporting_units().iter().map(|u| u.name.clone()).collect();
+    let mut missing: BTreeSet<char> = BTreeSet::new();
+    {
+        let mut coverage = typeset::Coverage::new(world);
+        let mut probe = |data: serde_json::Value| {
+            let mut data = data;
+            coverage.clean(&mut data);
+        };
+        probe(serde_json::to_value(report::report_data(batch))?);
+        for unit in &units {
+            probe(serde_json::to_value(report::feedback_data(batch, unit))?);
+        }
+        missing.extend(coverage.missing);
+    }
+    if !missing.is_empty() {
+        let list: String = missing.iter().map(|c| format!("“{c}”(U+{:04X})", *c as u32)).collect::<Vec<_>>().join("、");
+        batch.add_findings(vec![Finding::warning(
+            Code::GlyphMissing,
+            format!("报告字体中没有这些字：{list}，PDF 中以“〓”代替。请核对原表中的写法。"),
+        )]);
+    }
     let created = batch.created_datetime();
     let mut out = Vec::new();
-    let mut missing: BTreeSet<char> = BTreeSet::new();
-    let data = report::report_data(batch);
     let ident = format!("planmon-report-{}-{}", batch.year, batch.fingerprint);
-    let (pdf, miss) = report::typeset(world, "/report.typ", "/data.json", data, created, &ident)?;
-    missing.extend(miss);
-    out.push(rendered(&batch.report_name, pdf, "进展报告"));
+    let data = serde_json::to_value(report::report_data(batch))?;
+    out.push(rendered(&batch.report_name, typeset::typeset(world, "/report.typ", "/data.json", data, created, &ident)?, "进展报告"));
     progress();
-    for unit in batch.plan.reporting_units() {
-        let data = report::feedback_data(batch, &unit.name);
-        let ident = format!("planmon-feedback-{}-{}-{}", unit.name, batch.year, batch.fingerprint);
-        let (pdf, miss) = report::typeset(world, "/feedback.typ", "/feedback.json", data, created, &ident)?;
-        missing.extend(miss);
-        out.push(rendered(Path::new(FEEDBACK_DIR).join(feedback_file_name(&unit.name, batch.year)), pdf, "反馈单"));
+    for unit in &units {
+        let data = serde_json::to_value(report::feedback_data(batch, unit))?;
+        let ident = format!("planmon-feedback-{}-{}-{}", unit, batch.year, batch.fingerprint);
+        let pdf = typeset::typeset(world, "/feedback.typ", "/feedback.json", data, created, &ident)?;
+        out.push(rendered(Path::new(FEEDBACK_DIR).join(feedback_file_name(unit, batch.year)), pdf, "反馈单"));
         progress();
     }
-    let findings = if missing.is_empty() {
-        Vec::new()
-    } else {
-        let list: String = missing.iter().map(|c| format!("“{c}”(U+{:04X})", *c as u32)).collect::<Vec<_>>().join("、");
-        vec![Finding::warning(Code::GlyphMissing, format!("报告字体中没有这些字：{list}，PDF 中以“〓”代替。请核对原表中的写法。"))]
-    };
-    Ok((out, findings))
+    Ok(out)
 }
 
 /// Everything else: workbook and CSV tables (after all findings are known).

@@ -58,6 +58,7 @@ pub fn findings(batch: &Batch) -> csv::Result<Vec<u8>> {
 }
 
 pub fn progress(batch: &Batch) -> csv::Result<Vec<u8>> {
+    let projected = format!("projected_{}", batch.assessment.period.end);
     to_bytes(
         &[
             "indicator_id",
@@ -67,15 +68,17 @@ pub fn progress(batch: &Batch) -> csv::Result<Vec<u8>> {
             "target",
             "expected",
             "status",
-            "projected_2025",
+            &projected,
             "required_annual_change",
             "department",
             "file",
             "sheet",
             "cell",
             "note",
+            "ratio",
         ],
-        batch.progress.iter().map(|p| {
+        batch.assessment.progress.iter().map(|p| {
+            let source = |f: fn(&crate::aggregate::Figure) -> &str| p.source.as_ref().map(|s| f(s).to_string()).unwrap_or_default();
             vec![
                 p.indicator_id.clone(),
                 p.year.to_string(),
@@ -86,11 +89,12 @@ pub fn progress(batch: &Batch) -> csv::Result<Vec<u8>> {
                 p.status.label().to_string(),
                 num(p.projected_end),
                 num(p.required_annual_change),
-                p.department.clone(),
-                p.file.clone(),
-                p.sheet.clone(),
-                p.cell.clone(),
+                source(|s| &s.department),
+                source(|s| &s.file),
+                source(|s| &s.sheet),
+                source(|s| &s.cell),
                 p.note.clone(),
+                num(p.ratio),
             ]
         }),
     )

@@ -11,9 +11,7 @@ use rust_xlsxwriter::{
 
 use crate::aggregate::Status;
 use crate::batch::Batch;
-use crate::finding::Severity;
 use crate::plan::{Indicator, IndicatorKind};
-use crate::read::Fate;
 use crate::text::clip;
 
 /// Longest text put in one cell (Excel's limit is 32,767 characters).
@@ -34,6 +32,7 @@ fn status_fill(s: Status) -> Color {
         Status::OnTrack => 0xDDEBF7,
         Status::Behind => 0xFFEB9C,
         Status::SeriouslyBehind => 0xFFC7CE,
+        Status::Unassessable => 0xF2F2F2,
         Status::NoData => 0xEDEDED,
     })
 }
@@ -46,6 +45,7 @@ fn status_strong(s: Status) -> Color {
         Status::OnTrack => 0x2166AC,
         Status::Behind => 0xE08214,
         Status::SeriouslyBehind => 0xB2182B,
+        Status::Unassessable => 0xBABABA,
         Status::NoData => 0x878787,
     })
 }
@@ -141,6 +141,7 @@ fn status_colours(ws: &mut Worksheet, first: u32, last: u32, col: u16) -> Result
         (Status::OnTrack, "符合"),
         (Status::Behind, "滞后"),
         (Status::SeriouslyBehind, "严重"),
+        (Status::Unassessable, "无法"),
         (Status::NoData, "无数据"),
     ];
     for (s, prefix) in prefixes {
@@ -181,8 +182,8 @@ fn overview(wb: &mut Workbook, batch: &Batch, st: &Styles) -> Result<(), XlsxErr
     let ws = wb.add_worksheet();
     ws.set_name(OVERVIEW)?;
     ws.merge_range(0, 0, 0, 7, &format!("{}监测汇总表（{}年度）", plan.title, batch.year), &st.title)?;
-    let read = batch.files.iter().filter(|f| f.status == Fate::Read).count();
-    let rejected = batch.files.iter().filter(|f| f.status == Fate::Rejected).count();
+    let a = &batch.assessment;
+    let (read, rejected) = (a.inputs[0], a.inputs[1]);
     ws.write_string(
         1,
         0,
@@ -203,22 +204,22 @@ fn overview(wb: &mut Workbook, batch: &Batch, st: &Styles) -> Result<(), XlsxErr
     cols.push(("合计", 8.0));
     let top = 3u32;
     headers(ws, top, &cols, st)?;
-    let areas = &batch.summaries.areas;
-    for (i, a) in areas.iter().enumerate() {
+    let total_col = 1 + Status::ALL.len() as u16;
+    for (i, area) in a.areas.iter().enumerate() {
         let r = top + 1 + i as u32;
-        ws.write_string_with_format(r, 0, &a.area, &st.text)?;
-        for (k, n) in a.counts.iter().enumerate() {
+        ws.write_string_with_format(r, 0, &area.area, &st.text)?;
+        for (k, n) in area.counts.0.iter().enumerate() {
             ws.write_number_with_format(r, 1 + k as u16, *n as f64, &st.int)?;
         }
-        ws.write_number_with_format(r, 7, a.counts.iter().sum::<usize>() as f64, &st.int)?;
+        ws.write_number_with_format(r, total_col, area.counts.total() as f64, &st.int)?;
     }
-    let total_row = top + 1 + areas.len() as u32;
+    let total_row = top + 1 + a.areas.len() as u32;
     let bold = st.int.clone().set_bold();
     ws.write_string_with_format(total_row, 0, "合计", &st.text.clone().set_bold())?;
-    for k in 0..=Status::ALL.len() {
-        let n: usize = areas.iter().map(|a| if k < a.counts.len() { a.counts[k] } else { a.counts.iter().sum() }).sum();
-        ws.write_number_with_format(total_row, 1 + k as u16, n as f64, &bold)?;
+    for (k, s) in Status::ALL.iter().enumerate() {
+        ws.write_number_with_format(total_row, 1 + k as u16, a.goals.get(*s) as f64, &bold)?;
     }
+    ws.write_number_with_format(total_row, total_col, a.goals.total() as f64, &bold)?;
     let mut chart = Chart::new(ChartType::BarStacked);
     chart.title().set_name(&format!("{}年各领域主要指标进展", batch.year));
     for (k, s) in Status::ALL.iter().enumerate() {
@@ -242,14 +243,14 @@ fn overview(wb: &mut Workbook, batch: &Batch, st: &Styles) -> Result<(), XlsxErr
     let r0 = total_row + 2;
     headers(ws, r0, &[("数据问题", 16.0), ("错误", 11.0), ("警告", 11.0), ("提示", 11.0)], st)?;
     ws.write_string_with_format(r0 + 1, 0, "条数", &st.text)?;
-    for (k, s) in [Severity::Error, Severity::Warning, Severity::Info].iter().enumerate() {
-        ws.write_number_with_format(r0 + 1, 1 + k as u16, batch.findings.iter().filter(|f| f.severity == *s).count() as f64, &st.int)?;
+    for (k, n) in a.findings.iter().enumerate() {
+        ws.write_number_with_format(r0 + 1, 1 + k as u16, *n as f64, &st.int)?;
     }
 
     // Units' completeness at a glance (details on 部门填报情况).
     let r1 = r0 + 3;
     headers(ws, r1, &[("责任单位", 16.0), ("已报送/应报送", 11.0), ("牵头指标", 11.0), ("本年已报", 11.0), ("报送率(%)", 11.0)], st)?;
-    for (i, u) in batch.summaries.units.iter().enumerate() {
+    for (i, u) in a.units.iter().enumerate() {
         let r = r1 + 1 + i as u32;
         ws.write_string_with_format(r, 0, &u.unit, &st.text)?;
         ws.write_string_with_format(r, 1, format!("{}/{}", u.returns_received, u.returns_expected), &st.text)?;
@@ -263,25 +264,28 @@ fn overview(wb: &mut Workbook, batch: &Batch, st: &Styles) -> Result<(), XlsxErr
 
 fn progress_sheet(wb: &mut Workbook, batch: &Batch, st: &Styles, name: &str, kind: IndicatorKind) -> Result<(), XlsxError> {
     let plan = &batch.plan;
-    let years: Vec<i32> = (plan.start..=batch.year.min(plan.end)).collect();
+    let a = &batch.assessment;
+    let years = a.years();
     let ws = wb.add_worksheet();
     ws.set_name(name)?;
     let year_heads: Vec<String> = years.iter().map(|y| format!("{y}年")).collect();
+    let (target_head, base_head, projected_head) =
+        (format!("{}年目标", a.period.end), format!("基期值（{}年）", a.period.base_year), format!("预计{}年", a.period.end));
     let mut cols: Vec<(&str, f64)> = vec![
         ("序号", 6.0),
         ("领域", 12.0),
         ("编号", 7.0),
         ("指标名称", 34.0),
         ("单位", 8.0),
-        ("2025年目标", 11.0),
+        (&target_head, 11.0),
         ("判定方式", 10.0),
-        ("基期值（2022年）", 11.0),
+        (&base_head, 11.0),
     ];
     cols.extend(year_heads.iter().map(|h| (h.as_str(), 10.0)));
     cols.extend([
         ("序时进度", 10.0),
         ("状态", 14.0),
-        ("预计2025年", 11.0),
+        (&projected_head, 11.0),
         ("尚需年均变化", 12.0),
         ("责任单位", 22.0),
         ("数据来源", 30.0),
@@ -289,11 +293,10 @@ fn progress_sheet(wb: &mut Workbook, batch: &Batch, st: &Styles, name: &str, kin
     ]);
     headers(ws, 0, &cols, st)?;
     let list: Vec<&Indicator> = plan.indicators.iter().filter(|i| i.kind == kind).collect();
-    let progress_of = |id: &str, y: i32| batch.progress.iter().find(|p| p.indicator_id == id && p.year == y);
     for (k, ind) in list.iter().enumerate() {
         let r = k as u32 + 1;
         let num = st.number(ind);
-        let latest = progress_of(&ind.id, batch.year);
+        let latest = a.latest(&ind.id);
         ws.write_string_with_format(r, 0, ind.seq.map(|s| s.to_string()).unwrap_or_default(), &st.text)?;
         ws.write_string_with_format(r, 1, &ind.area, &st.text)?;
         ws.write_string_with_format(r, 2, &ind.id, &st.text)?;
@@ -304,7 +307,7 @@ fn progress_sheet(wb: &mut Workbook, batch: &Batch, st: &Styles, name: &str, kin
         opt_number(ws, r, 7, latest.and_then(|p| p.baseline), num)?;
         let mut c = 8u16;
         for y in &years {
-            opt_number(ws, r, c, progress_of(&ind.id, *y).and_then(|p| p.value), num)?;
+            opt_number(ws, r, c, a.of(&ind.id, *y).and_then(|p| p.value), num)?;
             c += 1;
         }
         opt_number(ws, r, c, latest.and_then(|p| p.expected), num)?;
@@ -312,7 +315,7 @@ fn progress_sheet(wb: &mut Workbook, batch: &Batch, st: &Styles, name: &str, kin
         opt_number(ws, r, c + 2, latest.and_then(|p| p.projected_end), num)?;
         opt_number(ws, r, c + 3, latest.and_then(|p| p.required_annual_change), num)?;
         ws.write_string_with_format(r, c + 4, ind.responsible_joined(), &st.wrap)?;
-        let source = latest.filter(|p| !p.file.is_empty()).map(|p| format!("{}!{}（{}）", p.sheet, p.cell, p.file)).unwrap_or_default();
+        let source = latest.and_then(|p| p.source.as_ref()).map(|s| format!("{}!{}（{}）", s.sheet, s.cell, s.file)).unwrap_or_default();
         ws.write_string_with_format(r, c + 5, source, &st.wrap)?;
         ws.write_string_with_format(r, c + 6, latest.map(|p| p.note.as_str()).unwrap_or(""), &st.wrap)?;
     }
@@ -327,11 +330,12 @@ fn progress_sheet(wb: &mut Workbook, batch: &Batch, st: &Styles, name: &str, kin
 fn units_sheet(wb: &mut Workbook, batch: &Batch, st: &Styles) -> Result<(), XlsxError> {
     let ws = wb.add_worksheet();
     ws.set_name(UNITS)?;
-    let cols: [(&str, f64); 11] = [
+    let cols: [(&str, f64); 12] = [
         ("责任单位", 22.0),
         ("应报送填报表（份）", 11.0),
         ("已报送（份）", 10.0),
         ("按时报送（份）", 10.0),
+        ("逾期报送（份）", 10.0),
         ("未写填报日期（份）", 11.0),
         ("牵头指标（项）", 10.0),
         ("本年已报（项）", 10.0),
@@ -341,18 +345,19 @@ fn units_sheet(wb: &mut Workbook, batch: &Batch, st: &Styles) -> Result<(), Xlsx
         ("错误/警告（条）", 11.0),
     ];
     headers(ws, 0, &cols, st)?;
-    for (i, u) in batch.summaries.units.iter().enumerate() {
+    let units = &batch.assessment.units;
+    for (i, u) in units.iter().enumerate() {
         let r = i as u32 + 1;
         ws.write_string_with_format(r, 0, &u.unit, &st.text)?;
-        for (c, v) in [u.returns_expected, u.returns_received, u.on_time, u.undated, u.indicators, u.reported].iter().enumerate() {
+        for (c, v) in [u.returns_expected, u.returns_received, u.on_time, u.late, u.undated, u.indicators, u.reported].iter().enumerate() {
             ws.write_number_with_format(r, 1 + c as u16, *v as f64, &st.int)?;
         }
-        ws.write_number_with_format(r, 7, u.reporting_rate(), &st.pct)?;
-        ws.write_number_with_format(r, 8, u.on_track as f64, &st.int)?;
-        ws.write_number_with_format(r, 9, u.behind as f64, &st.int)?;
-        ws.write_string_with_format(r, 10, format!("{}/{}", u.errors, u.warnings), &st.text)?;
+        ws.write_number_with_format(r, 8, u.reporting_rate(), &st.pct)?;
+        ws.write_number_with_format(r, 9, u.counts.good() as f64, &st.int)?;
+        ws.write_number_with_format(r, 10, u.counts.lagging() as f64, &st.int)?;
+        ws.write_string_with_format(r, 11, format!("{}/{}", u.errors, u.warnings), &st.text)?;
     }
-    table(ws, 0, batch.summaries.units.len(), &cols, "表_部门填报情况", None)?;
+    table(ws, 0, units.len(), &cols, "表_部门填报情况", None)?;
     ws.set_freeze_panes(1, 1)?;
     print_setup(ws, &format!("部门填报情况（{}年度）", batch.year), 0)?;
     Ok(())
@@ -378,8 +383,9 @@ fn projects_sheet(wb: &mut Workbook, batch: &Batch, st: &Styles) -> Result<(), X
     headers(ws, 0, &cols, st)?;
     for (i, p) in batch.plan.projects.iter().enumerate() {
         let r = i as u32 + 1;
-        // The latest report of the project up to the reporting year.
-        let rep = batch.project_reports.iter().filter(|x| x.project_id == p.id && x.year <= batch.year).max_by_key(|x| x.year);
+        // The project's report for the reporting year (as in the report).
+        let progress = batch.assessment.project(&p.id);
+        let rep = progress.and_then(|x| x.this_year.as_ref());
         ws.write_string_with_format(r, 0, &p.id, &st.text)?;
         ws.write_string_with_format(r, 1, &p.area, &st.text)?;
         ws.write_string_with_format(r, 2, &p.name, &st.wrap)?;
@@ -387,11 +393,7 @@ fn projects_sheet(wb: &mut Workbook, batch: &Batch, st: &Styles) -> Result<(), X
         ws.write_string_with_format(r, 4, &p.goal, &st.wrap)?;
         opt_number(ws, r, 5, rep.and_then(|x| x.planned_investment), &st.int)?;
         opt_number(ws, r, 6, rep.and_then(|x| x.completed_investment), &st.int)?;
-        let rate = rep.and_then(|x| match (x.planned_investment, x.completed_investment) {
-            (Some(p), Some(c)) if p > 0.0 => Some(c * 100.0 / p),
-            _ => None,
-        });
-        opt_number(ws, r, 7, rate, &st.pct)?;
+        opt_number(ws, r, 7, progress.and_then(|x| x.completion_rate()), &st.pct)?;
         opt_number(ws, r, 8, rep.and_then(|x| x.progress), &st.pct)?;
         ws.write_string_with_format(
             r,

@@ -24,6 +24,22 @@ impl Workdir {
         Workdir { dir }
     }
 
+    /// A temp folder with an empty `input/`.
+    pub fn empty() -> Workdir {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir_all(tmp.path().join("input")).unwrap();
+        Workdir { dir: tmp }
+    }
+
+    /// A temp folder with `input/` holding a copy of `dir` (e.g. the shipped sample).
+    pub fn with_input(dir: &Path) -> Workdir {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let input = tmp.path().join("input");
+        std::fs::create_dir_all(&input).unwrap();
+        copy_dir(dir, &input);
+        Workdir { dir: tmp }
+    }
+
     pub fn path(&self) -> &Path {
         self.dir.path()
     }
@@ -92,4 +108,16 @@ pub fn poppler(tool: &str, args: &[&str]) -> Option<String> {
             None
         }
     }
+}
+
+/// The text of a PDF by pdftotext (`-layout` keeps table rows on one line). The tool is
+/// required: CI installs poppler-utils, and a test that skipped would check nothing.
+pub fn pdf_text(pdf: &Path, layout: bool) -> String {
+    let mut cmd = Command::new("pdftotext");
+    if layout {
+        cmd.arg("-layout");
+    }
+    let out = cmd.arg(pdf).arg("-").output().expect("pdftotext is required for this test (apt-get install poppler-utils)");
+    assert!(out.status.success(), "pdftotext {}: {}", pdf.display(), String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }

@@ -1,0 +1,123 @@
+//! One figure per indicator and year — chosen once, by one rule, in polars — and the
+//! places where returns disagree. The rule: a 本年值 before a 上年值, the lead
+//! responsible unit's before the others', then file, sheet and cell order.
+
+use std::collections::HashMap;
+
+use polars::prelude::*;
+use serde::Serialize;
+
+use crate::frames::{self, Rows};
+use crate::plan::Plan;
+use crate::read::Observation;
+
+/// A figure as used, with where it came from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Figure {
+    /// Index of the observation it is.
+    #[serde(skip)]
+    pub row: usize,
+    pub value: f64,
+    pub department: String,
+    pub file: String,
+    pub sheet: String,
+    pub cell: String,
+}
+
+impl Figure {
+    fn of(obs: &[Observation], row: usize) -> Figure {
+        let o = &obs[row];
+        Figure {
+            row,
+            value: o.value.unwrap_or(f64::NAN),
+            department: o.department.to_string(),
+            file: o.file.to_string(),
+            sheet: o.sheet.to_string(),
+            cell: o.cell.clone(),
+        }
+    }
+}
+
+/// Different 本年值 for one indicator and year.
+#[derive(Debug, Clone, Serialize)]
+pub struct Conflict {
+    pub indicator_id: String,
+    pub year: i32,
+    /// The figure used (the rule above).
+    pub used: Figure,
+    /// Every 本年值 given, in file order.
+    pub figures: Vec<Figure>,
+    /// How many different values they hold.
+    pub distinct: usize,
+}
+
+/// The chosen figures and the conflicts.
+#[derive(Debug, Default)]
+pub struct Figures {
+    chosen: HashMap<(String, i32), Figure>,
+    pub conflicts: Vec<Conflict>,
+}
+
+impl Figures {
+    pub fn get(&self, indicator_id: &str, year: i32) -> Option<&Figure> {
+        self.chosen.get(&(indicator_id.to_string(), year))
+    }
+
+    pub fn conflict(&self, indicator_id: &str, year: i32) -> Option<&Conflict> {
+        self.conflicts.iter().find(|c| c.indicator_id == indicator_id && c.year == year)
+    }
+}
+
+/// Choose the figure of every indicator and year that has one, and list the conflicts.
+pub fn choose(plan: &Plan, obs: &[Observation], df: &DataFrame) -> PolarsResult<Figures> {
+    let ind = frames::indicators(plan)?;
+    let valued = df.clone().lazy().filter(col("value").is_not_null().and(col("department").neq(lit("")))).join(
+        ind.lazy(),
+        [col("indicator_id")],
+        [col("indicator_id")],
+        JoinArgs::new(JoinType::Inner),
+    );
+    let chosen = valued
+        .clone()
+        .with_columns([
+            col("current").not().alias("kind_rank"),
+            col("department").neq(col("lead")).alias("lead_rank"),
+            col("cell").str().len_chars().alias("cell_len"),
+        ])
+        .sort(["indicator_id", "year", "kind_rank", "lead_rank", "file", "sheet", "cell_len", "cell"], SortMultipleOptions::default())
+        .unique_stable_generic(Some(vec![col("indicator_id"), col("year")]), UniqueKeepStrategy::First)
+        .select([col("indicator_id"), col("year"), col("row")])
+        .collect()?;
+    let rows = Rows::new(&chosen);
+    let mut figures = Figures::default();
+    for i in 0..rows.len() {
+        let row = rows.i64("row", i).unwrap_or(0) as usize;
+        figures.chosen.insert((rows.str("indicator_id", i), rows.i64("year", i).unwrap_or(0) as i32), Figure::of(obs, row));
+    }
+
+    let current = valued.filter(col("current"));
+    let groups = current
+        .clone()
+        .group_by([col("indicator_id"), col("year")])
+        .agg([col("value").n_unique().alias("distinct")])
+        .filter(col("distinct").gt(lit(1)));
+    let disagree = current
+        .join(groups, [col("indicator_id"), col("year")], [col("indicator_id"), col("year")], JoinArgs::new(JoinType::Inner))
+        .sort(["order", "year", "row"], SortMultipleOptions::default())
+        .select([col("indicator_id"), col("year"), col("row"), col("distinct")])
+        .collect()?;
+    let rows = Rows::new(&disagree);
+    for i in 0..rows.len() {
+        let (id, year) = (rows.str("indicator_id", i), rows.i64("year", i).unwrap_or(0) as i32);
+        let figure = Figure::of(obs, rows.i64("row", i).unwrap_or(0) as usize);
+        match figures.conflicts.last_mut().filter(|c| c.indicator_id == id && c.year == year) {
+            Some(c) => c.figures.push(figure),
+            None => {
+                let Some(used) = figures.get(&id, year).cloned() else { continue };
+                let distinct = rows.i64("distinct", i).unwrap_or(2) as usize;
+                figures.conflicts.push(Conflict { indicator_id: id, year, used, figures: vec![figure], distinct });
+            }
+        }
+    }
+    Ok(figures)
+}

@@ -1,0 +1,77 @@
+//! Typesetting with typst used as a library: a typed document model (report.rs),
+//! serialised to JSON and served to the template as a file — data, never markup —
+//! compiled and exported as PDF/A-2b.
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+use typst::foundations::{Datetime, Smart};
+use typst_layout::PagedDocument;
+use typst_pdf::{PdfOptions, PdfStandard, PdfStandards, Timestamp};
+
+use super::world::ReportWorld;
+
+/// Failure to typeset: a broken template (with file and line) or a PDF export error.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct RenderError(pub String);
+
+/// Characters of the data that no embedded face covers are replaced by 〓 and reported.
+pub struct Coverage<'a> {
+    world: &'a ReportWorld,
+    pub missing: BTreeSet<char>,
+}
+
+impl<'a> Coverage<'a> {
+    pub fn new(world: &'a ReportWorld) -> Coverage<'a> {
+        Coverage { world, missing: BTreeSet::new() }
+    }
+
+    /// Replace what no face covers (and control characters) in every string of `v`.
+    pub fn clean(&mut self, v: &mut Value) {
+        match v {
+            Value::String(s) if s.chars().any(|c| !self.world.covers(c) || c.is_control()) => {
+                *s = s
+                    .chars()
+                    .map(|c| {
+                        if c.is_control() {
+                            ' '
+                        } else if self.world.covers(c) {
+                            c
+                        } else {
+                            self.missing.insert(c);
+                            '〓'
+                        }
+                    })
+                    .collect();
+            }
+            Value::Array(a) => a.iter_mut().for_each(|x| self.clean(x)),
+            Value::Object(o) => o.values_mut().for_each(|x| self.clean(x)),
+            _ => {}
+        }
+    }
+}
+
+/// Compile the world's main file with `data` served at `data_path` and export PDF/A-2b.
+pub fn typeset(
+    world: &mut ReportWorld,
+    main: &str,
+    data_path: &str,
+    mut data: Value,
+    created: Datetime,
+    ident: &str,
+) -> Result<Vec<u8>, RenderError> {
+    Coverage::new(world).clean(&mut data);
+    world.set_file(data_path, serde_json::to_vec(&data).map_err(|e| RenderError(e.to_string()))?);
+    world.set_main(main);
+    let warned = typst::compile::<PagedDocument>(world);
+    let doc = warned.output.map_err(|errs| RenderError(format!("报告模板有误：\n{}", world.describe(&errs))))?;
+    let options = PdfOptions {
+        ident: Smart::Custom(ident.to_string()),
+        timestamp: Some(Timestamp::new_utc(created)),
+        standards: PdfStandards::new(&[PdfStandard::A_2b]).map_err(|e| RenderError(format!("{e:?}")))?,
+        ..PdfOptions::default()
+    };
+    let pdf = typst_pdf::pdf(&doc, &options).map_err(|errs| RenderError(format!("生成 PDF 失败：\n{}", world.describe(&errs))))?;
+    Ok(pdf)
+}
