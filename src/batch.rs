@@ -1,24 +1,31 @@
 //! The batch: input/ → read → validate → aggregate → (render) → output/.
 //! `Batch::assemble` runs the first three stages and holds everything the outputs need.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::Result;
 use sha2::{Digest, Sha256};
 use typst::foundations::Datetime;
 
 use crate::aggregate::{self, Assessment};
-use crate::clock::{civil_from_days, days_from_civil};
+use crate::clock::civil_from_days;
 use crate::finding::{self, Code, Finding};
 use crate::plan::Plan;
 use crate::read::{self, InputFile, ObsKind, Observation, ProjectReport};
 use crate::validate;
 
 impl Batch {
-    /// What planmon.toml says about the documents.
+    /// What planmon.toml (and the command line, already merged into it) says about the
+    /// documents.
     pub fn apply(&mut self, settings: &crate::config::Settings) {
         if let Some(office) = settings.office.as_ref().filter(|o| !o.trim().is_empty()) {
             self.office = office.trim().to_string();
+        }
+        if let Some(recipient) = settings.recipient.as_ref().filter(|o| !o.trim().is_empty()) {
+            self.recipient = recipient.trim().trim_end_matches(['：', ':']).to_string();
+        }
+        if let Some(date) = settings.date.as_deref().and_then(crate::clock::parse_date) {
+            self.set_date(date);
         }
         if let Some(name) = &settings.report_name {
             self.report_name = crate::config::file_name(name, self.year);
@@ -44,7 +51,12 @@ pub struct Batch {
     pub fingerprint: String,
     /// Issuing office for the report (the coordinating unit in units.toml).
     pub office: String,
-    /// Creation time stamped into every output (seconds since 1970, UTC).
+    /// The report's 主送机关 (without the colon).
+    pub recipient: String,
+    /// The 成文日期 (北京时间), and the time stamped into every output (seconds since
+    /// 1970): SOURCE_DATE_EPOCH when set, else the start of that day in Beijing, so that
+    /// runs of one day with the same inputs give the same bytes.
+    pub date: (i32, u32, u32),
     pub created_unix: i64,
     /// File names of the report and the workbook (planmon.toml may set them).
     pub report_name: String,
@@ -61,10 +73,10 @@ impl Batch {
     /// `assemble` from `source`, calling `progress(done, total)` as returns are read.
     pub fn assemble_with(plan: Plan, source: &read::Source, year: Option<i32>, progress: &dyn Fn(usize, usize)) -> Result<Batch> {
         let read = read::read_inputs_with(&plan, source, progress);
-        Batch::from_read(plan, read, year, &source.input)
+        Batch::from_read(plan, read, year)
     }
 
-    pub fn from_read(plan: Plan, read: read::ReadOutcome, year: Option<i32>, input: &Path) -> Result<Batch> {
+    pub fn from_read(plan: Plan, read: read::ReadOutcome, year: Option<i32>) -> Result<Batch> {
         let mut findings = read.findings;
         let found_year = read.observations.iter().filter(|o| o.kind == ObsKind::Current && o.year <= plan.end + 5).map(|o| o.year).max();
         let year = match (year, found_year) {
@@ -92,6 +104,8 @@ impl Batch {
         let sources = aggregate::Sources {
             figures: &figures,
             reports: &read.projects,
+            works: &read.works,
+            tasks: &read.tasks,
             observations: &read.observations,
             files: &read.files,
             findings: &findings,
@@ -99,7 +113,7 @@ impl Batch {
         let assessment = aggregate::assess(&plan, year, progress, returns, &sources);
         let fingerprint = fingerprint(&read.files);
         let office = plan.units.iter().find(|u| u.role == "coordinator").map(|u| u.full.clone()).unwrap_or_default();
-        let created_unix = creation_time(input, &read.files, year);
+        let (date, created_unix) = dating(None);
         let short = plan.short_title();
         Ok(Batch {
             plan,
@@ -113,6 +127,8 @@ impl Batch {
             report_name: format!("{short}实施进展报告（{year}年度）.pdf"),
             workbook_name: format!("{short}监测汇总表（{year}年度）.xlsx"),
             office,
+            recipient: "市人民政府".to_string(),
+            date,
             created_unix,
         })
     }
@@ -128,6 +144,11 @@ impl Batch {
         self.assessment.findings = [count(finding::Severity::Error), count(finding::Severity::Warning), count(finding::Severity::Info)];
     }
 
+    /// Set the 成文日期 (and the time stamped into the outputs with it).
+    pub fn set_date(&mut self, date: (i32, u32, u32)) {
+        (self.date, self.created_unix) = dating(Some(date));
+    }
+
     pub fn created_datetime(&self) -> Datetime {
         let (y, m, d) = civil_from_days(self.created_unix.div_euclid(86_400));
         let secs = self.created_unix.rem_euclid(86_400);
@@ -135,11 +156,18 @@ impl Batch {
             .unwrap_or_else(|| Datetime::from_ymd(y, m as u8, d as u8).expect("valid date"))
     }
 
-    /// The date in Chinese: 2026年1月15日.
+    /// The 成文日期 in Chinese: 2026年1月15日.
     pub fn date_text(&self) -> String {
-        let (y, m, d) = civil_from_days(self.created_unix.div_euclid(86_400));
-        format!("{y}年{m}月{d}日")
+        crate::clock::chinese_date(self.date)
     }
+}
+
+/// The 成文日期 and the creation time of the outputs: the date given, else the Beijing
+/// day of SOURCE_DATE_EPOCH, else today in Beijing.
+fn dating(date: Option<(i32, u32, u32)>) -> ((i32, u32, u32), i64) {
+    let epoch = std::env::var("SOURCE_DATE_EPOCH").ok().and_then(|s| s.trim().parse::<i64>().ok());
+    let date = date.unwrap_or_else(|| crate::clock::beijing_date(epoch.unwrap_or_else(crate::clock::now_unix)));
+    (date, epoch.unwrap_or_else(|| crate::clock::beijing_midnight(date)))
 }
 
 /// SHA-256 over the sorted list of input names and their SHA-256, first 12 hex digits.
@@ -154,21 +182,4 @@ fn fingerprint(files: &[InputFile]) -> String {
         h.update([b'\n']);
     }
     h.finalize().iter().take(6).map(|b| format!("{b:02x}")).collect()
-}
-
-/// The time stamped into outputs, so that the same inputs give the same bytes:
-/// SOURCE_DATE_EPOCH if set, else the newest modification time of the input files,
-/// else the end of the reporting year.
-fn creation_time(input: &Path, files: &[InputFile], year: i32) -> i64 {
-    if let Some(t) = std::env::var("SOURCE_DATE_EPOCH").ok().and_then(|s| s.trim().parse::<i64>().ok()) {
-        return t;
-    }
-    let newest = files
-        .iter()
-        .filter_map(|f| {
-            let p: PathBuf = if Path::new(&f.file).is_absolute() { PathBuf::from(&f.file) } else { input.join(&f.file) };
-            std::fs::metadata(p).ok()?.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok().map(|d| d.as_secs() as i64)
-        })
-        .max();
-    newest.unwrap_or_else(|| days_from_civil(year, 12, 31) * 86_400)
 }

@@ -145,12 +145,28 @@ pub struct RunArgs {
     /// 保留最近几次运行的旧输出（在 output/history/ 中）。例：--keep-history 10
     #[arg(long, value_name = "次数", default_value_t = 10)]
     pub keep_history: usize,
+    /// 报告的成文日期（北京时间），默认运行当天；也可在 planmon.toml 中设置。例：--date 2026-01-20
+    #[arg(long, value_name = "日期", value_parser = parse_date_arg)]
+    pub date: Option<String>,
+}
+
+fn parse_date_arg(text: &str) -> Result<String, String> {
+    crate::clock::parse_date(text).map(|_| text.to_string()).ok_or_else(|| format!("日期“{text}”应写成“年-月-日”，如 2026-01-20"))
 }
 
 impl Default for RunArgs {
     /// What `planmon` alone does: input/ → output/.
     fn default() -> RunArgs {
-        RunArgs { input: "input".into(), output: "output".into(), year: None, strict: false, quiet: false, json: false, keep_history: 10 }
+        RunArgs {
+            input: "input".into(),
+            output: "output".into(),
+            year: None,
+            strict: false,
+            quiet: false,
+            json: false,
+            keep_history: 10,
+            date: None,
+        }
     }
 }
 

@@ -9,6 +9,36 @@ pub fn now_unix() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
 
+/// 北京时间 is UTC+8 all year.
+pub const BEIJING_OFFSET: i64 = 8 * 3600;
+
+/// The calendar day in Beijing at a moment (seconds since 1970).
+pub fn beijing_date(unix: i64) -> (i32, u32, u32) {
+    civil_from_days((unix + BEIJING_OFFSET).div_euclid(86_400))
+}
+
+/// The start of a Beijing day, in seconds since 1970.
+pub fn beijing_midnight((y, m, d): (i32, u32, u32)) -> i64 {
+    days_from_civil(y, m, d) * 86_400 - BEIJING_OFFSET
+}
+
+/// 2026-01-20, 2026/1/20, 2026.1.20 or 2026年1月20日 → (2026, 1, 20), a real date.
+pub fn parse_date(text: &str) -> Option<(i32, u32, u32)> {
+    let nums: Vec<i64> = crate::text::fold_width(text)
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse().ok())
+        .collect::<Option<Vec<i64>>>()?;
+    let [y, m, d] = nums[..] else { return None };
+    let (y, m, d) = (i32::try_from(y).ok()?, u32::try_from(m).ok()?, u32::try_from(d).ok()?);
+    ((1900..2200).contains(&y) && civil_from_days(days_from_civil(y, m, d)) == (y, m, d)).then_some((y, m, d))
+}
+
+/// `2026年1月20日`.
+pub fn chinese_date((y, m, d): (i32, u32, u32)) -> String {
+    format!("{y}年{m}月{d}日")
+}
+
 /// `2026-11-28T16:23:00Z`.
 pub fn iso_time(unix: i64) -> String {
     let (y, m, d) = civil_from_days(unix.div_euclid(86_400));
@@ -51,5 +81,18 @@ mod tests {
         assert_eq!(civil_from_days(days_from_civil(2025, 12, 31)), (2025, 12, 31));
         assert_eq!(civil_from_days(days_from_civil(2024, 2, 29)), (2024, 2, 29));
         assert_eq!(iso_time(1_767_225_600), "2026-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn beijing_days() {
+        // 2026-01-19 23:30 UTC is already the 20th in Beijing; 2026-01-20 15:59 UTC still is.
+        let t = days_from_civil(2026, 1, 19) * 86_400 + 23 * 3600 + 1800;
+        assert_eq!(beijing_date(t), (2026, 1, 20));
+        assert_eq!(beijing_date(days_from_civil(2026, 1, 20) * 86_400 + 15 * 3600 + 3599), (2026, 1, 20));
+        assert_eq!(beijing_date(beijing_midnight((2026, 1, 20))), (2026, 1, 20));
+        assert_eq!(parse_date("2026年1月20日"), Some((2026, 1, 20)));
+        assert_eq!(parse_date("2026-02-30"), None);
+        assert_eq!(parse_date("2026-1"), None);
+        assert_eq!(chinese_date((2026, 1, 5)), "2026年1月5日");
     }
 }

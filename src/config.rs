@@ -18,6 +18,10 @@ pub struct Settings {
     pub deadline: Option<String>,
     /// 报告落款单位。
     pub office: Option<String>,
+    /// 报告主送机关，如 "市人民政府"。
+    pub recipient: Option<String>,
+    /// 报告成文日期（北京时间），如 "2026-01-20"；不写则为运行当天。
+    pub date: Option<String>,
     /// 进展报告文件名，{year} 换成报告年度。
     pub report_name: Option<String>,
     /// 汇总表文件名，{year} 换成报告年度。
@@ -33,8 +37,12 @@ pub const TEMPLATE: &str = r#"# planmon 工作文件夹设置（修改后直接�
 # 填报表报送截止日：次年的 月-日。用于统计“按时报送”和写入空白填报表的填报说明。
 deadline = "01-31"
 
-# 报告落款单位。
+# 报告落款单位和主送机关。
 office = "仁怀市发展和改革局"
+recipient = "市人民政府"
+
+# 报告成文日期（北京时间）。不写则为运行当天；命令行 --date 优先。
+# date = "2026-01-20"
 
 # 输出文件名，{year} 会换成报告年度。
 report_name = "仁怀市公共服务发展行动方案实施进展报告（{year}年度）.pdf"
@@ -56,6 +64,11 @@ impl Settings {
             });
             if !ok || d.len() != 5 {
                 return Err(format!("{} 中的截止日“{d}”应写成“月-日”，如 \"01-31\"。", path.display()));
+            }
+        }
+        if let Some(d) = &s.date {
+            if crate::clock::parse_date(d).is_none() {
+                return Err(format!("{} 中的成文日期“{d}”应写成“年-月-日”，如 \"2026-01-20\"。", path.display()));
             }
         }
         for name in [&s.report_name, &s.workbook_name].into_iter().flatten() {

@@ -96,6 +96,7 @@ codes! {
     ProjectOverspent = "project_overspent",
     ProjectStatusMismatch = "project_status_mismatch",
     ProjectMissing = "project_missing",
+    TaskStateUnknown = "task_state_unknown",
     // Rules on the figures
     OutOfRange = "out_of_range",
     FractionAsPercent = "fraction_as_percent",

@@ -12,11 +12,14 @@ use crate::plan::{Comparison, Plan};
 use crate::text::fmt_num;
 
 /// Figures to put in a return: indicator id → (上年值, 本年值); project id → (planned,
-/// completed, progress %, status).
+/// completed, progress %, status); area → (work done, problems, next steps); key task
+/// id → (完成情况, 说明).
 #[derive(Debug, Default, Clone)]
 pub struct Filled {
     pub values: BTreeMap<String, (Option<f64>, Option<f64>)>,
     pub projects: BTreeMap<String, (f64, f64, f64, String)>,
+    pub works: BTreeMap<String, [String; 3]>,
+    pub tasks: BTreeMap<String, (String, String)>,
     /// Printed in the header row, e.g. "示例数据（合成，非真实统计）".
     pub banner: String,
     pub person: String,
@@ -26,6 +29,14 @@ pub struct Filled {
 
 pub const INDICATOR_SHEET: &str = "指标填报";
 pub const PROJECT_SHEET: &str = "项目进展";
+pub const WORK_SHEET: &str = "工作进展";
+pub const TASK_SHEET: &str = "重点任务";
+
+/// The columns of the 工作进展 sheet after 领域.
+pub const WORK_HEADERS: [&str; 3] = ["主要工作及成效", "存在问题", "下一步打算"];
+
+/// What a key task's 完成情况 can be (the dropdown of the 重点任务 sheet).
+pub const TASK_STATUSES: [&str; 3] = ["已完成", "推进中", "未启动"];
 
 /// A unit's return for `year`, blank (`filled` = None) or filled in.
 pub fn return_workbook(plan: &Plan, unit: &str, year: i32, filled: Option<&Filled>, created_unix: i64) -> Result<Vec<u8>, XlsxError> {
@@ -190,6 +201,66 @@ pub fn return_workbook(plan: &Plan, unit: &str, year: i32, filled: Option<&Fille
         ws.add_data_validation(2, 2, last, 3, &money)?;
         ws.protect();
     }
+
+    // 工作进展: a few sentences per area, quoted in the report.
+    let areas = plan.areas_of(unit);
+    if !areas.is_empty() {
+        let ws = wb.add_worksheet();
+        ws.set_name(WORK_SHEET)?;
+        ws.merge_range(0, 0, 0, 3, &format!("工作进展（{}年度）", year), &title)?;
+        ws.merge_range(
+            1,
+            0,
+            1,
+            3,
+            "请按领域写明本年主要工作及成效（三至五句话，可写具体数字）、存在问题和下一步打算。进展报告将按领域引用，并注明单位。",
+            &Format::new().set_text_wrap(),
+        )?;
+        ws.set_row_height(1, 32)?;
+        for (c, (h, w)) in std::iter::once("领域").chain(WORK_HEADERS).zip([12.0, 60.0, 36.0, 36.0]).enumerate() {
+            ws.write_string_with_format(2, c as u16, h, &head)?;
+            ws.set_column_width(c as u16, w)?;
+        }
+        let text = input.clone().set_text_wrap().set_align(FormatAlign::Top);
+        for (k, area) in areas.iter().enumerate() {
+            let r = k as u32 + 3;
+            ws.write_string_with_format(r, 0, area, &border)?;
+            let written = filled.and_then(|f| f.works.get(area));
+            for c in 0..3 {
+                ws.write_string_with_format(r, 1 + c as u16, written.map_or("", |w| w[c].as_str()), &text)?;
+            }
+            ws.set_row_height(r, 96)?;
+        }
+        ws.protect();
+    }
+
+    // 重点任务: done or not, for the plan's dated tasks the unit leads.
+    let tasks: Vec<_> = plan.tasks.iter().filter(|t| t.lead_unit() == unit).collect();
+    if !tasks.is_empty() {
+        let ws = wb.add_worksheet();
+        ws.set_name(TASK_SHEET)?;
+        ws.merge_range(0, 0, 0, 4, &format!("重点任务完成情况（{}年度）", year), &title)?;
+        for (c, (h, w)) in ["任务编号", "任务", "完成时限", "完成情况", "说明"].iter().zip([9.0, 44.0, 10.0, 12.0, 40.0]).enumerate()
+        {
+            ws.write_string_with_format(1, c as u16, *h, &head)?;
+            ws.set_column_width(c as u16, w)?;
+        }
+        for (k, t) in tasks.iter().enumerate() {
+            let r = k as u32 + 2;
+            ws.write_string_with_format(r, 0, &t.id, &border)?;
+            ws.write_string_with_format(r, 1, &t.name, &wrap)?;
+            ws.write_string_with_format(r, 2, format!("{}年", t.due.unwrap_or(plan.end)), &border)?;
+            let (status, note) = filled.and_then(|f| f.tasks.get(&t.id)).cloned().unwrap_or_default();
+            ws.write_string_with_format(r, 3, &status, &input)?;
+            ws.write_string_with_format(r, 4, &note, &input.clone().set_text_wrap())?;
+        }
+        let status = DataValidation::new()
+            .allow_list_strings(&TASK_STATUSES)?
+            .set_input_title("完成情况")?
+            .set_input_message("请从下拉列表中选择")?;
+        ws.add_data_validation(2, 3, tasks.len() as u32 + 1, 3, &status)?;
+        ws.protect();
+    }
     wb.save_to_buffer()
 }
 
@@ -212,176 +283,4 @@ fn number_validation(plan: &Plan, ind: &crate::plan::Indicator) -> Result<DataVa
         .set_error_style(DataValidationErrorStyle::Warning)
         .set_error_title("数值超出合理范围")?
         .set_error_message(format!("{} 的数值一般在 {} 至 {} 之间，请核实。无数据请填“/”。", ind.name, fmt_num(min, 4), fmt_num(max, 4)))
-}
-
-/// A small deterministic generator (xorshift64*), so that sample data never change.
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Rng {
-        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-
-    /// Uniform in [0, 1).
-    pub fn unit(&mut self) -> f64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    pub fn range(&mut self, lo: f64, hi: f64) -> f64 {
-        lo + (hi - lo) * self.unit()
-    }
-}
-
-/// Counts are whole numbers; rates keep one or two decimals.
-fn round_for(ind: &crate::plan::Indicator, v: f64) -> f64 {
-    let dp = match ind.unit.as_str() {
-        "个" | "人" | "张" | "套" | "人次" if ind.target.fract() == 0.0 => 0,
-        "%" | "‰" | "年" | "岁" | "/10万" => 1,
-        _ => 2,
-    };
-    fmt_num(v, dp).parse().unwrap_or(v)
-}
-
-/// Synthetic figures for every indicator, 2022 (baseline) to `last_year`: a path from a
-/// baseline to somewhere around the target, some indicators ahead, some behind.
-pub fn synthetic_series(plan: &Plan, seed: u64, last_year: i32) -> BTreeMap<String, BTreeMap<i32, f64>> {
-    let mut rng = Rng::new(seed);
-    let mut out = BTreeMap::new();
-    let span = (plan.end - plan.baseline_year) as f64;
-    for ind in &plan.indicators {
-        let t = ind.target;
-        // How far along by the end of the plan: 0.7 (well behind) … 1.08 (over).
-        let reach = rng.range(0.9, 1.07);
-        let mut series = BTreeMap::new();
-        let mut last = 0.0f64;
-        for y in plan.baseline_year..=last_year {
-            let frac = (y - plan.baseline_year) as f64 / span;
-            let v = match ind.comparison {
-                Comparison::Hold => {
-                    if t >= 100.0 {
-                        if reach < 0.75 && y == last_year {
-                            98.6
-                        } else {
-                            100.0
-                        }
-                    } else {
-                        t + rng.range(-0.6, 1.2)
-                    }
-                }
-                Comparison::AnnualRate => t * rng.range(0.85, 1.1),
-                Comparison::Cumulative => {
-                    if y == plan.baseline_year {
-                        continue;
-                    }
-                    // A running total never falls.
-                    let v = match ind.milestone(y) {
-                        Some(m) if reach > 0.8 => m,
-                        _ => t * reach * frac.powf(rng.range(0.9, 1.1)),
-                    };
-                    last = v.max(last);
-                    last
-                }
-                Comparison::AtMost => {
-                    let base = t * 1.25;
-                    base + (t * (2.0 - reach) - base) * frac
-                }
-                Comparison::AtLeast => {
-                    let base = t * rng.range(0.86, 0.96);
-                    base + (t * reach - base) * frac
-                }
-            };
-            series.insert(y, round_for(ind, v));
-        }
-        out.insert(ind.id.clone(), series);
-    }
-    out
-}
-
-/// The sample return of `unit` for `year`, filled from a synthetic series.
-pub fn sample_filled(plan: &Plan, unit: &str, year: i32, series: &BTreeMap<String, BTreeMap<i32, f64>>, seed: u64) -> Filled {
-    let mut f = Filled {
-        banner: "示例数据（合成，非真实统计）".to_string(), person: "示例填报人".to_string(), ..Default::default()
-    };
-    for ind in plan.indicators_of(unit) {
-        let s = series.get(&ind.id);
-        // Co-responsible units leave the lead's figures to the lead, except that in
-        // the plan's last year one of them reports its own, different count: the
-        // sample then shows what a conflict between two units looks like.
-        if ind.lead_unit() != unit {
-            if year == plan.end && ind.comparison == Comparison::Hold && ind.target >= 100.0 {
-                let own = s.and_then(|s| s.get(&year)).map(|v| v - 1.5);
-                f.values.insert(ind.id.clone(), (None, own));
-            }
-            continue;
-        }
-        let prev = s.and_then(|s| s.get(&(year - 1)).copied());
-        let cur = s.and_then(|s| s.get(&year).copied());
-        f.values.insert(ind.id.clone(), (prev, cur));
-    }
-    let mut rng = Rng::new(seed ^ year as u64 ^ unit.len() as u64);
-    // Most returns arrive in January; the odd one in February (late).
-    f.date = if (unit.chars().count() as i32 + year) % 9 == 0 {
-        format!("{}年2月{}日", year + 1, 3 + (rng.unit() * 20.0) as u32)
-    } else {
-        format!("{}年1月{}日", year + 1, 5 + (rng.unit() * 20.0) as u32)
-    };
-    for p in plan.projects.iter().filter(|p| p.responsible.first().map(String::as_str) == Some(unit)) {
-        // One path per project over the years: the same total, the share done growing.
-        let mut prng = Rng::new(seed ^ p.id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3)));
-        let planned = (prng.range(800.0, 30000.0) / 10.0).round() * 10.0;
-        let speed = prng.range(0.7, 1.2);
-        let span = (plan.end - plan.baseline_year).max(1) as f64;
-        let frac = ((year - plan.baseline_year) as f64 / span * speed).min(1.0);
-        let progress = (frac * 100.0).round();
-        let status = if progress >= 100.0 {
-            "已完工"
-        } else if progress > 0.0 {
-            "在建"
-        } else {
-            "前期工作"
-        };
-        f.projects.insert(p.id.clone(), ((planned), (planned * frac).round(), progress, status.to_string()));
-    }
-    f
-}
-
-/// A return in a layout the unit made itself (what the reader must also accept): a
-/// title, the unit in a 填报单位 cell, a two-row header with the year merged over
-/// 目标 / 实际完成, columns in another order, names with full-width brackets and a
-/// unit suffix, figures as text with their unit, thousands separators.
-pub fn messy_workbook(plan: &Plan, unit: &str, year: i32, filled: &Filled, created_unix: i64) -> Result<Vec<u8>, XlsxError> {
-    let mut wb = Workbook::new();
-    wb.set_properties(&DocProperties::new().set_creation_datetime(&ExcelDateTime::from_timestamp(created_unix)?));
-    let ws = wb.add_worksheet();
-    ws.set_name("Sheet1")?;
-    let merge = Format::new().set_align(FormatAlign::Center);
-    ws.write_string(0, 0, format!("{unit}关于{year}年度公共服务发展指标完成情况的报告"))?;
-    ws.write_string(1, 0, format!("填报单位：{}", unit.replacen('市', "仁怀市", 1)))?;
-    ws.write_string(2, 0, "指标项目")?;
-    ws.write_string(2, 1, "计量单位")?;
-    ws.merge_range(2, 2, 2, 3, &format!("{year}年"), &merge)?;
-    ws.write_string(2, 4, "备注")?;
-    ws.write_string(3, 2, "目标")?;
-    ws.write_string(3, 3, "实际完成")?;
-    let mut r = 4u32;
-    for ind in plan.indicators_of(unit) {
-        let Some((_, Some(v))) = filled.values.get(&ind.id) else { continue };
-        let name = format!("{}（{}）", ind.name.replace('(', "（").replace(')', "）"), ind.unit);
-        ws.write_string(r, 0, &name)?;
-        ws.write_string(r, 1, &ind.unit)?;
-        ws.write_number(r, 2, ind.target)?;
-        let text = if *v >= 1000.0 && v.fract() == 0.0 {
-            let s = format!("{}", *v as i64);
-            let (head, tail) = s.split_at(s.len() - 3);
-            format!("{head},{tail}")
-        } else {
-            format!("{}{}", fmt_num(*v, 4), if ind.unit == "%" { "%" } else { "" })
-        };
-        ws.write_string(r, 3, &text)?;
-        r += 1;
-    }
-    wb.save_to_buffer()
 }

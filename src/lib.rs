@@ -21,5 +21,6 @@ pub mod progress;
 pub mod publish;
 pub mod read;
 pub mod render;
+pub mod sample;
 pub mod text;
 pub mod validate;

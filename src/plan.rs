@@ -160,6 +160,26 @@ pub struct Project {
     pub source: String,
 }
 
+/// A key task of the plan that is done or not by a year, not measured by a figure
+/// (projects.toml `[[task]]`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct KeyTask {
+    pub id: String,
+    pub area: String,
+    pub name: String,
+    pub responsible: Vec<String>,
+    /// The year the plan sets (None: by the plan's end).
+    #[serde(default)]
+    pub due: Option<i32>,
+    pub source: String,
+}
+
+impl KeyTask {
+    pub fn lead_unit(&self) -> &str {
+        self.responsible.first().map(String::as_str).unwrap_or("")
+    }
+}
+
 /// Thresholds for validation and progress assessment (templates/rules.toml).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Rules {
@@ -257,6 +277,8 @@ pub struct RangeRule {
 #[derive(Debug, Deserialize)]
 struct IndicatorFile {
     version: String,
+    #[serde(default)]
+    official: bool,
     plan: String,
     plan_start: i32,
     plan_end: i32,
@@ -271,7 +293,12 @@ struct UnitFile {
 
 #[derive(Debug, Deserialize)]
 struct ProjectFile {
+    #[serde(default)]
+    official: bool,
+    #[serde(default)]
     project: Vec<Project>,
+    #[serde(default)]
+    task: Vec<KeyTask>,
 }
 
 /// The plan's tables as data (what `Plan` is built from).
@@ -285,7 +312,20 @@ pub struct PlanTables {
     pub indicators: Vec<Indicator>,
     pub units: Vec<Unit>,
     pub projects: Vec<Project>,
+    #[serde(default)]
+    pub tasks: Vec<KeyTask>,
     pub rules: Rules,
+    /// The indicator table and the project list are the plan's own attachments
+    /// (imported), not compiled from its text.
+    #[serde(default)]
+    pub official: Official,
+}
+
+/// Which tables are the plan's own attachments.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+pub struct Official {
+    pub indicators: bool,
+    pub projects: bool,
 }
 
 /// Everything the tool knows about the plan.
@@ -299,7 +339,9 @@ pub struct Plan {
     pub indicators: Vec<Indicator>,
     pub units: Vec<Unit>,
     pub projects: Vec<Project>,
+    pub tasks: Vec<KeyTask>,
     pub rules: Rules,
+    pub official: Official,
     /// Where each table came from (a path, or "内置" for the embedded default).
     pub sources: Vec<String>,
     /// Normalised names and aliases → position in `indicators` (names win over
@@ -385,7 +427,9 @@ impl Plan {
             indicators: indicators.indicator,
             units: units.unit,
             projects: projects.project,
+            tasks: projects.task,
             rules,
+            official: Official { indicators: indicators.official, projects: projects.official },
         };
         Plan::from_tables(tables, vec![ind_origin, unit_origin, proj_origin, rules_origin])
     }
@@ -401,7 +445,9 @@ impl Plan {
             indicators: self.indicators.clone(),
             units: self.units.clone(),
             projects: self.projects.clone(),
+            tasks: self.tasks.clone(),
             rules: self.rules.clone(),
+            official: self.official,
         }
     }
 
@@ -417,7 +463,9 @@ impl Plan {
             indicators: t.indicators,
             units: t.units,
             projects: t.projects,
+            tasks: t.tasks,
             rules: t.rules,
+            official: t.official,
             sources,
             names: std::collections::HashMap::new(),
             unit_keys: Vec::new(),
@@ -463,6 +511,11 @@ impl Plan {
                 if self.unit(unit).is_none() {
                     return Err(invalid(format!("项目 {} 的责任单位“{}”未在 units.toml 中登记", p.id, unit)));
                 }
+            }
+        }
+        for t in &self.tasks {
+            if t.responsible.is_empty() || t.responsible.iter().any(|u| self.unit(u).is_none()) {
+                return Err(invalid(format!("重点任务 {} 的责任单位“{}”未在 units.toml 中登记", t.id, t.responsible.join("、"))));
             }
         }
         if self.start > self.end || self.baseline_year >= self.start {
@@ -519,7 +572,21 @@ impl Plan {
             .filter(|u| {
                 u.sends_returns()
                     && (self.indicators.iter().any(|i| i.responsible.contains(&u.name))
-                        || self.projects.iter().any(|p| p.responsible.contains(&u.name)))
+                        || self.projects.iter().any(|p| p.responsible.contains(&u.name))
+                        || self.tasks.iter().any(|t| t.responsible.contains(&u.name)))
+            })
+            .collect()
+    }
+
+    /// The areas a unit has indicators, projects or key tasks in, in the plan's order.
+    pub fn areas_of(&self, unit: &str) -> Vec<String> {
+        let mine = |resp: &[String]| resp.iter().any(|r| r == unit);
+        self.areas()
+            .into_iter()
+            .filter(|a| {
+                self.indicators.iter().any(|i| &i.area == a && mine(&i.responsible))
+                    || self.projects.iter().any(|p| &p.area == a && mine(&p.responsible))
+                    || self.tasks.iter().any(|t| &t.area == a && mine(&t.responsible))
             })
             .collect()
     }

@@ -180,12 +180,28 @@ fn conflicts(plan: &Plan, obs: &[Observation], figures: &Figures) -> Vec<Finding
     let mut out = Vec::new();
     for c in &figures.conflicts {
         let Some(ind) = plan.indicator(&c.indicator_id) else { continue };
-        let listing = c
-            .figures
+        // Each different value once, with its first source and how many cells give it
+        // (a batch of copies must not make every message list every copy).
+        let mut values: Vec<(f64, &crate::aggregate::Figure, usize)> = Vec::new();
+        for f in &c.figures {
+            match values.iter_mut().find(|(v, _, _)| *v == f.value) {
+                Some((_, _, n)) => *n += 1,
+                None => values.push((f.value, f, 1)),
+            }
+        }
+        let shown = 5;
+        let mut listing = values
             .iter()
-            .map(|f| format!("{} {}（{}·{}·{}）", fmt_num(f.value, 4), ind.unit, f.department, f.file, f.cell))
+            .take(shown)
+            .map(|(v, f, n)| {
+                let more = if *n > 1 { format!("等{n}处") } else { String::new() };
+                format!("{} {}（{}·{}·{}{more}）", fmt_num(*v, 4), ind.unit, f.department, f.file, f.cell)
+            })
             .collect::<Vec<_>>()
             .join("；");
+        if values.len() > shown {
+            listing.push_str(&format!("；另有{}个不同数值", values.len() - shown));
+        }
         for f in &c.figures {
             out.push(obs_finding(
                 &obs[f.row],

@@ -113,7 +113,7 @@ fn skeleton_pdf_embeds_fonts_and_holds_chinese_text() {
         }
     }
     if let Some(text) = poppler("pdftotext", &["-layout", path, "-"]) {
-        for expected in ["一、总体情况", "二、分领域进展", "幼有所育", "已达标", "仁怀市公共服务发展行动方案实施进展报告"]
+        for expected in ["一、总体情况", "三、主要指标完成情况", "幼有所育", "已达标", "仁怀市公共服务发展行动方案实施进展报告"]
         {
             assert!(text.contains(expected), "PDF text lacks {expected}:\n{text}");
         }

@@ -28,11 +28,19 @@ fn templates_one_protected_form_per_unit() {
         assert!(path.is_file(), "{}", path.display());
         let mut wb = open_workbook_auto(&path).unwrap();
         let leads_projects = plan.projects.iter().any(|p| p.responsible[0] == unit.name);
+        let leads_tasks = plan.tasks.iter().any(|t| t.lead_unit() == unit.name);
         let mut expected = vec!["填报说明", "指标填报"];
         if leads_projects {
             expected.push("项目进展");
         }
+        // Every unit writes its work per area; the leads of key tasks say how far they are.
+        expected.push("工作进展");
+        if leads_tasks {
+            expected.push("重点任务");
+        }
         assert_eq!(wb.sheet_names(), expected, "{}", unit.name);
+        let areas: Vec<String> = wb.worksheet_range("工作进展").unwrap().rows().skip(3).map(|r| r[0].to_string()).collect();
+        assert_eq!(areas, plan.areas_of(&unit.name), "{}: one row per area", unit.name);
         let notes: String = wb.worksheet_range("填报说明").unwrap().rows().map(|r| r[0].to_string()).collect();
         assert!(notes.contains("2026年1月31日前报送市发展改革局"), "deadline and whom to send to: {notes}");
         let range = wb.worksheet_range("指标填报").unwrap();
@@ -72,6 +80,9 @@ fn filled_return(dir: &std::path::Path) -> std::path::PathBuf {
         filled.values.insert(id.into(), (Some(prev), Some(cur)));
     }
     filled.projects.insert("P13".into(), (12000.0, 9000.0, 80.0, "在建".into()));
+    filled.works.insert("病有所医".into(), ["新建县域医疗次中心2个。".into(), "人才不足。".into(), "加快建设。".into()]);
+    filled.tasks.insert("K01".into(), ("已完成".into(), "2025年12月通过评审".into()));
+    filled.tasks.insert("K02".into(), ("推进中".into(), String::new()));
     let bytes = forms::return_workbook(&plan, "市卫生健康局", 2025, Some(&filled), 1_767_225_600).unwrap();
     let path = dir.join("市卫生健康局_2025年度填报表.xlsx");
     std::fs::write(&path, bytes).unwrap();
@@ -89,6 +100,8 @@ fn figures(path: &std::path::Path) -> Vec<String> {
         .map(|o| format!("{} {} {} {} {:?}", o.department, o.indicator_id, o.year, o.cell, o.value))
         .collect();
     v.extend(out.projects.iter().map(|p| format!("{} {:?} {:?} {}", p.project_id, p.completed_investment, p.progress, p.status)));
+    v.extend(out.works.iter().map(|w| format!("{} {} {}|{}|{}", w.department, w.area, w.work, w.problems, w.next)));
+    v.extend(out.tasks.iter().map(|t| format!("{} {:?} {}", t.task_id, t.state, t.note)));
     let dates: Vec<String> = out.files.iter().map(|f| format!("{:?}", f.filled_date)).collect();
     v.extend(dates);
     v
@@ -103,7 +116,10 @@ fn templates_filled_return_reads_back_exactly() {
     assert!(got.contains(&"市卫生健康局 G01 2024 G4 Some(4.2)".to_string()), "{got:?}");
     assert!(got.contains(&"P13 Some(9000.0) Some(80.0) 在建".to_string()), "{got:?}");
     assert!(got.contains(&"Some(\"2026-01-12\")".to_string()), "{got:?}");
-    assert_eq!(got.iter().filter(|s| s.starts_with("市卫生健康局")).count(), 8);
+    assert!(got.contains(&"市卫生健康局 病有所医 新建县域医疗次中心2个。|人才不足。|加快建设。".to_string()), "{got:?}");
+    assert!(got.contains(&"K01 Done 2025年12月通过评审".to_string()), "{got:?}");
+    assert!(got.contains(&"K02 InProgress ".to_string()), "{got:?}");
+    assert_eq!(got.iter().filter(|s| s.starts_with("市卫生健康局") && s.contains(" Some(")).count(), 8);
 
     // Saved again by another program: the same figures.
     if std::process::Command::new("soffice").arg("--version").output().is_err() {

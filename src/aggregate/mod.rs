@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use crate::finding::{Finding, Severity};
 use crate::plan::{Comparison, Indicator, Plan};
-use crate::read::{Fate, InputFile, Observation, ProjectReport};
+use crate::read::{Fate, InputFile, Observation, ProjectReport, TaskReport, TaskState, WorkReport};
 pub use figures::{Conflict, Figure, Figures};
 pub use judge::{Basis, Period, Status};
 
@@ -156,6 +156,53 @@ impl ProjectProgress {
     }
 }
 
+/// Investment in one area's 附件2 projects, reporting year (万元).
+#[derive(Debug, Clone, Serialize)]
+pub struct AreaInvestment {
+    pub area: String,
+    pub projects: usize,
+    /// Projects with a report for the reporting year.
+    pub reported: usize,
+    /// Sums over the reported projects that give the figure.
+    pub planned: f64,
+    pub completed: f64,
+}
+
+impl AreaInvestment {
+    /// Completed ÷ planned, in percent.
+    pub fn rate(&self) -> Option<f64> {
+        (self.planned > 0.0).then(|| self.completed * 100.0 / self.planned)
+    }
+}
+
+/// What the units wrote about one area in the reporting year.
+#[derive(Debug, Clone, Serialize)]
+pub struct AreaWork {
+    pub area: String,
+    /// One per unit that wrote, in the order of units.toml.
+    pub entries: Vec<WorkReport>,
+    /// Units responsible in the area that wrote nothing.
+    pub silent: Vec<String>,
+}
+
+/// One of the plan's dated key tasks in the reporting year.
+#[derive(Debug, Clone, Serialize)]
+pub struct TaskProgress {
+    pub task_id: String,
+    /// The year the plan sets (its end when it sets none).
+    pub due: i32,
+    /// As reported for the reporting year (done in an earlier year stays done).
+    pub state: Option<TaskState>,
+    pub report: Option<TaskReport>,
+}
+
+impl TaskProgress {
+    /// Not done although its year has come.
+    pub fn overdue(&self, year: i32) -> bool {
+        year >= self.due && self.state != Some(TaskState::Done)
+    }
+}
+
 /// One row of a unit's feedback sheet: an indicator it is responsible for.
 #[derive(Debug, Clone, Serialize)]
 pub struct FeedbackRow {
@@ -194,13 +241,17 @@ pub struct Assessment {
     /// the indicator table's order.
     pub progress: Vec<IndicatorYear>,
     pub conflicts: Vec<Conflict>,
-    /// 附件1 indicators (goals) and task targets by status, reporting year.
+    /// 附件1 indicators (goals) and the key tasks' targets by status, reporting year.
     pub goals: StatusCounts,
-    pub tasks: StatusCounts,
+    pub targets: StatusCounts,
     pub areas: Vec<AreaSummary>,
     pub units: Vec<UnitSummary>,
     pub returns: Vec<ReturnStatus>,
     pub projects: Vec<ProjectProgress>,
+    /// Project investment by area (areas with projects, in the plan's order).
+    pub investment: Vec<AreaInvestment>,
+    pub works: Vec<AreaWork>,
+    pub key_tasks: Vec<TaskProgress>,
     pub feedback: Vec<UnitFeedback>,
     /// Findings by severity: error, warning, info.
     pub findings: [usize; 3],
@@ -392,10 +443,68 @@ pub fn projects(plan: &Plan, reports: &[ProjectReport], year: i32) -> Vec<Projec
         .collect()
 }
 
+/// Investment per area from the projects' reports for the reporting year.
+fn investment(plan: &Plan, projects: &[ProjectProgress]) -> Vec<AreaInvestment> {
+    plan.areas()
+        .into_iter()
+        .filter(|a| plan.projects.iter().any(|p| &p.area == a))
+        .map(|area| {
+            let mut sum = AreaInvestment { area: area.clone(), projects: 0, reported: 0, planned: 0.0, completed: 0.0 };
+            for p in plan.projects.iter().filter(|p| p.area == area) {
+                sum.projects += 1;
+                let Some(r) = projects.iter().find(|x| x.project_id == p.id).and_then(|x| x.this_year.as_ref()) else { continue };
+                sum.reported += 1;
+                sum.planned += r.planned_investment.unwrap_or(0.0);
+                sum.completed += r.completed_investment.unwrap_or(0.0);
+            }
+            sum
+        })
+        .collect()
+}
+
+/// Per area, what each responsible unit wrote in the reporting year, and who did not.
+fn area_works(plan: &Plan, works: &[WorkReport], year: i32) -> Vec<AreaWork> {
+    plan.areas()
+        .into_iter()
+        .map(|area| {
+            let mut entries = Vec::new();
+            let mut silent = Vec::new();
+            for u in plan.reporting_units() {
+                if !plan.areas_of(&u.name).contains(&area) {
+                    continue;
+                }
+                match works.iter().find(|w| w.department == u.name && w.area == area && w.year == year) {
+                    Some(w) => entries.push(w.clone()),
+                    None => silent.push(u.name.clone()),
+                }
+            }
+            AreaWork { area, entries, silent }
+        })
+        .collect()
+}
+
+/// Each key task's state in the reporting year (the lead unit's report; done in an
+/// earlier year stays done).
+fn task_progress(plan: &Plan, tasks: &[TaskReport], year: i32) -> Vec<TaskProgress> {
+    plan.tasks
+        .iter()
+        .map(|t| {
+            let of =
+                |y: i32| tasks.iter().filter(|r| r.task_id == t.id && r.year == y).min_by_key(|r| r.department != t.lead_unit()).cloned();
+            let earlier_done =
+                tasks.iter().filter(|r| r.task_id == t.id && r.year < year && r.state == TaskState::Done).min_by_key(|r| r.year).cloned();
+            let report = of(year).or(earlier_done);
+            TaskProgress { task_id: t.id.clone(), due: t.due.unwrap_or(plan.end), state: report.as_ref().map(|r| r.state), report }
+        })
+        .collect()
+}
+
 /// What the read and validate stages give the assessment.
 pub struct Sources<'a> {
     pub figures: &'a Figures,
     pub reports: &'a [ProjectReport],
+    pub works: &'a [WorkReport],
+    pub tasks: &'a [TaskReport],
     pub observations: &'a [Observation],
     pub files: &'a [InputFile],
     pub findings: &'a [Finding],
@@ -403,13 +512,14 @@ pub struct Sources<'a> {
 
 /// The whole assessment, once the findings are known.
 pub fn assess(plan: &Plan, year: i32, progress: Vec<IndicatorYear>, returns: Vec<ReturnStatus>, src: &Sources) -> Assessment {
-    let Sources { figures, reports, observations, files, findings } = *src;
+    let Sources { figures, reports, works, tasks, observations, files, findings } = *src;
+    let projects = projects(plan, reports, year);
     let index: HashMap<(String, i32), usize> = progress.iter().enumerate().map(|(i, p)| ((p.indicator_id.clone(), p.year), i)).collect();
     let status_of = |id: &str| index.get(&(id.to_string(), year)).map_or(Status::NoData, |&i| progress[i].status);
     let mut goals = StatusCounts::default();
-    let mut tasks = StatusCounts::default();
+    let mut targets = StatusCounts::default();
     for ind in &plan.indicators {
-        if ind.seq.is_some() { &mut goals } else { &mut tasks }.add(status_of(&ind.id));
+        if ind.seq.is_some() { &mut goals } else { &mut targets }.add(status_of(&ind.id));
     }
     let areas = plan
         .areas()
@@ -487,10 +597,13 @@ pub fn assess(plan: &Plan, year: i32, progress: Vec<IndicatorYear>, returns: Vec
         period: period(plan),
         conflicts: figures.conflicts.clone(),
         goals,
-        tasks,
+        targets,
         areas,
         units,
-        projects: projects(plan, reports, year),
+        investment: investment(plan, &projects),
+        works: area_works(plan, works, year),
+        key_tasks: task_progress(plan, tasks, year),
+        projects,
         returns,
         feedback,
         findings: [severity(Severity::Error), severity(Severity::Warning), severity(Severity::Info)],

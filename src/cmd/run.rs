@@ -58,13 +58,17 @@ pub fn run(args: &RunArgs, plan: Plan, settings: &Settings, templates: Option<&P
             bar.step();
         }
     })?;
-    batch.apply(settings);
+    let mut settings = settings.clone();
+    if args.date.is_some() {
+        settings.date = args.date.clone();
+    }
+    batch.apply(&settings);
     // A broken (user-edited) template must not cost the workbook and tables: render
     // the PDFs first, write everything that could be made, then report the failure.
     let rendering = Bar::new("生成报告和反馈单", 1 + batch.plan.reporting_units().len(), show);
     let pdfs = ReportWorld::new(templates, batch.created_datetime())
         .context("无法读取报告模板")
-        .and_then(|mut world| render::pdfs(&mut batch, &mut world, &|| rendering.step()));
+        .and_then(|world| render::pdfs(&mut batch, &world, &|| rendering.step()));
     let (mut files, pdf_error) = match pdfs {
         Ok(pdfs) => (pdfs, None),
         Err(e) => (Vec::new(), Some(e)),

@@ -12,6 +12,7 @@ use crate::forms;
 use crate::plan::Plan;
 use crate::read;
 use crate::render::write_atomic;
+use crate::sample;
 
 pub fn return_file_name(unit: &str, year: i32) -> String {
     format!("{unit}_{year}年度填报表.xlsx")
@@ -55,7 +56,7 @@ pub fn sample(args: &SampleArgs, plan: &Plan, out: &mut dyn Write) -> Result<()>
 /// 副本001/ … folders), in the standard layout, the messy one, or alternating.
 pub fn write_samples(args: &SampleArgs, plan: &Plan) -> Result<Vec<std::path::PathBuf>> {
     let last_year = args.last_year.unwrap_or(plan.end);
-    let series = forms::synthetic_series(plan, args.seed, last_year);
+    let series = sample::synthetic_series(plan, args.seed, last_year);
     let mut written = Vec::new();
     let mut k = 0usize;
     for copy in 0..args.copies.max(1) {
@@ -63,7 +64,7 @@ pub fn write_samples(args: &SampleArgs, plan: &Plan) -> Result<Vec<std::path::Pa
         for year in plan.start..=last_year {
             let created = days_from_civil(year + 1, 1, 10) * 86_400;
             for unit in plan.reporting_units() {
-                let filled = forms::sample_filled(plan, &unit.name, year, &series, args.seed);
+                let filled = sample::sample_filled(plan, &unit.name, year, &series, args.seed);
                 let messy = match args.layout {
                     Layout::Standard => false,
                     Layout::Messy => true,
@@ -71,7 +72,7 @@ pub fn write_samples(args: &SampleArgs, plan: &Plan) -> Result<Vec<std::path::Pa
                 };
                 k += 1;
                 let bytes = if messy {
-                    forms::messy_workbook(plan, &unit.name, year, &filled, created)?
+                    sample::messy_workbook(plan, &unit.name, year, &filled, created)?
                 } else {
                     forms::return_workbook(plan, &unit.name, year, Some(&filled), created)?
                 };

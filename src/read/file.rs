@@ -95,7 +95,14 @@ pub fn read_file(plan: &Plan, path: &Path, rel: &str) -> ReadOutcome {
     file.department = w.department;
     file.year = w.year;
     file.filled_date = w.filled_date;
-    ReadOutcome { observations: w.observations, projects: w.projects, findings: w.findings, files: vec![file] }
+    ReadOutcome {
+        observations: w.observations,
+        projects: w.projects,
+        works: w.works,
+        tasks: w.tasks,
+        findings: w.findings,
+        files: vec![file],
+    }
 }
 
 /// What the first bytes say a file is, whatever its extension.
@@ -166,6 +173,8 @@ fn check_content(path: &Path, sniffed: Sniffed, rel: &str) -> Result<(), Box<Fin
 struct WorkbookRead {
     observations: Vec<Observation>,
     projects: Vec<ProjectReport>,
+    works: Vec<super::WorkReport>,
+    tasks: Vec<super::TaskReport>,
     findings: Vec<Finding>,
     department: String,
     year: Option<i32>,
@@ -295,9 +304,20 @@ fn read_workbook(plan: &Plan, path: &Path, bytes: Vec<u8>, rel: &str) -> Result<
         };
         return Err(Box::new(Finding::error(code, why).in_file(rel)));
     }
+    // The other sheets: project progress, work done per area, key tasks.
     for (name, range) in others {
         let found = projects::read_projects(plan, rel, &name, &range, &w.department, w.year, &mut w.findings);
-        w.projects.extend(found);
+        if !found.is_empty() {
+            w.projects.extend(found);
+            continue;
+        }
+        let works = super::texts::read_works(plan, rel, &name, &range, &w.department, w.year);
+        if !works.is_empty() {
+            w.works.extend(works);
+            continue;
+        }
+        let tasks = super::texts::read_tasks(plan, rel, &name, &range, &w.department, w.year, &mut w.findings);
+        w.tasks.extend(tasks);
     }
     Ok(w)
 }
@@ -418,7 +438,8 @@ fn formulas_at<RS: Read + Seek>(
 
 /// Test builds only: reading the file named by `PLANMON_FAILPOINT_PANIC` panics, by
 /// `PLANMON_FAILPOINT_ABORT` aborts the process, by `PLANMON_FAILPOINT_ALLOC` asks for
-/// a terabyte, so that the tests can show each costs one file, not the batch.
+/// a terabyte, by `PLANMON_FAILPOINT_SLOW` takes 30 seconds, so that the tests can show
+/// each costs one file, not the batch.
 #[cfg(debug_assertions)]
 fn failpoint(rel: &str) {
     let hit = |var: &str| std::env::var(var).is_ok_and(|name| !name.is_empty() && rel.ends_with(&name));
@@ -427,6 +448,9 @@ fn failpoint(rel: &str) {
     }
     if hit("PLANMON_FAILPOINT_ABORT") {
         std::process::abort();
+    }
+    if hit("PLANMON_FAILPOINT_SLOW") {
+        std::thread::sleep(std::time::Duration::from_secs(30));
     }
     if hit("PLANMON_FAILPOINT_ALLOC") {
         let huge: Vec<u8> = Vec::with_capacity(1 << 40);

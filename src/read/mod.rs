@@ -5,6 +5,7 @@ mod file;
 mod limits;
 mod projects;
 mod sheet;
+mod texts;
 pub mod value;
 pub mod worker;
 
@@ -21,6 +22,7 @@ use file::read_file;
 
 pub use projects::{ProjectCells, ProjectReport};
 pub use sheet::read_sheet;
+pub use texts::{TaskReport, TaskState, WorkReport};
 pub use worker::Isolation;
 
 /// Which column of a return a figure came from.
@@ -123,6 +125,10 @@ pub struct InputFile {
 pub struct ReadOutcome {
     pub observations: Vec<Observation>,
     pub projects: Vec<ProjectReport>,
+    #[serde(default)]
+    pub works: Vec<WorkReport>,
+    #[serde(default)]
+    pub tasks: Vec<TaskReport>,
     pub findings: Vec<Finding>,
     pub files: Vec<InputFile>,
 }
@@ -295,6 +301,8 @@ impl ReadOutcome {
     fn absorb(&mut self, other: ReadOutcome) {
         self.observations.extend(other.observations);
         self.projects.extend(other.projects);
+        self.works.extend(other.works);
+        self.tasks.extend(other.tasks);
         self.findings.extend(other.findings);
         self.files.extend(other.files);
     }

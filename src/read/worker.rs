@@ -4,11 +4,12 @@
 //! only: the worker dies, the file becomes a finding, a new worker takes the rest. A
 //! file still being read after the time limit has its worker killed.
 //!
-//! The protocol is JSON lines: the parent sends the plan tables and the memory limit,
-//! then one job per line (index, path, name); the worker answers each job with one
-//! line holding what `read_file` made of it.
+//! The protocol: the parent sends JSON lines — the plan tables and the memory limit,
+//! then one job per line (index, path, name), two ahead so that a worker never waits;
+//! the worker answers each job with one binary frame (length, then bincode) holding
+//! what `read_file` made of it.
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -54,27 +55,173 @@ struct Job {
     rel: String,
 }
 
+/// What a worker says about one file.
 #[derive(Serialize, Deserialize)]
 struct Done {
     index: usize,
-    outcome: ReadOutcome,
+    /// What the file gave; None when it was given up after the time limit.
+    outcome: Option<Wire>,
+}
+
+/// A read outcome on the wire: the text many figures share (file, sheet, unit,
+/// indicator) sent once per file and referred to by number, so that the parent makes
+/// no copy of it per figure.
+#[derive(Serialize, Deserialize)]
+struct Wire {
+    strings: Vec<String>,
+    observations: Vec<WireObservation>,
+    rest: ReadOutcome,
+}
+
+#[derive(Serialize, Deserialize)]
+struct WireObservation {
+    /// file, sheet, department, indicator_id, indicator_name, unit: into `strings`.
+    shared: [u32; 6],
+    cell: String,
+    year: i32,
+    raw: String,
+    value: Option<f64>,
+    kind: super::ObsKind,
+    remark: String,
+}
+
+impl Wire {
+    fn pack(mut outcome: ReadOutcome) -> Wire {
+        let mut strings: Vec<String> = Vec::new();
+        let mut index: std::collections::HashMap<*const u8, u32> = std::collections::HashMap::new();
+        let mut number = |text: &Arc<str>| -> u32 {
+            *index.entry(text.as_ptr()).or_insert_with(|| {
+                strings.push(text.to_string());
+                (strings.len() - 1) as u32
+            })
+        };
+        let observations = std::mem::take(&mut outcome.observations)
+            .into_iter()
+            .map(|o| WireObservation {
+                shared: [
+                    number(&o.file),
+                    number(&o.sheet),
+                    number(&o.department),
+                    number(&o.indicator_id),
+                    number(&o.indicator_name),
+                    number(&o.unit),
+                ],
+                cell: o.cell,
+                year: o.year,
+                raw: o.raw,
+                value: o.value,
+                kind: o.kind,
+                remark: o.remark,
+            })
+            .collect();
+        Wire { strings, observations, rest: outcome }
+    }
+
+    /// Back to an outcome, the shared text taken from (or added to) `pool`.
+    fn unpack(self, pool: &mut HashSet<Arc<str>>) -> ReadOutcome {
+        let shared: Vec<Arc<str>> = self
+            .strings
+            .into_iter()
+            .map(|s| match pool.get(s.as_str()) {
+                Some(a) => a.clone(),
+                None => {
+                    let a: Arc<str> = Arc::from(s);
+                    pool.insert(a.clone());
+                    a
+                }
+            })
+            .collect();
+        let text = |k: u32| shared.get(k as usize).cloned().unwrap_or_else(|| Arc::from(""));
+        let mut outcome = self.rest;
+        outcome.observations = self
+            .observations
+            .into_iter()
+            .map(|o| Observation {
+                file: text(o.shared[0]),
+                sheet: text(o.shared[1]),
+                cell: o.cell,
+                department: text(o.shared[2]),
+                year: o.year,
+                indicator_id: text(o.shared[3]),
+                indicator_name: text(o.shared[4]),
+                raw: o.raw,
+                value: o.value,
+                unit: text(o.shared[5]),
+                kind: o.kind,
+                remark: o.remark,
+            })
+            .collect();
+        outcome
+    }
 }
 
 /// `planmon read-worker`: read the jobs from standard input until it closes.
+///
+/// Results are written to a buffer and sent when no further job is waiting, so that a
+/// batch of files costs one wake-up of the parent, not one per file. A watchdog thread
+/// enforces the time limit: a file still being read after it is reported as given up
+/// (after the results before it) and the worker exits; the parent starts another.
 pub fn serve() -> anyhow::Result<()> {
-    let mut lines = std::io::stdin().lock().lines();
-    let Some(first) = lines.next() else { return Ok(()) };
-    let setup: Setup = serde_json::from_str(&first?)?;
+    let mut first = String::new();
+    if std::io::stdin().read_line(&mut first)? == 0 {
+        return Ok(());
+    }
+    let setup: Setup = serde_json::from_str(&first)?;
     limit_memory(setup.memory_mb);
     let plan = Plan::from_tables(setup.plan, Vec::new())?;
-    let mut out = std::io::stdout().lock();
-    for line in lines {
-        let job: Job = serde_json::from_str(&line?)?;
-        let outcome = read_file(&plan, &path_from_wire(&job.path), &job.rel);
-        serde_json::to_writer(&mut out, &Done { index: job.index, outcome })?;
-        out.write_all(b"\n")?;
-        out.flush()?;
+    let limit = Duration::from_secs_f64(plan.rules.limits.seconds_per_file.max(0.0));
+    let (tx, jobs) = mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        // Stdin's buffer is shared: the lines after the first continue here.
+        for line in std::io::stdin().lock().lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let out = Arc::new(std::sync::Mutex::new(std::io::BufWriter::with_capacity(1 << 20, std::io::stdout())));
+    let current: Arc<std::sync::Mutex<Option<(usize, Instant)>>> = Arc::default();
+    {
+        let (out, current) = (Arc::clone(&out), Arc::clone(&current));
+        std::thread::spawn(move || loop {
+            std::thread::sleep(Duration::from_millis(50).min(limit / 4 + Duration::from_millis(1)));
+            let late = current.lock().ok().and_then(|c| *c).filter(|(_, t)| t.elapsed() >= limit);
+            if let Some((index, _)) = late {
+                if let Ok(mut out) = out.lock() {
+                    let _ = write_frame(&mut *out, &Done { index, outcome: None }).and_then(|()| Ok(out.flush()?));
+                }
+                std::process::exit(GAVE_UP);
+            }
+        });
     }
+    let mut waiting = jobs.try_recv();
+    loop {
+        let line = match waiting {
+            Ok(line) => line,
+            Err(mpsc::TryRecvError::Empty) => {
+                // Nothing more queued: send what is done, then wait.
+                out.lock().map_err(|_| anyhow::anyhow!("output lock"))?.flush()?;
+                match jobs.recv() {
+                    Ok(line) => line,
+                    Err(_) => break,
+                }
+            }
+            Err(mpsc::TryRecvError::Disconnected) => break,
+        };
+        let job: Job = serde_json::from_str(&line)?;
+        let started = Instant::now();
+        *current.lock().map_err(|_| anyhow::anyhow!("lock"))? = Some((job.index, started));
+        let outcome = read_file(&plan, &path_from_wire(&job.path), &job.rel);
+        let mut out = out.lock().map_err(|_| anyhow::anyhow!("output lock"))?;
+        *current.lock().map_err(|_| anyhow::anyhow!("lock"))? = None;
+        // Finished, but later than allowed: the same as giving up on it, so that the
+        // limit means one thing however fast the machine is.
+        let outcome = (started.elapsed() < limit).then(|| Wire::pack(outcome));
+        write_frame(&mut *out, &Done { index: job.index, outcome })?;
+        drop(out);
+        waiting = jobs.try_recv();
+    }
+    out.lock().map_err(|_| anyhow::anyhow!("output lock"))?.flush()?;
     Ok(())
 }
 
@@ -127,18 +274,50 @@ fn path_from_wire(wire: &str) -> PathBuf {
     PathBuf::from(wire)
 }
 
-/// One worker process and the file it is reading.
+/// Files still to give out: (index, suspect).
+type Pending = VecDeque<(usize, bool)>;
+
+/// The exit status of a worker whose watchdog gave up on a file (after reporting it).
+const GAVE_UP: i32 = 3;
+
+/// Jobs given to a worker ahead of time: it never waits for the parent between files,
+/// and its results come back in batches.
+const IN_FLIGHT: usize = 16;
+
+/// One worker process and the files it has been given, the first being read.
 struct Slot {
     id: u64,
     child: Child,
     stdin: Option<ChildStdin>,
-    busy: Option<(usize, Instant)>,
+    /// Files given and not yet answered; `alone` when a single suspect was given.
+    queue: VecDeque<usize>,
+    alone: bool,
+    /// When the worker last showed progress (a result, or work given to an idle one).
+    /// The worker enforces the time limit itself; the parent kills one that shows no
+    /// progress for much longer (stuck beyond what its own watchdog can end).
+    started: Option<Instant>,
 }
 
 enum Msg {
     Done(u64, Box<Done>),
     /// The worker's standard output closed: it ended. With what it wrote to stderr.
     Ended(u64, String),
+}
+
+/// One result frame: its length (u32, little-endian), then bincode.
+fn write_frame(out: &mut impl Write, done: &Done) -> anyhow::Result<()> {
+    let bytes = bincode::serialize(done)?;
+    out.write_all(&u32::try_from(bytes.len())?.to_le_bytes())?;
+    out.write_all(&bytes)?;
+    Ok(())
+}
+
+fn read_frame(input: &mut impl Read) -> Option<Done> {
+    let mut len = [0u8; 4];
+    input.read_exact(&mut len).ok()?;
+    let mut bytes = vec![0u8; u32::from_le_bytes(len) as usize];
+    input.read_exact(&mut bytes).ok()?;
+    bincode::deserialize(&bytes).ok()
 }
 
 /// Read the jobs in worker processes of `exe`, one per core. Results come back in the
@@ -152,6 +331,8 @@ pub(super) fn read_in_processes(
     let total = jobs.len();
     let limits = &plan.rules.limits;
     let limit = Duration::from_secs_f64(limits.seconds_per_file.max(0.0));
+    // The parent's backstop: well past the worker's own limit.
+    let backstop = limit * 2 + Duration::from_secs(5);
     let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(1, total.max(1));
     let setup = match serde_json::to_string(&Setup { plan: plan.tables(), memory_mb: limits.memory_mb_per_file }) {
         Ok(s) => s,
@@ -168,18 +349,11 @@ pub(super) fn read_in_processes(
         let tx = tx.clone();
         std::thread::spawn(move || {
             if let Some(stdout) = stdout {
-                let mut lines = BufReader::new(stdout);
-                let mut line = String::new();
-                while lines.read_line(&mut line).is_ok_and(|n| n > 0) {
-                    match serde_json::from_str::<Done>(&line) {
-                        Ok(done) => {
-                            if tx.send(Msg::Done(id, Box::new(done))).is_err() {
-                                return;
-                            }
-                        }
-                        Err(_) => break,
+                let mut frames = BufReader::new(stdout);
+                while let Some(done) = read_frame(&mut frames) {
+                    if tx.send(Msg::Done(id, Box::new(done))).is_err() {
+                        return;
                     }
-                    line.clear();
                 }
             }
             let mut tail = Vec::new();
@@ -192,7 +366,7 @@ pub(super) fn read_in_processes(
         if let Some(s) = stdin.as_mut() {
             writeln!(s, "{setup}")?;
         }
-        Ok(Slot { id, child, stdin, busy: None })
+        Ok(Slot { id, child, stdin, queue: VecDeque::new(), alone: false, started: None })
     };
     let mut slots: Vec<Slot> = Vec::new();
     for _ in 0..workers {
@@ -205,76 +379,108 @@ pub(super) fn read_in_processes(
         return super::read_on_threads(plan, jobs, progress);
     }
     let mut results: Vec<Option<ReadOutcome>> = (0..total).map(|_| None).collect();
-    let mut next = 0usize;
+    // Files to give out; `true` marks a suspect: a file that was with a worker when it
+    // died (its answers for earlier files may have died with it, unsent). A suspect is
+    // given to a worker alone, so that if it dies again, that file is the one.
+    let mut pending: Pending = (0..total).map(|i| (i, false)).collect();
     let mut done = 0usize;
     let mut pool: HashSet<Arc<str>> =
         plan.indicators.iter().flat_map(|i| [i.shared.id.clone(), i.shared.name.clone(), i.shared.unit.clone()]).collect();
-    let give = |slot: &mut Slot, next: &mut usize| {
-        if *next >= total {
-            slot.stdin = None;
-            return;
+    // Fill a worker's queue from the pending files; close its input when there is nothing
+    // left for it to do.
+    let give = |slot: &mut Slot, pending: &mut Pending| {
+        while slot.queue.len() < IN_FLIGHT && !slot.alone {
+            let Some(&(i, suspect)) = pending.front() else { break };
+            if suspect && !slot.queue.is_empty() {
+                break;
+            }
+            pending.pop_front();
+            slot.alone = suspect;
+            let (path, rel) = &jobs[i];
+            let line = serde_json::to_string(&Job { index: i, path: path_to_wire(path), rel: rel.clone() }).unwrap_or_default();
+            if slot.queue.is_empty() {
+                slot.started = Some(Instant::now());
+            }
+            slot.queue.push_back(i);
+            // A worker that cannot take it has died: its end is reported and handled.
+            if let Some(stdin) = slot.stdin.as_mut() {
+                let _ = writeln!(stdin, "{line}").and_then(|_| stdin.flush());
+            }
         }
-        let (path, rel) = &jobs[*next];
-        let line = serde_json::to_string(&Job { index: *next, path: path_to_wire(path), rel: rel.clone() }).unwrap_or_default();
-        slot.busy = Some((*next, Instant::now()));
-        *next += 1;
-        // A worker that cannot take it has died: its end is reported and handled.
-        if let Some(stdin) = slot.stdin.as_mut() {
-            let _ = writeln!(stdin, "{line}").and_then(|_| stdin.flush());
+        if slot.queue.is_empty() && pending.is_empty() {
+            slot.stdin = None;
         }
     };
     for slot in &mut slots {
-        give(slot, &mut next);
+        give(slot, &mut pending);
     }
     progress(0, total);
     while done < total {
         let wait = slots
             .iter()
-            .filter_map(|s| s.busy.map(|(_, t)| (t + limit).saturating_duration_since(Instant::now())))
+            .filter_map(|s| s.started.map(|t| (t + backstop).saturating_duration_since(Instant::now())))
             .min()
             .unwrap_or(Duration::from_secs(3600));
         match rx.recv_timeout(wait) {
             Ok(Msg::Done(id, d)) => {
                 let Some(slot) = slots.iter_mut().find(|s| s.id == id) else { continue };
-                let Some((i, t)) = slot.busy.filter(|(i, _)| *i == d.index) else { continue };
-                let mut outcome = d.outcome;
-                results[i] = Some(if t.elapsed() > limit || limit.is_zero() {
-                    super::timed_out(&jobs[i].1, limit)
-                } else {
-                    share(&mut outcome.observations, &mut pool);
-                    outcome
+                if slot.queue.front() != Some(&d.index) {
+                    continue;
+                }
+                slot.queue.pop_front();
+                slot.alone = false;
+                slot.started = (!slot.queue.is_empty()).then(Instant::now);
+                results[d.index] = Some(match d.outcome {
+                    Some(wire) if !limit.is_zero() => wire.unpack(&mut pool),
+                    _ => super::timed_out(&jobs[d.index].1, limit),
                 });
                 done += 1;
                 progress(done, total);
-                slot.busy = None;
-                give(slot, &mut next);
+                give(slot, &mut pending);
             }
             Ok(Msg::Ended(id, stderr)) => {
                 let Some(at) = slots.iter().position(|s| s.id == id) else { continue };
                 let mut slot = slots.swap_remove(at);
-                let _ = slot.child.wait();
-                if let Some((i, _)) = slot.busy {
-                    results[i] = Some(died(&jobs[i].1, &stderr, limits.memory_mb_per_file));
-                    done += 1;
-                    progress(done, total);
+                let status = slot.child.wait().ok();
+                if status.and_then(|s| s.code()) == Some(GAVE_UP) {
+                    // Its watchdog ended it after reporting the file given up: the rest
+                    // go to the next worker as they were.
+                    for i in slot.queue.into_iter().rev() {
+                        pending.push_front((i, false));
+                    }
+                } else if slot.alone {
+                    // A suspect, alone: this file ends the reader.
+                    if let Some(i) = slot.queue.pop_front() {
+                        results[i] = Some(died(&jobs[i].1, &stderr, limits.memory_mb_per_file));
+                        done += 1;
+                        progress(done, total);
+                    }
+                } else {
+                    // Which of its files did it? Each goes again, alone.
+                    for i in slot.queue.into_iter().rev() {
+                        pending.push_front((i, true));
+                    }
                 }
-                if next < total {
-                    replace(&mut slots, spawn(), &give, &mut next);
+                if !pending.is_empty() {
+                    replace(&mut slots, spawn(), &give, &mut pending);
                 }
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {
-                let late: Vec<usize> = (0..slots.len()).filter(|&k| slots[k].busy.is_some_and(|(_, t)| t.elapsed() >= limit)).collect();
+                let late: Vec<usize> = (0..slots.len()).filter(|&k| slots[k].started.is_some_and(|t| t.elapsed() >= backstop)).collect();
                 for k in late.into_iter().rev() {
                     let mut slot = slots.swap_remove(k);
                     let _ = slot.child.kill();
                     let _ = slot.child.wait();
-                    if let Some((i, _)) = slot.busy {
+                    if let Some(i) = slot.queue.pop_front() {
                         results[i] = Some(super::timed_out(&jobs[i].1, limit));
                         done += 1;
                         progress(done, total);
                     }
-                    if next < total {
-                        replace(&mut slots, spawn(), &give, &mut next);
+                    for i in slot.queue.into_iter().rev() {
+                        pending.push_front((i, false));
+                    }
+                    if !pending.is_empty() {
+                        replace(&mut slots, spawn(), &give, &mut pending);
                     }
                 }
             }
@@ -282,11 +488,10 @@ pub(super) fn read_in_processes(
         }
         if slots.is_empty() && done < total {
             // No worker could be started again: the rest on threads.
-            let rest: Vec<(usize, (PathBuf, String))> =
-                (0..total).filter(|&i| results[i].is_none()).map(|i| (i, jobs[i].clone())).collect();
-            let read = super::read_on_threads(plan, rest.iter().map(|(_, j)| j.clone()).collect(), &|_, _| {});
-            for ((i, _), outcome) in rest.iter().zip(read) {
-                results[*i] = Some(outcome);
+            let rest: Vec<usize> = (0..total).filter(|&i| results[i].is_none()).collect();
+            let read = super::read_on_threads(plan, rest.iter().map(|&i| jobs[i].clone()).collect(), &|_, _| {});
+            for (i, outcome) in rest.into_iter().zip(read) {
+                results[i] = Some(outcome);
                 done += 1;
                 progress(done, total);
             }
@@ -299,10 +504,10 @@ pub(super) fn read_in_processes(
     results.into_iter().flatten().collect()
 }
 
-/// Start a worker in place of one that ended, and give it the next file.
-fn replace(slots: &mut Vec<Slot>, spawned: std::io::Result<Slot>, give: &dyn Fn(&mut Slot, &mut usize), next: &mut usize) {
+/// Start a worker in place of one that ended, and give it files.
+fn replace(slots: &mut Vec<Slot>, spawned: std::io::Result<Slot>, give: &dyn Fn(&mut Slot, &mut Pending), pending: &mut Pending) {
     if let Ok(mut slot) = spawned {
-        give(&mut slot, next);
+        give(&mut slot, pending);
         slots.push(slot);
     }
 }
@@ -326,22 +531,4 @@ fn died(rel: &str, stderr: &str, memory_mb: f64) -> ReadOutcome {
     .in_file(rel);
     let file = InputFile::rejected(rel, &f.message);
     ReadOutcome { findings: vec![f], files: vec![file], ..Default::default() }
-}
-
-/// Figures from a worker arrive with their own copies of shared text: share it again.
-fn share(observations: &mut [Observation], pool: &mut HashSet<Arc<str>>) {
-    let mut one = |text: &mut Arc<str>| match pool.get(&**text) {
-        Some(shared) => *text = shared.clone(),
-        None => {
-            pool.insert(text.clone());
-        }
-    };
-    for o in observations {
-        one(&mut o.file);
-        one(&mut o.sheet);
-        one(&mut o.department);
-        one(&mut o.indicator_id);
-        one(&mut o.indicator_name);
-        one(&mut o.unit);
-    }
 }

@@ -45,18 +45,16 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// Typeset the report and one feedback sheet per responsible unit. Characters no
-/// embedded face covers are found first, across all the documents: they become one
-/// finding (counted in every document alike) and 〓 in the PDFs.
-pub fn pdfs(batch: &mut Batch, world: &mut ReportWorld, progress: &dyn Fn()) -> Result<Vec<Rendered>> {
+/// Typeset the report and one feedback sheet per responsible unit, side by side on
+/// the available cores (they are independent documents over one shared world).
+/// Characters no embedded face covers are found first, across all the documents: they
+/// become one finding (counted in every document alike) and 〓 in the PDFs.
+pub fn pdfs(batch: &mut Batch, world: &ReportWorld, progress: &(dyn Fn() + Sync)) -> Result<Vec<Rendered>> {
     let units: Vec<String> = batch.plan.reporting_units().iter().map(|u| u.name.clone()).collect();
     let mut missing: BTreeSet<char> = BTreeSet::new();
     {
         let mut coverage = typeset::Coverage::new(world);
-        let mut probe = |data: serde_json::Value| {
-            let mut data = data;
-            coverage.clean(&mut data);
-        };
+        let mut probe = |mut data: serde_json::Value| coverage.clean(&mut data);
         probe(serde_json::to_value(report::report_data(batch))?);
         for unit in &units {
             probe(serde_json::to_value(report::feedback_data(batch, unit))?);
@@ -70,18 +68,51 @@ pub fn pdfs(batch: &mut Batch, world: &mut ReportWorld, progress: &dyn Fn()) -> 
             format!("报告字体中没有这些字：{list}，PDF 中以“〓”代替。请核对原表中的写法。"),
         )]);
     }
-    let created = batch.created_datetime();
-    let mut out = Vec::new();
-    let ident = format!("planmon-report-{}-{}", batch.year, batch.fingerprint);
-    let data = serde_json::to_value(report::report_data(batch))?;
-    out.push(rendered(&batch.report_name, typeset::typeset(world, "/report.typ", "/data.json", data, created, &ident)?, "进展报告"));
-    progress();
+    // The documents to make: (template, data file, data, PDF ident, where it goes, what).
+    let batch = &*batch;
+    let mut jobs = vec![(
+        "/report.typ",
+        "/data.json",
+        serde_json::to_value(report::report_data(batch))?,
+        format!("planmon-report-{}-{}", batch.year, batch.fingerprint),
+        PathBuf::from(&batch.report_name),
+        "进展报告",
+    )];
     for unit in &units {
-        let data = serde_json::to_value(report::feedback_data(batch, unit))?;
-        let ident = format!("planmon-feedback-{}-{}-{}", unit, batch.year, batch.fingerprint);
-        let pdf = typeset::typeset(world, "/feedback.typ", "/feedback.json", data, created, &ident)?;
-        out.push(rendered(Path::new(FEEDBACK_DIR).join(feedback_file_name(unit, batch.year)), pdf, "反馈单"));
-        progress();
+        jobs.push((
+            "/feedback.typ",
+            "/feedback.json",
+            serde_json::to_value(report::feedback_data(batch, unit))?,
+            format!("planmon-feedback-{}-{}-{}", unit, batch.year, batch.fingerprint),
+            Path::new(FEEDBACK_DIR).join(feedback_file_name(unit, batch.year)),
+            "反馈单",
+        ));
+    }
+    let created = batch.created_datetime();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, jobs.len());
+    let mut made: Vec<(usize, Result<Vec<u8>, typeset::RenderError>)> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut out = Vec::new();
+                    loop {
+                        let k = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        let Some((main, path, data, ident, _, _)) = jobs.get(k) else { break };
+                        out.push((k, typeset::typeset(world, main, path, data.clone(), created, ident)));
+                        progress();
+                    }
+                    out
+                })
+            })
+            .collect();
+        workers.into_iter().flat_map(|w| w.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
+    });
+    made.sort_by_key(|(k, _)| *k);
+    let mut out = Vec::new();
+    for ((k, pdf), (_, _, _, _, rel, what)) in made.into_iter().zip(jobs) {
+        debug_assert_eq!(out.len(), k);
+        out.push(rendered(rel, pdf?, what));
     }
     Ok(out)
 }

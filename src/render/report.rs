@@ -1,49 +1,59 @@
 //! The documents' content as typed data: [`ReportData`] for the progress report and
 //! [`FeedbackData`] for a unit's feedback sheet. Built from the assessment only — every
 //! number, count and status is the aggregate stage's; here they are put into words and
-//! formatted. The templates (templates/report.typ, feedback.typ) read these fields, by
-//! these names, from /data.json and /feedback.json; this file is their documentation.
+//! formatted. The PDF templates (templates/report.typ, feedback.typ) and the Word
+//! writer read these fields, by these names; this file is their documentation.
 
 use serde::Serialize;
 
 use crate::aggregate::{Assessment, IndicatorYear, Status};
 use crate::batch::Batch;
 use crate::finding::Finding;
-use crate::plan::{Comparison, Indicator, Plan};
+use crate::plan::{Comparison, Indicator, IndicatorKind, Plan};
+use crate::read::TaskState;
 use crate::text::fmt_num;
 
 /// The progress report (templates/report.typ, `d`).
 #[derive(Debug, Clone, Serialize)]
 pub struct ReportData {
+    /// Title, 主送机关 (with its colon), and the 落款: office and 成文日期.
     pub title: String,
-    /// The issuing office, and the date of the report in Chinese.
+    pub recipient: String,
     pub office: String,
     pub date: String,
-    /// The reporting year, and the plan's years assessed (start to the reporting year).
+    /// The reporting year and the year before (the two columns of figures).
     pub year: i32,
-    pub years: Vec<i32>,
+    pub previous_year: i32,
     /// Column heading of the targets: "2025年目标" (the plan's last year).
     pub target_heading: String,
-    /// Paragraphs of the opening and of 一、总体情况.
+    /// For the PDF's metadata only (keywords): tool, version, plan table, inputs.
+    pub metadata: Vec<String>,
+    /// The opening paragraphs.
     pub intro: Vec<String>,
+    /// 一、总体情况: paragraphs, the table of statuses by area, the units' returns.
     pub overview: Vec<String>,
-    /// The status classes, as column headings of `area_counts`.
     pub status_labels: Vec<String>,
     pub area_counts: Vec<AreaCountRow>,
     pub unit_rows: Vec<UnitRow>,
+    /// 二、主要工作及成效: per area, what the units wrote.
+    pub works: Vec<WorkSection>,
+    /// 三、主要指标完成情况: per area, a sentence and the indicators.
     pub areas: Vec<AreaSection>,
-    pub projects: Vec<ProjectRow>,
+    /// 四、重点项目和重点任务推进情况.
     pub project_sentences: Vec<String>,
+    pub investment: Vec<InvestmentRow>,
+    pub investment_total: InvestmentRow,
+    pub task_sentences: Vec<String>,
+    pub key_tasks: Vec<KeyTaskRow>,
+    /// 五、存在的问题 and 六、下一步工作建议.
     pub problems: Vec<String>,
     pub suggestions: Vec<String>,
-    /// 附表: the 附件1 indicators in the reporting year.
-    pub appendix: Vec<AppendixRow>,
-    /// 附录: where each figure used came from.
-    pub sources: Vec<SourceRow>,
-    pub file_count: usize,
-    pub fingerprint: String,
-    pub tool_version: String,
-    pub plan_version: String,
+    /// The appendix tables: 附件1 indicators, the key tasks' targets, the projects.
+    pub appendix_goals: AppendixTable,
+    pub appendix_targets: AppendixTable,
+    pub appendix_projects: ProjectTable,
+    /// Where the figures come from (one sentence), and how the tables were made.
+    pub data_note: String,
 }
 
 /// One area's 附件1 indicators by status, in the order of `status_labels`.
@@ -67,67 +77,108 @@ pub struct UnitRow {
     pub problems: String,
 }
 
-/// 二、分领域进展: one area.
+/// 二、主要工作及成效 of one area.
+#[derive(Debug, Clone, Serialize)]
+pub struct WorkSection {
+    /// 一, 二, …
+    pub number: String,
+    pub name: String,
+    /// Each unit's text, quoted with its name.
+    pub entries: Vec<Quote>,
+    /// Units that sent nothing for the area: one sentence saying so (empty when all did).
+    pub placeholder: String,
+}
+
+/// A unit's own words.
+#[derive(Debug, Clone, Serialize)]
+pub struct Quote {
+    pub unit: String,
+    pub text: String,
+}
+
+/// 三、主要指标完成情况 of one area.
 #[derive(Debug, Clone, Serialize)]
 pub struct AreaSection {
-    /// 一, 二, …
     pub number: String,
     pub name: String,
     pub sentences: Vec<String>,
     pub rows: Vec<IndicatorRow>,
 }
 
-/// One indicator of an area.
+/// One indicator in the report's tables.
 #[derive(Debug, Clone, Serialize)]
 pub struct IndicatorRow {
+    /// 附件1 序号 (goals), or the indicator id (task targets).
+    pub seq: String,
     pub id: String,
     pub name: String,
-    /// The name cut to fit the chart's label column.
-    pub short: String,
     pub unit: String,
     pub target_text: String,
-    /// The figure used in each of `years`, formatted ("—" for none).
-    pub values: Vec<String>,
+    /// The figure used last year and this year, formatted ("—" for none).
+    pub last: String,
+    pub this: String,
     pub expected: String,
     pub status: String,
-    /// Share of the target reached, 0..1, for the bar chart, and as text.
-    pub share: f64,
-    pub share_text: String,
+    pub responsible: String,
+}
+
+/// Investment in an area's projects (万元), or the total.
+#[derive(Debug, Clone, Serialize)]
+pub struct InvestmentRow {
+    pub area: String,
+    pub projects: usize,
+    pub reported: usize,
+    pub planned: String,
+    pub completed: String,
+    pub rate: String,
+}
+
+/// One of the plan's dated key tasks.
+#[derive(Debug, Clone, Serialize)]
+pub struct KeyTaskRow {
+    pub name: String,
+    pub responsible: String,
+    /// "2025年"
+    pub due: String,
+    /// 已完成 / 推进中 / 未启动 / 未报送, with 逾期 when its year has come.
+    pub state: String,
+    pub note: String,
+}
+
+/// An appendix table of indicators, grouped by area.
+#[derive(Debug, Clone, Serialize)]
+pub struct AppendixTable {
+    pub title: String,
+    pub groups: Vec<AppendixGroup>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AppendixGroup {
+    pub area: String,
+    pub rows: Vec<IndicatorRow>,
+}
+
+/// The appendix table of the projects.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProjectTable {
+    pub title: String,
+    pub rows: Vec<ProjectRow>,
 }
 
 /// One project of 附件2 in the reporting year.
 #[derive(Debug, Clone, Serialize)]
 pub struct ProjectRow {
     pub id: String,
-    pub name: String,
-    pub responsible: String,
-    pub progress: String,
-    pub status: String,
-}
-
-/// One row of the 附表.
-#[derive(Debug, Clone, Serialize)]
-pub struct AppendixRow {
-    pub seq: String,
     pub area: String,
     pub name: String,
-    pub unit: String,
-    pub target_text: String,
-    pub value: String,
-    pub status: String,
     pub responsible: String,
-}
-
-/// Where a figure used came from.
-#[derive(Debug, Clone, Serialize)]
-pub struct SourceRow {
-    pub id: String,
-    pub year: i32,
-    pub value: String,
-    pub department: String,
-    pub file: String,
-    pub sheet: String,
-    pub cell: String,
+    pub planned: String,
+    pub completed: String,
+    pub rate: String,
+    /// 形象进度, last year and this year.
+    pub progress_last: String,
+    pub progress: String,
+    pub status: String,
 }
 
 /// A unit's feedback sheet (templates/feedback.typ, `d`).
@@ -173,92 +224,140 @@ pub fn value_text(v: Option<f64>) -> String {
     v.map(|v| fmt_num(v, 2)).unwrap_or_else(|| "—".to_string())
 }
 
+fn money(v: f64) -> String {
+    fmt_num(v, 0)
+}
+
+fn percent(v: Option<f64>) -> String {
+    v.map(|v| format!("{}%", fmt_num(v, 1))).unwrap_or_else(|| "—".to_string())
+}
+
 pub fn target_text(ind: &Indicator) -> String {
     let t = fmt_num(ind.target, 2);
     match ind.comparison {
         Comparison::AtLeast => format!("≥{t}"),
         Comparison::AtMost => format!("≤{t}"),
-        Comparison::Hold => format!("保持≥{t}"),
+        Comparison::Hold => format!("保持{t}"),
         Comparison::Cumulative => format!("累计{t}"),
         Comparison::AnnualRate => format!("每年≥{t}"),
     }
 }
 
-/// How far along an indicator is, 0..1, for the bar chart.
-fn share(ind: &Indicator, value: Option<f64>) -> f64 {
-    let Some(v) = value else { return 0.0 };
-    let s = if ind.comparison.lower_is_better() {
-        if v <= 0.0 {
-            1.0
-        } else {
-            ind.target / v
-        }
-    } else if ind.target == 0.0 {
-        1.0
-    } else {
-        v / ind.target
-    };
-    s.clamp(0.0, 1.0)
+/// A figure with its unit: 96.5%, 3.7‰, 1894套.
+fn with_unit(v: f64, ind: &Indicator) -> String {
+    format!("{}{}", fmt_num(v, 2), ind.unit)
 }
 
-fn short_name(name: &str) -> String {
-    let n: Vec<char> = name.chars().collect();
-    if n.len() <= 12 {
-        name.to_string()
-    } else {
-        format!("{}…", n[..11].iter().collect::<String>())
+/// What an indicator's figure means, in the words its kind calls for: 达到 for levels to
+/// reach, 控制在…以内 for limits, 保持 for levels to hold, 累计完成 for totals, 增长 for
+/// yearly rates.
+pub fn describe(ind: &Indicator, p: &IndicatorYear) -> String {
+    let name = &ind.name;
+    let Some(v) = p.value else { return format!("“{name}”无数据") };
+    let (value, target) = (with_unit(v, ind), with_unit(ind.target, ind));
+    let met = p.status == Status::Met;
+    match ind.comparison {
+        Comparison::AtLeast if met => format!("“{name}”为{value}，达到{target}的目标"),
+        Comparison::AtLeast => format!("“{name}”为{value}，距{target}的目标尚差{}", with_unit(ind.target - v, ind)),
+        Comparison::AtMost if met => format!("“{name}”为{value}，控制在{target}以内"),
+        Comparison::AtMost => format!("“{name}”为{value}，未控制在{target}以内"),
+        Comparison::Hold if met => format!("“{name}”为{value}，保持在{target}"),
+        Comparison::Hold => format!("“{name}”为{value}，未保持在{target}"),
+        Comparison::Cumulative if met => format!("“{name}”累计完成{value}，完成{target}的目标"),
+        Comparison::Cumulative => format!("“{name}”累计完成{value}，完成{target}目标的{}%", fmt_num(v * 100.0 / ind.target.max(1e-9), 1)),
+        Comparison::AnnualRate if met => format!("“{name}”为{value}，达到每年{target}的目标"),
+        Comparison::AnnualRate => format!("“{name}”为{value}，低于每年{target}的目标"),
+    }
+}
+
+/// What is still needed each year, in the words of the indicator's kind.
+fn still_needed(ind: &Indicator, change: f64) -> String {
+    let unit = if ind.unit == "%" { "个百分点" } else { ind.unit.as_str() };
+    let amount = format!("{}{}", fmt_num(change.abs(), 2), unit);
+    match ind.comparison {
+        Comparison::Cumulative => format!("剩余年份需每年新增{amount}"),
+        Comparison::AtMost => format!("剩余年份需每年降低{amount}"),
+        _ if change < 0.0 => format!("剩余年份需每年降低{amount}"),
+        _ => format!("剩余年份需每年提高{amount}"),
     }
 }
 
 const NUMERALS: [&str; 10] = ["一", "二", "三", "四", "五", "六", "七", "八", "九", "十"];
 
-/// Everything the report template reads.
+fn numeral(k: usize) -> String {
+    NUMERALS.get(k).copied().unwrap_or("").to_string()
+}
+
+/// Everything the report reads.
 pub fn report_data(batch: &Batch) -> ReportData {
     let plan = &batch.plan;
     let a = &batch.assessment;
     let (year, end) = (a.year, a.period.end);
     let missing_units: Vec<&str> =
         a.units.iter().filter(|u| !a.returns_of(&u.unit, year).is_some_and(|r| r.received())).map(|u| u.unit.as_str()).collect();
+    let label =
+        |official: bool, name: &str| if official { format!("（方案{name}）") } else { "（据方案正文整理）".to_string() };
     ReportData {
         title: format!("{}实施进展报告（{}年度）", plan.short_title(), year),
+        recipient: format!("{}：", batch.recipient),
         office: batch.office.clone(),
         date: batch.date_text(),
         year,
-        years: a.years(),
+        previous_year: year - 1,
         target_heading: format!("{end}年目标"),
+        metadata: vec![
+            format!("planmon {}", env!("CARGO_PKG_VERSION")),
+            format!("指标表 {}", plan.version),
+            format!("输入指纹 {}", batch.fingerprint),
+        ],
         intro: intro(plan, a),
         overview: overview(a, &missing_units),
         status_labels: Status::ALL.iter().map(|s| s.label().to_string()).collect(),
         area_counts: a.areas.iter().map(|x| AreaCountRow { area: x.area.clone(), counts: x.counts.0.to_vec() }).collect(),
         unit_rows: unit_rows(a),
+        works: work_sections(a),
         areas: area_sections(plan, a),
-        projects: project_rows(plan, a),
-        project_sentences: vec![format!(
-            "方案重点任务中点名的{}个项目（附件2），{}个有{}年度进展填报。",
-            plan.projects.len(),
-            a.projects.iter().filter(|p| p.this_year.is_some()).count(),
-            year
-        )],
+        project_sentences: project_sentences(plan, a),
+        investment: a.investment.iter().map(|x| investment_row(&x.area, x.projects, x.reported, x.planned, x.completed)).collect(),
+        investment_total: investment_row(
+            "合计",
+            a.investment.iter().map(|x| x.projects).sum(),
+            a.investment.iter().map(|x| x.reported).sum(),
+            a.investment.iter().map(|x| x.planned).sum(),
+            a.investment.iter().map(|x| x.completed).sum(),
+        ),
+        task_sentences: task_sentences(plan, a),
+        key_tasks: key_task_rows(plan, a),
         problems: problems(plan, a, &missing_units),
         suggestions: suggestions(plan, a, &missing_units),
-        appendix: appendix_rows(plan, a),
-        sources: source_rows(a),
-        file_count: a.inputs[0],
-        fingerprint: batch.fingerprint.clone(),
-        tool_version: env!("CARGO_PKG_VERSION").to_string(),
-        plan_version: plan.version.clone(),
+        appendix_goals: appendix(plan, a, IndicatorKind::Goal, &format!("附表1　主要发展指标完成情况{}", label(plan.official.indicators, "附件1"))),
+        appendix_targets: appendix(plan, a, IndicatorKind::Task, &format!("附表2　重点任务量化指标完成情况{}", label(plan.official.indicators, "附件1"))),
+        appendix_projects: ProjectTable {
+            title: format!("附表3　重点项目进展情况{}", label(plan.official.projects, "附件2")),
+            rows: project_rows(plan, a),
+        },
+        data_note: format!(
+            "注：各项数据均取自各责任单位报送的{}年度填报表；每个数据的来源（填报单位、文件、工作表、单元格）见同期汇总表“数据明细”工作表和 observations.csv。{}",
+            year,
+            if plan.official.indicators && plan.official.projects {
+                ""
+            } else {
+                "方案附件未随正文公开的，指标表和项目表据方案正文整理。"
+            }
+        ),
     }
 }
 
 fn intro(plan: &Plan, a: &Assessment) -> Vec<String> {
-    let year = a.year;
+    let (year, start, end) = (a.year, a.period.start, a.period.end);
+    let stage = if year >= end {
+        format!("{end}年是方案实施期末年，本报告同时作为方案实施情况终期评估的依据。")
+    } else {
+        format!("{year}年是方案实施的第{}年。", numeral((year - start).max(0) as usize))
+    };
     vec![format!(
         "按照《{}》“实施监测评估”的要求，现将{}年度实施进展情况报告如下。{}本报告依据各责任单位报送的{}年度填报表汇总形成，数据截至{}年末。",
-        plan.title,
-        year,
-        if year == a.period.end { "今年是规划期末年，本报告同时作为终期评估的数据依据。" } else { "" },
-        year,
-        year
+        plan.title, year, stage, year, year
     )]
 }
 
@@ -267,15 +366,17 @@ fn overview(a: &Assessment, missing_units: &[&str]) -> Vec<String> {
     let status_phrase = Status::ALL.iter().map(|s| format!("{}{}项", s.label(), a.goals.get(*s))).collect::<Vec<_>>().join("，");
     let units = a.units.len();
     let received = units - missing_units.len();
+    let late: usize = a.returns.iter().filter(|r| r.year == year && r.late()).count();
     let [errors, warnings, _] = a.findings;
     vec![
         format!("方案确定的{}项主要发展指标中，{}年{}。", a.goals.total(), year, status_phrase),
         format!(
-            "应报送填报表的{}个责任单位中，{}个已报送{}年度填报表，报送率{}%。数据校验发现错误{}处、警告{}处，详见各单位反馈单和汇总表“数据问题清单”。",
+            "应报送填报表的{}个责任单位中，{}个已报送{}年度填报表，报送率{}%{}。数据校验发现错误{}处、警告{}处，已逐条反馈各单位。",
             units,
             received,
             year,
             fmt_num(if units == 0 { 0.0 } else { received as f64 * 100.0 / units as f64 }, 1),
+            if late > 0 { format!("，其中{late}份逾期报送") } else { String::new() },
             errors,
             warnings
         ),
@@ -297,63 +398,133 @@ fn unit_rows(a: &Assessment) -> Vec<UnitRow> {
         .collect()
 }
 
+fn work_sections(a: &Assessment) -> Vec<WorkSection> {
+    a.works
+        .iter()
+        .enumerate()
+        .map(|(k, w)| WorkSection {
+            number: numeral(k),
+            name: w.area.clone(),
+            entries: w
+                .entries
+                .iter()
+                .filter(|e| !e.work.is_empty())
+                .map(|e| Quote { unit: e.department.clone(), text: e.work.clone() })
+                .collect(),
+            placeholder: if w.silent.is_empty() {
+                String::new()
+            } else {
+                format!("（{}未报送本领域工作进展，待补充。）", w.silent.join("、"))
+            },
+        })
+        .collect()
+}
+
+fn indicator_row(plan: &Plan, a: &Assessment, ind: &Indicator) -> IndicatorRow {
+    let p = a.latest(&ind.id);
+    let _ = plan;
+    IndicatorRow {
+        seq: ind.seq.map(|s| s.to_string()).unwrap_or_else(|| ind.id.clone()),
+        id: ind.id.clone(),
+        name: ind.name.clone(),
+        unit: ind.unit.clone(),
+        target_text: target_text(ind),
+        last: value_text(a.of(&ind.id, a.year - 1).and_then(|p| p.value)),
+        this: value_text(p.and_then(|p| p.value)),
+        expected: value_text(p.and_then(|p| p.expected)),
+        status: a.status(&ind.id).label().to_string(),
+        responsible: ind.responsible_joined(),
+    }
+}
+
 fn area_sections(plan: &Plan, a: &Assessment) -> Vec<AreaSection> {
-    let years = a.years();
     a.areas
         .iter()
         .enumerate()
         .map(|(k, area)| {
             let list: Vec<&Indicator> = plan.indicators.iter().filter(|i| i.area == area.area).collect();
-            let rows = list
-                .iter()
-                .map(|ind| {
-                    let p = a.latest(&ind.id);
-                    let value = p.and_then(|p| p.value);
-                    IndicatorRow {
-                        id: ind.id.clone(),
-                        name: ind.name.clone(),
-                        short: short_name(&ind.name),
-                        unit: ind.unit.clone(),
-                        target_text: target_text(ind),
-                        values: years.iter().map(|y| value_text(a.of(&ind.id, *y).and_then(|p| p.value))).collect(),
-                        expected: value_text(p.and_then(|p| p.expected)),
-                        status: a.status(&ind.id).label().to_string(),
-                        share: share(ind, value),
-                        share_text: if value.is_some() {
-                            format!("{}%", fmt_num(share(ind, value) * 100.0, 0))
-                        } else {
-                            "无数据".to_string()
-                        },
-                    }
-                })
-                .collect();
-            let lagging: Vec<String> = list.iter().filter(|i| a.status(&i.id).is_lagging()).map(|i| format!("“{}”", i.name)).collect();
-            let mut sentence = format!("本领域{}项主要指标中{}项已达标或符合序时进度。", area.counts.total(), area.counts.good());
-            if !lagging.is_empty() {
-                sentence.push_str(&format!("{}进度滞后，需加快推进。", lagging.join("、")));
+            let mut sentence = format!("本领域{}项主要指标中{}项已达标或符合序时进度", area.counts.total(), area.counts.good());
+            let lagging: Vec<String> =
+                list.iter().filter_map(|i| a.latest(&i.id).filter(|p| p.status.is_lagging()).map(|p| describe(i, p))).collect();
+            if lagging.is_empty() {
+                sentence.push('。');
+            } else {
+                sentence.push_str(&format!("；{}，需加快推进。", lagging.join("；")));
             }
             AreaSection {
-                number: NUMERALS.get(k).copied().unwrap_or("").to_string(),
+                number: numeral(k),
                 name: area.area.clone(),
                 sentences: vec![sentence],
-                rows,
+                rows: list.iter().map(|i| indicator_row(plan, a, i)).collect(),
             }
         })
         .collect()
 }
 
-fn project_rows(plan: &Plan, a: &Assessment) -> Vec<ProjectRow> {
-    plan.projects
+fn investment_row(area: &str, projects: usize, reported: usize, planned: f64, completed: f64) -> InvestmentRow {
+    InvestmentRow {
+        area: area.to_string(),
+        projects,
+        reported,
+        planned: money(planned),
+        completed: money(completed),
+        rate: percent((planned > 0.0).then(|| completed * 100.0 / planned)),
+    }
+}
+
+fn project_sentences(plan: &Plan, a: &Assessment) -> Vec<String> {
+    let year = a.year;
+    let reported: Vec<_> = a.projects.iter().filter_map(|p| p.this_year.as_ref()).collect();
+    let finished = reported.iter().filter(|r| r.progress.is_some_and(|p| p >= 100.0)).count();
+    let planned: f64 = a.investment.iter().map(|x| x.planned).sum();
+    let completed: f64 = a.investment.iter().map(|x| x.completed).sum();
+    vec![format!(
+        "方案重点任务中点名的{}个建设项目，{}个报送了{}年度进展，其中{}个已完工。已报送项目计划总投资{}万元，累计完成投资{}万元，完成率{}。",
+        plan.projects.len(),
+        reported.len(),
+        year,
+        finished,
+        money(planned),
+        money(completed),
+        percent((planned > 0.0).then(|| completed * 100.0 / planned))
+    )]
+}
+
+fn task_state(a: &Assessment, t: &crate::aggregate::TaskProgress) -> String {
+    let state = t.state.map_or("未报送", TaskState::label);
+    if t.overdue(a.year) {
+        format!("{state}（已到期）")
+    } else {
+        state.to_string()
+    }
+}
+
+fn task_sentences(plan: &Plan, a: &Assessment) -> Vec<String> {
+    if plan.tasks.is_empty() {
+        return Vec::new();
+    }
+    let done = a.key_tasks.iter().filter(|t| t.state == Some(TaskState::Done)).count();
+    let overdue = a.key_tasks.iter().filter(|t| t.overdue(a.year)).count();
+    let mut s = format!("方案提出的{}项有完成时限的重点任务中，已完成{}项", plan.tasks.len(), done);
+    if overdue > 0 {
+        s.push_str(&format!("，{}项已到完成时限仍未完成", overdue));
+    }
+    s.push('。');
+    vec![s]
+}
+
+fn key_task_rows(plan: &Plan, a: &Assessment) -> Vec<KeyTaskRow> {
+    plan.tasks
         .iter()
-        .map(|p| {
-            let rep = a.project(&p.id).and_then(|x| x.this_year.as_ref());
-            ProjectRow {
-                id: p.id.clone(),
-                name: p.name.clone(),
-                responsible: p.responsible.join("、"),
-                progress: rep.and_then(|r| r.progress).map(|v| format!("{}%", fmt_num(v, 0))).unwrap_or_else(|| "—".into()),
-                status: rep.map(|r| r.status.clone()).filter(|s| !s.is_empty()).unwrap_or_else(|| "未报送".into()),
-            }
+        .filter_map(|t| {
+            let p = a.key_tasks.iter().find(|x| x.task_id == t.id)?;
+            Some(KeyTaskRow {
+                name: t.name.clone(),
+                responsible: t.responsible.join("、"),
+                due: format!("{}年", p.due),
+                state: task_state(a, p),
+                note: p.report.as_ref().map(|r| r.note.clone()).unwrap_or_default(),
+            })
         })
         .collect()
 }
@@ -367,13 +538,23 @@ fn problems(plan: &Plan, a: &Assessment, missing_units: &[&str]) -> Vec<String> 
     let year = a.year;
     let latest = latest(plan, a);
     let mut problems = Vec::new();
-    let lag: Vec<String> = latest
-        .iter()
-        .filter(|(_, p)| p.status.is_lagging())
-        .map(|(i, p)| format!("“{}”{}年为{}{}（目标{}），{}", i.name, year, value_text(p.value), i.unit, target_text(i), p.status.label()))
-        .collect();
+    let lag: Vec<String> =
+        latest.iter().filter(|(_, p)| p.status.is_lagging()).map(|(i, p)| format!("{}（{}）", describe(i, p), p.status.label())).collect();
     if !lag.is_empty() {
         problems.push(format!("部分指标进度滞后。{}。", lag.join("；")));
+    }
+    let overdue: Vec<String> = plan
+        .tasks
+        .iter()
+        .filter(|t| a.key_tasks.iter().any(|x| x.task_id == t.id && x.overdue(year)))
+        .map(|t| format!("“{}”", t.name))
+        .collect();
+    if !overdue.is_empty() {
+        problems.push(format!("部分重点任务未按期完成：{}。", overdue.join("、")));
+    }
+    let reported = by_unit(a, |e| &e.problems);
+    if !reported.is_empty() {
+        problems.push(format!("各单位反映的主要问题：{}", reported.join("；")));
     }
     if !missing_units.is_empty() {
         problems.push(format!("{}未报送{}年度填报表。", missing_units.join("、"), year));
@@ -382,19 +563,10 @@ fn problems(plan: &Plan, a: &Assessment, missing_units: &[&str]) -> Vec<String> 
     if !nodata.is_empty() {
         problems.push(format!("{}项指标{}年无数据：{}。", nodata.len(), year, nodata.join("、")));
     }
-    let conflicted = a.conflicts.iter().filter(|c| c.year <= year).count();
+    let conflicted = a.conflicts.iter().filter(|c| c.year == year).count();
     if conflicted > 0 {
-        problems.push(format!(
-            "{}项指标年度数据存在不同单位或不同填报表之间不一致的情况，评估采用牵头责任单位的数据，请相关单位核对统一。",
-            conflicted
-        ));
-    }
-    let [errors, warnings, _] = a.findings;
-    if errors + warnings > 0 {
-        problems.push(format!(
-            "填报数据存在错误{}处、警告{}处（单位不符、数值超出合理范围、前后不一致等），已逐条反馈各单位。",
-            errors, warnings
-        ));
+        problems
+            .push(format!("{}项指标{}年的数据在不同单位之间不一致，评估采用牵头责任单位的数据，请相关单位核对统一。", conflicted, year));
     }
     if problems.is_empty() {
         problems.push("未发现突出问题。".to_string());
@@ -402,64 +574,80 @@ fn problems(plan: &Plan, a: &Assessment, missing_units: &[&str]) -> Vec<String> 
     problems
 }
 
+/// What each unit wrote in one column (problems, next steps) over its areas, each text
+/// once: "市卫生健康局：……".
+fn by_unit(a: &Assessment, column: impl Fn(&crate::read::WorkReport) -> &String) -> Vec<String> {
+    let mut units: Vec<(String, Vec<String>)> = Vec::new();
+    for e in a.works.iter().flat_map(|w| &w.entries) {
+        let text = column(e).trim().trim_end_matches(['。', '；', ';']).to_string();
+        if text.is_empty() {
+            continue;
+        }
+        match units.iter_mut().find(|(u, _)| *u == e.department) {
+            Some((_, texts)) if texts.contains(&text) => {}
+            Some((_, texts)) => texts.push(text),
+            None => units.push((e.department.clone(), vec![text])),
+        }
+    }
+    units.into_iter().map(|(u, texts)| format!("{u}：{}", texts.join("；"))).collect()
+}
+
 fn suggestions(plan: &Plan, a: &Assessment, missing_units: &[&str]) -> Vec<String> {
-    let final_year = a.year == a.period.end;
+    let ended = a.year >= a.period.end;
     let mut suggestions: Vec<String> = latest(plan, a)
         .iter()
         .filter(|(_, p)| p.status.is_lagging())
         .map(|(i, p)| match p.required_annual_change {
-            Some(c) => format!(
-                "{}加快推进“{}”，剩余年份需年均{}{}{}。",
-                i.lead_unit(),
-                i.name,
-                if c >= 0.0 { "提高" } else { "降低" },
-                fmt_num(c.abs(), 2),
-                if i.unit == "%" { "个百分点" } else { i.unit.as_str() }
-            ),
-            None if final_year => format!("{}对“{}”未达标情况作出说明，纳入后续规划统筹解决。", i.lead_unit(), i.name),
-            None => format!("{}加快推进“{}”。", i.lead_unit(), i.name),
+            Some(c) if !ended => format!("{}加快推进“{}”，{}。", i.lead_unit(), i.name, still_needed(i, c)),
+            _ if ended => format!("{}对“{}”未达到目标的原因作出说明，纳入下一轮规划统筹解决。", i.lead_unit(), i.name),
+            _ => format!("{}加快推进“{}”。", i.lead_unit(), i.name),
         })
         .collect();
+    let next = by_unit(a, |e| &e.next);
+    if !next.is_empty() {
+        suggestions.push(format!("各单位下一步打算：{}", next.join("；")));
+    }
     if !missing_units.is_empty() || a.goals.get(Status::NoData) > 0 {
         suggestions.push("未报送或缺报的单位尽快补报，确保评估数据完整。".to_string());
     }
-    if final_year {
+    if ended {
         suggestions.push("以本次终期评估结果为基础，做好下一轮公共服务发展规划的指标衔接。".to_string());
     }
     suggestions
 }
 
-fn appendix_rows(plan: &Plan, a: &Assessment) -> Vec<AppendixRow> {
-    plan.indicators
-        .iter()
-        .filter(|i| i.seq.is_some())
-        .map(|i| AppendixRow {
-            seq: i.seq.map(|s| s.to_string()).unwrap_or_default(),
-            area: i.area.clone(),
-            name: i.name.clone(),
-            unit: i.unit.clone(),
-            target_text: target_text(i),
-            value: value_text(a.latest(&i.id).and_then(|p| p.value)),
-            status: a.status(&i.id).label().to_string(),
-            responsible: i.responsible_joined(),
+fn appendix(plan: &Plan, a: &Assessment, kind: IndicatorKind, title: &str) -> AppendixTable {
+    let groups = plan
+        .areas()
+        .into_iter()
+        .filter_map(|area| {
+            let rows: Vec<IndicatorRow> =
+                plan.indicators.iter().filter(|i| i.area == area && i.kind == kind).map(|i| indicator_row(plan, a, i)).collect();
+            (!rows.is_empty()).then_some(AppendixGroup { area, rows })
         })
-        .collect()
+        .collect();
+    AppendixTable { title: title.to_string(), groups }
 }
 
-fn source_rows(a: &Assessment) -> Vec<SourceRow> {
-    a.progress
+fn project_rows(plan: &Plan, a: &Assessment) -> Vec<ProjectRow> {
+    plan.projects
         .iter()
-        .filter_map(|p| {
-            let s = p.source.as_ref()?;
-            Some(SourceRow {
-                id: p.indicator_id.clone(),
-                year: p.year,
-                value: value_text(Some(s.value)),
-                department: s.department.clone(),
-                file: s.file.clone(),
-                sheet: s.sheet.clone(),
-                cell: s.cell.clone(),
-            })
+        .map(|p| {
+            let progress = a.project(&p.id);
+            let rep = progress.and_then(|x| x.this_year.as_ref());
+            let last = progress.and_then(|x| x.last_year.as_ref());
+            ProjectRow {
+                id: p.id.clone(),
+                area: p.area.clone(),
+                name: p.name.clone(),
+                responsible: p.responsible.join("、"),
+                planned: rep.and_then(|r| r.planned_investment).map(money).unwrap_or_else(|| "—".into()),
+                completed: rep.and_then(|r| r.completed_investment).map(money).unwrap_or_else(|| "—".into()),
+                rate: percent(progress.and_then(|x| x.completion_rate())),
+                progress_last: last.and_then(|r| r.progress).map(|v| format!("{}%", fmt_num(v, 0))).unwrap_or_else(|| "—".into()),
+                progress: rep.and_then(|r| r.progress).map(|v| format!("{}%", fmt_num(v, 0))).unwrap_or_else(|| "—".into()),
+                status: rep.map(|r| r.status.clone()).filter(|s| !s.is_empty()).unwrap_or_else(|| "未报送".into()),
+            }
         })
         .collect()
 }
@@ -509,8 +697,8 @@ pub fn feedback_data(batch: &Batch, unit: &str) -> FeedbackData {
         year,
         target_heading: format!("{}年目标", a.period.end),
         intro: vec![format!(
-            "你单位报送的{}年度《公共服务发展行动方案》指标填报表已收悉。经汇总校验，现将你单位负责指标的完成情况和填报数据存在的问题反馈如下。",
-            year
+            "你单位报送的{}年度《{}》填报表已收悉。经汇总校验，现将你单位负责指标的完成情况和填报数据存在的问题反馈如下。",
+            year, plan.title
         )],
         rows,
         findings: fb.findings.iter().map(finding).collect(),

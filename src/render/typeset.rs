@@ -9,7 +9,7 @@ use typst::foundations::{Datetime, Smart};
 use typst_layout::PagedDocument;
 use typst_pdf::{PdfOptions, PdfStandard, PdfStandards, Timestamp};
 
-use super::world::ReportWorld;
+use super::world::{Document, ReportWorld};
 
 /// Failure to typeset: a broken template (with file and line) or a PDF export error.
 #[derive(Debug, thiserror::Error)]
@@ -52,9 +52,10 @@ impl<'a> Coverage<'a> {
     }
 }
 
-/// Compile the world's main file with `data` served at `data_path` and export PDF/A-2b.
+/// Compile the template `main` with `data` served at `data_path` and export PDF/A-2b.
+/// Takes the world by shared reference: several documents may be typeset at once.
 pub fn typeset(
-    world: &mut ReportWorld,
+    world: &ReportWorld,
     main: &str,
     data_path: &str,
     mut data: Value,
@@ -62,16 +63,15 @@ pub fn typeset(
     ident: &str,
 ) -> Result<Vec<u8>, RenderError> {
     Coverage::new(world).clean(&mut data);
-    world.set_file(data_path, serde_json::to_vec(&data).map_err(|e| RenderError(e.to_string()))?);
-    world.set_main(main);
-    let warned = typst::compile::<PagedDocument>(world);
-    let doc = warned.output.map_err(|errs| RenderError(format!("报告模板有误：\n{}", world.describe(&errs))))?;
+    let doc = Document::new(world, main, data_path, serde_json::to_vec(&data).map_err(|e| RenderError(e.to_string()))?);
+    let warned = typst::compile::<PagedDocument>(&doc);
+    let paged = warned.output.map_err(|errs| RenderError(format!("报告模板有误：\n{}", doc.describe(&errs))))?;
     let options = PdfOptions {
         ident: Smart::Custom(ident.to_string()),
         timestamp: Some(Timestamp::new_utc(created)),
         standards: PdfStandards::new(&[PdfStandard::A_2b]).map_err(|e| RenderError(format!("{e:?}")))?,
         ..PdfOptions::default()
     };
-    let pdf = typst_pdf::pdf(&doc, &options).map_err(|errs| RenderError(format!("生成 PDF 失败：\n{}", world.describe(&errs))))?;
+    let pdf = typst_pdf::pdf(&paged, &options).map_err(|errs| RenderError(format!("生成 PDF 失败：\n{}", doc.describe(&errs))))?;
     Ok(pdf)
 }

@@ -1,6 +1,8 @@
 //! The typst `World` for the run: embedded fonts, the report templates and the data as
-//! in-memory files, no file system and no network. Built once per run and reused for
-//! every PDF (the report and each feedback sheet).
+//! in-memory files, no file system and no network. [`ReportWorld`] is built once per
+//! run (fonts, library, templates) and never changes; each document is a [`Document`]
+//! over it — its main template and its data file — so that documents can be typeset
+//! side by side on several threads.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -35,11 +37,48 @@ pub struct ReportWorld {
     /// Unicode coverage of the CJK faces, to replace characters no face has.
     coverage: Vec<FontInfo>,
     sources: HashMap<FileId, Source>,
-    files: HashMap<FileId, Bytes>,
     /// Where each template came from, for error messages.
     origins: HashMap<FileId, PathBuf>,
-    main: FileId,
     today: Datetime,
+}
+
+/// One document to typeset: a template of the world, with its data served as a file.
+pub struct Document<'a> {
+    world: &'a ReportWorld,
+    main: FileId,
+    data: (FileId, Bytes),
+}
+
+impl<'a> Document<'a> {
+    /// `main` (e.g. /report.typ) reading `bytes` at `data_path` (e.g. /data.json).
+    pub fn new(world: &'a ReportWorld, main: &str, data_path: &str, bytes: Vec<u8>) -> Document<'a> {
+        Document { world, main: file_id(main), data: (file_id(data_path), Bytes::new(bytes)) }
+    }
+
+    /// Describe typst errors with the template file, line and column.
+    pub fn describe(&self, diags: &[SourceDiagnostic]) -> String {
+        diags
+            .iter()
+            .map(|d| {
+                let place = d
+                    .span
+                    .id()
+                    .and_then(|id| {
+                        let source = self.world.sources.get(&id)?;
+                        let range = self.range(d.span)?;
+                        let lines = source.lines();
+                        let line = lines.byte_to_line(range.start)? + 1;
+                        let column = lines.byte_to_column(range.start)? + 1;
+                        let origin = self.world.origins.get(&id).map(|p| p.display().to_string()).unwrap_or_else(|| format!("{id:?}"));
+                        Some(format!("{origin} 第{line}行第{column}列："))
+                    })
+                    .unwrap_or_default();
+                let hints: String = d.hints.iter().map(|h| format!("（提示：{}）", h.v)).collect();
+                format!("{place}{}{hints}", d.message)
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
 }
 
 pub fn file_id(path: &str) -> FileId {
@@ -65,9 +104,7 @@ impl ReportWorld {
             fonts,
             coverage,
             sources: HashMap::new(),
-            files: HashMap::new(),
             origins: HashMap::new(),
-            main: file_id("/report.typ"),
             today,
         };
         for (name, text) in TEMPLATES {
@@ -83,43 +120,9 @@ impl ReportWorld {
         Ok(world)
     }
 
-    /// Serve a data file (JSON) at a virtual path.
-    pub fn set_file(&mut self, path: &str, bytes: Vec<u8>) {
-        self.files.insert(file_id(path), Bytes::new(bytes));
-    }
-
-    pub fn set_main(&mut self, path: &str) {
-        self.main = file_id(path);
-    }
-
     /// Whether some embedded CJK face has a glyph for `c`.
     pub fn covers(&self, c: char) -> bool {
         c.is_ascii() || self.coverage.iter().any(|info| info.coverage.contains(c as u32))
-    }
-
-    /// Describe typst errors with the template file, line and column.
-    pub fn describe(&self, diags: &[SourceDiagnostic]) -> String {
-        diags
-            .iter()
-            .map(|d| {
-                let place = d
-                    .span
-                    .id()
-                    .and_then(|id| {
-                        let source = self.sources.get(&id)?;
-                        let range = self.range(d.span)?;
-                        let lines = source.lines();
-                        let line = lines.byte_to_line(range.start)? + 1;
-                        let column = lines.byte_to_column(range.start)? + 1;
-                        let origin = self.origins.get(&id).map(|p| p.display().to_string()).unwrap_or_else(|| format!("{id:?}"));
-                        Some(format!("{origin} 第{line}行第{column}列："))
-                    })
-                    .unwrap_or_default();
-                let hints: String = d.hints.iter().map(|h| format!("（提示：{}）", h.v)).collect();
-                format!("{place}{}{hints}", d.message)
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
     }
 }
 
@@ -135,13 +138,13 @@ fn not_found(id: FileId) -> FileError {
     FileError::NotFound(PathBuf::from(id.get().vpath().get_with_slash()))
 }
 
-impl World for ReportWorld {
+impl World for Document<'_> {
     fn library(&self) -> &LazyHash<Library> {
-        &self.library
+        &self.world.library
     }
 
     fn book(&self) -> &LazyHash<FontBook> {
-        self.fonts.book()
+        self.world.fonts.book()
     }
 
     fn main(&self) -> FileId {
@@ -150,25 +153,25 @@ impl World for ReportWorld {
 
     fn source(&self, id: FileId) -> FileResult<Source> {
         no_packages(id)?;
-        self.sources.get(&id).cloned().ok_or_else(|| not_found(id))
+        self.world.sources.get(&id).cloned().ok_or_else(|| not_found(id))
     }
 
     fn file(&self, id: FileId) -> FileResult<Bytes> {
         no_packages(id)?;
-        if let Some(bytes) = self.files.get(&id) {
-            return Ok(bytes.clone());
+        if id == self.data.0 {
+            return Ok(self.data.1.clone());
         }
-        if let Some(source) = self.sources.get(&id) {
+        if let Some(source) = self.world.sources.get(&id) {
             return Ok(Bytes::from_string(source.clone()));
         }
         Err(not_found(id))
     }
 
     fn font(&self, index: usize) -> Option<Font> {
-        self.fonts.font(index)
+        self.world.fonts.font(index)
     }
 
     fn today(&self, _offset: Option<Duration>) -> Option<Datetime> {
-        Some(self.today)
+        Some(self.world.today)
     }
 }
