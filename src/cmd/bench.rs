@@ -164,8 +164,10 @@ fn measure(n: usize, rounds: Option<usize>, dir: &Path, plan: &Plan) -> Result<M
     let documents_s = t.elapsed().as_secs_f64();
     let feedback_sheets = pdfs.len() - 1;
     let total_s = total.elapsed().as_secs_f64();
-    // The report alone (in a fresh world, so nothing is reused from the run above).
+    // The report alone (in a fresh world, typst's caches emptied: nothing is reused
+    // from the run above).
     let world = ReportWorld::new(None, batch.created_datetime())?;
+    typst::comemo::evict(0);
     let t = Instant::now();
     let data = serde_json::to_value(render::report::report_data(&batch))?;
     render::typeset::typeset(&world, "/report.typ", "/data.json", data, batch.created_datetime(), "bench")?;

@@ -163,18 +163,25 @@ impl Source {
 pub fn read_inputs_with(plan: &Plan, source: &Source, progress: &dyn Fn(usize, usize)) -> ReadOutcome {
     let input = source.input.as_path();
     let mut out = ReadOutcome::default();
-    let mut paths = Vec::new();
     let leave_out = source.leave_out.as_deref().map(crate::paths::real);
-    collect(input, input, leave_out.as_deref(), &mut paths, &mut out);
-    paths.sort();
-    let jobs: Vec<(PathBuf, String)> = paths
-        .into_iter()
-        .map(|p| {
-            let rel = relative(input, &p);
-            (p, rel)
-        })
-        .collect();
-    let outcomes = read_jobs(plan, jobs, &source.isolation, progress);
+    // The folder is walked while the reading workers start.
+    let outcomes = read_jobs(
+        plan,
+        || {
+            let mut paths = Vec::new();
+            collect(input, input, leave_out.as_deref(), &mut paths, &mut out);
+            paths.sort();
+            paths
+                .into_iter()
+                .map(|p| {
+                    let rel = relative(input, &p);
+                    (p, rel)
+                })
+                .collect()
+        },
+        &source.isolation,
+        progress,
+    );
     // One allocation for all the figures (a growing vector would hold up to three times
     // their size while it is copied).
     out.observations.reserve_exact(outcomes.iter().map(|o| o.observations.len()).sum());
@@ -185,9 +192,15 @@ pub fn read_inputs_with(plan: &Plan, source: &Source, progress: &dyn Fn(usize, u
     out
 }
 
-fn read_jobs(plan: &Plan, jobs: Vec<(PathBuf, String)>, isolation: &Isolation, progress: &dyn Fn(usize, usize)) -> Vec<ReadOutcome> {
+/// Read the files `jobs` lists (path, name), in the given isolation.
+fn read_jobs(
+    plan: &Plan,
+    jobs: impl FnOnce() -> Vec<(PathBuf, String)>,
+    isolation: &Isolation,
+    progress: &dyn Fn(usize, usize),
+) -> Vec<ReadOutcome> {
     match isolation {
-        Isolation::Threads => read_on_threads(plan, jobs, progress),
+        Isolation::Threads => read_on_threads(plan, jobs(), progress),
         Isolation::Processes(exe) => worker::read_in_processes(plan, exe, jobs, progress),
     }
 }
@@ -315,7 +328,7 @@ pub fn read_files(plan: &Plan, files: &[PathBuf]) -> ReadOutcome {
 
 /// Read the given files (for `check`), each named as given, in the given isolation.
 pub fn read_files_with(plan: &Plan, files: &[PathBuf], isolation: &Isolation) -> ReadOutcome {
-    let jobs = files.iter().map(|p| (p.clone(), p.display().to_string())).collect();
+    let jobs = || files.iter().map(|p| (p.clone(), p.display().to_string())).collect();
     let mut out = ReadOutcome::default();
     for one in read_jobs(plan, jobs, isolation, &|_, _| {}) {
         out.absorb(one);

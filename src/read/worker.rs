@@ -320,23 +320,23 @@ fn read_frame(input: &mut impl Read) -> Option<Done> {
     bincode::deserialize(&bytes).ok()
 }
 
-/// Read the jobs in worker processes of `exe`, one per core. Results come back in the
-/// order of `jobs`. If no worker can be started, the files are read on threads.
+/// Read the files `jobs` lists in worker processes of `exe`, one per core; the list is
+/// made while the workers start. Results come back in the order of the list. If no
+/// worker can be started, the files are read on threads.
 pub(super) fn read_in_processes(
     plan: &Plan,
     exe: &Path,
-    jobs: Vec<(PathBuf, String)>,
+    jobs: impl FnOnce() -> Vec<(PathBuf, String)>,
     progress: &dyn Fn(usize, usize),
 ) -> Vec<ReadOutcome> {
-    let total = jobs.len();
     let limits = &plan.rules.limits;
     let limit = Duration::from_secs_f64(limits.seconds_per_file.max(0.0));
     // The parent's backstop: well past the worker's own limit.
     let backstop = limit * 2 + Duration::from_secs(5);
-    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(1, total.max(1));
+    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).max(1);
     let setup = match serde_json::to_string(&Setup { plan: plan.tables(), memory_mb: limits.memory_mb_per_file }) {
         Ok(s) => s,
-        Err(_) => return super::read_on_threads(plan, jobs, progress),
+        Err(_) => return super::read_on_threads(plan, jobs(), progress),
     };
     let (tx, rx) = mpsc::channel::<Msg>();
     let mut next_id = 0u64;
@@ -375,6 +375,8 @@ pub(super) fn read_in_processes(
             Err(_) => break,
         }
     }
+    let jobs = jobs();
+    let total = jobs.len();
     if slots.is_empty() {
         return super::read_on_threads(plan, jobs, progress);
     }

@@ -248,6 +248,15 @@ fn with_unit(v: f64, ind: &Indicator) -> String {
     format!("{}{}", fmt_num(v, 2), ind.unit)
 }
 
+/// A difference of figures: 6.4个百分点 for percentages, else with the unit.
+fn difference(v: f64, ind: &Indicator) -> String {
+    if ind.unit == "%" {
+        format!("{}个百分点", fmt_num(v, 2))
+    } else {
+        with_unit(v, ind)
+    }
+}
+
 /// What an indicator's figure means, in the words its kind calls for: 达到 for levels to
 /// reach, 控制在…以内 for limits, 保持 for levels to hold, 累计完成 for totals, 增长 for
 /// yearly rates.
@@ -258,7 +267,7 @@ pub fn describe(ind: &Indicator, p: &IndicatorYear) -> String {
     let met = p.status == Status::Met;
     match ind.comparison {
         Comparison::AtLeast if met => format!("“{name}”为{value}，达到{target}的目标"),
-        Comparison::AtLeast => format!("“{name}”为{value}，距{target}的目标尚差{}", with_unit(ind.target - v, ind)),
+        Comparison::AtLeast => format!("“{name}”为{value}，距{target}的目标尚差{}", difference(ind.target - v, ind)),
         Comparison::AtMost if met => format!("“{name}”为{value}，控制在{target}以内"),
         Comparison::AtMost => format!("“{name}”为{value}，未控制在{target}以内"),
         Comparison::Hold if met => format!("“{name}”为{value}，保持在{target}"),

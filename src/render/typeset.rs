@@ -20,23 +20,30 @@ pub struct RenderError(pub String);
 pub struct Coverage<'a> {
     world: &'a ReportWorld,
     pub missing: BTreeSet<char>,
+    /// Characters already looked up (a document repeats the same few thousand).
+    known: std::collections::HashMap<char, bool>,
 }
 
 impl<'a> Coverage<'a> {
     pub fn new(world: &'a ReportWorld) -> Coverage<'a> {
-        Coverage { world, missing: BTreeSet::new() }
+        Coverage { world, missing: BTreeSet::new(), known: std::collections::HashMap::new() }
+    }
+
+    fn covers(&mut self, c: char) -> bool {
+        let world = self.world;
+        *self.known.entry(c).or_insert_with(|| world.covers(c))
     }
 
     /// Replace what no face covers (and control characters) in every string of `v`.
     pub fn clean(&mut self, v: &mut Value) {
         match v {
-            Value::String(s) if s.chars().any(|c| !self.world.covers(c) || c.is_control()) => {
+            Value::String(s) if s.chars().any(|c| c.is_control() || !self.covers(c)) => {
                 *s = s
                     .chars()
                     .map(|c| {
                         if c.is_control() {
                             ' '
-                        } else if self.world.covers(c) {
+                        } else if self.covers(c) {
                             c
                         } else {
                             self.missing.insert(c);
