@@ -56,7 +56,7 @@ impl Settings {
         if !path.is_file() {
             return Ok(Settings::default());
         }
-        let text = std::fs::read_to_string(&path).map_err(|e| format!("无法读取 {}：{e}", path.display()))?;
+        let text = std::fs::read_to_string(&path).map_err(|e| crate::oserror::describe("读取", &path, &e))?;
         let s: Settings = toml::from_str(&text).map_err(|e| format!("{} 格式有误：{e}", path.display()))?;
         if let Some(d) = &s.deadline {
             let ok = d.split_once('-').is_some_and(|(m, day)| {

@@ -379,7 +379,7 @@ fn name_index(indicators: &[Indicator]) -> std::collections::HashMap<String, usi
 
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
-    #[error("无法读取计划表文件 {path}：{source}")]
+    #[error("无法读取计划表文件 {}：{}。", path.display(), crate::oserror::explain(source))]
     Io { path: PathBuf, source: std::io::Error },
     #[error("计划表文件 {origin} 格式有误：{message}")]
     Parse { origin: String, message: String },

@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use crate::clock::{iso_time, now_unix};
 use crate::oserror::At;
@@ -67,7 +67,7 @@ pub fn run(args: &RunArgs, plan: Plan, settings: &Settings, templates: Option<&P
     // the PDFs first, write everything that could be made, then report the failure.
     let rendering = Bar::new("生成报告和反馈单", 1 + batch.plan.reporting_units().len(), show);
     let pdfs = ReportWorld::new(templates, batch.created_datetime())
-        .context("无法读取报告模板")
+        .map_err(|e| anyhow::anyhow!("无法读取报告模板：{}。", crate::oserror::explain(&e)))
         .and_then(|world| render::pdfs(&mut batch, &world, &|| rendering.step()));
     let (mut files, pdf_error) = match pdfs {
         Ok(pdfs) => (pdfs, None),
