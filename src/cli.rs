@@ -148,6 +148,9 @@ pub struct RunArgs {
     /// 报告的成文日期（北京时间），默认运行当天；也可在 planmon.toml 中设置。例：--date 2026-01-20
     #[arg(long, value_name = "日期", value_parser = parse_date_arg)]
     pub date: Option<String>,
+    /// 不生成 Word 版（.docx）报告和反馈单（默认生成；也可在 planmon.toml 中写 word = false）。
+    #[arg(long)]
+    pub no_word: bool,
 }
 
 fn parse_date_arg(text: &str) -> Result<String, String> {
@@ -166,6 +169,7 @@ impl Default for RunArgs {
             json: false,
             keep_history: 10,
             date: None,
+            no_word: false,
         }
     }
 }

@@ -22,6 +22,8 @@ pub struct Settings {
     pub recipient: Option<String>,
     /// 报告成文日期（北京时间），如 "2026-01-20"；不写则为运行当天。
     pub date: Option<String>,
+    /// 是否同时生成 Word 版（.docx）报告和反馈单，默认是。
+    pub word: Option<bool>,
     /// 进展报告文件名，{year} 换成报告年度。
     pub report_name: Option<String>,
     /// 汇总表文件名，{year} 换成报告年度。
@@ -43,6 +45,9 @@ recipient = "市人民政府"
 
 # 报告成文日期（北京时间）。不写则为运行当天；命令行 --date 优先。
 # date = "2026-01-20"
+
+# 是否同时生成 Word 版（.docx）报告和反馈单，供修改后印发。命令行 --no-word 不生成。
+word = true
 
 # 输出文件名，{year} 会换成报告年度。
 report_name = "仁怀市公共服务发展行动方案实施进展报告（{year}年度）.pdf"

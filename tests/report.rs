@@ -55,7 +55,11 @@ fn report_has_the_headings_numbers_and_statuses() {
 fn report_has_one_feedback_sheet_per_unit() {
     let w = run("skeleton");
     let dir = w.output().join("反馈单");
-    let mut names: Vec<String> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".pdf"))
+        .collect();
     names.sort();
     let plan = planmon::plan::Plan::embedded().unwrap();
     let mut expected: Vec<String> = plan.reporting_units().iter().map(|u| format!("{}_2024年度填报数据反馈单.pdf", u.name)).collect();

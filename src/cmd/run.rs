@@ -73,6 +73,9 @@ pub fn run(args: &RunArgs, plan: Plan, settings: &Settings, templates: Option<&P
         Ok(pdfs) => (pdfs, None),
         Err(e) => (Vec::new(), Some(e)),
     };
+    if settings.word.unwrap_or(true) && !args.no_word && pdf_error.is_none() {
+        files.extend(render::word(&batch)?);
+    }
     files.extend(render::tables(&batch)?);
 
     // Everything goes to a staging folder first; a run that fails on the way leaves

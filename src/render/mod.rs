@@ -2,6 +2,7 @@
 //! (rust_xlsxwriter) and the CSV tables, each written to a temporary name and moved
 //! into place so that a failed run never leaves half a file.
 
+mod docx;
 pub mod report;
 mod tables;
 pub mod typeset;
@@ -113,6 +114,22 @@ pub fn pdfs(batch: &mut Batch, world: &ReportWorld, progress: &(dyn Fn() + Sync)
     for ((k, pdf), (_, _, _, _, rel, what)) in made.into_iter().zip(jobs) {
         debug_assert_eq!(out.len(), k);
         out.push(rendered(rel, pdf?, what));
+    }
+    Ok(out)
+}
+
+/// The report and the feedback sheets as Word documents, from the same data as the PDFs.
+pub fn word(batch: &Batch) -> Result<Vec<Rendered>> {
+    let created = crate::clock::iso_time(batch.created_unix);
+    let mut out = vec![rendered(
+        Path::new(&batch.report_name).with_extension("docx"),
+        docx::report(&report::report_data(batch), &created).context("生成 Word 版报告失败")?,
+        "进展报告（Word）",
+    )];
+    for unit in batch.plan.reporting_units() {
+        let data = report::feedback_data(batch, &unit.name);
+        let rel = Path::new(FEEDBACK_DIR).join(feedback_file_name(&unit.name, batch.year)).with_extension("docx");
+        out.push(rendered(rel, docx::feedback(&data, &created).context("生成 Word 版反馈单失败")?, "反馈单（Word）"));
     }
     Ok(out)
 }

@@ -1,0 +1,500 @@
+//! The report and the feedback sheets as editable Word documents (docx-rs), from the same
+//! typed data as the PDFs (`report.rs`: [`ReportData`], [`FeedbackData`]) so that the two
+//! can never disagree. The look follows what a Word document can carry of GB/T 9704:
+//! A4, margins 37/35/28/26 mm, body 仿宋_GB2312 三号 at a fixed 28.95 pt line (22 lines a
+//! page), title 方正小标宋简体 二号, 一级标题 黑体, 二级标题 楷体_GB2312, page numbers
+//! "— 1 —" at the foot. Fonts are referenced by name with the east-Asian slot set (what
+//! Word and WPS read), and the font table names fallbacks for machines without them.
+//!
+//! Two things docx-rs cannot express are added to its XML: `w:tblHeader` (a table's first
+//! row repeated on every page) and the font table's fallbacks; and the package is zipped
+//! again with fixed timestamps, so that the same inputs give the same bytes.
+
+use std::io::{Read, Write};
+
+use docx_rs::{
+    AlignmentType, Docx, Footer, LineSpacing, LineSpacingType, PageMargin, PageNum, Paragraph, Run, RunFonts, Shading, SpecialIndentType,
+    Style, StyleType, Table, TableCell, TableRow, VAlignType, WidthType,
+};
+
+use super::report::{FeedbackData, IndicatorRow, ReportData};
+
+/// Fonts by name, as the office's machines have them.
+const FANGSONG: &str = "仿宋_GB2312";
+const XIAOBIAOSONG: &str = "方正小标宋简体";
+const HEITI: &str = "黑体";
+const KAITI: &str = "楷体_GB2312";
+const SONGTI: &str = "宋体";
+const LATIN: &str = "Times New Roman";
+
+/// Sizes in half-points: 二号 22 pt, 三号 16 pt, 四号 14 pt, 五号 10.5 pt.
+const ERHAO: usize = 44;
+const SANHAO: usize = 32;
+const SIHAO: usize = 28;
+const WUHAO: usize = 21;
+
+/// Twips (1/20 pt) per millimetre.
+fn mm(v: f64) -> i32 {
+    (v * 1440.0 / 25.4).round() as i32
+}
+
+/// The fixed line of the body: 22 lines in the 225 mm of an A4 page between the margins.
+const LINE: i32 = 579;
+
+/// The width of the text: 210 − 28 − 26 = 156 mm.
+const TEXT_WIDTH_MM: f64 = 156.0;
+
+fn fonts(east_asia: &str) -> RunFonts {
+    RunFonts::new().east_asia(east_asia).ascii(LATIN).hi_ansi(LATIN).cs(LATIN).hint("eastAsia")
+}
+
+fn body_spacing() -> LineSpacing {
+    LineSpacing::new().line(LINE).line_rule(LineSpacingType::Exact).before(0).after(0)
+}
+
+fn text_run(text: &str) -> Run {
+    Run::new().add_text(text)
+}
+
+/// A paragraph indented two characters on its first line (as characters for Word and
+/// WPS, and as a length, 2 × 16 pt, for programs that read only that).
+fn indented(style: &str) -> Paragraph {
+    Paragraph::new().style(style).indent(None, Some(SpecialIndentType::FirstLine(640)), None, None).first_line_chars(200)
+}
+
+/// A body paragraph: 仿宋 三号, first line indented two characters.
+fn para(text: &str) -> Paragraph {
+    indented("Body").add_run(text_run(text))
+}
+
+/// A paragraph without the first-line indent (主送, the unit addressed).
+fn flush(text: &str) -> Paragraph {
+    Paragraph::new().style("Body").add_run(text_run(text))
+}
+
+fn heading1(text: &str) -> Paragraph {
+    indented("Heading1").add_run(text_run(text))
+}
+
+fn heading2(text: &str) -> Paragraph {
+    indented("Heading2").add_run(text_run(text))
+}
+
+/// The paragraph styles the documents use, so that the office edits them as styles.
+fn styles(docx: Docx) -> Docx {
+    let paragraph = |id: &str, name: &str, font: &str, size: usize| {
+        Style::new(id, StyleType::Paragraph).name(name).fonts(fonts(font)).size(size).line_spacing(body_spacing()).q_format(true)
+    };
+    docx.add_style(paragraph("Body", "公文正文", FANGSONG, SANHAO).align(AlignmentType::Both))
+        .add_style(paragraph("DocTitle", "公文标题", XIAOBIAOSONG, ERHAO).align(AlignmentType::Center).outline_lvl(0))
+        .add_style(paragraph("Heading1", "heading 1", HEITI, SANHAO).align(AlignmentType::Both).outline_lvl(0).based_on("Body"))
+        .add_style(paragraph("Heading2", "heading 2", KAITI, SANHAO).align(AlignmentType::Both).outline_lvl(1).based_on("Body"))
+        .add_style(
+            Style::new("TableText", StyleType::Paragraph)
+                .name("表格文字")
+                .fonts(fonts(FANGSONG))
+                .size(WUHAO)
+                .line_spacing(LineSpacing::new().line(240).line_rule(LineSpacingType::Auto).before(0).after(0)),
+        )
+        .add_style(
+            Style::new("Caption", StyleType::Paragraph)
+                .name("caption")
+                .fonts(fonts(HEITI))
+                .size(24)
+                .align(AlignmentType::Center)
+                .line_spacing(LineSpacing::new().line(360).line_rule(LineSpacingType::Auto).before(120).after(60)),
+        )
+}
+
+/// A new document with the page, the default fonts and the page number at the foot.
+fn document(created: &str) -> Docx {
+    let margins = PageMargin::new().top(mm(37.0)).bottom(mm(35.0)).left(mm(28.0)).right(mm(26.0)).header(mm(15.0)).footer(mm(25.0));
+    let footer = Footer::new().add_paragraph(
+        Paragraph::new()
+            .align(AlignmentType::Center)
+            .add_run(Run::new().add_text("— ").fonts(fonts(SONGTI)).size(SIHAO))
+            .add_page_num(PageNum::new())
+            .add_run(Run::new().add_text(" —").fonts(fonts(SONGTI)).size(SIHAO))
+            .fonts(fonts(SONGTI))
+            .size(SIHAO),
+    );
+    styles(
+        Docx::new()
+            .page_size(11906, 16838)
+            .page_margin(margins)
+            .default_fonts(fonts(FANGSONG))
+            .default_size(SANHAO)
+            .footer(footer)
+            .created_at(created)
+            .updated_at(created),
+    )
+}
+
+/// A cell of a table: its text in 五号, centred or not.
+fn cell(text: &str, width: i32, center: bool, header: bool) -> TableCell {
+    let mut p = Paragraph::new().style("TableText").add_run(if header { text_run(text).fonts(fonts(HEITI)) } else { text_run(text) });
+    if center {
+        p = p.align(AlignmentType::Center);
+    }
+    let mut c = TableCell::new().add_paragraph(p).width(width as usize, WidthType::Dxa).vertical_align(VAlignType::Center);
+    if header {
+        c = c.shading(Shading::new().fill("F2F2F2"));
+    }
+    c
+}
+
+/// A table with fixed column widths (mm, adding up to the text width), a header row
+/// repeated on every page, and the rows. `centred[k]` centres column k.
+fn table(widths_mm: &[f64], centred: &[bool], header: &[String], rows: Vec<Vec<String>>) -> Table {
+    let total: f64 = widths_mm.iter().sum();
+    let widths: Vec<i32> = widths_mm.iter().map(|w| mm(w * TEXT_WIDTH_MM / total)).collect();
+    let row = |texts: &[String], head: bool| {
+        let cells =
+            texts.iter().enumerate().map(|(k, t)| cell(t, widths[k], head || centred.get(k).copied().unwrap_or(false), head)).collect();
+        let r = TableRow::new(cells);
+        // The header row: never split, repeated on every page (w:tblHeader, added to
+        // the XML after docx-rs, which cannot say it; see `mark_header_rows`).
+        if head {
+            r.cant_split()
+        } else {
+            r
+        }
+    };
+    let mut all = vec![row(header, true)];
+    all.extend(rows.iter().map(|r| row(r, false)));
+    Table::new(all).set_grid(widths.iter().map(|w| *w as usize).collect()).width(mm(TEXT_WIDTH_MM) as usize, WidthType::Dxa)
+}
+
+fn caption(text: &str) -> Paragraph {
+    Paragraph::new().style("Caption").add_run(text_run(text))
+}
+
+fn strings(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}
+
+fn indicator_rows(rows: &[IndicatorRow], seq: bool, responsible: bool) -> Vec<Vec<String>> {
+    rows.iter()
+        .map(|r| {
+            let mut v = vec![
+                if seq { r.seq.clone() } else { r.id.clone() },
+                if seq { r.name.clone() } else { format!("{}（{}）", r.name, r.unit) },
+            ];
+            if seq {
+                v.push(r.unit.clone());
+            }
+            v.extend([r.target_text.clone(), r.last.clone(), r.this.clone()]);
+            if !seq {
+                v.push(r.expected.clone());
+            }
+            v.push(r.status.clone());
+            if responsible {
+                v.push(r.responsible.clone());
+            }
+            v
+        })
+        .collect()
+}
+
+/// The 落款: office over the date, the date four characters from the right margin.
+fn signature(docx: Docx, office: &str, date: &str) -> Docx {
+    let right = |text: &str| {
+        Paragraph::new().style("Body").align(AlignmentType::Right).indent(None, None, Some(4 * 320), None).add_run(text_run(text))
+    };
+    docx.add_paragraph(flush("")).add_paragraph(flush("")).add_paragraph(right(office)).add_paragraph(right(date))
+}
+
+/// The progress report as a .docx.
+pub fn report(d: &ReportData, created: &str) -> std::io::Result<Vec<u8>> {
+    let mut docx = document(created)
+        .add_paragraph(Paragraph::new().style("DocTitle").add_run(text_run(&d.title)))
+        .add_paragraph(flush(""))
+        .add_paragraph(flush(&d.recipient));
+    for p in &d.intro {
+        docx = docx.add_paragraph(para(p));
+    }
+    docx = docx.add_paragraph(heading1("一、总体情况"));
+    for p in &d.overview {
+        docx = docx.add_paragraph(para(p));
+    }
+    let mut head = vec!["领域".to_string()];
+    head.extend(d.status_labels.iter().cloned());
+    let rows =
+        d.area_counts.iter().map(|a| std::iter::once(a.area.clone()).chain(a.counts.iter().map(|c| c.to_string())).collect()).collect();
+    let widths: Vec<f64> = std::iter::once(24.0).chain(std::iter::repeat_n(19.0, d.status_labels.len())).collect();
+    docx = docx.add_paragraph(caption(&format!("表1　主要发展指标完成情况（按领域，{}年）", d.year))).add_table(table(
+        &widths,
+        &[false, true, true, true, true, true, true, true],
+        &head,
+        rows,
+    ));
+    let head =
+        strings(&["责任单位", "报送填报表（份）", "按时报送", "牵头指标（项）", &format!("{}年已报（项）", d.year), "报送率", "错误/警告"]);
+    let rows = d
+        .unit_rows
+        .iter()
+        .map(|u| {
+            vec![
+                u.unit.clone(),
+                u.returns.clone(),
+                u.on_time.clone(),
+                u.indicators.to_string(),
+                u.reported.to_string(),
+                u.rate.clone(),
+                u.problems.clone(),
+            ]
+        })
+        .collect();
+    docx = docx.add_paragraph(caption("表2　各责任单位填报情况")).add_table(table(
+        &[44.0, 18.0, 18.0, 18.0, 18.0, 18.0, 22.0],
+        &[false, true, true, true, true, true, true],
+        &head,
+        rows,
+    ));
+
+    docx = docx.add_paragraph(heading1("二、主要工作及成效"));
+    for w in &d.works {
+        docx = docx.add_paragraph(heading2(&format!("（{}）{}", w.number, w.name)));
+        for q in &w.entries {
+            docx = docx
+                .add_paragraph(indented("Body").add_run(text_run(&format!("{}：", q.unit)).fonts(fonts(HEITI))).add_run(text_run(&q.text)));
+        }
+        if !w.placeholder.is_empty() {
+            docx = docx.add_paragraph(para(&w.placeholder));
+        }
+    }
+
+    docx = docx.add_paragraph(heading1("三、主要指标完成情况"));
+    let head =
+        strings(&["编号", "指标", &d.target_heading, &format!("{}年", d.previous_year), &format!("{}年", d.year), "序时进度", "状态"]);
+    for a in &d.areas {
+        docx = docx.add_paragraph(heading2(&format!("（{}）{}", a.number, a.name)));
+        for p in &a.sentences {
+            docx = docx.add_paragraph(para(p));
+        }
+        docx = docx.add_table(table(
+            &[11.0, 49.0, 19.0, 15.0, 15.0, 15.0, 32.0],
+            &[true, false, true, true, true, true, true],
+            &head,
+            indicator_rows(&a.rows, false, false),
+        ));
+    }
+
+    docx = docx.add_paragraph(heading1("四、重点项目和重点任务推进情况"));
+    for p in &d.project_sentences {
+        docx = docx.add_paragraph(para(p));
+    }
+    let head = strings(&["领域", "项目（个）", "已报送（个）", "计划总投资", "累计完成投资", "投资完成率"]);
+    let mut rows: Vec<Vec<String>> = d
+        .investment
+        .iter()
+        .map(|r| {
+            vec![r.area.clone(), r.projects.to_string(), r.reported.to_string(), r.planned.clone(), r.completed.clone(), r.rate.clone()]
+        })
+        .collect();
+    let t = &d.investment_total;
+    rows.push(vec![t.area.clone(), t.projects.to_string(), t.reported.to_string(), t.planned.clone(), t.completed.clone(), t.rate.clone()]);
+    docx = docx.add_paragraph(caption(&format!("表3　重点项目投资完成情况（{}年，万元）", d.year))).add_table(table(
+        &[32.0, 18.0, 18.0, 30.0, 30.0, 28.0],
+        &[false, true, true, true, true, true],
+        &head,
+        rows,
+    ));
+    for p in &d.task_sentences {
+        docx = docx.add_paragraph(para(p));
+    }
+    if !d.key_tasks.is_empty() {
+        let head = strings(&["任务", "责任单位", "完成时限", "完成情况", "说明"]);
+        let rows = d
+            .key_tasks
+            .iter()
+            .map(|k| vec![k.name.clone(), k.responsible.clone(), k.due.clone(), k.state.clone(), k.note.clone()])
+            .collect();
+        docx = docx.add_paragraph(caption("表4　有完成时限的重点任务完成情况")).add_table(table(
+            &[58.0, 28.0, 16.0, 32.0, 22.0],
+            &[false, false, true, true, false],
+            &head,
+            rows,
+        ));
+    }
+
+    docx = docx.add_paragraph(heading1("五、存在的问题"));
+    for (i, p) in d.problems.iter().enumerate() {
+        docx = docx.add_paragraph(para(&format!("（{}）{}", i + 1, p)));
+    }
+    docx = docx.add_paragraph(heading1("六、下一步工作建议"));
+    for (i, p) in d.suggestions.iter().enumerate() {
+        docx = docx.add_paragraph(para(&format!("{}. {}", i + 1, p)));
+    }
+    docx = signature(docx, &d.office, &d.date);
+
+    // The appendices, from a new page.
+    let appendix = |docx: Docx, title: &str, head: Vec<String>, widths: &[f64], centred: &[bool], rows: Vec<Vec<String>>| {
+        docx.add_paragraph(Paragraph::new().style("Heading1").page_break_before(title.starts_with("附表1")).add_run(text_run(title)))
+            .add_table(table(widths, centred, &head, rows))
+    };
+    let ind_head = strings(&[
+        "序号",
+        "指标",
+        "单位",
+        &d.target_heading,
+        &format!("{}年", d.previous_year),
+        &format!("{}年", d.year),
+        "状态",
+        "责任单位",
+    ]);
+    let ind_widths = [9.0, 44.0, 11.0, 17.0, 13.0, 13.0, 25.0, 24.0];
+    let ind_centred = [true, false, true, true, true, true, true, false];
+    for t in [&d.appendix_goals, &d.appendix_targets] {
+        let rows: Vec<Vec<String>> = t
+            .groups
+            .iter()
+            .flat_map(|g| {
+                let mut heading = vec![String::new(); 8];
+                heading[1] = g.area.clone();
+                std::iter::once(heading).chain(indicator_rows(&g.rows, true, true))
+            })
+            .collect();
+        docx = appendix(docx, &t.title, ind_head.clone(), &ind_widths, &ind_centred, rows);
+    }
+    let head = strings(&[
+        "编号",
+        "项目",
+        "责任单位",
+        "计划总投资（万元）",
+        "累计完成投资（万元）",
+        "完成率",
+        &format!("{}年形象进度", d.previous_year),
+        &format!("{}年形象进度", d.year),
+        "状态",
+    ]);
+    let rows = d
+        .appendix_projects
+        .rows
+        .iter()
+        .map(|p| {
+            vec![
+                p.id.clone(),
+                p.name.clone(),
+                p.responsible.clone(),
+                p.planned.clone(),
+                p.completed.clone(),
+                p.rate.clone(),
+                p.progress_last.clone(),
+                p.progress.clone(),
+                p.status.clone(),
+            ]
+        })
+        .collect();
+    docx = appendix(
+        docx,
+        &d.appendix_projects.title,
+        head,
+        &[9.0, 39.0, 24.0, 16.0, 16.0, 13.0, 12.0, 12.0, 15.0],
+        &[true, false, false, true, true, true, true, true, true],
+        rows,
+    );
+    docx = docx.add_paragraph(flush("")).add_paragraph(Paragraph::new().style("TableText").add_run(text_run(&d.data_note)));
+    package(docx)
+}
+
+/// A unit's feedback sheet as a .docx.
+pub fn feedback(d: &FeedbackData, created: &str) -> std::io::Result<Vec<u8>> {
+    let mut docx = document(created)
+        .add_paragraph(Paragraph::new().style("DocTitle").add_run(text_run(&d.title)))
+        .add_paragraph(flush(""))
+        .add_paragraph(flush(&format!("{}：", d.unit)));
+    for p in &d.intro {
+        docx = docx.add_paragraph(para(p));
+    }
+    docx = docx.add_paragraph(heading1("一、本单位指标完成情况"));
+    let head = strings(&["编号", "指标", &d.target_heading, &format!("{}年填报值", d.year), "序时进度", "状态", "备注"]);
+    let rows = d
+        .rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.id.clone(),
+                format!("{}（{}）", r.name, r.unit),
+                r.target_text.clone(),
+                r.value.clone(),
+                r.expected.clone(),
+                r.status.clone(),
+                r.remark.clone(),
+            ]
+        })
+        .collect();
+    docx = docx.add_table(table(&[11.0, 46.0, 19.0, 17.0, 15.0, 28.0, 20.0], &[true, false, true, true, true, true, false], &head, rows));
+    docx = docx.add_paragraph(heading1("二、填报数据问题及修改意见"));
+    if d.findings.is_empty() {
+        docx = docx.add_paragraph(para("本单位填报表未发现数据问题。"));
+    } else {
+        let head = strings(&["序号", "文件", "工作表", "单元格", "问题及修改意见"]);
+        let rows = d
+            .findings
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                vec![(i + 1).to_string(), f.file.clone(), f.sheet.clone(), f.cell.clone(), format!("{}：{}", f.severity, f.message)]
+            })
+            .collect();
+        docx = docx.add_table(table(&[10.0, 40.0, 18.0, 14.0, 74.0], &[true, false, false, true, false], &head, rows));
+    }
+    docx = docx.add_paragraph(heading1("三、缺报指标"));
+    if d.missing.is_empty() {
+        docx = docx.add_paragraph(para("无。"));
+    }
+    for m in &d.missing {
+        docx = docx.add_paragraph(para(&format!("· {m}")));
+    }
+    docx = docx.add_paragraph(flush("")).add_paragraph(flush("请于收到本反馈单后核实修改，并重新报送填报表。"));
+    docx = docx
+        .add_paragraph(flush(""))
+        .add_paragraph(flush(&format!("填报单位（盖章）：　　　　　　　　{}（盖章）", d.office)))
+        .add_paragraph(flush("负责人签字：＿＿＿＿＿＿　　　　　　经办人：＿＿＿＿＿＿"))
+        .add_paragraph(flush(&format!("日期：＿＿＿＿年＿＿月＿＿日　　　　日期：{}", d.date)));
+    package(docx)
+}
+
+/// The font table: each face the documents name, with the fallbacks Word and WPS use
+/// on a machine that lacks it (w:altName), and the GB 2312 character set.
+const FONT_TABLE: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<w:fonts xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><w:font w:name="Times New Roman"><w:charset w:val="00"/><w:family w:val="roman"/><w:pitch w:val="variable"/></w:font><w:font w:name="仿宋_GB2312"><w:altName w:val="仿宋"/><w:charset w:val="86"/><w:family w:val="modern"/><w:pitch w:val="fixed"/></w:font><w:font w:name="仿宋"><w:altName w:val="FangSong"/><w:charset w:val="86"/><w:family w:val="modern"/><w:pitch w:val="fixed"/></w:font><w:font w:name="方正小标宋简体"><w:altName w:val="宋体"/><w:charset w:val="86"/><w:family w:val="script"/><w:pitch w:val="default"/></w:font><w:font w:name="黑体"><w:altName w:val="SimHei"/><w:charset w:val="86"/><w:family w:val="modern"/><w:pitch w:val="fixed"/></w:font><w:font w:name="楷体_GB2312"><w:altName w:val="楷体"/><w:charset w:val="86"/><w:family w:val="modern"/><w:pitch w:val="fixed"/></w:font><w:font w:name="楷体"><w:altName w:val="KaiTi"/><w:charset w:val="86"/><w:family w:val="modern"/><w:pitch w:val="fixed"/></w:font><w:font w:name="宋体"><w:altName w:val="SimSun"/><w:charset w:val="86"/><w:family w:val="auto"/><w:pitch w:val="variable"/></w:font></w:fonts>"#;
+
+/// Build the package: docx-rs's parts, the header rows marked, our font table, zipped
+/// with fixed times.
+fn package(docx: Docx) -> std::io::Result<Vec<u8>> {
+    let mut xml = docx.build();
+    xml.document = mark_header_rows(&xml.document);
+    xml.font_table = FONT_TABLE.as_bytes().to_vec();
+    let mut packed = std::io::Cursor::new(Vec::new());
+    xml.pack(&mut packed).map_err(std::io::Error::other)?;
+    rezip(&packed.into_inner())
+}
+
+/// Header rows are the rows docx-rs marks `w:cantSplit` (only they are): repeat them.
+fn mark_header_rows(document: &[u8]) -> Vec<u8> {
+    String::from_utf8_lossy(document).replace("<w:cantSplit />", "<w:cantSplit /><w:tblHeader />").into_bytes()
+}
+
+/// The same parts, in the same order, deflated, each dated 1980-01-01 (the zip epoch).
+fn rezip(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut input = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(std::io::Error::other)?;
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .last_modified_time(zip::DateTime::default())
+        .unix_permissions(0o644);
+    for i in 0..input.len() {
+        let mut part = input.by_index(i).map_err(std::io::Error::other)?;
+        let name = part.name().map_err(std::io::Error::other)?.to_string();
+        if part.is_dir() {
+            continue;
+        }
+        let mut data = Vec::new();
+        part.read_to_end(&mut data)?;
+        out.start_file(name, options).map_err(std::io::Error::other)?;
+        out.write_all(&data)?;
+    }
+    Ok(out.finish().map_err(std::io::Error::other)?.into_inner())
+}
