@@ -8,7 +8,6 @@ use sha2::{Digest, Sha256};
 use typst::foundations::Datetime;
 
 use crate::aggregate::{self, Assessment};
-use crate::clock::civil_from_days;
 use crate::finding::{self, Code, Finding};
 use crate::plan::Plan;
 use crate::read::{self, InputFile, ObsKind, Observation, ProjectReport};
@@ -56,7 +55,7 @@ pub struct Batch {
     /// The 成文日期 (北京时间), and the time stamped into every output (seconds since
     /// 1970): SOURCE_DATE_EPOCH when set, else the start of that day in Beijing, so that
     /// runs of one day with the same inputs give the same bytes.
-    pub date: (i32, u32, u32),
+    pub date: time::Date,
     pub created_unix: i64,
     /// File names of the report and the workbook (planmon.toml may set them).
     pub report_name: String,
@@ -145,15 +144,16 @@ impl Batch {
     }
 
     /// Set the 成文日期 (and the time stamped into the outputs with it).
-    pub fn set_date(&mut self, date: (i32, u32, u32)) {
+    pub fn set_date(&mut self, date: time::Date) {
         (self.date, self.created_unix) = dating(Some(date));
     }
 
     pub fn created_datetime(&self) -> Datetime {
-        let (y, m, d) = civil_from_days(self.created_unix.div_euclid(86_400));
-        let secs = self.created_unix.rem_euclid(86_400);
-        Datetime::from_ymd_hms(y, m as u8, d as u8, (secs / 3600) as u8, (secs / 60 % 60) as u8, (secs % 60) as u8)
-            .unwrap_or_else(|| Datetime::from_ymd(y, m as u8, d as u8).expect("valid date"))
+        let date = crate::clock::utc_date(self.created_unix);
+        let secs = self.created_unix - crate::clock::utc_midnight(date);
+        let (y, m, d) = (date.year(), u8::from(date.month()), date.day());
+        Datetime::from_ymd_hms(y, m, d, (secs / 3600) as u8, (secs / 60 % 60) as u8, (secs % 60) as u8)
+            .unwrap_or_else(|| Datetime::from_ymd(y, m, d).expect("valid date"))
     }
 
     /// The 成文日期 in Chinese: 2026年1月15日.
@@ -164,7 +164,7 @@ impl Batch {
 
 /// The 成文日期 and the creation time of the outputs: the date given, else the Beijing
 /// day of SOURCE_DATE_EPOCH, else today in Beijing.
-fn dating(date: Option<(i32, u32, u32)>) -> ((i32, u32, u32), i64) {
+fn dating(date: Option<time::Date>) -> (time::Date, i64) {
     let epoch = std::env::var("SOURCE_DATE_EPOCH").ok().and_then(|s| s.trim().parse::<i64>().ok());
     let date = date.unwrap_or_else(|| crate::clock::beijing_date(epoch.unwrap_or_else(crate::clock::now_unix)));
     (date, epoch.unwrap_or_else(|| crate::clock::beijing_midnight(date)))

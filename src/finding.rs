@@ -66,6 +66,7 @@ codes! {
     Corrupt = "corrupt",
     Unreadable = "unreadable",
     NotASpreadsheet = "not_a_spreadsheet",
+    WpsFormat = "wps_format",
     NotAReturn = "not_a_return",
     EmptyWorkbook = "empty_workbook",
     ReadCrashed = "read_crashed",

@@ -14,6 +14,7 @@ pub mod config;
 pub mod finding;
 pub mod forms;
 pub mod frames;
+pub mod launch;
 pub mod oserror;
 pub mod paths;
 pub mod plan;

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
 use planmon::cli::{templates_dir, Cli, Command, RunArgs};
 use planmon::cmd::{self, UsageError};
@@ -10,7 +10,20 @@ use planmon::config::Settings;
 use planmon::plan::Plan;
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let subcommands: Vec<String> = Cli::command().get_subcommands().map(|c| c.get_name().to_string()).collect();
+    let start = planmon::launch::detect(std::env::args_os().collect(), &subcommands);
+    if start.from_desktop && start.args.len() == 1 {
+        planmon::launch::enter_work_folder(&mut std::io::stdout());
+    }
+    let code = command_line(start.args);
+    if start.from_desktop {
+        planmon::launch::wait_for_enter(&mut std::io::stdout(), &mut std::io::stdin().lock());
+    }
+    code
+}
+
+fn command_line(args: Vec<std::ffi::OsString>) -> ExitCode {
+    let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };

@@ -1,24 +1,30 @@
 //! Text helpers shared by the stages: width folding, name normalisation, fuzzy matching
 //! and making cell text safe to print.
 
-/// Fold full-width ASCII forms (`９４．５％`) and the ideographic space to half-width.
-pub fn fold_width(s: &str) -> String {
-    s.chars().map(fold_char).collect()
-}
+use std::borrow::Cow;
 
-fn fold_char(c: char) -> char {
-    match c {
-        '\u{3000}' => ' ',
-        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
-        _ => c,
+use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
+
+/// Unicode compatibility normalisation (NFKC): full-width forms (`９４．５％`) and the
+/// ideographic space become ASCII, Kangxi radicals pasted from a PDF (`⼈⼝`, U+2F08
+/// U+2F1D) become the ordinary characters (`人口`), `㎡` becomes `m2`. Text already in
+/// that form (nearly every cell) is passed through without copying.
+pub fn fold_width(s: &str) -> Cow<'_, str> {
+    match is_nfkc_quick(s.chars()) {
+        IsNormalized::Yes => Cow::Borrowed(s),
+        _ => Cow::Owned(s.nfkc().collect()),
     }
 }
 
 /// Normalise an indicator or unit name for matching: half-width, no spaces or quotes,
 /// one kind of bracket, lower case Latin. (One pass: it runs on every header cell.)
+///
+/// The bracket, quote and comma folding is the project's own: NFKC leaves `【】`, `〔〕`,
+/// `、` and curly quotes alone, and the returns use them interchangeably in names.
 pub fn normalize_name(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars().map(fold_char) {
+    let folded = fold_width(s);
+    let mut out = String::with_capacity(folded.len());
+    for c in folded.chars() {
         match c {
             c if c.is_whitespace() => {}
             '“' | '”' | '"' | '\'' | '‘' | '’' | '「' | '」' | '『' | '』' | '《' | '》' | '\u{200B}'..='\u{200F}' | '\u{FEFF}' =>
@@ -134,6 +140,11 @@ mod tests {
         assert_eq!(normalize_name(" 学前教育 毛入园率 "), "学前教育毛入园率");
         assert_eq!(strip_unit_suffix(&normalize_name("学前教育毛入园率（%）")), "学前教育毛入园率");
         assert_eq!(fold_width("９４．５％"), "94.5%");
+        assert_eq!(fold_width("\u{3000}１２"), " 12");
+        assert!(matches!(fold_width("每千人口 94.5%"), Cow::Borrowed(_)), "normal text is not copied");
+        // Kangxi radicals, as PDF copy-and-paste often gives them.
+        assert_eq!(fold_width("每千⼈⼝拥有"), "每千人口拥有");
+        assert_eq!(normalize_name("每千⼈⼝拥有３岁以下婴幼⼉托位数"), normalize_name("每千人口拥有3岁以下婴幼儿托位数"));
     }
 
     #[test]

@@ -25,8 +25,8 @@ struct Measure {
     assess_s: f64,
     /// Processor time (all threads, user + system) of calamine alone and of read +
     /// validate + aggregate: steadier than wall time on a shared machine.
-    calamine_cpu_s: f64,
-    pipeline_cpu_s: f64,
+    calamine_cpu_s: Option<f64>,
+    pipeline_cpu_s: Option<f64>,
     tables_s: f64,
     fonts_s: f64,
     /// The report alone, and the report with every feedback sheet (in parallel).
@@ -35,10 +35,10 @@ struct Measure {
     documents_s: f64,
     feedback_sheets: usize,
     total_s: f64,
-    peak_mb: f64,
+    peak_mb: Option<f64>,
     /// The largest reading worker process.
     #[serde(default)]
-    worker_peak_mb: f64,
+    worker_peak_mb: Option<f64>,
     observations: usize,
 }
 
@@ -76,13 +76,13 @@ pub fn run(args: &BenchArgs, plan: &Plan, out: &mut dyn Write) -> Result<()> {
         let pipeline = m.read_s + m.assess_s;
         writeln!(
             out,
-            "| {} | {:.3} s | {:.3} s | {:.3} s | {:.2}× | {:.2}× | {:.3} s | {:.3} s | {:.3} s | {:.3} s（{} 份） | {:.2} s | {:.0} | {:.0} MB | {:.0} MB |",
+            "| {} | {:.3} s | {:.3} s | {:.3} s | {:.2}× | {} | {:.3} s | {:.3} s | {:.3} s | {:.3} s（{} 份） | {:.2} s | {:.0} | {} | {} |",
             m.returns,
             m.calamine_s,
             m.read_s,
             m.assess_s,
             pipeline / m.calamine_s.max(1e-9),
-            m.pipeline_cpu_s / m.calamine_cpu_s.max(1e-9),
+            shown(m.pipeline_cpu_s.zip(m.calamine_cpu_s).map(|(p, c)| p / c.max(1e-9)), 2, "×"),
             m.tables_s,
             m.fonts_s,
             m.report_s,
@@ -90,8 +90,8 @@ pub fn run(args: &BenchArgs, plan: &Plan, out: &mut dyn Write) -> Result<()> {
             m.feedback_sheets,
             m.total_s,
             m.returns as f64 / pipeline.max(1e-9),
-            m.peak_mb,
-            m.worker_peak_mb
+            shown(m.peak_mb, 0, " MB"),
+            shown(m.worker_peak_mb, 0, " MB")
         )?;
     }
     Ok(())
@@ -182,9 +182,9 @@ fn measure(n: usize, rounds: Option<usize>, dir: &Path, plan: &Plan) -> Result<M
     let rounds = rounds.unwrap_or(if n > 1200 { 3 } else { 5 }).max(1);
     for _ in 1..rounds {
         let (wall, cpu) = calamine_alone(&files, cores);
-        (calamine_s, calamine_cpu_s) = (calamine_s.min(wall), calamine_cpu_s.min(cpu));
+        (calamine_s, calamine_cpu_s) = (calamine_s.min(wall), least(calamine_cpu_s, cpu));
         let round = read_and_assess(plan, dir)?;
-        pipeline_cpu_s = pipeline_cpu_s.min(round.cpu_s);
+        pipeline_cpu_s = least(pipeline_cpu_s, round.cpu_s);
         if round.read_s + round.assess_s < read_s + assess_s {
             (read_s, assess_s) = (round.read_s, round.assess_s);
         }
@@ -215,7 +215,7 @@ struct Round {
     observations: usize,
     read_s: f64,
     assess_s: f64,
-    cpu_s: f64,
+    cpu_s: Option<f64>,
 }
 
 fn read_and_assess(plan: &Plan, dir: &Path) -> Result<Round> {
@@ -233,12 +233,12 @@ fn read_and_assess(plan: &Plan, dir: &Path) -> Result<Round> {
     let t = Instant::now();
     let batch = Batch::from_read(plan.clone(), read, None)?;
     let assess_s = t.elapsed().as_secs_f64();
-    Ok(Round { batch, observations, read_s, assess_s, cpu_s: cpu_s() - c })
+    Ok(Round { batch, observations, read_s, assess_s, cpu_s: elapsed(c, cpu_s()) })
 }
 
 /// calamine alone: open every file and read every sheet, as many threads as cores.
 /// Wall time and processor time, in seconds.
-fn calamine_alone(files: &[PathBuf], cores: usize) -> (f64, f64) {
+fn calamine_alone(files: &[PathBuf], cores: usize) -> (f64, Option<f64>) {
     let c = cpu_s();
     let t = Instant::now();
     std::thread::scope(|s| {
@@ -254,30 +254,72 @@ fn calamine_alone(files: &[PathBuf], cores: usize) -> (f64, f64) {
             });
         }
     });
-    (t.elapsed().as_secs_f64(), cpu_s() - c)
+    (t.elapsed().as_secs_f64(), elapsed(c, cpu_s()))
 }
 
-/// Resource usage so far of this process (all threads), or of its finished children.
-fn usage(who: libc::c_int) -> libc::rusage {
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: getrusage only writes into the struct we own.
-    unsafe { libc::getrusage(who, &mut usage) };
-    usage
+/// Processor time between two readings, where measured.
+fn elapsed(from: Option<f64>, to: Option<f64>) -> Option<f64> {
+    Some(to? - from?)
 }
 
-/// Processor time used so far by this process and its finished reading workers (all
-/// threads, user + system), in seconds.
-fn cpu_s() -> f64 {
-    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    [libc::RUSAGE_SELF, libc::RUSAGE_CHILDREN].iter().map(|&who| usage(who)).map(|u| secs(u.ru_utime) + secs(u.ru_stime)).sum()
+/// The smaller of two measurements, where measured.
+fn least(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+    Some(a?.min(b?))
 }
 
-/// Peak resident memory of this process so far, in MB (Linux reports kB).
-fn peak_mb() -> f64 {
-    usage(libc::RUSAGE_SELF).ru_maxrss as f64 / 1024.0
+/// A measured number, or "—" where this platform does not measure it.
+fn shown(value: Option<f64>, digits: usize, unit: &str) -> String {
+    value.map(|v| format!("{v:.digits$}{unit}")).unwrap_or_else(|| "—".to_string())
 }
 
-/// Peak resident memory of the largest finished reading worker, in MB.
-fn worker_peak_mb() -> f64 {
-    usage(libc::RUSAGE_CHILDREN).ru_maxrss as f64 / 1024.0
+/// Processor time and peak memory from `getrusage`, which only Unix has. On other
+/// systems there are no numbers and the table shows "—": wall times are still measured.
+#[cfg(unix)]
+mod usage {
+    /// Resource usage so far of this process (all threads), or of its finished children.
+    fn usage(who: libc::c_int) -> libc::rusage {
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: getrusage only writes into the struct we own.
+        unsafe { libc::getrusage(who, &mut usage) };
+        usage
+    }
+
+    /// Processor time used so far by this process and its finished reading workers (all
+    /// threads, user + system), in seconds.
+    pub fn cpu_s() -> Option<f64> {
+        let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+        [libc::RUSAGE_SELF, libc::RUSAGE_CHILDREN]
+            .iter()
+            .map(|&who| usage(who))
+            .map(|u| secs(u.ru_utime) + secs(u.ru_stime))
+            .sum::<f64>()
+            .into()
+    }
+
+    /// Peak resident memory of this process so far, in MB (Linux reports kB).
+    pub fn peak_mb() -> Option<f64> {
+        Some(usage(libc::RUSAGE_SELF).ru_maxrss as f64 / 1024.0)
+    }
+
+    /// Peak resident memory of the largest finished reading worker, in MB.
+    pub fn worker_peak_mb() -> Option<f64> {
+        Some(usage(libc::RUSAGE_CHILDREN).ru_maxrss as f64 / 1024.0)
+    }
 }
+
+#[cfg(not(unix))]
+mod usage {
+    pub fn cpu_s() -> Option<f64> {
+        None
+    }
+
+    pub fn peak_mb() -> Option<f64> {
+        None
+    }
+
+    pub fn worker_peak_mb() -> Option<f64> {
+        None
+    }
+}
+
+use usage::{cpu_s, peak_mb, worker_peak_mb};

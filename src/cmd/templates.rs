@@ -7,7 +7,6 @@ use anyhow::Result;
 
 use crate::aggregate;
 use crate::cli::{Layout, SampleArgs, TemplateArgs};
-use crate::clock::days_from_civil;
 use crate::forms;
 use crate::plan::Plan;
 use crate::read;
@@ -19,9 +18,9 @@ pub fn return_file_name(unit: &str, year: i32) -> String {
 }
 
 pub fn templates(args: &TemplateArgs, plan: &Plan, out: &mut dyn Write) -> Result<()> {
-    let this_year = crate::clock::civil_from_days(crate::clock::now_unix().div_euclid(86_400)).0;
+    let this_year = crate::clock::beijing_date(crate::clock::now_unix()).year();
     let year = args.year.unwrap_or(this_year.min(plan.end));
-    let created = days_from_civil(year, 12, 1) * 86_400;
+    let created = crate::clock::ymd(year, 12, 1).map(crate::clock::utc_midnight).unwrap_or_default();
     // Last year's figures where the returns are at hand: the figure the assessment uses.
     let figures = if args.input.is_dir() {
         let observations = read::read_inputs(plan, &args.input).observations;
@@ -62,7 +61,7 @@ pub fn write_samples(args: &SampleArgs, plan: &Plan) -> Result<Vec<std::path::Pa
     for copy in 0..args.copies.max(1) {
         let dir = if args.copies > 1 { args.output.join(format!("副本{:03}", copy + 1)) } else { args.output.clone() };
         for year in plan.start..=last_year {
-            let created = days_from_civil(year + 1, 1, 10) * 86_400;
+            let created = crate::clock::ymd(year + 1, 1, 10).map(crate::clock::utc_midnight).unwrap_or_default();
             for unit in plan.reporting_units() {
                 let filled = sample::sample_filled(plan, &unit.name, year, &series, args.seed);
                 let messy = match args.layout {

@@ -62,7 +62,14 @@ pub fn read_file(plan: &Plan, path: &Path, rel: &str) -> ReadOutcome {
                     check_ods(&bytes, limits, rel)?;
                 }
             }
-            Sniffed::Compound { .. } => check_xls(&bytes, limits, rel)?,
+            // A compound file that is not an .xls inside: WPS's own format.
+            Sniffed::Compound { .. } => check_xls(&bytes, limits, rel).map_err(|f| {
+                if is_wps(&extension(path)) && f.code == Code::Corrupt {
+                    Box::new(wps_unreadable(rel))
+                } else {
+                    f
+                }
+            })?,
             Sniffed::Other => {}
         }
         read_workbook(plan, path, bytes, rel)
@@ -105,6 +112,9 @@ pub fn read_file(plan: &Plan, path: &Path, rel: &str) -> ReadOutcome {
     }
 }
 
+/// The first bytes of an OLE compound file (.xls, .et, encrypted OOXML).
+const CFB: [u8; 8] = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+
 /// What the first bytes say a file is, whatever its extension.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(super) enum Sniffed {
@@ -134,7 +144,6 @@ fn sha256_streamed(path: &Path) -> std::io::Result<String> {
 fn fingerprint(path: &Path) -> std::io::Result<(Vec<u8>, String, Sniffed)> {
     let bytes = std::fs::read(path)?;
     let digest = Sha256::digest(&bytes);
-    const CFB: [u8; 8] = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
     let sniffed = if bytes.starts_with(b"PK") {
         Sniffed::Zip
     } else if bytes.starts_with(&CFB) {
@@ -158,6 +167,7 @@ fn check_content(path: &Path, sniffed: Sniffed, rel: &str) -> Result<(), Box<Fin
             Finding::error(Code::Encrypted, "文件设置了打开密码（加密/密码保护），无法读取。请取消密码后重新报送。").in_file(rel),
         )),
         Sniffed::Zip | Sniffed::Compound { .. } => Ok(()),
+        Sniffed::Other if is_wps(&ext) => Err(Box::new(wps_unreadable(rel))),
         Sniffed::Other if zip_format || ext == "xls" => Err(Box::new(
             Finding::error(
                 Code::NotASpreadsheet,
@@ -183,7 +193,9 @@ struct WorkbookRead {
 
 fn read_workbook(plan: &Plan, path: &Path, bytes: Vec<u8>, rel: &str) -> Result<WorkbookRead, Box<Finding>> {
     let limits = &plan.rules.limits;
-    let mut workbook = open(path, bytes).map_err(|e| Box::new(open_error(e, rel)))?;
+    let wps = is_wps(&extension(path));
+    let mut workbook =
+        open(path, bytes).map_err(|e| Box::new(if wps && !is_password(&e) { wps_unreadable(rel) } else { open_error(e, rel) }))?;
     let hidden: Vec<String> =
         workbook.sheets_metadata().iter().filter(|s| s.visible != SheetVisible::Visible).map(|s| s.name.clone()).collect();
     let mut names = workbook.sheet_names();
@@ -500,12 +512,39 @@ fn contained<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     result.map_err(|_| recorded.unwrap_or_else(|| "未知错误".to_string()))
 }
 
+/// WPS Spreadsheets' own formats: `.et` (a workbook) and `.ett` (a template).
+fn is_wps(ext: &str) -> bool {
+    matches!(ext, "et" | "ett")
+}
+
+/// An .et file calamine cannot read (WPS's own format, not an .xls inside): not an error
+/// of the figures, a request to send the return again in a common format.
+fn wps_unreadable(rel: &str) -> Finding {
+    Finding::warning(
+        Code::WpsFormat,
+        "这是 WPS 表格专用格式（.et）的文件，无法读取，文件未被采用。请在 WPS 中打开，点“文件→另存为”，文件类型选“Excel 工作簿（*.xlsx）”，保存后重新报送。",
+    )
+    .in_file(rel)
+}
+
+fn is_password(e: &calamine::Error) -> bool {
+    use calamine::Error as E;
+    matches!(e, E::Xlsx(calamine::XlsxError::Password) | E::Xls(calamine::XlsError::Password) | E::Ods(calamine::OdsError::Password))
+}
+
 /// Open the workbook from its bytes, choosing the format by the extension as
-/// `calamine::open_workbook_auto` does (other extensions: each format in turn).
+/// `calamine::open_workbook_auto` does (other extensions: each format in turn). WPS's
+/// .et/.ett are opened by their content: a compound file as .xls, a package as .xlsx.
 fn open(path: &Path, bytes: Vec<u8>) -> Result<Sheets<std::io::Cursor<Vec<u8>>>, calamine::Error> {
     use calamine::{Ods, Xls, Xlsb, Xlsx};
+    let ext = extension(path);
+    let ext = match ext.as_str() {
+        "et" | "ett" if bytes.starts_with(&CFB) => "xls",
+        "et" | "ett" if bytes.starts_with(b"PK") => "xlsx",
+        other => other,
+    };
     let rs = std::io::Cursor::new(bytes);
-    Ok(match extension(path).as_str() {
+    Ok(match ext {
         "xls" | "xla" => Sheets::Xls(Xls::new(rs)?),
         "xlsx" | "xlsm" | "xlam" => Sheets::Xlsx(Xlsx::new(rs)?),
         "xlsb" => Sheets::Xlsb(Xlsb::new(rs)?),
@@ -516,10 +555,8 @@ fn open(path: &Path, bytes: Vec<u8>) -> Result<Sheets<std::io::Cursor<Vec<u8>>>,
 
 /// Turn calamine's open error into a reason a clerk understands.
 fn open_error(e: calamine::Error, rel: &str) -> Finding {
-    use calamine::Error as E;
     let text = e.to_string();
-    let password =
-        matches!(&e, E::Xlsx(calamine::XlsxError::Password) | E::Xls(calamine::XlsError::Password) | E::Ods(calamine::OdsError::Password));
+    let password = is_password(&e);
     let (code, message) = if password {
         (Code::Encrypted, "文件设置了打开密码（加密/密码保护），无法读取。请取消密码后重新报送。".to_string())
     } else if text.contains("Zip") || text.contains("Cfb") || text.contains("Invalid") || text.contains("invalid") || text.contains("EOF") {

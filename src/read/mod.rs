@@ -133,7 +133,9 @@ pub struct ReadOutcome {
     pub files: Vec<InputFile>,
 }
 
-const EXTENSIONS: &[&str] = &["xlsx", "xlsm", "xls", "xlsb", "ods"];
+/// The extensions read as returns. WPS's own `.et`/`.ett` are usually an .xls compound
+/// file (or an xlsx package) under another name, and are read by their content.
+const EXTENSIONS: &[&str] = &["xlsx", "xlsm", "xls", "xlsb", "ods", "et", "ett"];
 
 /// Read every return under `input`, several files at a time (one per core), in a
 /// deterministic order of results. A file still being read after the time limit is
@@ -386,8 +388,10 @@ fn collect(base: &Path, dir: &Path, leave_out: Option<&Path>, paths: &mut Vec<Pa
         } else if has_spreadsheet_extension(&path) {
             paths.push(path);
         } else {
-            out.findings
-                .push(Finding::info(Code::NotSpreadsheet, "不是表格文件（只读取 xlsx、xlsm、xls、xlsb、ods），已跳过。").in_file(&rel));
+            out.findings.push(
+                Finding::info(Code::NotSpreadsheet, "不是表格文件（只读取 xlsx、xlsm、xls、xlsb、ods 和 WPS 的 et），已跳过。")
+                    .in_file(&rel),
+            );
             out.files.push(InputFile::skipped(&rel, "不是表格文件"));
         }
     }

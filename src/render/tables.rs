@@ -1,5 +1,10 @@
-//! The machine-readable tables: observations.csv, findings.csv, progress.csv (UTF-8,
-//! comma-separated, one header row, numbers with a dot and no thousands separator).
+//! The machine-readable tables: observations.csv, findings.csv, progress.csv.
+//!
+//! RFC 4180 (comma-separated, CRLF line ends, fields quoted only where needed), one
+//! header row, numbers with a dot and no thousands separator, text exactly as read.
+//! The files start with a UTF-8 byte-order mark: without it Excel and WPS open a CSV
+//! by double-click in the system code page (GBK on Chinese Windows) and the Chinese
+//! turns to mojibake; the csv crate, pandas (`utf-8-sig`) and R skip the mark.
 
 use crate::batch::Batch;
 use crate::text::fmt_num;
@@ -8,8 +13,11 @@ fn num(v: Option<f64>) -> String {
     v.map(|v| fmt_num(v, 6)).unwrap_or_default()
 }
 
+/// The UTF-8 byte-order mark every table starts with.
+pub const BOM: &[u8] = b"\xEF\xBB\xBF";
+
 fn to_bytes(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> csv::Result<Vec<u8>> {
-    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(BOM.to_vec());
     w.write_record(header)?;
     for row in rows {
         w.write_record(&row)?;

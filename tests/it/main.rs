@@ -1,0 +1,27 @@
+//! planmon's integration tests, in one test binary: each module used to be its own
+//! binary, and every one of them linked typst and polars (a minute of linking apiece on a
+//! clean build). `tests/fuzz.rs` stays separate because it caps the address space of its
+//! whole process.
+
+mod common;
+
+mod assessment;
+mod consistency;
+mod corpus;
+mod desktop;
+mod fonts;
+mod issuable;
+mod method;
+mod officer;
+mod outputs;
+mod period;
+mod plan_table;
+mod platform;
+mod reader;
+mod report;
+mod safety;
+mod skeleton;
+mod tables;
+mod templates;
+mod word;
+mod workbook;

@@ -1,0 +1,275 @@
+//! Reading returns as people really send them: one fixture per layout or value rule
+//! (tests/fixtures/layouts, formats, unreadable), each with a test of the same name
+//! asserting the exact observations and findings.
+
+use crate::common;
+
+use planmon::plan::Plan;
+use planmon::read::{self, ObsKind};
+use planmon::text::fmt_num;
+use planmon::validate;
+
+/// (observations as "ID YEAR CELL VALUE", findings as "severity code CELL"), for one file.
+fn read_case(dir: &str, name: &str) -> (Vec<String>, Vec<String>, String) {
+    let plan = Plan::embedded().unwrap();
+    let path = common::fixtures(dir).join(name);
+    assert!(path.is_file(), "fixture {name} missing");
+    let out = read::read_files(&plan, &[path]);
+    let obs = out
+        .observations
+        .iter()
+        .filter(|o| o.kind == ObsKind::Current)
+        .map(|o| format!("{} {} {} {}", o.indicator_id, o.year, o.cell, o.value.map(|v| fmt_num(v, 6)).unwrap_or_else(|| "-".into())))
+        .collect();
+    let mut findings = out.findings.clone();
+    findings.extend(validate::validate_values(&plan, &out.observations, &out.projects).unwrap());
+    let codes = findings.iter().map(|f| format!("{} {} {}", f.severity.as_str(), f.code.as_str(), f.cell).trim_end().to_string()).collect();
+    let unit = out.files.first().map(|f| format!("{} {:?}", f.department, f.year)).unwrap_or_default();
+    (obs, codes, unit)
+}
+
+fn layout(name: &str) -> (Vec<String>, Vec<String>, String) {
+    read_case("layouts", name)
+}
+
+#[test]
+fn title_rows_above() {
+    // Title rows, 填报单位 in a cell (full name with 仁怀市), columns in any order, extra columns.
+    let (obs, findings, unit) = layout("title_rows_above.xlsx");
+    assert_eq!(obs, ["G15 2024 C6 3.3", "T11 2024 C7 3.1"]);
+    assert!(findings.is_empty(), "{findings:?}");
+    assert_eq!(unit, "市卫生健康局 Some(2024)");
+}
+
+#[test]
+fn two_row_merged_header() {
+    // A merged 2024年 over 目标 / 实际完成: the 实际完成 column of each year, unit from the file name.
+    let (obs, findings, unit) = layout("市民政局_two_row_merged_header.xlsx");
+    assert_eq!(obs, ["G17 2024 E4 52.5", "G17 2025 G4 58", "G21 2024 E5 2750", "G21 2025 G5 2910"]);
+    assert!(findings.is_empty(), "{findings:?}");
+    assert!(unit.starts_with("市民政局"));
+}
+
+#[test]
+fn header_word_variants() {
+    // 编号 / 指标项目 / 计量单位 / 实际值, the unit as a short name (教体局), year from the title.
+    let (obs, findings, unit) = layout("header_word_variants.xlsx");
+    assert_eq!(obs, ["G03 2024 D4 95.2", "G08 2024 D5 2880"]);
+    assert!(findings.is_empty(), "{findings:?}");
+    assert_eq!(unit, "市教育体育局 Some(2024)");
+}
+
+#[test]
+fn wide_years() {
+    // One column per year: one observation per year.
+    let (obs, findings, _) = layout("市人社局_wide_years.xlsx");
+    assert_eq!(
+        obs,
+        ["G11 2023 C2 3100", "G11 2024 D2 6200", "G11 2025 E2 9400", "T04 2023 C3 78.5", "T04 2024 D3 79.6", "T04 2025 E3 81.2"]
+    );
+    assert!(findings.is_empty(), "{findings:?}");
+}
+
+#[test]
+fn match_by_seq_only() {
+    // No names, only the 附件1 序号.
+    let (obs, findings, _) = layout("市民政局_2024_match_by_seq_only.xlsx");
+    assert_eq!(obs, ["G17 2024 C2 51.5", "G21 2024 C3 2760"]);
+    assert!(findings.is_empty(), "{findings:?}");
+}
+
+#[test]
+fn name_normalisation() {
+    // A unit written inside the name: 基本医疗保险参保率（%）.
+    let (obs, findings, _) = layout("市医保局_2024年度_name_normalisation.xlsx");
+    assert_eq!(obs, ["G16 2024 B2 96.1"]);
+    assert!(findings.is_empty(), "{findings:?}");
+}
+
+#[test]
+fn name_variants() {
+    // Full-width brackets, stray spaces, an alias (千人口托位数), a unit suffix.
+    let (obs, findings, _) = layout("市卫生健康局_2024年度_name_variants.xlsx");
+    assert_eq!(obs, ["G14 2024 B2 2.9", "G15 2024 B3 3.4", "G01 2024 B4 4.1", "T14 2024 B5 78.5"]);
+    assert!(findings.is_empty(), "{findings:?}");
+}
+
+#[test]
+fn unknown_indicator() {
+    // A name that matches nothing: a finding naming it and the nearest indicator; the
+    // 填报人 line at the foot is not an indicator.
+    let plan = Plan::embedded().unwrap();
+    let out = read::read_files(&plan, &[common::fixtures("layouts").join("市卫生健康局_2024年度_unknown_indicator.xlsx")]);
+    assert!(out.observations.is_empty());
+    assert_eq!(out.findings.len(), 1);
+    let f = &out.findings[0];
+    assert_eq!((f.code.as_str(), f.cell.as_str()), ("unknown_indicator", "A2"));
+    assert!(f.message.contains("每千人口拥有执业医生数") && f.message.contains("G14"), "{}", f.message);
+}
+
+#[test]
+fn unit_from_sheet_name() {
+    let (obs, findings, unit) = layout("2024年填报_unit_from_sheet_name.xlsx");
+    assert_eq!(obs, ["T04 2024 B2 80.5"]);
+    assert!(findings.is_empty(), "{findings:?}");
+    assert_eq!(unit, "市人力资源和社会保障局 Some(2024)");
+}
+
+#[test]
+fn no_unit_no_year() {
+    // Neither the unit nor the year can be found: findings, not guesses.
+    let (obs, findings, _) = layout("no_unit_no_year.xlsx");
+    assert!(obs.is_empty(), "{obs:?}");
+    assert_eq!(findings, ["error year_unknown", "error unit_unknown"]);
+}
+
+#[test]
+fn value_spellings() {
+    let (obs, findings, _) = layout("市教育体育局_2024年度_value_spellings.xlsx");
+    assert_eq!(
+        obs,
+        [
+            "G03 2024 C2 94.5",  // ９４．５％
+            "G04 2024 C3 91.2",  // 91.2%以上
+            "G05 2024 C4 95",    // 约95
+            "G06 2024 C5 -",     // /
+            "G07 2024 C6 -",     // 暂无
+            "G08 2024 C7 2880",  // 2,880
+            "G09 2024 C8 -",     // —
+            "G10 2024 C9 -",     // blank: no figure, never zero
+            "G29 2024 C10 2.31"  // 2.31平方米
+        ]
+    );
+    assert_eq!(findings, ["warning approximate C3", "warning approximate C4"]);
+    let (obs, findings, _) = layout("市文化旅游局_2024年度_value_spellings.xlsx");
+    assert_eq!(obs, ["G28 2024 C2 3.6"]); // 3.6万次 in a 万次 indicator
+    assert!(findings.is_empty(), "{findings:?}");
+}
+
+#[test]
+fn unit_mismatch() {
+    // 户 for 套: kept with a warning; 个 for %: cannot be converted, refused.
+    let (obs, findings, _) = layout("市住房城乡建设局_2024年度_unit_mismatch.xlsx");
+    assert_eq!(obs, ["G24 2024 C2 1894", "G23 2024 C3 -"]);
+    assert_eq!(findings, ["warning unit_mismatch C2", "error unit_mismatch C3"]);
+}
+
+#[test]
+fn percent_as_fraction() {
+    // 0.945 typed in a percentage indicator is flagged; 0.92 shown as 92% (cell format) is 92.
+    let (obs, findings, _) = layout("市教育体育局_2024年度_percent_as_fraction.xlsx");
+    assert_eq!(obs, ["G03 2024 C2 0.945", "G04 2024 C3 92"]);
+    assert_eq!(findings, ["info percent_format C3", "error fraction_as_percent C2"]);
+}
+
+#[test]
+fn formula_cached() {
+    // A formula saved with its result (by LibreOffice): the result is read.
+    let (obs, findings, _) = layout("市医保局_2024年度_formula_cached.xlsx");
+    assert_eq!(obs, ["G16 2024 B2 95.5"]);
+    assert!(findings.is_empty(), "{findings:?}");
+}
+
+#[test]
+fn formula_without_value() {
+    // A formula saved without a result: a finding, not a zero.
+    let (obs, findings, _) = layout("市医保局_2024年度_formula_without_value.xlsx");
+    assert_eq!(obs, ["G16 2024 B2 -"]);
+    assert_eq!(findings, ["error formula_without_value B2"]);
+}
+
+#[test]
+fn empty_workbook() {
+    let (obs, findings, _) = layout("empty_workbook.xlsx");
+    assert!(obs.is_empty());
+    assert_eq!(findings, ["error empty_workbook"]);
+}
+
+#[test]
+fn formats_xls_ods_xlsm_read_the_same() {
+    // The same return saved by LibreOffice as xls, ods and xlsm reads exactly as the xlsx.
+    let (expected, _, _) = read_case("formats", "市卫生健康局_2024年度填报表.xlsx");
+    assert_eq!(expected.len(), 4);
+    for ext in ["xls", "ods", "xlsm"] {
+        let (obs, findings, unit) = read_case("formats", &format!("市卫生健康局_2024年度填报表.{ext}"));
+        assert_eq!(obs, expected, "{ext}");
+        assert!(findings.is_empty(), "{ext}: {findings:?}");
+        assert_eq!(unit, "市卫生健康局 Some(2024)", "{ext}");
+    }
+}
+
+#[test]
+fn unreadable_files_say_why() {
+    let cases = [
+        ("加密的填报表.xlsx", "encrypted", "加密"),
+        ("截断的填报表.xlsx", "corrupt", "文件损坏"),
+        ("其实是文本.xlsx", "not_a_spreadsheet", "内容不是表格文件"),
+        ("空表.xlsx", "empty_workbook", "空表"),
+    ];
+    for (name, code, words) in cases {
+        let plan = Plan::embedded().unwrap();
+        let out = read::read_files(&plan, &[common::fixtures("unreadable").join(name)]);
+        assert_eq!(out.findings.len(), 1, "{name}: {:?}", out.findings);
+        let f = &out.findings[0];
+        assert_eq!((f.code.as_str(), f.severity.as_str()), (code, "error"), "{name}");
+        assert!(f.message.contains(words) && f.file.ends_with(name), "{name}: {}", f.message);
+        assert_eq!(out.files[0].status, planmon::read::Fate::Rejected);
+    }
+}
+
+#[test]
+fn unreadable_files_do_not_stop_the_batch() {
+    let w = common::Workdir::new("unreadable");
+    let out = w.run(&["run"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let obs = w.csv("observations.csv");
+    assert!(obs.iter().any(|o| o["file"] == "市卫生健康局_2024年度填报表.xlsx" && o["indicator_id"] == "G01"));
+    let findings = w.csv("findings.csv");
+    for name in ["加密的填报表.xlsx", "截断的填报表.xlsx", "其实是文本.xlsx", "空表.xlsx"] {
+        assert!(findings.iter().any(|f| f["file"] == name && f["severity"] == "error"), "{name}");
+    }
+}
+
+/// WPS's .et/.ett: read by content (a compound file as .xls, a package as .xlsx), the same
+/// figures as the .xlsx; a WPS-only file is a warning asking for .xlsx, and the batch goes on.
+#[test]
+fn wps_et_files_are_read_or_sent_back_for_xlsx() {
+    let w = common::Workdir::empty();
+    let formats = common::fixtures("formats");
+    std::fs::copy(formats.join("市卫生健康局_2024年度填报表.xls"), w.input().join("市卫生健康局_2024年度填报表.et")).unwrap();
+    std::fs::copy(formats.join("市卫生健康局_2024年度填报表.xlsx"), w.input().join("市卫生健康局_2023年度填报表.ETT")).unwrap();
+    // A compound file with no workbook stream: what WPS writes in its own format.
+    let mut own = cfb::CompoundFile::create(std::io::Cursor::new(Vec::new())).unwrap();
+    std::io::Write::write_all(&mut own.create_stream("/WpsContent").unwrap(), b"WPS").unwrap();
+    std::fs::write(w.input().join("市民政局_2024年度填报表.et"), own.into_inner().into_inner()).unwrap();
+    std::fs::write(w.input().join("市残联_2024年度填报表.et"), "不是表格").unwrap();
+
+    let plan = Plan::embedded().unwrap();
+    let (expected, _, _) = read_case("formats", "市卫生健康局_2024年度填报表.xlsx");
+    let et = read::read_files(&plan, &[w.input().join("市卫生健康局_2024年度填报表.et")]);
+    let got: Vec<String> = et
+        .observations
+        .iter()
+        .filter(|o| o.kind == ObsKind::Current)
+        .map(|o| format!("{} {} {} {}", o.indicator_id, o.year, o.cell, o.value.map(|v| fmt_num(v, 6)).unwrap_or_else(|| "-".into())))
+        .collect();
+    assert_eq!(got, expected, "an .et that is an .xls inside reads like the .xlsx");
+    assert!(et.findings.is_empty(), "{:?}", et.findings);
+
+    let out = w.run(&["run"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let obs = w.csv("observations.csv");
+    for file in ["市卫生健康局_2024年度填报表.et", "市卫生健康局_2023年度填报表.ETT"] {
+        assert!(obs.iter().any(|o| o["file"] == file && o["indicator_id"] == "G01"), "{file} read");
+    }
+    let findings = w.csv("findings.csv");
+    for file in ["市民政局_2024年度填报表.et", "市残联_2024年度填报表.et"] {
+        let f = findings.iter().find(|f| f["file"] == file).unwrap_or_else(|| panic!("{file}: no finding"));
+        assert_eq!((f["severity"].as_str(), f["code"].as_str()), ("warning", "wps_format"), "{file}");
+        assert!(f["message"].contains("另存为") && f["message"].contains("xlsx"), "{}", f["message"]);
+    }
+    let m: serde_json::Value = serde_json::from_slice(&w.read_output("manifest.json")).unwrap();
+    let status = |name: &str| m["inputs"].as_array().unwrap().iter().find(|i| i["file"] == name).unwrap()["status"].clone();
+    assert_eq!(status("市民政局_2024年度填报表.et"), "已拒收");
+    assert_eq!(status("市卫生健康局_2024年度填报表.et"), "已读取");
+}

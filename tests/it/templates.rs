@@ -1,0 +1,138 @@
+//! Blank return workbooks per unit (`planmon templates`), and a filled return that reads
+//! back exactly, also after LibreOffice has opened and saved it.
+
+use crate::common;
+
+use std::io::Read;
+
+use calamine::{open_workbook_auto, Data, Reader};
+use planmon::forms::{self, Filled};
+use planmon::plan::Plan;
+use planmon::read;
+
+fn sheet_xml(path: &std::path::Path, part: &str) -> String {
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+    let mut s = String::new();
+    zip.by_name(part).unwrap().read_to_string(&mut s).unwrap();
+    s
+}
+
+#[test]
+fn templates_one_protected_form_per_unit() {
+    let w = common::Workdir::new("skeleton");
+    let out = w.run(&["templates", "--year", "2025", "--output", "forms"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let plan = Plan::embedded().unwrap();
+    for unit in plan.reporting_units() {
+        let path = w.path().join("forms").join(format!("{}_2025年度填报表.xlsx", unit.name));
+        assert!(path.is_file(), "{}", path.display());
+        let mut wb = open_workbook_auto(&path).unwrap();
+        let leads_projects = plan.projects.iter().any(|p| p.responsible[0] == unit.name);
+        let leads_tasks = plan.tasks.iter().any(|t| t.lead_unit() == unit.name);
+        let mut expected = vec!["填报说明", "指标填报"];
+        if leads_projects {
+            expected.push("项目进展");
+        }
+        // Every unit writes its work per area; the leads of key tasks say how far they are.
+        expected.push("工作进展");
+        if leads_tasks {
+            expected.push("重点任务");
+        }
+        assert_eq!(wb.sheet_names(), expected, "{}", unit.name);
+        let areas: Vec<String> = wb.worksheet_range("工作进展").unwrap().rows().skip(3).map(|r| r[0].to_string()).collect();
+        assert_eq!(areas, plan.areas_of(&unit.name), "{}: one row per area", unit.name);
+        let notes: String = wb.worksheet_range("填报说明").unwrap().rows().map(|r| r[0].to_string()).collect();
+        assert!(notes.contains("2026年1月31日前报送市发展改革局"), "deadline and whom to send to: {notes}");
+        let range = wb.worksheet_range("指标填报").unwrap();
+        let ids: Vec<String> =
+            range.rows().skip(3).map(|r| r[1].to_string()).filter(|s| s.starts_with('G') || s.starts_with('T')).collect();
+        let owned: Vec<String> = plan.indicators_of(&unit.name).iter().map(|i| i.id.clone()).collect();
+        assert_eq!(ids, owned, "{}", unit.name);
+        assert_eq!(range.get_value((1, 2)), Some(&Data::String(unit.name.clone())), "填报单位 filled in");
+    }
+    // Protection, unlocked input cells, validation with the unit in the input message.
+    let health = w.path().join("forms/市卫生健康局_2025年度填报表.xlsx");
+    let xml = sheet_xml(&health, "xl/worksheets/sheet2.xml");
+    assert!(xml.contains("<sheetProtection"), "indicator sheet not protected");
+    assert!(xml.contains("<dataValidation type=\"decimal\""), "no decimal validation");
+    assert!(xml.contains("promptTitle=\"G01（个）\""), "no input title with the unit");
+    assert!(xml.contains("百分比直接填数字，如 94.5 表示 94.5%") || xml.contains("单位：个"), "no input message");
+    assert!(sheet_xml(&health, "xl/styles.xml").contains("locked=\"0\""), "no unlocked cells");
+    let projects = sheet_xml(&health, "xl/worksheets/sheet3.xml");
+    assert!(projects.contains("type=\"list\"") && projects.contains("前期工作,在建,已完工,已投入使用,暂停"), "status dropdown");
+}
+
+#[test]
+fn templates_prefill_last_years_values() {
+    let w = common::Workdir::new("skeleton");
+    assert!(w.run(&["templates", "--year", "2025", "--output", "forms"]).status.success());
+    let mut wb = open_workbook_auto(w.path().join("forms/市卫生健康局_2025年度填报表.xlsx")).unwrap();
+    let range = wb.worksheet_range("指标填报").unwrap();
+    let g01 = range.rows().find(|r| r[1] == Data::String("G01".into())).unwrap();
+    assert_eq!(g01[6], Data::Float(3.9), "2024 figure of the fixture as 上年值");
+    assert_eq!(g01[7], Data::Empty, "this year's value left to fill");
+}
+
+fn filled_return(dir: &std::path::Path) -> std::path::PathBuf {
+    let plan = Plan::embedded().unwrap();
+    let mut filled = Filled { person: "张三".into(), date: "2026年1月12日".into(), ..Default::default() };
+    for (id, prev, cur) in [("G01", 4.2, 4.75), ("G14", 2.7, 2.86), ("T10", 13.0, 11.5), ("T08", 3.0, 4.0)] {
+        filled.values.insert(id.into(), (Some(prev), Some(cur)));
+    }
+    filled.projects.insert("P13".into(), (12000.0, 9000.0, 80.0, "在建".into()));
+    filled.works.insert("病有所医".into(), ["新建县域医疗次中心2个。".into(), "人才不足。".into(), "加快建设。".into()]);
+    filled.tasks.insert("K01".into(), ("已完成".into(), "2025年12月通过评审".into()));
+    filled.tasks.insert("K02".into(), ("推进中".into(), String::new()));
+    let bytes = forms::return_workbook(&plan, "市卫生健康局", 2025, Some(&filled), 1_767_225_600).unwrap();
+    let path = dir.join("市卫生健康局_2025年度填报表.xlsx");
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+fn figures(path: &std::path::Path) -> Vec<String> {
+    let plan = Plan::embedded().unwrap();
+    let out = read::read_files(&plan, &[path.to_path_buf()]);
+    assert!(out.findings.is_empty(), "{}: {:?}", path.display(), out.findings);
+    let mut v: Vec<String> = out
+        .observations
+        .iter()
+        .filter(|o| o.value.is_some())
+        .map(|o| format!("{} {} {} {} {:?}", o.department, o.indicator_id, o.year, o.cell, o.value))
+        .collect();
+    v.extend(out.projects.iter().map(|p| format!("{} {:?} {:?} {}", p.project_id, p.completed_investment, p.progress, p.status)));
+    v.extend(out.works.iter().map(|w| format!("{} {} {}|{}|{}", w.department, w.area, w.work, w.problems, w.next)));
+    v.extend(out.tasks.iter().map(|t| format!("{} {:?} {}", t.task_id, t.state, t.note)));
+    let dates: Vec<String> = out.files.iter().map(|f| format!("{:?}", f.filled_date)).collect();
+    v.extend(dates);
+    v
+}
+
+#[test]
+fn templates_filled_return_reads_back_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = filled_return(dir.path());
+    let got = figures(&path);
+    assert!(got.contains(&"市卫生健康局 G01 2025 H4 Some(4.75)".to_string()), "{got:?}");
+    assert!(got.contains(&"市卫生健康局 G01 2024 G4 Some(4.2)".to_string()), "{got:?}");
+    assert!(got.contains(&"P13 Some(9000.0) Some(80.0) 在建".to_string()), "{got:?}");
+    assert!(got.contains(&"Some(\"2026-01-12\")".to_string()), "{got:?}");
+    assert!(got.contains(&"市卫生健康局 病有所医 新建县域医疗次中心2个。|人才不足。|加快建设。".to_string()), "{got:?}");
+    assert!(got.contains(&"K01 Done 2025年12月通过评审".to_string()), "{got:?}");
+    assert!(got.contains(&"K02 InProgress ".to_string()), "{got:?}");
+    assert_eq!(got.iter().filter(|s| s.starts_with("市卫生健康局") && s.contains(" Some(")).count(), 8);
+
+    // Saved again by another program (LibreOffice is required: CI installs it).
+    for ext in ["xlsx", "ods", "xls"] {
+        let out_dir = dir.path().join(format!("lo-{ext}"));
+        let status = std::process::Command::new("soffice")
+            .args(["--headless", "--norestore", "--convert-to", ext, "--outdir"])
+            .arg(&out_dir)
+            .arg(&path)
+            .env("HOME", dir.path())
+            .output()
+            .expect("LibreOffice (soffice) is required for this test: apt-get install libreoffice-calc-nogui");
+        assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+        let converted = out_dir.join(format!("市卫生健康局_2025年度填报表.{ext}"));
+        assert_eq!(figures(&converted), got, "after LibreOffice saved it as {ext}");
+    }
+}

@@ -1,0 +1,218 @@
+//! The Word version of the report and of the feedback sheets: made from the same data as
+//! the PDFs, a valid package LibreOffice opens and converts, the 公文 page and fonts,
+//! header rows repeated, the same bytes from the same inputs, and a switch to turn it off.
+//! LibreOffice (soffice) and poppler are required: CI installs them.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::common::{pdf_text, stderr, Workdir};
+use planmon::plan::Plan;
+
+const DOCX: &str = "仁怀市公共服务发展行动方案实施进展报告（2025年度）.docx";
+const PDF: &str = "仁怀市公共服务发展行动方案实施进展报告（2025年度）.pdf";
+
+fn sample_run(extra: &[&str]) -> Workdir {
+    let w = Workdir::with_input(&Path::new(env!("CARGO_MANIFEST_DIR")).join("input"));
+    let mut args = vec!["run"];
+    args.extend(extra);
+    let out = w.run(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    w
+}
+
+/// Convert with LibreOffice (headless) into `to` (a filter such as "pdf").
+fn soffice(w: &Workdir, file: &Path, to: &str) -> PathBuf {
+    let dir = w.path().join(format!("lo-{}", to.split(':').next().unwrap()));
+    let out = Command::new("soffice")
+        .args(["--headless", "--norestore", "--convert-to", to, "--outdir"])
+        .arg(&dir)
+        .arg(file)
+        .env("HOME", w.path())
+        .output()
+        .expect("LibreOffice (soffice) is required for this test: apt-get install libreoffice-writer-nogui");
+    assert!(out.status.success(), "soffice: {}", String::from_utf8_lossy(&out.stderr));
+    let ext = if to.starts_with("txt") { "txt" } else { to };
+    let converted = dir.join(file.with_extension(ext).file_name().unwrap());
+    assert!(converted.is_file(), "LibreOffice did not convert {}: {}", file.display(), String::from_utf8_lossy(&out.stdout));
+    converted
+}
+
+fn part(docx: &Path, name: &str) -> String {
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(docx).unwrap()).unwrap();
+    let mut s = String::new();
+    zip.by_name(name).unwrap_or_else(|_| panic!("{} has no {name}", docx.display())).read_to_string(&mut s).unwrap();
+    s
+}
+
+fn flat(text: &str) -> String {
+    text.split_whitespace().collect()
+}
+
+/// Per indicator: (this year's figure, 序时进度, status) from the report's indicator
+/// tables, in the Word text (one cell a line) …
+fn word_rows(text: &str, ids: &[String]) -> BTreeMap<String, [String; 3]> {
+    let lines: Vec<&str> = text.lines().map(str::trim).collect();
+    let mut out = BTreeMap::new();
+    for (k, l) in lines.iter().enumerate() {
+        if ids.iter().any(|id| id == l) && k + 6 < lines.len() && !out.contains_key(*l) {
+            out.insert(l.to_string(), [lines[k + 4].to_string(), lines[k + 5].to_string(), lines[k + 6].to_string()]);
+        }
+    }
+    out
+}
+
+/// … and in the PDF (`pdftotext -layout`, a row's figures on the line of its id).
+fn pdf_rows(text: &str, ids: &[String]) -> BTreeMap<String, [String; 3]> {
+    let mut out = BTreeMap::new();
+    for line in text.lines() {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        if f.len() >= 5 && ids.iter().any(|id| id == f[0]) && !out.contains_key(f[0]) {
+            let n = f.len();
+            out.insert(f[0].to_string(), [f[n - 3].to_string(), f[n - 2].to_string(), f[n - 1].to_string()]);
+        }
+    }
+    out
+}
+
+#[test]
+fn the_word_report_says_what_the_pdf_says() {
+    let w = sample_run(&[]);
+    let docx = w.output().join(DOCX);
+    assert!(docx.is_file(), "no Word report beside the PDF");
+    let word = std::fs::read_to_string(soffice(&w, &docx, "txt:Text (encoded):UTF8")).unwrap();
+    let pdf = pdf_text(&w.output().join(PDF), false);
+    let (word_flat, pdf_flat) = (flat(&word), flat(&pdf));
+    for must in [
+        "仁怀市公共服务发展行动方案实施进展报告（2025年度）",
+        "市人民政府：",
+        "一、总体情况",
+        "二、主要工作及成效",
+        "三、主要指标完成情况",
+        "（一）幼有所育",
+        "（九）文体服务保障",
+        "四、重点项目和重点任务推进情况",
+        "五、存在的问题",
+        "六、下一步工作建议",
+        "附表1",
+        "附表2",
+        "附表3",
+        "仁怀市发展和改革局",
+        "2026年1月1日",
+    ] {
+        assert!(word_flat.contains(must), "the Word report lacks {must}");
+        assert!(pdf_flat.contains(must), "the PDF lacks {must}");
+    }
+    // Every paragraph of the body is in both (the overview's counts among them).
+    for sentence in ["方案确定的30项主要发展指标中", "已逐条反馈各单位"] {
+        assert!(word_flat.contains(sentence) && pdf_flat.contains(sentence), "{sentence}");
+    }
+    // Every indicator's figure, 序时进度 and status for the reporting year, equal.
+    let plan = Plan::embedded().unwrap();
+    let ids: Vec<String> = plan.indicators.iter().map(|i| i.id.clone()).collect();
+    let in_word = word_rows(&word, &ids);
+    let in_pdf = pdf_rows(&pdf_text(&w.output().join(PDF), true), &ids);
+    assert_eq!(in_word.len(), ids.len(), "{in_word:#?}");
+    assert_eq!(in_word, in_pdf);
+    let progress: BTreeMap<String, String> = w
+        .csv("progress.csv")
+        .into_iter()
+        .filter(|p| p["year"] == "2025")
+        .map(|p| (p["indicator_id"].clone(), p["status"].clone()))
+        .collect();
+    for (id, row) in &in_word {
+        assert_eq!(&row[2], &progress[id], "{id}");
+    }
+}
+
+#[test]
+fn the_word_report_is_a_valid_package_with_the_office_page() {
+    let w = sample_run(&[]);
+    let docx = w.output().join(DOCX);
+    let types = part(&docx, "[Content_Types].xml");
+    assert!(types.contains("application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"));
+    assert!(part(&docx, "_rels/.rels").contains("word/document.xml"));
+    let rels = part(&docx, "word/_rels/document.xml.rels");
+    for target in ["styles.xml", "fontTable.xml", "footer"] {
+        assert!(rels.contains(target), "no relationship to {target}");
+    }
+    let styles = part(&docx, "word/styles.xml");
+    for style in [
+        "w:styleId=\"Body\"",
+        "w:styleId=\"Heading1\"",
+        "w:styleId=\"Heading2\"",
+        "w:styleId=\"DocTitle\"",
+        "仿宋_GB2312",
+        "黑体",
+        "楷体_GB2312",
+        "方正小标宋简体",
+    ] {
+        assert!(styles.contains(style), "styles lack {style}");
+    }
+    let document = part(&docx, "word/document.xml");
+    assert!(document.contains("<w:pgSz w:w=\"11906\" w:h=\"16838\""), "not A4");
+    for margin in ["w:top=\"2098\"", "w:bottom=\"1984\"", "w:left=\"1587\"", "w:right=\"1474\""] {
+        assert!(document.contains(margin), "margin {margin}");
+    }
+    assert!(document.contains("<w:tblHeader />"), "table header rows are not repeated");
+    assert!(part(&docx, "word/fontTable.xml").contains("<w:altName w:val=\"仿宋\"/>"), "no fallback for 仿宋_GB2312");
+    let footer = (1..=3).find_map(|k| {
+        zip::ZipArchive::new(std::fs::File::open(&docx).unwrap()).unwrap().by_name(&format!("word/footer{k}.xml")).ok().map(|_| k)
+    });
+    let footer = part(&docx, &format!("word/footer{}.xml", footer.expect("a footer")));
+    assert!(footer.contains("PAGE") && footer.contains("— "), "no “— 1 —” page number");
+
+    // LibreOffice opens it and lays it out on A4 with the margins (28 mm left, 26 mm
+    // right, 37 mm top; the body above the 35 mm bottom margin).
+    let pdf = soffice(&w, &docx, "pdf");
+    let info = Command::new("pdfinfo").arg(&pdf).output().unwrap();
+    let info = String::from_utf8_lossy(&info.stdout);
+    assert!(info.contains("(A4)"), "{info}");
+    let bbox = Command::new("pdftotext").args(["-bbox", "-f", "2", "-l", "2"]).arg(&pdf).arg("-").output().unwrap();
+    let words: Vec<[f64; 4]> = String::from_utf8_lossy(&bbox.stdout)
+        .lines()
+        .filter(|l| l.contains("<word"))
+        .map(|l| {
+            let v = |k: &str| l.split(&format!("{k}=\"")).nth(1).unwrap().split('"').next().unwrap().parse::<f64>().unwrap();
+            [v("xMin"), v("yMin"), v("xMax"), v("yMax")]
+        })
+        .collect();
+    let pt = |mm: f64| mm * 72.0 / 25.4;
+    let min = |k: usize| words.iter().map(|b| b[k]).fold(f64::MAX, f64::min);
+    let max = |k: usize| words.iter().map(|b| b[k]).fold(0.0, f64::max);
+    assert!((min(0) - pt(28.0)).abs() < 2.0, "left margin {}", min(0));
+    assert!((595.3 - max(2) - pt(26.0)).abs() < 3.0, "right margin {}", max(2));
+    assert!(min(1) >= pt(37.0) - 1.0 && min(1) < pt(37.0) + 12.0, "top margin {}", min(1));
+    let body_bottom = words.iter().map(|b| b[3]).filter(|y| *y < 842.0 - pt(30.0)).fold(0.0, f64::max);
+    assert!(body_bottom <= 842.0 - pt(35.0) + 2.0, "body below the bottom margin: {body_bottom}");
+}
+
+#[test]
+fn word_feedback_sheets_come_too_and_a_switch_turns_them_off() {
+    let w = sample_run(&[]);
+    let plan = Plan::embedded().unwrap();
+    for unit in plan.reporting_units() {
+        let docx = w.output().join("反馈单").join(format!("{}_2025年度填报数据反馈单.docx", unit.name));
+        assert!(docx.is_file(), "{}", docx.display());
+    }
+    let health = w.output().join("反馈单/市卫生健康局_2025年度填报数据反馈单.docx");
+    let text = flat(&std::fs::read_to_string(soffice(&w, &health, "txt:Text (encoded):UTF8")).unwrap());
+    for must in ["2025年度填报数据反馈单", "市卫生健康局：", "一、本单位指标完成情况", "G01", "三、缺报指标"]
+    {
+        assert!(text.contains(must), "the Word feedback sheet lacks {must}");
+    }
+    // Same inputs, same bytes.
+    let first = std::fs::read(w.output().join(DOCX)).unwrap();
+    assert!(w.run(&["run"]).status.success());
+    assert!(first == std::fs::read(w.output().join(DOCX)).unwrap(), "the .docx differs between two runs");
+    // Off by the command line, and by planmon.toml.
+    let off = sample_run(&["--no-word"]);
+    assert!(!off.output().join(DOCX).exists());
+    let off = Workdir::with_input(&Path::new(env!("CARGO_MANIFEST_DIR")).join("input"));
+    std::fs::write(off.path().join("planmon.toml"), "word = false\n").unwrap();
+    assert!(off.run(&["run"]).status.success());
+    assert!(!off.output().join(DOCX).exists());
+    assert!(std::fs::read_dir(off.output().join("反馈单")).unwrap().flatten().all(|e| !e.file_name().to_string_lossy().ends_with(".docx")));
+}
