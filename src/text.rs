@@ -52,6 +52,11 @@ pub fn strip_unit_suffix(name: &str) -> String {
 }
 
 /// Dice similarity of character bigrams, 0..=1, for "did you mean" suggestions.
+///
+/// Hand-written on purpose: edit-distance crates (strsim and the like) weigh every
+/// character alike, while in Chinese names the two-character words carry the meaning
+/// (`执业医师` vs `注册护士`); shared character pairs match that, are order-tolerant for
+/// names written with words swapped, and need a dozen lines.
 pub fn similarity(a: &str, b: &str) -> f64 {
     let grams = |s: &str| -> Vec<(char, char)> {
         let cs: Vec<char> = s.chars().collect();

@@ -1,5 +1,10 @@
 //! Reading a figure as people write it: `94.5`, `９４．５％`, `1,699`, `3.8万`, `95%以上`,
 //! `约95`, `1894套`; and the many ways of writing "no figure" (`/`, `—`, `无`, `暂无`).
+//!
+//! Hand-written on purpose: number-parsing crates read one locale's notation, while a
+//! return mixes Chinese magnitude words (万, 亿), qualifiers before and after the number
+//! (约, 以上), units glued to it and full-width digits; each must be recognised to keep
+//! the figure and say what was written around it.
 
 use crate::text::fold_width;
 
