@@ -78,6 +78,8 @@ codes! {
     HiddenSheet = "hidden_sheet",
     // Reading a table
     UnknownIndicator = "unknown_indicator",
+    /// A row of a 横表 whose label says neither a year nor a reporting unit.
+    RowLabelUnknown = "row_label_unknown",
     UnitUnknown = "unit_unknown",
     UnitNotRegistered = "unit_not_registered",
     UnitNameMismatch = "unit_name_mismatch",

@@ -605,6 +605,8 @@ mod tests {
             year: Some(year),
             filled_date: None,
             figures: 1,
+            covers: vec![crate::read::Covered { department: department.into(), year }],
+            layouts: Vec::new(),
         }
     }
 

@@ -407,8 +407,9 @@ pub fn returns(plan: &Plan, files: &[InputFile], year: i32) -> Vec<ReturnStatus>
     let mut out = Vec::new();
     for unit in plan.reporting_units() {
         for y in plan.start..=year.min(plan.end) {
-            let read: Vec<&InputFile> =
-                files.iter().filter(|f| f.status == Fate::Read && f.department == unit.name && f.year == Some(y)).collect();
+            // Counted from what was read: a workbook with a sheet per unit, or a return
+            // spanning several years, holds several returns.
+            let read: Vec<&InputFile> = files.iter().filter(|f| f.holds_return(&unit.name, y)).collect();
             let filled_date = read.iter().filter_map(|f| f.filled_date.clone()).min();
             let on_time = filled_date.as_ref().map(|d| d.as_str() <= format!("{}-{}", y + 1, deadline).as_str());
             out.push(ReturnStatus {

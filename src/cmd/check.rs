@@ -60,13 +60,31 @@ pub fn run(args: &CheckArgs, plan: &Plan, out: &mut dyn Write) -> Result<Checked
             f.status.label(),
             if f.reason.is_empty() { String::new() } else { format!("：{}", printable(&f.reason, 400)) }
         )?;
-        if !f.department.is_empty() {
+        let units = f.units();
+        if !units.is_empty() {
             writeln!(
                 out,
                 "  填报单位：{}　年度：{}",
-                printable(&f.department, 60),
+                printable(&units.join("、"), 200),
                 f.year.map(|y| y.to_string()).unwrap_or_else(|| "未识别".into())
             )?;
+        }
+        // How each table was understood, so that a unit sees how its file was read.
+        for l in &f.layouts {
+            let or_none = |v: Vec<String>| if v.is_empty() { "未识别".to_string() } else { v.join("、") };
+            writeln!(
+                out,
+                "  工作表“{}”：{}；计量单位取自：{}；年度：{}；填报单位：{}",
+                printable(&l.sheet, 40),
+                l.orientation.label(),
+                or_none(l.unit_sources.iter().map(|s| printable(s, 60)).collect()),
+                or_none(l.years.iter().map(|y| y.to_string()).collect()),
+                or_none(l.units.iter().map(|u| printable(u, 40)).collect()),
+            )?;
+        }
+        if f.covers.len() > 1 {
+            let returns: Vec<String> = f.covers.iter().map(|c| format!("{}{}年度", printable(&c.department, 40), c.year)).collect();
+            writeln!(out, "  本文件含 {} 份填报：{}", f.covers.len(), returns.join("、"))?;
         }
         for o in outcome.observations.iter().filter(|o| *o.file == *f.file) {
             writeln!(

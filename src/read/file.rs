@@ -102,6 +102,8 @@ pub fn read_file(plan: &Plan, path: &Path, rel: &str) -> ReadOutcome {
     file.department = w.department;
     file.year = w.year;
     file.filled_date = w.filled_date;
+    file.covers = w.covers;
+    file.layouts = w.layouts;
     ReadOutcome {
         observations: w.observations,
         projects: w.projects,
@@ -189,6 +191,8 @@ struct WorkbookRead {
     department: String,
     year: Option<i32>,
     filled_date: Option<String>,
+    covers: Vec<super::Covered>,
+    layouts: Vec<super::SheetLayout>,
 }
 
 fn read_workbook(plan: &Plan, path: &Path, bytes: Vec<u8>, rel: &str) -> Result<WorkbookRead, Box<Finding>> {
@@ -307,6 +311,20 @@ fn read_workbook(plan: &Plan, path: &Path, bytes: Vec<u8>, rel: &str) -> Result<
         }
         w.observations.extend(sheet.observations);
         w.findings.extend(sheet.findings);
+        for c in sheet.covers {
+            if !w.covers.contains(&c) {
+                w.covers.push(c);
+            }
+        }
+        w.layouts.push(sheet.layout);
+    }
+    // A lead unit's workbook with a sheet per unit: a sheet naming another unit than
+    // the file name is what it is meant to be, not a mistake to warn about.
+    let mut units: Vec<&str> = w.covers.iter().map(|c| c.department.as_str()).collect();
+    units.sort_unstable();
+    units.dedup();
+    if units.len() > 1 {
+        w.findings.retain(|f| f.code != Code::UnitNameMismatch);
     }
     if tables == 0 {
         let (code, why) = if any_content {

@@ -22,6 +22,7 @@ use file::read_file;
 
 pub use projects::{ProjectCells, ProjectReport};
 pub use sheet::read_sheet;
+mod columns;
 pub use texts::{TaskReport, TaskState, WorkReport};
 pub use worker::Isolation;
 
@@ -105,6 +106,48 @@ impl Fate {
     }
 }
 
+/// How a table holds its indicators.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Orientation {
+    /// 竖表: one indicator per row (the distributed template).
+    #[default]
+    #[serde(rename = "竖表")]
+    IndicatorRows,
+    /// 横表: one indicator per column, one year or unit per row.
+    #[serde(rename = "横表")]
+    IndicatorColumns,
+}
+
+impl Orientation {
+    pub fn label(self) -> &'static str {
+        match self {
+            Orientation::IndicatorRows => "竖表（每行一个指标）",
+            Orientation::IndicatorColumns => "横表（每列一个指标）",
+        }
+    }
+}
+
+/// How one sheet of a return was understood, for `check` and the manifest.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SheetLayout {
+    pub sheet: String,
+    pub orientation: Orientation,
+    /// Where the units of measure were taken from (计量单位列, 表头“完成值（%）” …),
+    /// in the order first used.
+    pub unit_sources: Vec<String>,
+    /// The years the sheet gives figures for.
+    pub years: Vec<i32>,
+    /// The reporting units its figures are credited to.
+    pub units: Vec<String>,
+}
+
+/// One unit's return for one year, found in a file.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Covered {
+    pub department: String,
+    pub year: i32,
+}
+
 /// What became of one input file.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct InputFile {
@@ -118,6 +161,13 @@ pub struct InputFile {
     /// 填报日期 (YYYY-MM-DD) when the return gives one.
     pub filled_date: Option<String>,
     pub figures: usize,
+    /// The returns (unit and year) this file holds: one for a plain return, several for
+    /// a workbook with a sheet per unit or a return spanning several years.
+    #[serde(default)]
+    pub covers: Vec<Covered>,
+    /// How each table in it was read.
+    #[serde(default)]
+    pub layouts: Vec<SheetLayout>,
 }
 
 /// Everything the read stage produces.
@@ -303,12 +353,34 @@ impl InputFile {
             year: None,
             filled_date: None,
             figures: 0,
+            covers: Vec::new(),
+            layouts: Vec::new(),
         }
     }
 
     /// A file that was passed over on purpose (lock files, hidden files, not a spreadsheet).
     pub fn skipped(rel: &str, reason: &str) -> InputFile {
         InputFile { status: Fate::Skipped, ..InputFile::rejected(rel, reason) }
+    }
+
+    /// Whether this file was read and holds `unit`'s return for `year`.
+    pub fn holds_return(&self, unit: &str, year: i32) -> bool {
+        self.status == Fate::Read && self.covers.iter().any(|c| c.department == unit && c.year == year)
+    }
+
+    /// The units whose returns the file holds, in order, for display (the file's own
+    /// unit when it names none).
+    pub fn units(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for c in &self.covers {
+            if !out.contains(&c.department.as_str()) {
+                out.push(&c.department);
+            }
+        }
+        if out.is_empty() && !self.department.is_empty() {
+            out.push(&self.department);
+        }
+        out
     }
 }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use calamine::{Data, Range};
 
 use super::value::{self, CellValue};
-use super::{ObsKind, Observation};
+use super::{Covered, ObsKind, Observation, Orientation, SheetLayout};
 use crate::finding::{Code, Finding};
 use crate::plan::{Indicator, Plan};
 use crate::text::{fmt_num, fold_width, normalize_name};
@@ -27,11 +27,15 @@ pub struct SheetRead {
     pub percent_candidates: Vec<(u32, u32, usize)>,
     pub observations: Vec<Observation>,
     pub findings: Vec<Finding>,
+    /// How the sheet was understood (orientation, where units came from, years, units).
+    pub layout: SheetLayout,
+    /// The returns (unit, year) the sheet holds.
+    pub covers: Vec<Covered>,
 }
 
 /// The role of a column, from its header text.
 #[derive(Debug, Clone, PartialEq)]
-enum Role {
+pub(super) enum Role {
     Seq,
     Id,
     Name,
@@ -46,24 +50,101 @@ enum Role {
     Other,
 }
 
-const HEADER_SCAN_ROWS: usize = 30;
+pub(super) const HEADER_SCAN_ROWS: usize = 30;
 
 /// Read a sheet if it holds an indicator table; `None` if it does not look like one
-/// (an instructions sheet, a projects sheet, an empty sheet).
+/// (an instructions sheet, a projects sheet, an empty sheet). A table with one indicator
+/// per row (竖表) is looked for first, then one with an indicator per column (横表).
 pub fn read_sheet(plan: &Plan, file: &str, sheet: &str, range: &Range<Data>) -> Option<SheetRead> {
     let grid = Grid::new(range);
-    let header = find_header(&grid)?;
-    let mut out = SheetRead::default();
+    if let Some(header) = find_header(&grid) {
+        if header.col(&Role::Name).is_some() {
+            return Some(read_rows(plan, file, sheet, &grid, &header));
+        }
+    }
+    let header = super::columns::find_header(plan, &grid)?;
+    Some(super::columns::read_columns(plan, file, sheet, &grid, &header))
+}
 
-    let (department, dep_cell) = find_department(plan, &grid, file, sheet, &mut out.findings);
-    out.department = department.clone();
-    let year = find_year(&grid, file, header.first_row);
-    out.year = year;
-    out.filled_date = find_filled_date(&grid);
+/// What the lines around a table say: who sends it, for which year, when, and (on a
+/// line like `单位：%`) in what unit of measure.
+pub(super) struct Context {
+    pub department: String,
+    /// The cell the unit was read from (empty when from the file or sheet name).
+    pub dep_cell: String,
+    pub year: Option<i32>,
+    pub filled_date: Option<String>,
+    /// `单位：%` above the table: the unit, and the line as written.
+    pub unit_line: Option<(String, String)>,
+}
+
+impl Context {
+    pub fn find(plan: &Plan, grid: &Grid, file: &str, sheet: &str, header_row: usize, findings: &mut Vec<Finding>) -> Context {
+        let (department, dep_cell) = find_department(plan, grid, file, sheet, findings);
+        Context {
+            department,
+            dep_cell,
+            year: find_year(grid, file, header_row),
+            filled_date: find_filled_date(grid),
+            unit_line: find_unit_line(plan, grid, header_row),
+        }
+    }
+
+    /// A sheet read this way, with nothing in it yet.
+    pub fn start(&self, sheet: &str, orientation: Orientation) -> SheetRead {
+        SheetRead {
+            department: self.department.clone(),
+            year: self.year,
+            filled_date: self.filled_date.clone(),
+            layout: SheetLayout { sheet: sheet.to_string(), orientation, unit_sources: Vec::new(), years: Vec::new(), units: Vec::new() },
+            ..Default::default()
+        }
+    }
+
+    pub fn year_unknown(&self, sheet: &str) -> Finding {
+        Finding::error(
+            Code::YearUnknown,
+            "无法确定填报年度：表头、标题和文件名中都没有写年份。请在标题中写明“××××年度”，或在文件名中写明年份。",
+        )
+        .at(sheet, "")
+        .for_unit(&self.department)
+    }
+
+    pub fn unit_unknown(&self, sheet: &str) -> Finding {
+        Finding::error(
+            Code::UnitUnknown,
+            "无法确定填报单位：表中没有“填报单位”，文件名和工作表名中也没有可识别的单位名称。请在表头填写“填报单位：××局”。",
+        )
+        .at(sheet, &self.dep_cell)
+        .for_unit("")
+    }
+}
+
+/// The unit of measure a figure is written in, and where that was said.
+#[derive(Debug, Clone, Default)]
+pub(super) struct WrittenUnit {
+    pub text: String,
+    /// Where the unit was read (for `check`); empty when no unit was written.
+    pub source: String,
+}
+
+impl WrittenUnit {
+    pub fn new(text: &str, source: String) -> WrittenUnit {
+        WrittenUnit { text: text.trim().to_string(), source }
+    }
+}
+
+/// Read a 竖表: one indicator per row.
+fn read_rows(plan: &Plan, file: &str, sheet: &str, grid: &Grid, header: &Header) -> SheetRead {
+    let mut findings = Vec::new();
+    let cx = Context::find(plan, grid, file, sheet, header.first_row, &mut findings);
+    let mut out = cx.start(sheet, Orientation::IndicatorRows);
+    out.findings = findings;
+    let (department, year) = (cx.department.clone(), cx.year);
 
     // Shared by every figure of the sheet.
     let (file_text, sheet_text, department_text): (Arc<str>, Arc<str>, Arc<str>) = (file.into(), sheet.into(), department.as_str().into());
-    let name_col = header.col(&Role::Name)?;
+    let name_col = header.col(&Role::Name).unwrap_or(0);
     let id_col = header.col(&Role::Id);
     let seq_col = header.col(&Role::Seq);
     let unit_col = header.col(&Role::Unit);
@@ -71,26 +152,18 @@ pub fn read_sheet(plan: &Plan, file: &str, sheet: &str, range: &Range<Data>) -> 
         header.roles.iter().enumerate().filter_map(|(c, r)| if let Role::Value(y) = r { Some((c, *y)) } else { None }).collect();
     let previous_col = header.col(&Role::Previous);
     let remark_col = header.col(&Role::Remark);
+    // A unit in a column's header: 完成值（%）.
+    let column_unit = |c: usize| -> Option<WrittenUnit> {
+        let (text, unit) = header.units.get(c)?.as_ref()?;
+        unit_like(plan, unit).then(|| WrittenUnit::new(unit, format!("表头“{}”", crate::text::printable(text.trim(), 30))))
+    };
+    let declared_year_used = value_cols.iter().any(|(_, y)| y.is_none());
 
-    if value_cols.iter().any(|(_, y)| y.is_none()) && year.is_none() {
-        out.findings.push(
-            Finding::error(
-                Code::YearUnknown,
-                "无法确定填报年度：表头、标题和文件名中都没有写年份。请在标题中写明“××××年度”，或在文件名中写明年份。",
-            )
-            .at(sheet, "")
-            .for_unit(&department),
-        );
+    if declared_year_used && year.is_none() {
+        out.findings.push(cx.year_unknown(sheet));
     }
     if department.is_empty() {
-        out.findings.push(
-            Finding::error(
-                Code::UnitUnknown,
-                "无法确定填报单位：表中没有“填报单位”，文件名和工作表名中也没有可识别的单位名称。请在表头填写“填报单位：××局”。",
-            )
-            .at(sheet, &dep_cell)
-            .for_unit(""),
-        );
+        out.findings.push(cx.unit_unknown(sheet));
     }
 
     for r in header.last_row + 1..grid.height() {
@@ -104,81 +177,260 @@ pub fn read_sheet(plan: &Plan, file: &str, sheet: &str, range: &Range<Data>) -> 
             // Only a row with a figure in it is worth a finding (not a note or a footer).
             let has_value = value_cols.iter().any(|(c, _)| !matches!(value::parse(&grid.text(r, *c)), CellValue::NoFigure));
             if has_value && !is_footer(&name_text) {
-                let hint = plan.nearest_indicator(&name_text).map(|i| format!("最接近的指标是 {}“{}”，", i.id, i.name)).unwrap_or_default();
                 out.findings.push(
-                    Finding::warning(
-                        Code::UnknownIndicator,
-                        format!(
-                            "指标“{}”不在指标表中，该行数据未采用。{}请按指标表的名称或编号填写。",
-                            crate::text::printable(name_text.trim(), 60),
-                            hint
-                        ),
-                    )
-                    .at(sheet, &grid.addr(r, name_col))
-                    .for_unit(&department),
+                    unknown_indicator(plan, &name_text, Orientation::IndicatorRows)
+                        .at(sheet, &grid.addr(r, name_col))
+                        .for_unit(&department),
                 );
             }
             continue;
         };
-        let written_unit = unit_col.map(|c| grid.text(r, c)).unwrap_or_default();
+        // The unit of the row: its 计量单位 cell, else a unit in brackets after the name,
+        // else the value column's header, else a 单位：line above the table.
+        let row_unit = unit_col
+            .map(|c| grid.text(r, c))
+            .filter(|u| !u.trim().is_empty())
+            .map(|u| WrittenUnit::new(&u, "计量单位列".into()))
+            .or_else(|| name_unit(plan, ind, &name_text).map(|u| WrittenUnit::new(&u, "指标名称后的括号".into())));
+        let unit_for = |c: usize| row_unit.clone().or_else(|| column_unit(c)).or_else(|| cx.line_unit()).unwrap_or_default();
         let remark = remark_col.map(|c| grid.text(r, c).trim().to_string()).unwrap_or_default();
         let origin = Origin { file: &file_text, sheet: &sheet_text, department: &department_text };
-        // The columns this row's figures came from, to look at their cells again.
-        let mut taken: Vec<(usize, usize)> = Vec::new();
+        // This row's figures, to add the remark to.
+        let mut taken: Vec<usize> = Vec::new();
         for &(c, col_year) in &value_cols {
             let Some(y) = col_year.or(year) else { continue };
-            if let Some(o) = observe(&grid, r, c, ind, &written_unit, y, ObsKind::Current, &origin, &mut out.findings) {
-                if matches!(grid.get(r, c), Data::Empty) {
-                    out.empty_cells.push((grid.row0 + r as u32, grid.col0 + c as u32, out.observations.len()));
-                }
-                taken.push((out.observations.len(), c));
-                out.observations.push(o);
+            if let Some(o) = observe(grid, r, c, ind, &unit_for(c), y, ObsKind::Current, &origin, &mut out) {
+                taken.push(out.push(grid, r, c, ind, o));
             }
         }
         if let (Some(c), Some(y)) = (previous_col, year) {
-            if let Some(o) = observe(&grid, r, c, ind, &written_unit, y - 1, ObsKind::Previous, &origin, &mut out.findings) {
-                taken.push((out.observations.len(), c));
-                out.observations.push(o);
+            if let Some(o) = observe(grid, r, c, ind, &unit_for(c), y - 1, ObsKind::Previous, &origin, &mut out) {
+                taken.push(out.push(grid, r, c, ind, o));
             }
         }
-        for (i, c) in taken {
-            let o = &mut out.observations[i];
-            o.remark.clone_from(&remark);
-            if let Some(v) = o.value {
-                if ind.unit == "%" && v > 0.0 && v <= 1.5 && matches!(grid.get(r, c), Data::Float(_)) {
-                    out.percent_candidates.push((grid.row0 + r as u32, grid.col0 + c as u32, i));
+        for i in taken {
+            out.observations[i].remark.clone_from(&remark);
+        }
+    }
+    // A template sent back for the year in its title is a return even if left blank.
+    let declared = match (declared_year_used, year) {
+        (true, Some(y)) if !department.is_empty() => Some(Covered { department, year: y }),
+        _ => None,
+    };
+    out.finish(declared);
+    out
+}
+
+impl Context {
+    /// The unit on a `单位：` line above the table, as a written unit.
+    pub fn line_unit(&self) -> Option<WrittenUnit> {
+        self.unit_line.as_ref().map(|(unit, line)| WrittenUnit::new(unit, format!("表格上方“{}”", crate::text::printable(line.trim(), 30))))
+    }
+}
+
+impl SheetRead {
+    /// Keep a figure read from cell (r, c), noting an empty cell (a formula saved without
+    /// its value?) and a fraction in a percentage indicator (shown as 94.5%?) to look at
+    /// again. Returns its index.
+    pub(super) fn push(&mut self, grid: &Grid, r: usize, c: usize, ind: &Indicator, o: Observation) -> usize {
+        let i = self.observations.len();
+        let at = (grid.row0 + r as u32, grid.col0 + c as u32);
+        if o.kind == ObsKind::Current && matches!(grid.get(r, c), Data::Empty) {
+            self.empty_cells.push((at.0, at.1, i));
+        }
+        if let Some(v) = o.value {
+            if ind.unit == "%" && v > 0.0 && v <= 1.5 && matches!(grid.get(r, c), Data::Float(_)) {
+                self.percent_candidates.push((at.0, at.1, i));
+            }
+        }
+        self.observations.push(o);
+        i
+    }
+
+    /// The returns the sheet holds and its layout's years and units, from what was read:
+    /// every (unit, year) with something written in a figure cell, and `declared`.
+    pub(super) fn finish(&mut self, declared: Option<Covered>) {
+        // In the order the sheet names them.
+        let mut covers: Vec<Covered> = declared.into_iter().collect();
+        for o in self.observations.iter().filter(|o| o.kind == ObsKind::Current && !o.raw.trim().is_empty() && !o.department.is_empty()) {
+            if !covers.iter().any(|c| c.year == o.year && *c.department == *o.department) {
+                covers.push(Covered { department: o.department.to_string(), year: o.year });
+            }
+        }
+        let mut years: Vec<i32> = covers.iter().map(|c| c.year).collect();
+        years.sort_unstable();
+        years.dedup();
+        let mut units: Vec<String> = Vec::new();
+        for c in &covers {
+            if !units.contains(&c.department) {
+                units.push(c.department.clone());
+            }
+        }
+        if self.layout.unit_sources.is_empty() && self.observations.iter().any(|o| o.value.is_some()) {
+            self.layout.unit_sources.push(NO_UNIT_WRITTEN.into());
+        }
+        self.layout.years = years;
+        self.layout.units = units;
+        self.covers = covers;
+        // The sheet's own unit and year when the 填报单位 line or the title gave none.
+        if self.department.is_empty() && self.layout.units.len() == 1 {
+            self.department = self.layout.units[0].clone();
+        }
+        if self.year.is_none() {
+            self.year = self.layout.years.last().copied();
+        }
+    }
+}
+
+/// Said in a layout when the figures came without any unit of measure.
+const NO_UNIT_WRITTEN: &str = "未写（按指标表的计量单位）";
+
+/// The finding for a row (竖表) or column (横表) naming no indicator of the table.
+pub(super) fn unknown_indicator(plan: &Plan, name: &str, orientation: Orientation) -> Finding {
+    let hint = plan.nearest_indicator(name).map(|i| format!("最接近的指标是 {}“{}”，", i.id, i.name)).unwrap_or_default();
+    let what = match orientation {
+        Orientation::IndicatorRows => "行",
+        Orientation::IndicatorColumns => "列",
+    };
+    Finding::warning(
+        Code::UnknownIndicator,
+        format!("指标“{}”不在指标表中，该{what}数据未采用。{}请按指标表的名称或编号填写。", crate::text::printable(name.trim(), 60), hint),
+    )
+}
+
+/// A unit of measure in brackets after an indicator's name (`托位数（个）`), when the
+/// brackets are not part of the name itself (`执业（助理）医师数`).
+pub(super) fn name_unit(plan: &Plan, ind: &Indicator, written: &str) -> Option<String> {
+    let n = normalize_name(written);
+    if !n.ends_with(')') || std::iter::once(&ind.name).chain(&ind.aliases).any(|a| normalize_name(a) == n) {
+        return None;
+    }
+    let inner = bracket_tail(&n)?;
+    unit_like(plan, inner).then(|| inner.to_string())
+}
+
+/// The text inside a bracket closing a (normalised) text: `完成值(%)` → `%`,
+/// `托位数(单位:个)` → `个`.
+pub(super) fn bracket_tail(n: &str) -> Option<&str> {
+    let body = n.strip_suffix(')')?;
+    let open = body.rfind('(')?;
+    let inner = &body[open + 1..];
+    Some(["计量单位:", "单位:"].iter().find_map(|p| inner.strip_prefix(p)).unwrap_or(inner))
+}
+
+/// Whether a text is a unit of measure: a common one, or an indicator's (or 万 of it).
+pub(super) fn unit_like(plan: &Plan, text: &str) -> bool {
+    const COMMON: &[&str] = &[
+        "%",
+        "‰",
+        "/10万",
+        "个",
+        "人",
+        "人次",
+        "万人次",
+        "次",
+        "万次",
+        "元",
+        "万元",
+        "亿元",
+        "张",
+        "床",
+        "所",
+        "家",
+        "套",
+        "户",
+        "岁",
+        "年",
+        "平方米",
+        "万平方米",
+        "公里",
+        "名",
+        "座",
+        "处",
+        "项",
+        "间",
+        "台",
+        "辆",
+        "小时",
+        "天",
+        "份",
+        "册",
+        "件",
+        "场",
+        "条",
+        "亩",
+    ];
+    let u = value::normalize_unit(text);
+    if u.is_empty() || u.chars().count() > 6 {
+        return false;
+    }
+    COMMON.contains(&u.as_str())
+        || plan.indicators.iter().any(|i| {
+            let iu = value::normalize_unit(&i.unit);
+            iu == u || u.strip_prefix('万') == Some(iu.as_str())
+        })
+}
+
+/// A line above the table giving the unit of measure of its figures: `单位：%`,
+/// `计量单位：万元` (in one cell, or the unit in the next cell). A 单位： naming a
+/// reporting unit is not one.
+fn find_unit_line(plan: &Plan, grid: &Grid, header_row: usize) -> Option<(String, String)> {
+    for r in 0..header_row.min(HEADER_SCAN_ROWS) {
+        for c in 0..grid.width().min(30) {
+            if !grid.string_contains(r, c, "单位") {
+                continue;
+            }
+            let text = grid.text(r, c);
+            // The line may share its cell with others: 填报单位：市卫健局　　单位：个.
+            for part in text.split_whitespace() {
+                let folded = fold_width(part);
+                let Some(rest) = ["计量单位", "数据单位", "单位"].iter().find_map(|p| folded.strip_prefix(p)) else { continue };
+                let Some(rest) = rest.strip_prefix([':', '：']) else { continue };
+                let (unit, line) = if rest.is_empty() {
+                    match (c + 1..grid.width().min(c + 4)).map(|cc| grid.text(r, cc)).find(|s| !s.trim().is_empty()) {
+                        Some(s) => (normalize_name(&s), format!("{part}{}", s.trim())),
+                        None => continue,
+                    }
+                } else {
+                    (normalize_name(rest), part.to_string())
+                };
+                if unit_like(plan, &unit) {
+                    return Some((unit, line));
                 }
             }
         }
     }
-    Some(out)
+    None
 }
 
 /// Rows at the foot of a return that are not indicators (填报人, 说明, 合计 …).
-fn is_footer(name: &str) -> bool {
+pub(super) fn is_footer(name: &str) -> bool {
     let n = normalize_name(name);
     ["填报人", "审核人", "联系电话", "填报日期", "说明", "备注", "合计", "注:", "注："].iter().any(|k| n.starts_with(k))
 }
 
 /// Where the figures of a sheet come from.
-struct Origin<'a> {
-    file: &'a Arc<str>,
-    sheet: &'a Arc<str>,
-    department: &'a Arc<str>,
+pub(super) struct Origin<'a> {
+    pub file: &'a Arc<str>,
+    pub sheet: &'a Arc<str>,
+    pub department: &'a Arc<str>,
 }
 
+/// The figure in one cell, converted to the indicator's unit, with a finding for
+/// anything doubtful (recorded in `out`, with where the unit came from).
 #[allow(clippy::too_many_arguments)]
-fn observe(
+pub(super) fn observe(
     grid: &Grid,
     r: usize,
     c: usize,
     ind: &Indicator,
-    written_unit: &str,
+    written: &WrittenUnit,
     year: i32,
     kind: ObsKind,
     origin: &Origin,
-    findings: &mut Vec<Finding>,
+    out: &mut SheetRead,
 ) -> Option<Observation> {
+    let findings = &mut out.findings;
     let (sheet, department) = (&**origin.sheet, &**origin.department);
     let cell = grid.addr(r, c);
     let data = grid.get(r, c);
@@ -227,13 +479,17 @@ fn observe(
             Some(obs)
         }
         CellValue::Number { value, unit, qualifier } => {
-            let from = if unit.is_empty() { written_unit.to_string() } else { unit };
+            let (from, source) =
+                if unit.is_empty() { (written.text.clone(), written.source.as_str()) } else { (unit, "数值单元格内") };
+            if !source.is_empty() && !out.layout.unit_sources.iter().any(|s| s == source) {
+                out.layout.unit_sources.push(source.to_string());
+            }
             let v = match value::convert(value, &from, &ind.unit) {
                 Some((v, true)) => {
                     if !from.is_empty() && from != ind.unit && value::normalize_unit(&from) != value::normalize_unit(&ind.unit) {
                         findings.push(finding(Finding::info(
                             Code::UnitConverted,
-                            format!("填报单位为“{}”，已按指标单位换算为 {} {}。", from, fmt_num(v, 4), ind.unit),
+                            format!("计量单位写为“{}”，已按指标单位换算为 {} {}。", from, fmt_num(v, 4), ind.unit),
                         )));
                     }
                     v
@@ -272,36 +528,36 @@ fn observe(
 }
 
 /// A dense view of the sheet with absolute cell addresses.
-struct Grid<'a> {
+pub(super) struct Grid<'a> {
     range: &'a Range<Data>,
-    row0: u32,
-    col0: u32,
+    pub row0: u32,
+    pub col0: u32,
 }
 
 impl<'a> Grid<'a> {
-    fn new(range: &'a Range<Data>) -> Grid<'a> {
+    pub fn new(range: &'a Range<Data>) -> Grid<'a> {
         let (row0, col0) = range.start().unwrap_or((0, 0));
         Grid { range, row0, col0 }
     }
 
     /// Whether the cell is text containing `needle` (a cheap test before normalising).
-    fn string_contains(&self, r: usize, c: usize, needle: &str) -> bool {
+    pub fn string_contains(&self, r: usize, c: usize, needle: &str) -> bool {
         matches!(self.get(r, c), Data::String(s) if s.contains(needle))
     }
 
-    fn height(&self) -> usize {
+    pub fn height(&self) -> usize {
         self.range.height()
     }
 
-    fn width(&self) -> usize {
+    pub fn width(&self) -> usize {
         self.range.width()
     }
 
-    fn get(&self, r: usize, c: usize) -> &Data {
+    pub fn get(&self, r: usize, c: usize) -> &Data {
         self.range.get((r, c)).unwrap_or(&Data::Empty)
     }
 
-    fn text(&self, r: usize, c: usize) -> String {
+    pub fn text(&self, r: usize, c: usize) -> String {
         match self.get(r, c) {
             Data::String(s) => s.clone(),
             Data::Float(f) => fmt_num(*f, 10),
@@ -314,7 +570,7 @@ impl<'a> Grid<'a> {
     }
 
     /// `text`, borrowed when the cell already holds text (most name cells).
-    fn text_ref(&self, r: usize, c: usize) -> std::borrow::Cow<'a, str> {
+    pub fn text_ref(&self, r: usize, c: usize) -> std::borrow::Cow<'a, str> {
         match self.range.get((r, c)) {
             Some(Data::String(s)) => std::borrow::Cow::Borrowed(s.as_str()),
             _ => std::borrow::Cow::Owned(self.text(r, c)),
@@ -322,7 +578,7 @@ impl<'a> Grid<'a> {
     }
 
     /// `E7` style address of a cell, absolute in the sheet.
-    fn addr(&self, r: usize, c: usize) -> String {
+    pub fn addr(&self, r: usize, c: usize) -> String {
         format!("{}{}", column_name(self.col0 + c as u32), self.row0 + r as u32 + 1)
     }
 }
@@ -344,6 +600,8 @@ struct Header {
     first_row: usize,
     last_row: usize,
     roles: Vec<Role>,
+    /// Each column's header text and the text in brackets closing it (`完成值（%）`).
+    units: Vec<Option<(String, String)>>,
 }
 
 impl Header {
@@ -375,12 +633,13 @@ fn find_header(grid: &Grid) -> Option<Header> {
             .collect();
         // Sub-headers below (目标 / 实际完成 under a merged 2024年) make it a two-row header.
         if is_header(&roles) && !(r + 1 < grid.height() && is_sub_header_row(grid, r + 1)) {
-            return Some(Header { first_row: r, last_row: r, roles });
+            let units = (0..grid.width()).map(|c| header_unit(&grid.text(r, c))).collect();
+            return Some(Header { first_row: r, last_row: r, roles, units });
         }
         if r + 1 < grid.height() && roles.contains(&Role::Name) {
             // Two-row header: carry a merged top cell to the right over its sub-headers.
             let mut carried = String::new();
-            let combined: Vec<Role> = (0..grid.width())
+            let texts: Vec<String> = (0..grid.width())
                 .map(|c| {
                     let top = grid.text(r, c);
                     let bottom = grid.text(r + 1, c);
@@ -388,19 +647,32 @@ fn find_header(grid: &Grid) -> Option<Header> {
                         carried = top.clone();
                     }
                     if bottom.trim().is_empty() {
-                        classify(&top)
+                        top
                     } else {
                         let above = if top.trim().is_empty() { carried.clone() } else { top };
-                        classify(&format!("{above}{bottom}"))
+                        format!("{above}{bottom}")
                     }
                 })
                 .collect();
+            let combined: Vec<Role> = texts.iter().map(|t| classify(t)).collect();
             if is_header(&combined) {
-                return Some(Header { first_row: r, last_row: r + 1, roles: combined });
+                let units = texts.iter().map(|t| header_unit(t)).collect();
+                return Some(Header { first_row: r, last_row: r + 1, roles: combined, units });
             }
         }
     }
     None
+}
+
+/// A header text closing with a bracket (`完成值（%）`): the text and what is in the
+/// bracket, to be taken as the column's unit if it is one.
+fn header_unit(text: &str) -> Option<(String, String)> {
+    if text.len() > 60 {
+        return None;
+    }
+    let n = normalize_name(text);
+    let inner = bracket_tail(&n)?;
+    (!inner.is_empty()).then(|| (text.to_string(), inner.to_string()))
 }
 
 /// A row of short header words (目标 / 实际完成 / 上年值) with no figures in it.
@@ -415,7 +687,7 @@ fn is_header(roles: &[Role]) -> bool {
 }
 
 /// Classify a header cell by its words.
-fn classify(text: &str) -> Role {
+pub(super) fn classify(text: &str) -> Role {
     // Header cells are short; titles and instructions are not headers.
     if text.is_empty() || text.len() > 60 {
         return Role::Other;
@@ -428,7 +700,12 @@ fn classify(text: &str) -> Role {
     let years = years_in(t);
     let year = years.first().copied();
     let bare = strip_years(t, &years);
-    let bare = bare.as_str();
+    // A unit in brackets at the end (完成值（%）) is not part of the header word.
+    let bare = match bare.strip_suffix(')').and_then(|b| b.rfind('(').map(|i| (b, i))) {
+        Some((b, i)) if b[i + 1..].chars().count() <= 8 => b[..i].to_string(),
+        _ => bare,
+    };
+    let bare = bare.trim_matches(|c: char| c == '(' || c == ')');
     match bare {
         "序号" | "序" => return Role::Seq,
         "指标编号" | "编号" | "指标代码" | "代码" | "指标id" | "id" => return Role::Id,
@@ -448,7 +725,10 @@ fn classify(text: &str) -> Role {
     if VALUE_WORDS.iter().any(|w| bare == *w || bare.ends_with(w)) {
         return Role::Value(year);
     }
-    if year.is_some() && (bare.is_empty() || bare == "年度") {
+    // 2025年, 2025年度, 2025年末, 2025年1-12月 / 全年: the whole year's figure (a part of
+    // the year, 2025年1-11月, is not).
+    const WHOLE_YEAR: &[&str] = &["", "年度", "末", "年末", "1-12月", "1—12月", "1~12月", "1至12月", "全年"];
+    if year.is_some() && WHOLE_YEAR.contains(&bare) {
         return Role::Value(year);
     }
     Role::Other
@@ -500,7 +780,7 @@ pub fn parse_date_text(text: &str) -> Option<String> {
 }
 
 /// A number cell holding a year (2025, not 2025.5): a year column's header in a wide table.
-fn number_year(d: &Data) -> Option<i32> {
+pub(super) fn number_year(d: &Data) -> Option<i32> {
     let v = match d {
         Data::Float(f) => *f,
         Data::Int(i) => *i as f64,
@@ -510,7 +790,7 @@ fn number_year(d: &Data) -> Option<i32> {
 }
 
 /// Four-digit years 2000–2099 followed by 年 (or nothing, or punctuation) in a text.
-fn years_in(text: &str) -> Vec<i32> {
+pub(super) fn years_in(text: &str) -> Vec<i32> {
     if !text.chars().any(|c| c.is_ascii_digit() || ('０'..='９').contains(&c)) {
         return Vec::new();
     }
@@ -538,10 +818,10 @@ fn strip_years(t: &str, years: &[i32]) -> String {
     for y in years {
         s = s.replace(&format!("{y}年度"), "").replace(&format!("{y}年"), "").replace(&y.to_string(), "");
     }
-    s.trim_matches(|c: char| c == '(' || c == ')').to_string()
+    s
 }
 
-/// The unit sending the return: a 填报单位 cell, else the file name, else the sheet name.
+/// The unit sending the return: a 填报单位 cell, else the sheet name, else the file name.
 /// Returns the unit and the cell it was found in (empty if not from a cell).
 fn find_department(plan: &Plan, grid: &Grid, file: &str, sheet: &str, findings: &mut Vec<Finding>) -> (String, String) {
     let file_unit = plan.find_unit_in(file.rsplit('/').next().unwrap_or(file)).map(|u| u.name.clone());
@@ -552,11 +832,20 @@ fn find_department(plan: &Plan, grid: &Grid, file: &str, sheet: &str, findings: 
             }
             let text = grid.text(r, c);
             let t = fold_width(text.trim());
-            let Some(rest) = t.strip_prefix("填报单位").or_else(|| t.strip_prefix("报送单位")).or_else(|| t.strip_prefix("单位名称"))
+            // A bare 单位： may also give the unit of measure (单位：%): it names the
+            // reporting unit only when what follows is one.
+            let bare = t.strip_prefix("单位").filter(|r| r.starts_with([':', '：']));
+            let Some(rest) =
+                t.strip_prefix("填报单位").or_else(|| t.strip_prefix("报送单位")).or_else(|| t.strip_prefix("单位名称")).or(bare)
             else {
                 continue;
             };
             let rest = rest.trim_start_matches([':', '：', ' ']).trim();
+            // 填报单位 heading a column of unit names (a 横表 with a unit per row) names
+            // no one unit for the sheet.
+            if rest.is_empty() && r + 1 < grid.height() && plan.resolve_unit(&grid.text(r + 1, c)).is_some() {
+                continue;
+            }
             let (written, cell) = if rest.is_empty() {
                 // The name sits in the next non-empty cell to the right.
                 match (c + 1..grid.width()).map(|cc| (cc, grid.text(r, cc))).find(|(_, s)| !s.trim().is_empty()) {
@@ -568,6 +857,9 @@ fn find_department(plan: &Plan, grid: &Grid, file: &str, sheet: &str, findings: 
             };
             // A stamp-like cell "（盖章）" after the name is not part of it.
             let written = written.replace("（盖章）", "").replace("(盖章)", "");
+            if bare.is_some() && plan.resolve_unit(&written).or_else(|| plan.find_unit_in(&written)).is_none() {
+                continue;
+            }
             match plan.resolve_unit(&written).or_else(|| plan.find_unit_in(&written)) {
                 Some(u) => {
                     if let Some(fu) = &file_unit {
@@ -600,11 +892,13 @@ fn find_department(plan: &Plan, grid: &Grid, file: &str, sheet: &str, findings: 
             }
         }
     }
-    if let Some(u) = file_unit {
-        return (u, String::new());
-    }
+    // A sheet named after a unit is that unit's (a lead unit's workbook with a sheet per
+    // partner), before the file's name.
     if let Some(u) = plan.find_unit_in(sheet) {
         return (u.name.clone(), String::new());
+    }
+    if let Some(u) = file_unit {
+        return (u, String::new());
     }
     (String::new(), String::new())
 }
@@ -701,6 +995,31 @@ mod tests {
         assert_eq!(classify("实际值"), Role::Value(None));
         assert_eq!(classify("备注"), Role::Remark);
         assert_eq!(classify("数据来源"), Role::Other);
+        // A unit in brackets closing the header word is not part of it.
+        assert_eq!(classify("完成值（%）"), Role::Value(None));
+        assert_eq!(classify("本年完成（万人次）"), Role::Value(None));
+        assert_eq!(classify("2025年（%）"), Role::Value(Some(2025)));
+        assert_eq!(classify("上年值（2024年）"), Role::Previous);
+        assert_eq!(classify("2025年目标值（%）"), Role::Target);
+        // Whole years, not parts of one.
+        assert_eq!(classify("2025年1-12月"), Role::Value(Some(2025)));
+        assert_eq!(classify("2025年末"), Role::Value(Some(2025)));
+        assert_eq!(classify("2025年1-11月"), Role::Other);
+    }
+
+    #[test]
+    fn units_in_brackets() {
+        let unit = |t: &str| header_unit(t).map(|(_, u)| u);
+        assert_eq!(unit("完成值（%）").as_deref(), Some("%"));
+        assert_eq!(unit("托位数（单位：个）").as_deref(), Some("个"));
+        assert_eq!(unit("本年完成（万人次）").as_deref(), Some("万人次"));
+        assert_eq!(unit("完成值"), None);
+        let plan = Plan::embedded().unwrap();
+        assert!(unit_like(&plan, "%") && unit_like(&plan, "万人次") && unit_like(&plan, "/10万") && unit_like(&plan, "个"));
+        assert!(!unit_like(&plan, "社区") && !unit_like(&plan, "助理") && !unit_like(&plan, "2024年") && !unit_like(&plan, "预计"));
+        let g14 = plan.indicators.iter().find(|i| i.id == "G14").unwrap();
+        assert_eq!(name_unit(&plan, g14, "每千人口拥有执业（助理）医师数"), None, "brackets of the name");
+        assert_eq!(name_unit(&plan, g14, "每千人口拥有执业（助理）医师数（人）").as_deref(), Some("人"));
     }
 
     /// The header search skips rows without 指 and 标 and reads numbers as years only

@@ -33,7 +33,8 @@ const SUFFIX_QUALIFIERS: &[&str] = &["以上", "左右", "余", "多", "以下",
 /// Parse the text of a cell.
 pub fn parse(raw: &str) -> CellValue {
     // Invisible control characters (a stray bell or tab pasted in) are not part of a figure.
-    let folded: String = fold_width(raw).chars().filter(|c| !c.is_control()).collect();
+    // Zero-width spaces and byte-order marks copied from web pages or PDFs neither.
+    let folded: String = fold_width(raw).chars().filter(|c| !c.is_control() && !is_invisible(*c)).collect();
     let mut s: String = folded.trim().to_string();
     if NO_FIGURE.iter().any(|n| s.eq_ignore_ascii_case(n)) {
         return CellValue::NoFigure;
@@ -105,6 +106,11 @@ pub fn parse(raw: &str) -> CellValue {
         }
     }
     CellValue::Number { value, unit: rest, qualifier }
+}
+
+/// Format characters that take no room: zero-width space/joiners, direction marks, BOM.
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{00AD}')
 }
 
 fn is_thousands_group(after: &[char]) -> bool {
@@ -193,6 +199,18 @@ mod tests {
             ("−2.5%", num(-2.5, "%", "")),
             ("12/10万", num(12.0, "/10万", "")),
             ("70%左右", num(70.0, "%", "左右")),
+            // Qualifiers and units together, and the spaces a copy from a web page brings.
+            ("约95%以上", num(95.0, "%", "约 以上")),
+            ("约 95 % 以上", num(95.0, "%", "约 以上")),
+            ("0.35万人次", num(0.35, "万人次", "")),
+            ("3.2‰", num(3.2, "‰", "")),
+            ("11.5/10万", num(11.5, "/10万", "")),
+            ("11.5 /10万", num(11.5, "/10万", "")),
+            ("\u{a0}94.5\u{a0}", num(94.5, "", "")),
+            ("\u{202f}94.5\u{2009}%", num(94.5, "%", "")),
+            ("\u{200b}94.5\u{feff}", num(94.5, "", "")),
+            ("≥95%", num(95.0, "%", "≥")),
+            ("不低于 3.2 ‰", num(3.2, "‰", "不低于")),
         ];
         for (raw, expected) in cases {
             assert_eq!(&parse(raw), expected, "{raw}");

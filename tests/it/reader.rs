@@ -273,3 +273,227 @@ fn wps_et_files_are_read_or_sent_back_for_xlsx() {
     assert_eq!(status("市民政局_2024年度填报表.et"), "已拒收");
     assert_eq!(status("市卫生健康局_2024年度填报表.et"), "已读取");
 }
+
+// More shapes (issue 18): each fixture in tests/fixtures/layouts is made by
+// make_fixtures.py `shapes`, and its test has the fixture's name.
+
+/// What the read stage says of one file: its returns and how each sheet was read.
+fn file_info(name: &str) -> read::InputFile {
+    let plan = Plan::embedded().unwrap();
+    let out = read::read_files(&plan, &[common::fixtures("layouts").join(name)]);
+    out.files.into_iter().next().expect("one file")
+}
+
+fn covers(f: &read::InputFile) -> Vec<String> {
+    f.covers.iter().map(|c| format!("{} {}", c.department, c.year)).collect()
+}
+
+/// Observations with their unit: "ID YEAR CELL VALUE UNIT".
+fn by_unit(name: &str) -> Vec<String> {
+    let plan = Plan::embedded().unwrap();
+    let out = read::read_files(&plan, &[common::fixtures("layouts").join(name)]);
+    out.observations
+        .iter()
+        .map(|o| {
+            format!(
+                "{} {} {} {} {}",
+                o.indicator_id,
+                o.year,
+                o.cell,
+                o.value.map(|v| fmt_num(v, 6)).unwrap_or_else(|| "-".into()),
+                o.department
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn indicators_as_columns_years() {
+    // A 横表: indicator names across, 2024年 / 2025年 down, the unit in brackets after
+    // each name; the 2025年目标值 row is not a year's figures.
+    let name = "市卫生健康局_indicators_as_columns_years.xlsx";
+    let (obs, findings, unit) = layout(name);
+    assert_eq!(obs, ["G01 2024 B4 3.6", "T11 2024 C4 3.2", "T14 2024 D4 78.1", "G01 2025 B5 4.2", "T11 2025 C5 3", "T14 2025 D5 78.6"]);
+    assert!(findings.is_empty(), "{findings:?}");
+    assert_eq!(unit, "市卫生健康局 Some(2025)");
+    let f = file_info(name);
+    assert_eq!(covers(&f), ["市卫生健康局 2024", "市卫生健康局 2025"]);
+    let l = &f.layouts[0];
+    assert_eq!(l.orientation, read::Orientation::IndicatorColumns);
+    assert_eq!(l.years, [2024, 2025]);
+    assert_eq!(l.unit_sources, ["表头“每千人口拥有3岁以下婴幼儿托位数（个）”", "表头“婴儿死亡率（‰）”", "表头“人均预期寿命（岁）”"]);
+}
+
+#[test]
+fn indicators_as_columns_units() {
+    // A 横表 with one reporting unit per row (a 填报单位 column): each row's figures are
+    // that unit's, the year from the title; “/” is no figure.
+    let name = "2025年度_indicators_as_columns_units.xlsx";
+    assert_eq!(by_unit(name), ["G17 2025 B3 58 市民政局", "G25 2025 C3 99.5 市民政局", "G17 2025 B4 - 市残联", "G25 2025 C4 99.5 市残联"]);
+    let (_, findings, _) = layout(name);
+    assert!(findings.is_empty(), "{findings:?}");
+    let f = file_info(name);
+    assert_eq!(covers(&f), ["市民政局 2025", "市残联 2025"]);
+    assert_eq!(f.layouts[0].units, ["市民政局", "市残联"]);
+    assert_eq!(f.layouts[0].unit_sources, ["未写（按指标表的计量单位）"]);
+}
+
+#[test]
+fn indicators_as_columns_unit_row() {
+    // Units of measure on a row under the names; years typed as numbers.
+    let name = "市教育体育局_indicators_as_columns_unit_row.xlsx";
+    let (obs, findings, _) = layout(name);
+    assert_eq!(
+        obs,
+        ["G03 2024 B3 94.8", "G08 2024 C3 2880", "G29 2024 D3 2.3", "G03 2025 B4 95.6", "G08 2025 C4 2950", "G29 2025 D4 2.45"]
+    );
+    assert!(findings.is_empty(), "{findings:?}");
+    let f = file_info(name);
+    assert_eq!(covers(&f), ["市教育体育局 2024", "市教育体育局 2025"]);
+    assert_eq!(f.layouts[0].unit_sources, ["表头下一行“%”", "表头下一行“人”", "表头下一行“平方米”"]);
+}
+
+#[test]
+fn indicators_as_columns_ambiguous() {
+    // Rows labelled 城区 / 农村, and one with no label among several: nothing is guessed.
+    let (obs, findings, _) = layout("市卫生健康局_2025年度_indicators_as_columns_ambiguous.xlsx");
+    assert!(obs.is_empty(), "{obs:?}");
+    assert_eq!(findings, ["error row_label_unknown A2", "error row_label_unknown A3", "error row_label_unknown A4"]);
+    let plan = Plan::embedded().unwrap();
+    let out = read::read_files(&plan, &[common::fixtures("layouts").join("市卫生健康局_2025年度_indicators_as_columns_ambiguous.xlsx")]);
+    assert!(out.findings[0].message.contains("横表") && out.findings[0].message.contains("“城区”"), "{}", out.findings[0].message);
+    assert!(out.findings.iter().all(|f| f.message.contains("年份")), "the finding says which shape was expected");
+    assert!(out.files[0].covers.is_empty());
+}
+
+#[test]
+fn unit_in_value_header() {
+    // No unit column: 本年完成（万人次） converts 1.05 to 10500 人次.
+    let name = "市人力资源和社会保障局_2025年度_unit_in_value_header.xlsx";
+    let (obs, findings, _) = layout(name);
+    assert_eq!(obs, ["G11 2025 B2 10500"]);
+    assert_eq!(findings, ["info unit_converted B2"]);
+    assert_eq!(file_info(name).layouts[0].unit_sources, ["表头“本年完成（万人次）”"]);
+}
+
+#[test]
+fn unit_line_above() {
+    // 单位：个 above the table applies to every row; where it cannot be the indicator's
+    // unit (婴儿死亡率 is ‰) the figure is refused, not taken as ‰.
+    let name = "市卫生健康局_2025年度_unit_line_above.xlsx";
+    let (obs, findings, unit) = layout(name);
+    assert_eq!(obs, ["T08 2025 B4 2", "T09 2025 B5 3", "T11 2025 B6 -"]);
+    assert_eq!(findings, ["error unit_mismatch B6"]);
+    assert_eq!(unit, "市卫生健康局 Some(2025)", "单位：个 is not taken for the reporting unit");
+    assert_eq!(file_info(name).layouts[0].unit_sources, ["表格上方“单位：个”"]);
+}
+
+#[test]
+fn unit_in_name_brackets() {
+    // （套） after a name is its unit; （户） is kept with a warning (the plan mixes 套 and
+    // 户); the brackets of 县级妇幼保健重点(特色)专科 elsewhere are part of names.
+    let name = "市住房城乡建设局_2025年度_unit_in_name_brackets.xlsx";
+    let (obs, findings, _) = layout(name);
+    assert_eq!(obs, ["G24 2025 B2 2100", "T17 2025 B3 1500", "G23 2025 B4 100"]);
+    assert_eq!(findings, ["warning unit_mismatch B3"]);
+    assert_eq!(file_info(name).layouts[0].unit_sources, ["指标名称后的括号"]);
+}
+
+#[test]
+fn sheet_per_unit() {
+    // A lead unit's workbook: a sheet named 市民政局, one named 残联, one with a 填报单位
+    // line. Each sheet's figures are its unit's and each unit has sent its 2025 return.
+    let name = "市民政局_2025年度_sheet_per_unit.xlsx";
+    assert_eq!(
+        by_unit(name),
+        ["G17 2025 D2 58 市民政局", "G21 2025 D3 2950 市民政局", "G25 2025 D2 99.5 市残联", "T18 2025 D3 12 市委组织部"]
+    );
+    let (_, findings, _) = layout(name);
+    assert!(findings.is_empty(), "no warning that a sheet names another unit than the file: {findings:?}");
+    let f = file_info(name);
+    assert_eq!(covers(&f), ["市民政局 2025", "市残联 2025", "市委组织部 2025"]);
+    assert_eq!(f.layouts.iter().map(|l| l.sheet.as_str()).collect::<Vec<_>>(), ["市民政局", "残联", "Sheet3"]);
+}
+
+#[test]
+fn multi_year_with_target() {
+    // 2023年 / 2024年 / 2025年 columns beside a target column: each year's figure with its
+    // year; the empty 2025 column does not count as a 2025 return.
+    let name = "市医保局_multi_year_with_target.xlsx";
+    let (obs, findings, _) = layout(name);
+    assert_eq!(obs, ["G16 2023 D2 95.2", "G16 2024 E2 95.6", "G16 2025 F2 -"]);
+    assert!(findings.is_empty(), "{findings:?}");
+    assert_eq!(covers(&file_info(name)), ["市医保局 2023", "市医保局 2024"]);
+}
+
+#[test]
+fn combined_qualifiers() {
+    // 0.35万人次, 约95%以上, a figure between non-breaking spaces.
+    let (obs, findings, _) = layout("市人力资源和社会保障局_2025年度_combined_qualifiers.xlsx");
+    assert_eq!(obs, ["G11 2025 B2 3500", "T04 2025 B3 95", "G12 2025 B4 6.5"]);
+    assert_eq!(findings, ["info unit_converted B2", "warning approximate B3"]);
+}
+
+#[test]
+fn per_mille_per_100k() {
+    // 3.2‰, 11.5/10万 and a figure between a narrow and a normal non-breaking space.
+    let (obs, findings, _) = layout("市卫生健康局_2025年度_per_mille_per_100k.xlsx");
+    assert_eq!(obs, ["T11 2025 B2 3.2", "T10 2025 B3 11.5", "G15 2025 B4 3.4"]);
+    assert!(findings.is_empty(), "{findings:?}");
+}
+
+/// Completeness is counted per unit and year from what was read: a workbook with a
+/// sheet per unit is three units' returns, a return with 2023–2025 columns three years'.
+#[test]
+fn completeness_counts_returns_per_unit_and_year() {
+    let w = common::Workdir::empty();
+    for name in ["市民政局_2025年度_sheet_per_unit.xlsx", "市人社局_wide_years.xlsx", "市医保局_multi_year_with_target.xlsx"]
+    {
+        std::fs::copy(common::fixtures("layouts").join(name), w.input().join(name)).unwrap();
+    }
+    let out = w.run(&["run", "--year", "2025"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let missing: Vec<String> =
+        w.csv("findings.csv").into_iter().filter(|f| f["code"] == "missing_return").map(|f| f["message"].clone()).collect();
+    for unit_year in [
+        "市残联2025",
+        "市委组织部2025",
+        "市民政局2025",
+        "市人力资源和社会保障局2023",
+        "市人力资源和社会保障局2024",
+        "市人力资源和社会保障局2025",
+        "市医保局2023",
+        "市医保局2024",
+    ] {
+        assert!(!missing.iter().any(|m| m.contains(unit_year)), "{unit_year} counted as received: {missing:?}");
+    }
+    for unit_year in ["市医保局2025", "市卫生健康局2025", "市残联2024", "市民政局2024"] {
+        assert!(missing.iter().any(|m| m.contains(unit_year)), "{unit_year} not received: {missing:?}");
+    }
+    // The partners' feedback sheets do not say that they did not report.
+    let sheet = common::pdf_text(&w.output().join("反馈单/市残联_2025年度填报数据反馈单.pdf"), false);
+    assert!(sheet.contains("市残联"), "{sheet}");
+    assert!(!sheet.contains("未收到市残联2025"), "{sheet}");
+    let m: serde_json::Value = serde_json::from_slice(&w.read_output("manifest.json")).unwrap();
+    let file = m["inputs"].as_array().unwrap().iter().find(|i| i["file"] == "市民政局_2025年度_sheet_per_unit.xlsx").unwrap().clone();
+    assert_eq!(file["covers"].as_array().unwrap().len(), 3, "{file}");
+}
+
+/// `planmon check` says how a file was understood: 横表/竖表, where the units of measure
+/// came from, the years and units.
+#[test]
+fn check_shows_recognised_layout() {
+    let w = common::Workdir::empty();
+    let name = "市卫生健康局_indicators_as_columns_years.xlsx";
+    std::fs::copy(common::fixtures("layouts").join(name), w.input().join(name)).unwrap();
+    let out = w.run(&["check", &format!("input/{name}")]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let text = common::stdout(&out);
+    assert!(text.contains("横表（每列一个指标）"), "{text}");
+    assert!(text.contains("计量单位取自：表头“每千人口拥有3岁以下婴幼儿托位数（个）”"), "{text}");
+    assert!(text.contains("年度：2024、2025"), "{text}");
+    assert!(text.contains("本文件含 2 份填报：市卫生健康局2024年度、市卫生健康局2025年度"), "{text}");
+    let vertical = w.run(&["check", &common::fixtures("layouts").join("市医保局_multi_year_with_target.xlsx").display().to_string()]);
+    let text = common::stdout(&vertical);
+    assert!(text.contains("竖表（每行一个指标）；计量单位取自：计量单位列；年度：2023、2024"), "{text}");
+}
