@@ -57,6 +57,8 @@ pub struct Batch {
     /// runs of one day with the same inputs give the same bytes.
     pub date: time::Date,
     pub created_unix: i64,
+    /// What differs from the previous run (set by `run`, which knows the output folder).
+    pub changes: crate::changes::ChangeLog,
     /// File names of the report and the workbook (planmon.toml may set them).
     pub report_name: String,
     pub workbook_name: String,
@@ -75,7 +77,9 @@ impl Batch {
         Batch::from_read(plan, read, year)
     }
 
-    pub fn from_read(plan: Plan, read: read::ReadOutcome, year: Option<i32>) -> Result<Batch> {
+    pub fn from_read(plan: Plan, mut read: read::ReadOutcome, year: Option<i32>) -> Result<Batch> {
+        // Versions of one return: only the newest goes on.
+        crate::versions::resolve(&plan, &mut read);
         let mut findings = read.findings;
         let found_year = read.observations.iter().filter(|o| o.kind == ObsKind::Current && o.year <= plan.end + 5).map(|o| o.year).max();
         let year = match (year, found_year) {
@@ -129,6 +133,7 @@ impl Batch {
             recipient: "市人民政府".to_string(),
             date,
             created_unix,
+            changes: crate::changes::ChangeLog::default(),
         })
     }
 

@@ -200,6 +200,10 @@ pub struct CheckArgs {
     /// 以 JSON 格式输出读到的数据和问题。例：planmon check --json 填报表.xlsx
     #[arg(long)]
     pub json: bool,
+    /// 与该输出文件夹中上次运行的结果对比，显示这份（更正后的）填报表会改变哪些数据，不改动任何文件。
+    /// 例：planmon check --against output 市卫生健康局_2025年度填报表（修改版）.xlsx
+    #[arg(long, value_name = "输出文件夹")]
+    pub against: Option<PathBuf>,
 }
 
 /// Where the plan tables and templates come from, decided once.

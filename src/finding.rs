@@ -76,6 +76,11 @@ codes! {
     CellsBeyondLimit = "cells_beyond_limit",
     SheetUnreadable = "sheet_unreadable",
     HiddenSheet = "hidden_sheet",
+    // Versions of one return
+    /// An earlier version of a return, replaced by a newer file.
+    Superseded = "superseded",
+    /// The 填报日期 chose another version than the file name or time suggest.
+    VersionDateOrder = "version_date_order",
     // Reading a table
     UnknownIndicator = "unknown_indicator",
     /// A row of a 横表 whose label says neither a year nor a reporting unit.

@@ -1,12 +1,14 @@
 //! planmon: monitoring of 仁怀市公共服务发展行动方案(2023—2025年).
 //!
 //! The batch is a pipeline whose stages are modules:
-//! `read` (returns → observations) → `validate` (findings) → `aggregate` (progress)
+//! `read` (returns → observations) → `versions` (the newest version of each return)
+//! → `validate` (findings) → `aggregate` (progress)
 //! → `render` (workbook, PDFs, CSV). `plan` holds the plan as data, `batch` runs the
 //! stages, `cmd` has one module per subcommand.
 
 pub mod aggregate;
 pub mod batch;
+pub mod changes;
 pub mod cli;
 pub mod clock;
 pub mod cmd;
@@ -25,3 +27,4 @@ pub mod render;
 pub mod sample;
 pub mod text;
 pub mod validate;
+pub mod versions;

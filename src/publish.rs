@@ -663,6 +663,8 @@ pub struct Manifest<'a> {
     pub inputs: &'a [crate::read::InputFile],
     pub counts: Counts,
     pub outputs: &'a [OutputRecord],
+    /// What the next run compares with (changes).
+    pub snapshot: &'a crate::changes::Snapshot,
 }
 
 #[derive(Debug, Serialize)]
@@ -670,6 +672,7 @@ pub struct Counts {
     pub inputs_read: usize,
     pub inputs_rejected: usize,
     pub inputs_skipped: usize,
+    pub inputs_superseded: usize,
     pub observations: usize,
     pub figures: usize,
     pub findings_error: usize,

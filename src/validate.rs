@@ -607,6 +607,8 @@ mod tests {
             figures: 1,
             covers: vec![crate::read::Covered { department: department.into(), year }],
             layouts: Vec::new(),
+            modified: None,
+            replaced: Vec::new(),
         }
     }
 

@@ -229,6 +229,9 @@ pub struct UnitFeedback {
     pub findings: Vec<Finding>,
     /// What the unit did not send.
     pub missing: Vec<Finding>,
+    /// The problems of its previous (different) return, fixed or not: set by the
+    /// `changes` stage from the earlier runs in the output folder.
+    pub followup: Option<crate::changes::FollowUp>,
 }
 
 /// Everything one run knows about the plan's progress.
@@ -255,8 +258,8 @@ pub struct Assessment {
     pub feedback: Vec<UnitFeedback>,
     /// Findings by severity: error, warning, info.
     pub findings: [usize; 3],
-    /// Input files by fate: read, rejected, skipped; and the figures read.
-    pub inputs: [usize; 3],
+    /// Input files by fate: read, rejected, skipped, superseded; and the figures read.
+    pub inputs: [usize; 4],
     pub figures: usize,
     #[serde(skip)]
     index: HashMap<(String, i32), usize>,
@@ -409,7 +412,10 @@ pub fn returns(plan: &Plan, files: &[InputFile], year: i32) -> Vec<ReturnStatus>
         for y in plan.start..=year.min(plan.end) {
             // Counted from what was read: a workbook with a sheet per unit, or a return
             // spanning several years, holds several returns.
-            let read: Vec<&InputFile> = files.iter().filter(|f| f.holds_return(&unit.name, y)).collect();
+            // The version used first; the date of the first version sent is the date
+            // the return came in.
+            let mut read: Vec<&InputFile> = files.iter().filter(|f| f.holds_return(&unit.name, y)).collect();
+            read.sort_by_key(|f| f.is_replaced(&unit.name, y));
             let filled_date = read.iter().filter_map(|f| f.filled_date.clone()).min();
             let on_time = filled_date.as_ref().map(|d| d.as_str() <= format!("{}-{}", y + 1, deadline).as_str());
             out.push(ReturnStatus {
@@ -590,6 +596,7 @@ pub fn assess(plan: &Plan, year: i32, progress: Vec<IndicatorYear>, returns: Vec
                 rows,
                 findings: problems,
                 missing,
+                followup: None,
             }
         })
         .collect();

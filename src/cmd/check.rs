@@ -16,6 +16,71 @@ use crate::plan::Plan;
 use crate::read::{self, Isolation};
 use crate::text::{fmt_num, printable};
 
+/// What the checked files would change against the last run in `dir`: for each unit
+/// and year they hold, every figure changed, added or withdrawn.
+fn against(dir: &std::path::Path, outcome: &read::ReadOutcome, out: &mut dyn Write) -> Result<()> {
+    let manifest = dir.join(crate::publish::MANIFEST);
+    let run = std::fs::read(&manifest).ok().and_then(|b| serde_json::from_slice::<crate::changes::Run>(&b).ok());
+    let Some(snapshot) = run.as_ref().and_then(|r| r.snapshot.as_ref()) else {
+        writeln!(
+            out,
+            "\n无法对比：“{}”中没有可用的运行清单（manifest.json）。请先运行一次汇总，或检查文件夹是否正确。",
+            printable(&dir.display().to_string(), 200)
+        )?;
+        return Ok(());
+    };
+    let run_id = run.as_ref().map(|r| r.run_id.as_str()).unwrap_or_default();
+    writeln!(out, "\n与“{}”中上次运行（{run_id}）的结果对比：", printable(&dir.display().to_string(), 200))?;
+    let returns: std::collections::BTreeSet<(String, i32)> =
+        outcome.files.iter().flat_map(|f| f.covers.iter().map(|c| (c.department.clone(), c.year))).collect();
+    let value = |v: f64| fmt_num(v, 6);
+    for (unit, year) in &returns {
+        let now: Vec<&read::Observation> = outcome
+            .observations
+            .iter()
+            .filter(|o| o.kind == read::ObsKind::Current && &*o.department == unit && o.year == *year && o.value.is_some())
+            .collect();
+        let before: Vec<&crate::changes::SnapFigure> =
+            snapshot.figures.iter().filter(|f| &f.department == unit && f.year == *year).collect();
+        let mut lines = Vec::new();
+        for o in &now {
+            let v = o.value.unwrap_or_default();
+            match before.iter().find(|f| *f.indicator_id == *o.indicator_id) {
+                Some(f) if f.value == v => {}
+                Some(f) => lines.push(format!(
+                    "  修改：{} {} {} → {} {}（原 {}·{}）",
+                    o.indicator_id,
+                    printable(&o.indicator_name, 40),
+                    value(f.value),
+                    value(v),
+                    o.unit,
+                    printable(&f.file, 200),
+                    f.cell
+                )),
+                None => lines.push(format!("  新增：{} {} {} {}", o.indicator_id, printable(&o.indicator_name, 40), value(v), o.unit)),
+            }
+        }
+        for f in before.iter().filter(|f| !now.iter().any(|o| *o.indicator_id == *f.indicator_id)) {
+            lines.push(format!("  撤回：{} 原 {} {}（{}·{}）", f.indicator_id, value(f.value), f.unit, printable(&f.file, 200), f.cell));
+        }
+        if lines.is_empty() {
+            writeln!(out, "{}{}年度：与上次运行的数据相同，重新汇总不会改变数据。", printable(unit, 40), year)?;
+        } else {
+            writeln!(
+                out,
+                "{}{}年度：重新汇总将改变 {} 个数据（这份填报表将替代上次使用的版本）：",
+                printable(unit, 40),
+                year,
+                lines.len()
+            )?;
+            for l in lines {
+                writeln!(out, "{l}")?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// What `check` found, for its exit status.
 pub struct Checked {
     pub errors: usize,
@@ -104,6 +169,9 @@ pub fn run(args: &CheckArgs, plan: &Plan, out: &mut dyn Write) -> Result<Checked
                 }
             )?;
         }
+    }
+    if let Some(dir) = &args.against {
+        against(dir, &outcome, out)?;
     }
     if findings.is_empty() {
         writeln!(out, "\n未发现问题。")?;

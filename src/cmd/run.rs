@@ -11,6 +11,7 @@ use crate::oserror::At;
 use super::UsageError;
 use crate::aggregate::Status;
 use crate::batch::Batch;
+use crate::changes;
 use crate::cli::RunArgs;
 use crate::config::Settings;
 use crate::plan::Plan;
@@ -63,6 +64,15 @@ pub fn run(args: &RunArgs, plan: Plan, settings: &Settings, templates: Option<&P
         settings.date = args.date.clone();
     }
     batch.apply(&settings);
+    // Against the earlier runs in the output folder: the change log and each unit's
+    // follow-up of its earlier problems.
+    let runs = changes::earlier_runs(&args.output);
+    let snapshot = changes::snapshot(&batch);
+    batch.changes = changes::compare(runs.first(), &snapshot, &batch.files);
+    let followups: Vec<_> = batch.assessment.feedback.iter().map(|f| changes::follow_up(&runs, &batch, &f.unit)).collect();
+    for (f, up) in batch.assessment.feedback.iter_mut().zip(followups) {
+        f.followup = up;
+    }
     // A broken (user-edited) template must not cost the workbook and tables: render
     // the PDFs first, write everything that could be made, then report the failure.
     let rendering = Bar::new("生成报告和反馈单", 1 + batch.plan.reporting_units().len(), show);
@@ -82,7 +92,7 @@ pub fn run(args: &RunArgs, plan: Plan, settings: &Settings, templates: Option<&P
     // what it made in history/<run id>-未完成 and the previous outputs as they were.
     let mut staging = Staging::new(&args.output, &run_id, &lock)?;
     let staged = files.iter().try_for_each(|r| staging.write(&r.rel, &r.bytes, r.what)).and_then(|()| {
-        let manifest = manifest(&batch, args, &run_id, started, &staging.records);
+        let manifest = manifest(&batch, args, &run_id, started, &staging.records, &snapshot);
         let bytes = serde_json::to_vec_pretty(&manifest)?;
         staging.write(Path::new(publish::MANIFEST), &bytes, "运行清单")
     });
@@ -113,6 +123,52 @@ pub fn run(args: &RunArgs, plan: Plan, settings: &Settings, templates: Option<&P
     Ok(RunSummary { written, errors: batch.assessment.findings[0] })
 }
 
+/// What changed since the previous run, a line per figure (the workbook's 变更记录
+/// has everything).
+fn changes_summary(batch: &Batch, out: &mut dyn Write) -> Result<()> {
+    let c = &batch.changes;
+    let Some(previous) = &c.previous else {
+        writeln!(out, "变更记录：输出文件夹中没有上次运行的结果，这是第一次运行，没有可比较的内容。")?;
+        return Ok(());
+    };
+    if c.is_empty() {
+        writeln!(out, "变更记录：与上次运行（{previous}）相比，数据、问题和进展状态都没有变化。")?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "变更记录：与上次运行（{previous}）相比，数据变化 {} 处，问题已解决 {} 个、新出现 {} 个，进展状态变化 {} 个。",
+        c.figures.len(),
+        c.fixed.len(),
+        c.new.len(),
+        c.statuses.len()
+    )?;
+    const SHOWN: usize = 20;
+    let value = |v: Option<f64>| v.map(|v| crate::text::fmt_num(v, 4)).unwrap_or_else(|| "无".into());
+    for f in c.figures.iter().take(SHOWN) {
+        writeln!(
+            out,
+            "  数据{}：{} {} {}年 {} → {} {}（{}·{}）",
+            f.kind(),
+            f.indicator_id,
+            printable(&f.department, 40),
+            f.year,
+            value(f.before),
+            value(f.after),
+            f.unit,
+            printable(&f.file, 200),
+            f.cell
+        )?;
+    }
+    for s in c.statuses.iter().take(SHOWN) {
+        writeln!(out, "  状态变化：{} {}年 {} → {}", s.indicator_id, s.year, s.before, s.after)?;
+    }
+    if c.figures.len() > SHOWN || c.statuses.len() > SHOWN || !c.fixed.is_empty() || !c.new.is_empty() {
+        writeln!(out, "  详见汇总表“变更记录”工作表。")?;
+    }
+    Ok(())
+}
+
 /// The output folder cannot be the input folder (its returns would be among the
 /// outputs). Output inside input is left out of the input scan; input inside output is
 /// fine, since planmon touches only the files it wrote itself.
@@ -127,7 +183,14 @@ fn check_folders(input: &Path, output: &Path) -> Result<()> {
     .into())
 }
 
-fn manifest<'a>(batch: &'a Batch, args: &RunArgs, run_id: &'a str, started: i64, outputs: &'a [OutputRecord]) -> Manifest<'a> {
+fn manifest<'a>(
+    batch: &'a Batch,
+    args: &RunArgs,
+    run_id: &'a str,
+    started: i64,
+    outputs: &'a [OutputRecord],
+    snapshot: &'a changes::Snapshot,
+) -> Manifest<'a> {
     let a = &batch.assessment;
     Manifest {
         tool: "planmon",
@@ -145,6 +208,7 @@ fn manifest<'a>(batch: &'a Batch, args: &RunArgs, run_id: &'a str, started: i64,
             inputs_read: a.inputs[0],
             inputs_rejected: a.inputs[1],
             inputs_skipped: a.inputs[2],
+            inputs_superseded: a.inputs[3],
             observations: batch.observations.len(),
             figures: a.figures,
             findings_error: a.findings[0],
@@ -152,6 +216,7 @@ fn manifest<'a>(batch: &'a Batch, args: &RunArgs, run_id: &'a str, started: i64,
             findings_info: a.findings[2],
         },
         outputs,
+        snapshot,
     }
 }
 
@@ -161,7 +226,7 @@ fn json_summary(batch: &Batch, written: &[(PathBuf, &'static str)]) -> serde_jso
     serde_json::json!({
         "year": batch.year,
         "input_fingerprint": batch.fingerprint,
-        "returns": { "read": a.inputs[0], "rejected": a.inputs[1], "skipped": a.inputs[2] },
+        "returns": { "read": a.inputs[0], "rejected": a.inputs[1], "skipped": a.inputs[2], "superseded": a.inputs[3] },
         "rejected": batch.files.iter().filter(|f| f.status == Fate::Rejected).map(|f| serde_json::json!({ "file": f.file, "reason": f.reason })).collect::<Vec<_>>(),
         "figures": a.figures,
         "findings": { "error": a.findings[0], "warning": a.findings[1], "info": a.findings[2] },
@@ -174,10 +239,16 @@ fn json_summary(batch: &Batch, written: &[(PathBuf, &'static str)]) -> serde_jso
 fn summarize(batch: &Batch, written: &[(PathBuf, &'static str)], out: &mut dyn Write) -> Result<()> {
     let a = &batch.assessment;
     writeln!(out, "{}年度汇总完成：读取填报表 {} 份，拒收 {} 份，数据 {} 个。", batch.year, a.inputs[0], a.inputs[1], a.figures)?;
+    for f in batch.files.iter().filter(|f| !f.replaced.is_empty()) {
+        let by: Vec<String> =
+            f.replaced.iter().map(|r| format!("{}{}年度由“{}”替代", r.department, r.year, printable(&r.by, 200))).collect();
+        writeln!(out, "  旧版本：{}（{}）", printable(&f.file, 200), by.join("；"))?;
+    }
     writeln!(out, "数据问题：错误 {}，警告 {}，提示 {}。", a.findings[0], a.findings[1], a.findings[2])?;
     for f in batch.files.iter().filter(|f| f.status == Fate::Rejected) {
         writeln!(out, "  拒收：{}（{}）", printable(&f.file, 200), printable(&f.reason, 200))?;
     }
+    changes_summary(batch, out)?;
     let statuses: Vec<String> = Status::ALL.iter().map(|s| format!("{} {}", s.label(), a.goals.get(*s))).collect();
     writeln!(out, "主要指标：{}。", statuses.join("，"))?;
     let by_unit: Vec<String> =

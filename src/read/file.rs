@@ -31,6 +31,7 @@ pub fn read_file(plan: &Plan, path: &Path, rel: &str) -> ReadOutcome {
             return ReadOutcome { findings: vec![f], files: vec![file], ..Default::default() };
         }
     };
+    file.modified = meta.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map(|d| d.as_nanos() as i64);
     // Too large: hashed for the manifest without being held in memory, then refused.
     let size = meta.len();
     if size as f64 / 1_048_576.0 > limits.max_file_mb {

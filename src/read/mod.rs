@@ -92,18 +92,33 @@ pub enum Fate {
     Rejected,
     #[serde(rename = "已跳过")]
     Skipped,
+    /// Read, but every return in it has a newer version in another file (`versions`).
+    #[serde(rename = "已被替代")]
+    Superseded,
 }
 
 impl Fate {
-    pub const ALL: [Fate; 3] = [Fate::Read, Fate::Rejected, Fate::Skipped];
+    pub const ALL: [Fate; 4] = [Fate::Read, Fate::Rejected, Fate::Skipped, Fate::Superseded];
 
     pub fn label(self) -> &'static str {
         match self {
             Fate::Read => "已读取",
             Fate::Rejected => "已拒收",
             Fate::Skipped => "已跳过",
+            Fate::Superseded => "已被替代",
         }
     }
+}
+
+/// A return in a file that a newer version in another file replaces.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Replaced {
+    pub department: String,
+    pub year: i32,
+    /// The file holding the version used.
+    pub by: String,
+    /// Why that one is the newer (填报日期, 文件名, 修改时间).
+    pub basis: String,
 }
 
 /// How a table holds its indicators.
@@ -168,6 +183,12 @@ pub struct InputFile {
     /// How each table in it was read.
     #[serde(default)]
     pub layouts: Vec<SheetLayout>,
+    /// The file's modification time (nanoseconds since 1970), to order versions of a return.
+    #[serde(default)]
+    pub modified: Option<i64>,
+    /// Its returns that a newer version in another file replaces.
+    #[serde(default)]
+    pub replaced: Vec<Replaced>,
 }
 
 /// Everything the read stage produces.
@@ -355,6 +376,8 @@ impl InputFile {
             figures: 0,
             covers: Vec::new(),
             layouts: Vec::new(),
+            modified: None,
+            replaced: Vec::new(),
         }
     }
 
@@ -363,9 +386,15 @@ impl InputFile {
         InputFile { status: Fate::Skipped, ..InputFile::rejected(rel, reason) }
     }
 
-    /// Whether this file was read and holds `unit`'s return for `year`.
+    /// Whether this file was read and holds `unit`'s return for `year` (in the version
+    /// used or in an earlier one).
     pub fn holds_return(&self, unit: &str, year: i32) -> bool {
-        self.status == Fate::Read && self.covers.iter().any(|c| c.department == unit && c.year == year)
+        matches!(self.status, Fate::Read | Fate::Superseded) && self.covers.iter().any(|c| c.department == unit && c.year == year)
+    }
+
+    /// Whether a newer version in another file replaces this file's return of `unit` for `year`.
+    pub fn is_replaced(&self, unit: &str, year: i32) -> bool {
+        self.replaced.iter().any(|r| r.department == unit && r.year == year)
     }
 
     /// The units whose returns the file holds, in order, for display (the file's own

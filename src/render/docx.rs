@@ -447,7 +447,19 @@ pub fn feedback(d: &FeedbackData, created: &str) -> std::io::Result<Vec<u8>> {
     for m in &d.missing {
         docx = docx.add_paragraph(para(&format!("· {m}")));
     }
-    docx = docx.add_paragraph(flush("")).add_paragraph(flush("请于收到本反馈单后核实修改，并重新报送填报表。"));
+    if !d.followup.is_empty() {
+        docx = docx.add_paragraph(heading1("四、上次反馈问题的更正情况"));
+        docx = docx.add_paragraph(para(&format!("对照{}反馈的问题逐条核对本次收到的填报表（尚未更正的排在前面）：", d.followup_from)));
+        let head = strings(&["序号", "核对结果", "文件", "位置", "原反馈的问题"]);
+        let rows = d
+            .followup
+            .iter()
+            .enumerate()
+            .map(|(i, f)| vec![(i + 1).to_string(), f.state.clone(), f.file.clone(), f.cell.clone(), f.message.clone()])
+            .collect();
+        docx = docx.add_table(table(&[10.0, 18.0, 36.0, 18.0, 74.0], &[true, true, false, true, false], &head, rows));
+    }
+    docx = docx.add_paragraph(flush("")).add_paragraph(flush(&d.resend));
     docx = docx
         .add_paragraph(flush(""))
         .add_paragraph(flush(&format!("填报单位（盖章）：　　　　　　　　{}（盖章）", d.office)))

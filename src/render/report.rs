@@ -195,6 +195,23 @@ pub struct FeedbackData {
     pub findings: Vec<FeedbackFinding>,
     /// What the unit did not send, one sentence each.
     pub missing: Vec<String>,
+    /// The problems fed back on the unit's previous return, still open first, then
+    /// those fixed; empty when there was no earlier different return.
+    pub followup: Vec<FollowUpData>,
+    /// Which earlier run they come from (a date).
+    pub followup_from: String,
+    /// How to send the corrected return.
+    pub resend: String,
+}
+
+/// One problem fed back earlier: 已更正 or 仍未更正.
+#[derive(Debug, Clone, Serialize)]
+pub struct FollowUpData {
+    pub state: String,
+    pub fixed: bool,
+    pub file: String,
+    pub cell: String,
+    pub message: String,
 }
 
 /// One indicator the unit is responsible for.
@@ -672,6 +689,7 @@ pub fn feedback_data(batch: &Batch, unit: &str) -> FeedbackData {
         rows: Vec::new(),
         findings: Vec::new(),
         missing: Vec::new(),
+        followup: None,
     };
     let fb = a.feedback_of(unit).unwrap_or(&empty);
     let rows = fb
@@ -712,5 +730,65 @@ pub fn feedback_data(batch: &Batch, unit: &str) -> FeedbackData {
         rows,
         findings: fb.findings.iter().map(finding).collect(),
         missing: fb.missing.iter().map(|f| f.message.clone()).collect(),
+        followup: fb
+            .followup
+            .iter()
+            .flat_map(|up| {
+                // Still open first.
+                let (open, fixed): (Vec<_>, Vec<_>) = up.items.iter().partition(|i| !i.fixed);
+                open.into_iter().chain(fixed).map(|i| FollowUpData {
+                    state: i.state().to_string(),
+                    fixed: i.fixed,
+                    file: i.file.clone(),
+                    cell: if i.sheet.is_empty() { i.cell.clone() } else { format!("{}!{}", i.sheet, i.cell) },
+                    message: i.message.clone(),
+                })
+            })
+            .collect(),
+        followup_from: fb.followup.as_ref().map(|up| run_date(&up.previous)).unwrap_or_default(),
+        resend: resend_text(a, unit, year),
     }
+}
+
+/// A file name without the version marker a corrected return already carries
+/// (填报表（更正） → 填报表), to show how to name the next one.
+fn without_version_marker(stem: &str) -> &str {
+    let markers = ["修改", "更正", "修订", "修正", "版", "最终", "定稿"];
+    for (open, close) in [('（', '）'), ('(', ')')] {
+        if let Some(body) = stem.strip_suffix(close) {
+            if let Some(i) = body.rfind(open) {
+                if markers.iter().any(|m| body[i..].contains(m)) {
+                    return &stem[..i];
+                }
+            }
+        }
+    }
+    stem
+}
+
+/// The date of a run from its id (20260120T093000Z-123 → 2026年1月20日).
+fn run_date(run_id: &str) -> String {
+    let digits: String = run_id.chars().take(8).collect();
+    match (digits.get(0..4), digits.get(4..6), digits.get(6..8)) {
+        (Some(y), Some(m), Some(d)) if digits.chars().all(|c| c.is_ascii_digit()) => {
+            format!("{}年{}月{}日", y, m.trim_start_matches('0'), d.trim_start_matches('0'))
+        }
+        _ => run_id.to_string(),
+    }
+}
+
+/// How a unit sends its corrected return so that it replaces the first one.
+fn resend_text(a: &crate::aggregate::Assessment, unit: &str, year: i32) -> String {
+    let file = a.returns_of(unit, year).and_then(|r| r.files.first()).map(|f| f.rsplit('/').next().unwrap_or(f).to_string());
+    let example = match file.as_deref().and_then(|f| f.rsplit_once('.')) {
+        Some((stem, ext)) => format!("（如“{}（修改版）.{ext}”）", without_version_marker(stem)),
+        None => String::new(),
+    };
+    let fb = a.feedback_of(unit);
+    if fb.is_some_and(|f| f.received && f.missing.is_empty() && f.findings.iter().all(|x| x.severity == crate::finding::Severity::Info)) {
+        return "本次未发现需要修改的问题，无需重新报送。如发现填报有误需要更正，请按下述方法报送：在原填报表上修改，把“填报日期”改为修改当天，文件名末尾加“（修改版）”后报送。".to_string();
+    }
+    format!(
+        "请于收到本反馈单后核实修改，重新报送填报表：在原填报表上修改，把“填报日期”改为修改当天，文件名末尾加“（修改版）”{example}后报送；也可重新填写统一下发的填报表。汇总时以填报日期最晚的一份为准，原来的一份不再采用。"
+    )
 }

@@ -173,6 +173,7 @@ pub fn workbook(batch: &Batch) -> Result<Vec<u8>, XlsxError> {
     units_sheet(&mut wb, batch, &st)?;
     projects_sheet(&mut wb, batch, &st)?;
     findings_sheet(&mut wb, batch, &st)?;
+    changes_sheet(&mut wb, batch, &st)?;
     detail_sheet(&mut wb, batch, &st)?;
     wb.save_to_buffer()
 }
@@ -441,6 +442,67 @@ fn findings_sheet(wb: &mut Workbook, batch: &Batch, st: &Styles) -> Result<(), X
     ws.add_conditional_format(1, 1, batch.findings.len().max(1) as u32, 1, &cf)?;
     ws.set_freeze_panes(1, 0)?;
     print_setup(ws, &format!("数据问题清单（{}年度）", batch.year), 0)?;
+    Ok(())
+}
+
+/// 变更记录: what differs from the previous run (empty on the first run and when
+/// nothing changed, so that a rerun on the same files writes the same workbook).
+fn changes_sheet(wb: &mut Workbook, batch: &Batch, st: &Styles) -> Result<(), XlsxError> {
+    let ws = wb.add_worksheet();
+    ws.set_name("变更记录")?;
+    let cols: [(&str, f64); 11] = [
+        ("类别", 12.0),
+        ("指标编号", 9.0),
+        ("指标名称", 30.0),
+        ("填报单位", 18.0),
+        ("年度", 7.0),
+        ("原值", 12.0),
+        ("新值", 12.0),
+        ("单位", 8.0),
+        ("文件", 34.0),
+        ("单元格", 8.0),
+        ("说明", 60.0),
+    ];
+    headers(ws, 0, &cols, st)?;
+    let c = &batch.changes;
+    let name = |id: &str| batch.plan.indicator(id).map(|i| i.name.clone()).unwrap_or_default();
+    let mut r = 1u32;
+    for f in &c.figures {
+        ws.write_string_with_format(r, 0, format!("数据{}", f.kind()), &st.text)?;
+        ws.write_string_with_format(r, 1, &f.indicator_id, &st.text)?;
+        ws.write_string_with_format(r, 2, clip(&name(&f.indicator_id), CELL_CHARS), &st.wrap)?;
+        ws.write_string_with_format(r, 3, clip(&f.department, CELL_CHARS), &st.text)?;
+        ws.write_number(r, 4, f.year as f64)?;
+        opt_number(ws, r, 5, f.before, &st.dec)?;
+        opt_number(ws, r, 6, f.after, &st.dec)?;
+        ws.write_string_with_format(r, 7, clip(&f.unit, CELL_CHARS), &st.text)?;
+        ws.write_string_with_format(r, 8, clip(&f.file, CELL_CHARS), &st.wrap)?;
+        ws.write_string_with_format(r, 9, clip(&f.cell, CELL_CHARS), &st.text)?;
+        r += 1;
+    }
+    for s in &c.statuses {
+        ws.write_string_with_format(r, 0, "状态变化", &st.text)?;
+        ws.write_string_with_format(r, 1, &s.indicator_id, &st.text)?;
+        ws.write_string_with_format(r, 2, clip(&name(&s.indicator_id), CELL_CHARS), &st.wrap)?;
+        ws.write_number(r, 4, s.year as f64)?;
+        ws.write_string_with_format(r, 10, format!("{} → {}", s.before, s.after), &st.wrap)?;
+        r += 1;
+    }
+    for (label, list) in [("问题已解决", &c.fixed), ("新出现问题", &c.new)] {
+        for f in list {
+            ws.write_string_with_format(r, 0, label, &st.text)?;
+            ws.write_string_with_format(r, 1, &f.indicator_id, &st.text)?;
+            ws.write_string_with_format(r, 2, clip(&name(&f.indicator_id), CELL_CHARS), &st.wrap)?;
+            ws.write_string_with_format(r, 3, clip(&f.department, CELL_CHARS), &st.text)?;
+            ws.write_string_with_format(r, 8, clip(&f.file, CELL_CHARS), &st.wrap)?;
+            ws.write_string_with_format(r, 9, clip(&f.cell, CELL_CHARS), &st.text)?;
+            ws.write_string_with_format(r, 10, clip(&format!("[{}] {}", f.severity.label(), f.message), CELL_CHARS), &st.wrap)?;
+            r += 1;
+        }
+    }
+    table(ws, 0, (r - 1) as usize, &cols, "表_变更记录", None)?;
+    ws.set_freeze_panes(1, 0)?;
+    print_setup(ws, &format!("变更记录（{}年度）", batch.year), 0)?;
     Ok(())
 }
 

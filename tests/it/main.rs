@@ -23,5 +23,6 @@ mod safety;
 mod skeleton;
 mod tables;
 mod templates;
+mod versions;
 mod word;
 mod workbook;

@@ -39,7 +39,7 @@ fn workbook_sheets_hold_the_numbers_and_statuses() {
     let w = run("skeleton");
     let path = w.output().join(WORKBOOK);
     let names = open_workbook_auto(&path).unwrap().sheet_names();
-    assert_eq!(names, ["总览", "指标进展", "任务指标", "部门填报情况", "项目进展", "数据问题清单", "数据明细"]);
+    assert_eq!(names, ["总览", "指标进展", "任务指标", "部门填报情况", "项目进展", "数据问题清单", "变更记录", "数据明细"]);
 
     let goals = records(&sheet(&path, "指标进展"), 0);
     assert_eq!(goals.len(), 30);
