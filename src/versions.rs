@@ -328,6 +328,28 @@ fn changes(plan: &Plan, read: &ReadOutcome, old: &str, new: &str, unit: &str, ye
 mod tests {
     use super::*;
 
+    fn file(name: &str, date: Option<&str>, modified: Option<i64>) -> InputFile {
+        InputFile { filled_date: date.map(String::from), modified, status: Fate::Read, ..InputFile::rejected(name, "") }
+    }
+
+    #[test]
+    fn rules_in_order() {
+        // 1. The date, whatever the name and time say.
+        let (a, b) = (file("表.xlsx", Some("2026-01-20"), Some(1)), file("表（修改版）.xlsx", Some("2026-01-10"), Some(9)));
+        assert!(newer(&a, &b).0 && newer(&a, &b).1.rule == Rule::Date);
+        assert_eq!(contradicts(&a, &b), Some("文件名显示"));
+        // 2. Without two dates, the name.
+        let (a, b) = (file("表（修改版）.xlsx", None, Some(1)), file("表.xlsx", Some("2026-01-20"), Some(9)));
+        assert!(newer(&a, &b).0 && newer(&a, &b).1.rule == Rule::Name);
+        // 3. The modification time.
+        let (a, b) = (file("甲表.xlsx", None, Some(9)), file("乙表.xlsx", None, Some(1)));
+        assert!(newer(&a, &b).0 && newer(&a, &b).1.rule == Rule::Modified);
+        // 4. The name, so that the order of reading never decides.
+        let (a, b) = (file("乙表.xlsx", None, Some(5)), file("甲表.xlsx", None, Some(5)));
+        assert_eq!((newer(&a, &b).0, newer(&b, &a).0), (a.file > b.file, b.file > a.file));
+        assert_eq!(newer(&a, &b).1.rule, Rule::FileName);
+    }
+
     #[test]
     fn markers_in_names() {
         assert_eq!(name_rank("市卫生健康局_2025年度填报表.xlsx").0, 0);
