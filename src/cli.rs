@@ -30,6 +30,9 @@ pub enum Command {
     /// 列出指标表（附件1 和重点任务中的量化目标）。
     /// 例：planmon indicators --format csv
     Indicators(IndicatorArgs),
+    /// 方案的附件：导入附件1（主要发展指标表）和附件2（项目汇总表）。
+    /// 例：planmon plan import 附件1.xlsx 附件2.docx --write
+    Plan(PlanArgs),
     /// 检查填报表：列出读到的每个数据和发现的问题，不写任何文件。
     /// 例：planmon check 市卫生健康局_2025年度填报表.xlsx
     Check(CheckArgs),
@@ -183,6 +186,10 @@ pub enum Format {
     Csv,
     /// JSON
     Json,
+    /// 附件1、附件2 的 Excel 表格（写入文件，见 --output）
+    Xlsx,
+    /// 附件1、附件2 的 Word 文档（写入文件，见 --output）
+    Docx,
 }
 
 #[derive(Debug, Args)]
@@ -190,6 +197,39 @@ pub struct IndicatorArgs {
     /// 输出格式。例：--format csv
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// xlsx、docx 格式写入的文件（默认“方案附件1附件2.xlsx/.docx”；已有同名文件时不覆盖）。
+    #[arg(long, value_name = "文件")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(subcommand)]
+    pub command: PlanCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PlanCommand {
+    /// 从 Excel/WPS 表格（xlsx、xls、ods）或 Word 文档（docx）中导入附件1、附件2，
+    /// 先列出与当前表的差别，加 --write（或在终端中确认）才写入 templates/。
+    /// 例：planmon plan import 附件1.xlsx 附件2.docx --write
+    Import(PlanImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PlanImportArgs {
+    /// 含附件1和/或附件2表格的文件。
+    #[arg(required = true, value_name = "文件")]
+    pub files: Vec<PathBuf>,
+    /// 不询问，直接写入。
+    #[arg(long)]
+    pub write: bool,
+    /// 只列出差别，不询问也不写入。
+    #[arg(long, conflicts_with = "write")]
+    pub no: bool,
+    /// 写入到哪个文件夹（默认当前工作文件夹中的 templates/；原有文件先备份）。
+    #[arg(long, value_name = "文件夹", default_value = "templates")]
+    pub into: PathBuf,
 }
 
 #[derive(Debug, Args)]

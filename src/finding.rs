@@ -113,6 +113,8 @@ codes! {
     CumulativeFalls = "cumulative_falls",
     Outlier = "outlier",
     PreviousDiffers = "previous_differs",
+    /// A base-year figure differs from the base value of the imported 附件1.
+    BaselineDiffers = "baseline_differs",
     MissingReturn = "missing_return",
     MissingValue = "missing_value",
     // The batch and its documents

@@ -7,6 +7,7 @@
 //! stages, `cmd` has one module per subcommand.
 
 pub mod aggregate;
+pub mod attachments;
 pub mod batch;
 pub mod changes;
 pub mod cli;

@@ -60,6 +60,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     let mut stdout = std::io::stdout().lock();
     match cli.command {
         Some(Command::Indicators(args)) => cmd::indicators::run(&args, &plan, &mut stdout)?,
+        Some(Command::Plan(args)) => cmd::plan::run(&args.command, &plan, &mut stdout)?,
         Some(Command::Check(args)) => return Ok(ExitCode::from(cmd::check::run(&args, &plan, &mut stdout)?.exit_code())),
         Some(Command::Templates(args)) => cmd::templates::templates(&args, &plan, &mut stdout)?,
         Some(Command::Sample(args)) => cmd::templates::sample(&args, &plan, &mut stdout)?,

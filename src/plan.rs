@@ -111,13 +111,35 @@ pub struct Indicator {
     pub responsibility_source: String,
     #[serde(default)]
     pub note: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conflicts: Vec<Conflict>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub aliases: Vec<String>,
+    /// 指标属性 in 附件1: 预期性 or 约束性 (empty when the table does not say).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub attribute: String,
+    /// The base year's value as 附件1 gives it (None: taken from the units' 上年值).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<f64>,
+    /// Where the row came from: the imported file, table and row; empty for the rows
+    /// compiled from the plan's text (据方案正文整理).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub origin: String,
 }
 
+/// Said of a table row compiled from the plan's text rather than imported.
+pub const FROM_TEXT: &str = "据方案正文整理";
+
 impl Indicator {
+    /// Where the row came from, for people.
+    pub fn origin_text(&self) -> &str {
+        if self.origin.is_empty() {
+            FROM_TEXT
+        } else {
+            &self.origin
+        }
+    }
+
     /// The unit that leads on this indicator (first listed in 责任单位).
     pub fn lead_unit(&self) -> &str {
         self.responsible.first().map(String::as_str).unwrap_or("")
@@ -155,9 +177,28 @@ pub struct Project {
     pub name: String,
     pub responsible: Vec<String>,
     pub goal: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub due: Option<i32>,
     pub source: String,
+    /// 总投资 (万元) in 附件2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub investment: Option<f64>,
+    /// 建设年限 as 附件2 writes it (2023—2025).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub period: String,
+    /// Where the row came from (see `Indicator::origin`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub origin: String,
+}
+
+impl Project {
+    pub fn origin_text(&self) -> &str {
+        if self.origin.is_empty() {
+            FROM_TEXT
+        } else {
+            &self.origin
+        }
+    }
 }
 
 /// A key task of the plan that is done or not by a year, not measured by a figure
@@ -274,31 +315,34 @@ pub struct RangeRule {
     pub message: String,
 }
 
-#[derive(Debug, Deserialize)]
-struct IndicatorFile {
-    version: String,
+/// templates/indicators.toml.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct IndicatorFile {
+    pub version: String,
     #[serde(default)]
-    official: bool,
-    plan: String,
-    plan_start: i32,
-    plan_end: i32,
-    baseline_year: i32,
-    indicator: Vec<Indicator>,
+    pub official: bool,
+    pub plan: String,
+    pub plan_start: i32,
+    pub plan_end: i32,
+    pub baseline_year: i32,
+    pub indicator: Vec<Indicator>,
 }
 
-#[derive(Debug, Deserialize)]
-struct UnitFile {
-    unit: Vec<Unit>,
+/// templates/units.toml.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct UnitFile {
+    pub unit: Vec<Unit>,
 }
 
-#[derive(Debug, Deserialize)]
-struct ProjectFile {
+/// templates/projects.toml.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ProjectFile {
     #[serde(default)]
-    official: bool,
+    pub official: bool,
     #[serde(default)]
-    project: Vec<Project>,
+    pub project: Vec<Project>,
     #[serde(default)]
-    task: Vec<KeyTask>,
+    pub task: Vec<KeyTask>,
 }
 
 /// The plan's tables as data (what `Plan` is built from).

@@ -60,6 +60,7 @@ fn value_rules(plan: &Plan, obs: &[Observation], df: &DataFrame, figures: &Figur
     findings.extend(not_responsible(plan, obs, df)?);
     findings.extend(conflicts(plan, obs, figures));
     findings.extend(outside_plan(plan, obs));
+    findings.extend(baseline_differs(plan, obs));
     findings.extend(year_to_year(plan, obs, df, &ind)?);
     findings.extend(previous_differs(obs, df)?);
     Ok(findings)
@@ -235,6 +236,36 @@ fn outside_plan(plan: &Plan, obs: &[Observation]) -> Vec<Finding> {
                     format!("{}年不在规划期（基期{}年，{}—{}年）内，该数据未纳入评估。", o.year, plan.baseline_year, plan.start, plan.end),
                 ),
             )
+        })
+        .collect()
+}
+
+/// A base-year figure (上年值 or a base-year column) that differs from the base value
+/// the imported 附件1 gives: the table's value is the baseline; the cell is named.
+fn baseline_differs(plan: &Plan, obs: &[Observation]) -> Vec<Finding> {
+    let tolerance = plan.rules.status.tolerance;
+    obs.iter()
+        .filter(|o| o.year == plan.baseline_year)
+        .filter_map(|o| {
+            let v = o.value?;
+            let ind = plan.indicator(&o.indicator_id)?;
+            let base = ind.baseline?;
+            ((v - base).abs() > tolerance * base.abs().max(1.0)).then(|| {
+                obs_finding(
+                    o,
+                    Finding::warning(
+                        Code::BaselineDiffers,
+                        format!(
+                            "{}年数值 {} {} 与方案附件1中的基期值 {} {} 不一致。评估以附件1的基期值为准；如附件1有误或统计口径调整，请在备注中说明。",
+                            o.year,
+                            fmt_num(v, 4),
+                            ind.unit,
+                            fmt_num(base, 4),
+                            ind.unit
+                        ),
+                    ),
+                )
+            })
         })
         .collect()
 }

@@ -309,7 +309,8 @@ pub fn progress(plan: &Plan, figures: &Figures, year: i32) -> Vec<IndicatorYear>
     let years: Vec<i32> = (plan.start..=year.min(plan.end)).collect();
     let mut out = Vec::with_capacity(plan.indicators.len() * years.len());
     for ind in &plan.indicators {
-        let baseline = figures.get(&ind.id, plan.baseline_year).map(|f| f.value);
+        // The base value of the plan's own 附件1 when imported, else the units' figure.
+        let baseline = ind.baseline.or_else(|| figures.get(&ind.id, plan.baseline_year).map(|f| f.value));
         let earliest = years.iter().find_map(|y| figures.get(&ind.id, *y).map(|f| (*y, f.value)));
         let first = out.len();
         for &y in &years {

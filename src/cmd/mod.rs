@@ -4,6 +4,7 @@ pub mod bench;
 pub mod check;
 pub mod indicators;
 pub mod init;
+pub mod plan;
 pub mod run;
 pub mod templates;
 

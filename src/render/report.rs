@@ -321,8 +321,24 @@ pub fn report_data(batch: &Batch) -> ReportData {
     let (year, end) = (a.year, a.period.end);
     let missing_units: Vec<&str> =
         a.units.iter().filter(|u| !a.returns_of(&u.unit, year).is_some_and(|r| r.received())).map(|u| u.unit.as_str()).collect();
-    let label =
-        |official: bool, name: &str| if official { format!("（方案{name}）") } else { "（据方案正文整理）".to_string() };
+    // Where each table's rows came from: the imported attachment (its file), or the text.
+    let origins = |list: Vec<&str>, name: &str| -> String {
+        let files: Vec<&str> = list.iter().map(|o| o.split('，').next().unwrap_or(o)).collect();
+        if !files.is_empty() && files.iter().all(|f| *f != crate::plan::FROM_TEXT) {
+            let mut unique = files.clone();
+            unique.dedup();
+            format!("（方案{name}，导入自{}）", unique.join("、"))
+        } else {
+            format!("（{}）", crate::plan::FROM_TEXT)
+        }
+    };
+    let of_kind = |kind: IndicatorKind| plan.indicators.iter().filter(|i| i.kind == kind).map(|i| i.origin_text()).collect::<Vec<_>>();
+    let projects_origin = origins(plan.projects.iter().map(|p| p.origin_text()).collect(), "附件2");
+    let label = |official: bool, name: &str| match (official, name) {
+        (true, "附件1") => origins(of_kind(IndicatorKind::Goal), name),
+        (true, _) => projects_origin.clone(),
+        _ => format!("（{}）", crate::plan::FROM_TEXT),
+    };
     ReportData {
         title: format!("{}实施进展报告（{}年度）", plan.short_title(), year),
         recipient: format!("{}：", batch.recipient),
@@ -357,7 +373,7 @@ pub fn report_data(batch: &Batch) -> ReportData {
         problems: problems(plan, a, &missing_units),
         suggestions: suggestions(plan, a, &missing_units),
         appendix_goals: appendix(plan, a, IndicatorKind::Goal, &format!("附表1　主要发展指标完成情况{}", label(plan.official.indicators, "附件1"))),
-        appendix_targets: appendix(plan, a, IndicatorKind::Task, &format!("附表2　重点任务量化指标完成情况{}", label(plan.official.indicators, "附件1"))),
+        appendix_targets: appendix(plan, a, IndicatorKind::Task, &format!("附表2　重点任务量化指标完成情况{}", origins(of_kind(IndicatorKind::Task), "附件1"))),
         appendix_projects: ProjectTable {
             title: format!("附表3　重点项目进展情况{}", label(plan.official.projects, "附件2")),
             rows: project_rows(plan, a),
@@ -452,7 +468,8 @@ fn indicator_row(plan: &Plan, a: &Assessment, ind: &Indicator) -> IndicatorRow {
     IndicatorRow {
         seq: ind.seq.map(|s| s.to_string()).unwrap_or_else(|| ind.id.clone()),
         id: ind.id.clone(),
-        name: ind.name.clone(),
+        // 指标属性 (预期性/约束性) of an imported 附件1 goes with the name.
+        name: if ind.attribute.is_empty() { ind.name.clone() } else { format!("{}（{}）", ind.name, ind.attribute) },
         unit: ind.unit.clone(),
         target_text: target_text(ind),
         last: value_text(a.of(&ind.id, a.year - 1).and_then(|p| p.value)),

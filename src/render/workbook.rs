@@ -291,6 +291,8 @@ fn progress_sheet(wb: &mut Workbook, batch: &Batch, st: &Styles, name: &str, kin
         ("责任单位", 22.0),
         ("数据来源", 30.0),
         ("说明", 30.0),
+        ("指标属性", 10.0),
+        ("指标出处", 30.0),
     ]);
     headers(ws, 0, &cols, st)?;
     let list: Vec<&Indicator> = plan.indicators.iter().filter(|i| i.kind == kind).collect();
@@ -319,6 +321,8 @@ fn progress_sheet(wb: &mut Workbook, batch: &Batch, st: &Styles, name: &str, kin
         let source = latest.and_then(|p| p.source.as_ref()).map(|s| format!("{}!{}（{}）", s.sheet, s.cell, s.file)).unwrap_or_default();
         ws.write_string_with_format(r, c + 5, source, &st.wrap)?;
         ws.write_string_with_format(r, c + 6, latest.map(|p| p.note.as_str()).unwrap_or(""), &st.wrap)?;
+        ws.write_string_with_format(r, c + 7, &ind.attribute, &st.text)?;
+        ws.write_string_with_format(r, c + 8, ind.origin_text(), &st.wrap)?;
     }
     let status_col = 8 + years.len() as u16 + 1;
     table(ws, 0, list.len(), &cols, &format!("表_{name}"), None)?;

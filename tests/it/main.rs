@@ -15,6 +15,7 @@ mod method;
 mod officer;
 mod outputs;
 mod period;
+mod plan_import;
 mod plan_table;
 mod platform;
 mod reader;

@@ -29,6 +29,9 @@ fn indicator(comparison: Comparison, unit: &str, target: f64, milestones: &[(i32
         note: String::new(),
         conflicts: Vec::new(),
         aliases: Vec::new(),
+        attribute: String::new(),
+        baseline: None,
+        origin: String::new(),
     }
 }
 
