@@ -526,5 +526,22 @@ pub fn write(dir: &Path, plan: &Plan, m: &Merged, stamp: &str, imported: &Import
     if m.units.len() != plan.units.len() {
         put("units.toml", &head, toml::to_string(&UnitFile { unit: m.units.clone() }).map_err(|e| e.to_string())?)?;
     }
+    // A range rule written for particular indicators stays only with those indicators:
+    // an id that now names another indicator (a new plan) leaves the rule.
+    let mut rules = plan.rules.clone();
+    let same = |id: &String| {
+        let now = m.indicators.iter().find(|i| &i.id == id).map(|i| normalize_name(&i.name));
+        let before = plan.indicator(id).map(|i| normalize_name(&i.name));
+        now.is_some() && now == before
+    };
+    let before = rules.ranges.len();
+    for r in &mut rules.ranges {
+        r.ids.retain(same);
+    }
+    rules.ranges.retain(|r| !r.ids.is_empty() || !r.unit.is_empty() || r.comparison.is_some());
+    let changed = rules.ranges.len() != before || rules.ranges.iter().zip(&plan.rules.ranges).any(|(a, b)| a.ids != b.ids);
+    if changed {
+        put("rules.toml", &head, toml::to_string(&rules).map_err(|e| e.to_string())?)?;
+    }
     Ok(written)
 }

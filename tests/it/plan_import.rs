@@ -74,6 +74,8 @@ fn attachments_import_from_xlsx_xls_ods_and_docx() {
         let place = if ext == "docx" { "表1，第7行" } else { "附件1，第9行" };
         assert_eq!(g11.origin, format!("方案附件.{ext}，{place}"), "{ext}");
         assert!(!g11.aliases.is_empty(), "{ext}: the current row's aliases are kept");
+        let p09 = merged.projects.iter().find(|p| p.id == "P09").unwrap();
+        assert!(p09.origin.starts_with(&format!("方案附件.{ext}，")), "{ext}: {}", p09.origin);
         let projects: Vec<String> = merged.projects.iter().map(project_fields).collect();
         assert_eq!(
             projects,
@@ -213,6 +215,10 @@ fn attachments_another_plan_runs_end_to_end() {
     assert_eq!((plan.start, plan.end, plan.baseline_year, plan.indicators.len()), (2026, 2030, 2025, 40));
     assert_eq!(plan.areas().len(), 7);
     assert!(plan.tasks.is_empty() && plan.projects.is_empty(), "the old plan's tasks and projects are not this plan's");
+    assert!(
+        plan.rules.ranges.iter().all(|r| r.ids.is_empty()),
+        "a range rule of the old plan's G01… does not follow the id to another indicator"
+    );
 
     let out = w.run(&["templates", "--year", "2026", "--output", "填报表"]);
     assert!(out.status.success(), "{}", common::stderr(&out));
