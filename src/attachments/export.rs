@@ -75,6 +75,25 @@ fn sheets(plan: &Plan) -> [Sheet; 2] {
     [indicators, projects]
 }
 
+/// A column's width (in widths of “0”) by its header.
+fn column_width(s: &Sheet, c: usize) -> f64 {
+    let head = s.sub.get(c).filter(|t| !t.is_empty()).cloned().unwrap_or_else(|| header_text(&s.top, c));
+    match head.as_str() {
+        "序号" => 6.0,
+        "领域" => 12.0,
+        "指标名称" | "项目名称" => 32.0,
+        "建设内容及规模" | "备注" => 40.0,
+        "责任单位" => 22.0,
+        "单位" => 8.0,
+        _ => 12.0,
+    }
+}
+
+/// How wide a text prints, in widths of “0” (a Chinese character is two).
+fn display_width(t: &str) -> f64 {
+    t.chars().map(|c| if c.is_ascii() { 1.0 } else { 2.0 }).sum()
+}
+
 /// The top header text over column `c`.
 fn header_text(top: &[(String, usize)], c: usize) -> String {
     let mut at = 0;
@@ -138,9 +157,23 @@ pub fn xlsx(plan: &Plan) -> Result<Vec<u8>, XlsxError> {
                 ws.merge_range(first + a as u32, mc as u16, first + b as u32, mc as u16, &s.rows[a][mc], &cell)?;
             }
         }
-        for col in 0..width as u16 {
-            ws.set_column_width(col, if col == 2 || col == 3 { 30 } else { 12 })?;
+        // Widths by what a column holds; rows as high as their wrapped text (LibreOffice
+        // and WPS do not fit the height of a row written with text wrap).
+        let widths: Vec<f64> = (0..width).map(|c| column_width(&s, c)).collect();
+        for (col, w) in widths.iter().enumerate() {
+            ws.set_column_width(col as u16, *w)?;
         }
+        for (r, row) in s.rows.iter().enumerate() {
+            let lines = row.iter().zip(&widths).map(|(t, w)| (display_width(t) / (w - 1.0).max(1.0)).ceil().max(1.0)).fold(1.0, f64::max);
+            ws.set_row_height(first + r as u32, 15.0 * lines)?;
+        }
+        for r in 1..first {
+            ws.set_row_height(r, 30.0)?;
+        }
+        ws.set_landscape();
+        ws.set_paper_size(9);
+        ws.set_print_fit_to_pages(1, 0);
+        ws.set_repeat_rows(1, first - 1)?;
     }
     wb.save_to_buffer()
 }
