@@ -80,7 +80,12 @@ fn table_title(t: &Table) -> String {
 
 /// The header of a table: its last row, and each column's combined header text (a top
 /// cell carried to the right over the cells under it).
-fn header<R: PartialEq + Clone>(t: &Table, classify: impl Fn(&str) -> R, complete: impl Fn(&[R]) -> bool) -> Option<(usize, Vec<R>)> {
+fn header<R: PartialEq + Clone>(
+    t: &Table,
+    classify: impl Fn(&str) -> R,
+    other: R,
+    complete: impl Fn(&[R]) -> bool,
+) -> Option<(usize, Vec<R>)> {
     for r in 0..t.rows.len().min(15) {
         let single: Vec<R> = (0..t.width()).map(|c| classify(t.cell(r, c))).collect();
         let mut carried = String::new();
@@ -105,7 +110,10 @@ fn header<R: PartialEq + Clone>(t: &Table, classify: impl Fn(&str) -> R, complet
                 let s = t.cell(r + 1, c);
                 s.is_empty() || (s.chars().count() <= 16 && layout::first_number(s).is_none_or(|_| !layout::years(s).is_empty()))
             });
-        if below_is_header && complete(&combined) {
+        // The second row is part of the header only if it makes more columns known (an
+        // area heading under a one-row header does not).
+        let known = |cols: &[R]| cols.iter().filter(|c| **c != other).count();
+        if below_is_header && complete(&combined) && !(complete(&single) && known(&single) >= known(&combined)) {
             return Some((r + 1, combined));
         }
         if complete(&single) {
@@ -116,8 +124,21 @@ fn header<R: PartialEq + Clone>(t: &Table, classify: impl Fn(&str) -> R, complet
 }
 
 fn indicator_table(plan: &Plan, t: &Table, file: &str, title: &str, skipped: &mut Vec<String>) -> Option<IndicatorTable> {
-    let complete = |cols: &[IndCol]| cols.contains(&IndCol::Name) && cols.iter().any(|c| matches!(c, IndCol::Target(_)));
-    let (last, cols) = header(t, layout::indicator_col, complete)?;
+    // A target column, or year columns (2022年 | 2025年: the last is the target).
+    let complete =
+        |cols: &[IndCol]| cols.contains(&IndCol::Name) && cols.iter().any(|c| matches!(c, IndCol::Target(_) | IndCol::Milestone(_)));
+    let (last, mut cols) = header(t, layout::indicator_col, IndCol::Other, complete)?;
+    if !cols.iter().any(|c| matches!(c, IndCol::Target(_))) {
+        let years: Vec<(usize, i32)> =
+            cols.iter().enumerate().filter_map(|(i, c)| if let IndCol::Milestone(y) = c { Some((i, *y)) } else { None }).collect();
+        let (ti, ty) = *years.iter().max_by_key(|(_, y)| *y)?;
+        cols[ti] = IndCol::Target(Some(ty));
+        // The earliest of several years is the base, unless a base column is named.
+        if years.len() >= 2 && !cols.iter().any(|c| matches!(c, IndCol::Base(_))) {
+            let (bi, by) = *years.iter().min_by_key(|(_, y)| *y)?;
+            cols[bi] = IndCol::Base(Some(by));
+        }
+    }
     let col = |want: &IndCol| cols.iter().position(|c| c == want);
     let (name_col, target_col) = (col(&IndCol::Name)?, cols.iter().position(|c| matches!(c, IndCol::Target(_)))?);
     let end = match cols[target_col] {
@@ -139,13 +160,22 @@ fn indicator_table(plan: &Plan, t: &Table, file: &str, title: &str, skipped: &mu
                 area = clean_area(t.cell(r, c));
             }
         }
+        let target_text = t.cell(r, target_col);
+        // A row holding one text across the table (一、幼有所育): the area's heading.
+        let texts: Vec<&str> = (0..t.width()).map(|c| t.cell(r, c)).filter(|s| !s.is_empty()).collect();
+        if !texts.is_empty() && texts.iter().all(|s| *s == texts[0]) && layout::first_number(texts[0]).is_none() && target_text.is_empty() {
+            area = clean_area(texts[0]);
+            continue;
+        }
         if written_name.is_empty() {
             continue;
         }
         let at = format!("{file}，{}，第{}行", t.name, r + 1);
-        let target_text = t.cell(r, target_col);
         let n = normalize_name(written_name);
-        let Some((target, comparison)) = layout::decode_target(target_text, &n) else {
+        // No target but a 年均增长: the growth rate is the target, each year.
+        let growth = col(&IndCol::Growth).and_then(|c| layout::first_number(t.cell(r, c)));
+        let decoded = layout::decode_target(target_text, &n).or_else(|| growth.map(|g| (g, crate::plan::Comparison::AnnualRate)));
+        let Some((target, comparison)) = decoded else {
             skipped.push(format!("{at}：“{written_name}”的目标值“{target_text}”不是数字，未导入。"));
             continue;
         };
@@ -169,7 +199,7 @@ fn indicator_table(plan: &Plan, t: &Table, file: &str, title: &str, skipped: &mu
         rows.push(Indicator {
             shared: Default::default(),
             id: String::new(),
-            seq: seq_col.and_then(|c| t.cell(r, c).parse().ok()),
+            seq: seq_col.and_then(|c| layout::first_number(t.cell(r, c))).filter(|n| n.fract() == 0.0 && *n > 0.0).map(|n| n as u32),
             kind: IndicatorKind::Goal,
             area: area.clone(),
             name,
@@ -201,7 +231,7 @@ fn indicator_table(plan: &Plan, t: &Table, file: &str, title: &str, skipped: &mu
 fn project_table(plan: &Plan, t: &Table, file: &str, skipped: &mut Vec<String>) -> Option<Vec<Project>> {
     let complete =
         |cols: &[ProjCol]| cols.contains(&ProjCol::Name) && (cols.contains(&ProjCol::Content) || cols.contains(&ProjCol::Responsible));
-    let (last, cols) = header(t, layout::project_col, complete)?;
+    let (last, cols) = header(t, layout::project_col, ProjCol::Other, complete)?;
     let col = |want: &ProjCol| cols.iter().position(|c| c == want);
     let name_col = col(&ProjCol::Name)?;
     let invest = cols.iter().enumerate().find_map(|(i, c)| if let ProjCol::Investment(f) = c { Some((i, *f)) } else { None });

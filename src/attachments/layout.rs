@@ -19,6 +19,8 @@ pub enum IndCol {
     Target(Option<i32>),
     /// A year between the base and the target (阶段目标).
     Milestone(i32),
+    /// 年均增长: the target of a row whose target cell is empty.
+    Growth,
     Attribute,
     Responsible,
     Note,
@@ -78,6 +80,8 @@ pub fn indicator_col(text: &str) -> IndCol {
         IndCol::Name
     } else if n == "单位" || n == "计量单位" || n == "指标单位" {
         IndCol::Unit
+    } else if has(&["年均增长", "年均增速"]) {
+        IndCol::Growth
     } else if has(&["基期", "基数", "现状", "基准"]) {
         IndCol::Base(year)
     } else if has(&["目标"]) {
@@ -230,6 +234,7 @@ mod tests {
         assert_eq!(indicator_col("指标值2025年目标"), IndCol::Target(Some(2025)));
         assert_eq!(indicator_col("2024年"), IndCol::Milestone(2024));
         assert_eq!(indicator_col("指标属性"), IndCol::Attribute);
+        assert_eq!(indicator_col("年均增长（%）"), IndCol::Growth);
         assert_eq!(indicator_col("牵头单位"), IndCol::Responsible);
         assert_eq!(indicator_col("计量单位"), IndCol::Unit);
         assert_eq!(indicator_col("领 域"), IndCol::Area);

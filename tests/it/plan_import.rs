@@ -256,3 +256,44 @@ fn attachments_another_plan_runs_end_to_end() {
     assert!(flat.contains("2026—2030"), "{report}");
     assert!(Path::new(&w.output()).join("反馈单").is_dir());
 }
+
+/// Another common shape: areas as heading rows across the table, bare year columns
+/// (2022年 | 2025年: base and target), a 年均增长 column giving the target of a growth
+/// indicator, 序号 written “1.”.
+#[test]
+fn attachments_area_rows_and_bare_year_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    let rows: [[&str; 7]; 6] = [
+        ["序号", "指标名称", "单位", "2022年", "2025年", "年均增长（%）", "责任单位"],
+        ["一、幼有所育", "", "", "", "", "", ""],
+        ["1.", "每千人口拥有3岁以下婴幼儿托位数", "个", "2.5", "4.5", "", "市卫生健康局"],
+        ["二、劳有所得", "", "", "", "", "", ""],
+        ["2.", "城镇常住居民人均可支配收入年增长率", "%", "", "", "7", "市人社局"],
+        ["3.", "累计开展职业技能培训", "人次", "", "9000", "", "市人社局"],
+    ];
+    for (r, row) in rows.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            if !v.is_empty() {
+                ws.write_string(r as u32, c as u16, *v).unwrap();
+            }
+        }
+    }
+    let path = dir.path().join("附件1.xlsx");
+    wb.save(&path).unwrap();
+    let plan = Plan::embedded().unwrap();
+    let imported = import::import(&plan, &[path]).unwrap();
+    let t = imported.indicators.as_ref().unwrap();
+    assert_eq!((t.start, t.end, t.baseline_year), (2023, 2025, 2022));
+    let merged = import::merge(&plan, &imported);
+    let goals: Vec<String> = merged.indicators.iter().filter(|i| i.kind == planmon::plan::IndicatorKind::Goal).map(fields).collect();
+    assert_eq!(
+        goals,
+        [
+            "G01 Some(1) 幼有所育 | 每千人口拥有3岁以下婴幼儿托位数 | 个 | at_least 4.5 | 2.5 |  |  | 市卫生健康局",
+            "G12 Some(2) 劳有所得 | 城镇常住居民人均可支配收入年增长率 | % | annual_rate 7 | - |  |  | 市人力资源和社会保障局",
+            "G11 Some(3) 劳有所得 | 累计开展职业技能培训 | 人次 | cumulative 9000 | - |  |  | 市人力资源和社会保障局",
+        ]
+    );
+}
