@@ -843,7 +843,12 @@ fn find_department(plan: &Plan, grid: &Grid, file: &str, sheet: &str, findings: 
             let rest = rest.trim_start_matches([':', '：', ' ']).trim();
             // 填报单位 heading a column of unit names (a 横表 with a unit per row) names
             // no one unit for the sheet.
-            if rest.is_empty() && r + 1 < grid.height() && plan.resolve_unit(&grid.text(r + 1, c)).is_some() {
+            let heads_column = (r + 1..grid.height().min(r + 4)).any(|rr| plan.resolve_unit(&grid.text(rr, c)).is_some());
+            let next_is_indicator = (c + 1..grid.width())
+                .map(|cc| grid.text(r, cc))
+                .find(|s| !s.trim().is_empty())
+                .is_some_and(|s| plan.match_indicator("", "", &s).is_some());
+            if rest.is_empty() && (heads_column || next_is_indicator) {
                 continue;
             }
             let (written, cell) = if rest.is_empty() {

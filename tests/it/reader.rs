@@ -503,3 +503,14 @@ fn check_shows_recognised_layout() {
     let text = common::stdout(&vertical);
     assert!(text.contains("竖表（每行一个指标）；计量单位取自：计量单位列；年度：2023、2024"), "{text}");
 }
+
+#[test]
+fn indicators_as_columns_unit_names_and_total() {
+    // 单位名称 heads a column of unit names (仁怀市民政局), not the sheet's unit; the units
+    // of measure in brackets on the row below; the 合计 row is no unit's figures.
+    let name = "2025年度_indicators_as_columns_unit_names_and_total.xlsx";
+    assert_eq!(by_unit(name), ["G17 2025 B4 58.2 市民政局", "G19 2025 C4 12 市民政局"]);
+    let (_, findings, _) = layout(name);
+    assert!(findings.is_empty(), "{findings:?}");
+    assert_eq!(file_info(name).layouts[0].unit_sources, ["表头下一行“（%）”", "表头下一行“（人）”"]);
+}
