@@ -368,6 +368,10 @@ pub fn merge(plan: &Plan, imported: &Imported) -> Merged {
                 }
                 ind.id = cur.id.clone();
                 ind.aliases = cur.aliases.clone();
+                // A table without a 领域 column keeps the row's area.
+                if ind.area.is_empty() {
+                    ind.area = cur.area.clone();
+                }
                 ind.conflicts = if same_period { cur.conflicts.clone() } else { Vec::new() };
                 if same_period {
                     ind.responsibility_source = cur.responsibility_source.clone();
@@ -380,6 +384,9 @@ pub fn merge(plan: &Plan, imported: &Imported) -> Merged {
                 used.push(ind.id.clone());
             }
             goals.push(ind);
+        }
+        for ind in goals.iter_mut().filter(|i| i.area.is_empty()) {
+            ind.area = "其他".to_string();
         }
         let tasks: Vec<Indicator> = if same_period {
             plan.indicators.iter().filter(|i| i.kind == IndicatorKind::Task && !promoted.contains(&i.id)).cloned().collect()

@@ -297,3 +297,37 @@ fn attachments_area_rows_and_bare_year_columns() {
         ]
     );
 }
+
+/// A Word 附件1 with its title in the table's first row, a spaced-out header (指 标),
+/// no 领域 column (rows keep their areas), “<5”, and a target in words (not imported,
+/// said so).
+#[test]
+fn attachments_word_table_with_title_row_and_no_area_column() {
+    use docx_rs::{Docx, Paragraph, Run, Table, TableCell, TableRow};
+    let cell = |t: &str| TableCell::new().add_paragraph(Paragraph::new().add_run(Run::new().add_text(t)));
+    let row = |cells: &[&str]| TableRow::new(cells.iter().map(|t| cell(t)).collect());
+    let rows = vec![
+        TableRow::new(vec![cell("附件1　仁怀市公共服务发展行动方案(2023—2025年)主要发展指标").grid_span(6)]),
+        row(&["序号", "指 标", "单位", "基期值", "目标值", "责任单位"]),
+        row(&["1", "学前教育毛入园率", "%", "90", "≥95", "市教体局"]),
+        row(&["2", "婴儿死亡率", "‰", "4.5", "<5", "卫健局"]),
+        row(&["3", "逐步提高服务水平", "—", "—", "逐步提高", "市民政局"]),
+    ];
+    let mut bytes = std::io::Cursor::new(Vec::new());
+    Docx::new().add_table(Table::new(rows)).build().pack(&mut bytes).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("附件1.docx");
+    std::fs::write(&path, bytes.into_inner()).unwrap();
+    let plan = Plan::embedded().unwrap();
+    let imported = import::import(&plan, &[path]).unwrap();
+    assert_eq!(imported.skipped, ["附件1.docx，表1，第5行：“逐步提高服务水平”的目标值“逐步提高”不是数字，未导入。"]);
+    let merged = import::merge(&plan, &imported);
+    let goals: Vec<String> = merged.indicators.iter().filter(|i| i.kind == planmon::plan::IndicatorKind::Goal).map(fields).collect();
+    assert_eq!(
+        goals,
+        [
+            "G03 Some(1) 学有所教 | 学前教育毛入园率 | % | at_least 95 | 90 |  |  | 市教育体育局",
+            "T11 Some(2) 病有所医 | 婴儿死亡率 | ‰ | at_most 5 | 4.5 |  |  | 市卫生健康局",
+        ]
+    );
+}
