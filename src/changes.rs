@@ -312,7 +312,9 @@ fn file_names(a: &[InputFile], b: &[InputFile]) -> Vec<String> {
 
 /// A finding's identity across runs: what and where, not in which version of the file
 /// (a corrected return has another name).
-fn finding_key(f: &SnapFinding, names: &[String]) -> (Severity, String, String, String, String, String, String) {
+type FindingKey = (Severity, String, String, String, String, String, String);
+
+fn finding_key(f: &SnapFinding, names: &[String]) -> FindingKey {
     let mut message = f.message.clone();
     for n in names {
         if message.contains(n.as_str()) {
@@ -322,8 +324,7 @@ fn finding_key(f: &SnapFinding, names: &[String]) -> (Severity, String, String, 
     (f.severity, f.code.clone(), f.department.clone(), f.indicator_id.clone(), f.sheet.clone(), f.cell.clone(), message)
 }
 
-/// The returns of `unit` a run read, by content: when they are the same as now, that
-/// run's feedback is this one's, and the follow-up goes back further.
+/// The returns of `unit` a run read, by content.
 fn unit_inputs(files: &[InputFile], unit: &str) -> Vec<String> {
     let mut out: Vec<String> = files
         .iter()
@@ -335,16 +336,27 @@ fn unit_inputs(files: &[InputFile], unit: &str) -> Vec<String> {
     out
 }
 
+/// A unit's problems (errors and warnings) in a snapshot, as keys across runs.
+fn problems<'a>(findings: impl Iterator<Item = &'a SnapFinding>, unit: &str, names: &[String]) -> BTreeSet<FindingKey> {
+    findings.filter(|f| f.department == unit && f.severity != Severity::Info).map(|f| finding_key(f, names)).collect()
+}
+
 /// For each unit: the problems (errors and warnings) of the last earlier run in which
-/// its returns were different, each 已更正 or 仍未更正 now. None when no earlier run
-/// read other returns of the unit.
+/// its returns or its problems were different (its own correction, or another unit's
+/// that settled a conflict), each 已更正 or 仍未更正 now. None when no earlier run
+/// differs: a rerun on the same files follows up exactly as the run before it did.
 pub fn follow_up(runs: &[Run], batch: &Batch, unit: &str) -> Option<FollowUp> {
-    let now = unit_inputs(&batch.files, unit);
-    let base = runs.iter().find(|r| unit_inputs(&r.inputs, unit) != now)?;
+    let inputs = unit_inputs(&batch.files, unit);
+    let now: Vec<SnapFinding> = batch.findings.iter().filter(|f| f.department == unit).map(snap_finding).collect();
+    let (base, names) = runs.iter().find_map(|r| {
+        let names = file_names(&r.inputs, &batch.files);
+        let snap = r.snapshot.as_ref()?;
+        let differs =
+            unit_inputs(&r.inputs, unit) != inputs || problems(snap.findings.iter(), unit, &names) != problems(now.iter(), unit, &names);
+        differs.then_some((r, names))
+    })?;
     let snap = base.snapshot.as_ref()?;
-    let names = file_names(&base.inputs, &batch.files);
-    let current: BTreeSet<_> =
-        batch.findings.iter().filter(|f| f.department == unit).map(|f| finding_key(&snap_finding(f), &names)).collect();
+    let current: BTreeSet<_> = now.iter().map(|f| finding_key(f, &names)).collect();
     let items: Vec<FollowItem> = snap
         .findings
         .iter()

@@ -803,7 +803,7 @@ fn resend_text(a: &crate::aggregate::Assessment, unit: &str, year: i32) -> Strin
     };
     let fb = a.feedback_of(unit);
     if fb.is_some_and(|f| f.received && f.missing.is_empty() && f.findings.iter().all(|x| x.severity == crate::finding::Severity::Info)) {
-        return "本次未发现需要修改的问题，无需重新报送。如发现填报有误需要更正，请按下述方法报送：在原填报表上修改，把“填报日期”改为修改当天，文件名末尾加“（修改版）”后报送。".to_string();
+        return "本次未发现需要修改的问题，无需重新报送。".to_string();
     }
     format!(
         "请于收到本反馈单后核实修改，重新报送填报表：在原填报表上修改，把“填报日期”改为修改当天，文件名末尾加“（修改版）”{example}后报送；也可重新填写统一下发的填报表。汇总时以填报日期最晚的一份为准，原来的一份不再采用。"

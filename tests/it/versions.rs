@@ -139,6 +139,10 @@ fn corrected_returns_close_the_loop() {
     let sheet = common::pdf_text(&w.output().join("反馈单/市残联_2025年度填报数据反馈单.pdf"), false);
     assert!(sheet.contains("上次反馈问题的更正情况") && sheet.contains("已更正"), "{sheet}");
     assert!(!sheet.contains("仍未更正"), "{sheet}");
+    // 市民政局 sent nothing new, but its side of the conflict is settled by 市残联's
+    // correction: its sheet follows up too.
+    let lead = common::pdf_text(&w.output().join("反馈单/市民政局_2025年度填报数据反馈单.pdf"), false);
+    assert!(lead.contains("上次反馈问题的更正情况") && lead.contains("已更正"), "{lead}");
 
     // The trail: which version of which file each figure used came from.
     let m: serde_json::Value = serde_json::from_slice(&w.read_output("manifest.json")).unwrap();
