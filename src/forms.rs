@@ -80,8 +80,9 @@ pub fn return_workbook(plan: &Plan, unit: &str, year: i32, filled: Option<&Fille
             .iter()
             .map(|i| format!("  {} {}（{}，{}年目标 {}）", i.id, i.name, i.unit, plan.end, fmt_num(i.target, 4))),
     );
+    let note = Format::new().set_text_wrap().set_align(FormatAlign::Top);
     for (r, n) in notes.iter().enumerate() {
-        ws.write_string(r as u32, 0, n)?;
+        ws.write_string_with_format(r as u32, 0, n, &note)?;
     }
 
     // 指标填报
@@ -260,6 +261,12 @@ pub fn return_workbook(plan: &Plan, unit: &str, year: i32, filled: Option<&Fille
             .set_input_message("请从下拉列表中选择")?;
         ws.add_data_validation(2, 3, tasks.len() as u32 + 1, 3, &status)?;
         ws.protect();
+    }
+    // Printed as a unit would print it: A4 landscape, each sheet one page wide.
+    for ws in wb.worksheets_mut() {
+        ws.set_landscape();
+        ws.set_paper_size(9);
+        ws.set_print_fit_to_pages(1, 0);
     }
     wb.save_to_buffer()
 }

@@ -51,6 +51,24 @@ pub fn strip_unit_suffix(name: &str) -> String {
     name.to_string()
 }
 
+/// How wide a text prints in a spreadsheet column, in widths of “0” (a Chinese
+/// character takes two).
+pub fn display_width(t: &str) -> f64 {
+    t.chars().map(|c| if c.is_ascii() { 1.0 } else { 2.0 }).sum()
+}
+
+/// The lines a text takes wrapped in a column `width` wide (in widths of “0”).
+pub fn wrapped_lines(t: &str, width: f64) -> f64 {
+    t.split('\n').map(|l| (display_width(l) / (width - 1.0).max(1.0)).ceil().max(1.0)).sum()
+}
+
+/// The height (points) of a spreadsheet row whose cells hold these texts in columns of
+/// these widths: LibreOffice and WPS do not fit the height of a row written with wrapped
+/// text themselves.
+pub fn row_height(cells: &[(&str, f64)]) -> f64 {
+    15.0 * cells.iter().map(|(t, w)| wrapped_lines(t, *w)).fold(1.0, f64::max)
+}
+
 /// Dice similarity of character bigrams, 0..=1, for "did you mean" suggestions.
 ///
 /// Hand-written on purpose: edit-distance crates (strsim and the like) weigh every

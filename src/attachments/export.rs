@@ -8,7 +8,7 @@ use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, XlsxError};
 
 use super::layout::encode_target;
 use crate::plan::{IndicatorKind, Plan};
-use crate::text::fmt_num;
+use crate::text::{fmt_num, row_height};
 
 /// The cells of the two tables, laid out once for both formats.
 struct Sheet {
@@ -89,11 +89,6 @@ fn column_width(s: &Sheet, c: usize) -> f64 {
     }
 }
 
-/// How wide a text prints, in widths of “0” (a Chinese character is two).
-fn display_width(t: &str) -> f64 {
-    t.chars().map(|c| if c.is_ascii() { 1.0 } else { 2.0 }).sum()
-}
-
 /// The top header text over column `c`.
 fn header_text(top: &[(String, usize)], c: usize) -> String {
     let mut at = 0;
@@ -164,8 +159,8 @@ pub fn xlsx(plan: &Plan) -> Result<Vec<u8>, XlsxError> {
             ws.set_column_width(col as u16, *w)?;
         }
         for (r, row) in s.rows.iter().enumerate() {
-            let lines = row.iter().zip(&widths).map(|(t, w)| (display_width(t) / (w - 1.0).max(1.0)).ceil().max(1.0)).fold(1.0, f64::max);
-            ws.set_row_height(first + r as u32, 15.0 * lines)?;
+            let cells: Vec<(&str, f64)> = row.iter().map(String::as_str).zip(widths.iter().copied()).collect();
+            ws.set_row_height(first + r as u32, row_height(&cells))?;
         }
         for r in 1..first {
             ws.set_row_height(r, 30.0)?;

@@ -343,7 +343,8 @@ pub fn report(d: &ReportData, created: &str) -> std::io::Result<Vec<u8>> {
         "状态",
         "责任单位",
     ]);
-    let ind_widths = [9.0, 44.0, 11.0, 17.0, 13.0, 13.0, 25.0, 24.0];
+    // Wide enough for “T14” and “P07” on one line.
+    let ind_widths = [11.0, 42.0, 11.0, 17.0, 13.0, 13.0, 25.0, 24.0];
     let ind_centred = [true, false, true, true, true, true, true, false];
     for t in [&d.appendix_goals, &d.appendix_targets] {
         let rows: Vec<Vec<String>> = t
@@ -390,7 +391,8 @@ pub fn report(d: &ReportData, created: &str) -> std::io::Result<Vec<u8>> {
         docx,
         &d.appendix_projects.title,
         head,
-        &[9.0, 39.0, 24.0, 16.0, 16.0, 13.0, 12.0, 12.0, 15.0],
+        // Ids and percentages (100%, 82.9%) on one line.
+        &[11.0, 36.0, 22.0, 16.0, 16.0, 14.0, 13.0, 13.0, 15.0],
         &[true, false, false, true, true, true, true, true, true],
         rows,
     );

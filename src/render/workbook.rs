@@ -102,6 +102,16 @@ fn column_widths(ws: &mut Worksheet, header_row: u32, cols: &[(&str, f64)]) -> R
     Ok(())
 }
 
+/// Make a row as high as its wrapped text (see `text::row_height`).
+fn fit_row(ws: &mut Worksheet, r: u32, cells: &[&str], cols: &[(&str, f64)]) -> Result<(), XlsxError> {
+    let pairs: Vec<(&str, f64)> = cells.iter().copied().zip(cols.iter().map(|(_, w)| *w)).collect();
+    let height = crate::text::row_height(&pairs);
+    if height > 15.0 {
+        ws.set_row_height(r, height)?;
+    }
+    Ok(())
+}
+
 fn opt_number(ws: &mut Worksheet, r: u32, c: u16, v: Option<f64>, fmt: &Format) -> Result<(), XlsxError> {
     match v {
         Some(v) if v.is_finite() => ws.write_number_with_format(r, c, v, fmt).map(|_| ()),
@@ -434,11 +444,11 @@ fn findings_sheet(wb: &mut Workbook, batch: &Batch, st: &Styles) -> Result<(), X
     for (i, f) in batch.findings.iter().enumerate() {
         let r = i as u32 + 1;
         let unit = if f.department.is_empty() { "（未识别单位）" } else { &f.department };
-        for (c, v) in
-            [unit, f.severity.label(), &f.file, &f.sheet, &f.cell, &f.indicator_id, &f.message, f.code.as_str()].iter().enumerate()
-        {
+        let cells = [unit, f.severity.label(), &f.file, &f.sheet, &f.cell, &f.indicator_id, &f.message, f.code.as_str()];
+        for (c, v) in cells.iter().enumerate() {
             ws.write_string_with_format(r, c as u16, clip(v, CELL_CHARS), if c == 6 || c == 2 { &st.wrap } else { &st.text })?;
         }
+        fit_row(ws, r, &cells, &cols)?;
     }
     table(ws, 0, batch.findings.len(), &cols, "表_数据问题清单", None)?;
     let red = Format::new().set_font_color(Color::RGB(0x9C0006));
@@ -470,40 +480,72 @@ fn changes_sheet(wb: &mut Workbook, batch: &Batch, st: &Styles) -> Result<(), Xl
     headers(ws, 0, &cols, st)?;
     let c = &batch.changes;
     let name = |id: &str| batch.plan.indicator(id).map(|i| i.name.clone()).unwrap_or_default();
-    let mut r = 1u32;
+    // One row each: the texts of the eleven columns, and the year and values as numbers.
+    struct Row {
+        text: [String; 11],
+        year: Option<i32>,
+        values: [Option<f64>; 2],
+    }
+    let mut rows: Vec<Row> = Vec::new();
     for f in &c.figures {
-        ws.write_string_with_format(r, 0, format!("数据{}", f.kind()), &st.text)?;
-        ws.write_string_with_format(r, 1, &f.indicator_id, &st.text)?;
-        ws.write_string_with_format(r, 2, clip(&name(&f.indicator_id), CELL_CHARS), &st.wrap)?;
-        ws.write_string_with_format(r, 3, clip(&f.department, CELL_CHARS), &st.text)?;
-        ws.write_number(r, 4, f.year as f64)?;
-        opt_number(ws, r, 5, f.before, &st.dec)?;
-        opt_number(ws, r, 6, f.after, &st.dec)?;
-        ws.write_string_with_format(r, 7, clip(&f.unit, CELL_CHARS), &st.text)?;
-        ws.write_string_with_format(r, 8, clip(&f.file, CELL_CHARS), &st.wrap)?;
-        ws.write_string_with_format(r, 9, clip(&f.cell, CELL_CHARS), &st.text)?;
-        r += 1;
+        rows.push(Row {
+            text: [
+                format!("数据{}", f.kind()),
+                f.indicator_id.clone(),
+                name(&f.indicator_id),
+                f.department.clone(),
+                String::new(),
+                String::new(),
+                String::new(),
+                f.unit.clone(),
+                f.file.clone(),
+                f.cell.clone(),
+                String::new(),
+            ],
+            year: Some(f.year),
+            values: [f.before, f.after],
+        });
     }
     for s in &c.statuses {
-        ws.write_string_with_format(r, 0, "状态变化", &st.text)?;
-        ws.write_string_with_format(r, 1, &s.indicator_id, &st.text)?;
-        ws.write_string_with_format(r, 2, clip(&name(&s.indicator_id), CELL_CHARS), &st.wrap)?;
-        ws.write_number(r, 4, s.year as f64)?;
-        ws.write_string_with_format(r, 10, format!("{} → {}", s.before, s.after), &st.wrap)?;
-        r += 1;
+        let mut text: [String; 11] = Default::default();
+        text[0] = "状态变化".into();
+        text[1] = s.indicator_id.clone();
+        text[2] = name(&s.indicator_id);
+        text[10] = format!("{} → {}", s.before, s.after);
+        rows.push(Row { text, year: Some(s.year), values: [None, None] });
     }
     for (label, list) in [("问题已解决", &c.fixed), ("新出现问题", &c.new)] {
         for f in list {
-            ws.write_string_with_format(r, 0, label, &st.text)?;
-            ws.write_string_with_format(r, 1, &f.indicator_id, &st.text)?;
-            ws.write_string_with_format(r, 2, clip(&name(&f.indicator_id), CELL_CHARS), &st.wrap)?;
-            ws.write_string_with_format(r, 3, clip(&f.department, CELL_CHARS), &st.text)?;
-            ws.write_string_with_format(r, 8, clip(&f.file, CELL_CHARS), &st.wrap)?;
-            ws.write_string_with_format(r, 9, clip(&f.cell, CELL_CHARS), &st.text)?;
-            ws.write_string_with_format(r, 10, clip(&format!("[{}] {}", f.severity.label(), f.message), CELL_CHARS), &st.wrap)?;
-            r += 1;
+            let mut text: [String; 11] = Default::default();
+            text[0] = label.into();
+            text[1] = f.indicator_id.clone();
+            text[2] = name(&f.indicator_id);
+            text[3] = f.department.clone();
+            text[8] = f.file.clone();
+            text[9] = f.cell.clone();
+            text[10] = format!("[{}] {}", f.severity.label(), f.message);
+            rows.push(Row { text, year: None, values: [None, None] });
         }
     }
+    for (i, row) in rows.iter().enumerate() {
+        let r = i as u32 + 1;
+        for (col, t) in row.text.iter().enumerate() {
+            let format = if matches!(col, 2 | 8 | 10) { &st.wrap } else { &st.text };
+            ws.write_string_with_format(r, col as u16, clip(t, CELL_CHARS), format)?;
+        }
+        if let Some(y) = row.year {
+            ws.write_number_with_format(r, 4, y as f64, &st.text)?;
+        }
+        if row.values.iter().any(Option::is_some) {
+            // Shown as the indicator's figures are shown elsewhere in the workbook.
+            let num = batch.plan.indicator(&row.text[1]).map(|i| st.number(i)).unwrap_or(&st.dec);
+            opt_number(ws, r, 5, row.values[0], num)?;
+            opt_number(ws, r, 6, row.values[1], num)?;
+        }
+        let cells: Vec<&str> = row.text.iter().map(String::as_str).collect();
+        fit_row(ws, r, &cells, &cols)?;
+    }
+    let r = rows.len() as u32 + 1;
     table(ws, 0, (r - 1) as usize, &cols, "表_变更记录", None)?;
     ws.set_freeze_panes(1, 0)?;
     print_setup(ws, &format!("变更记录（{}年度）", batch.year), 0)?;
