@@ -14,7 +14,7 @@
 //! When the 填报日期 decides against what the name or the modification time say, the
 //! date wins and a warning asks the office to check.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use crate::finding::{Code, Finding};
 use crate::plan::Plan;
@@ -25,66 +25,58 @@ use crate::text::{fmt_num, fold_width};
 /// files, take their figures, project reports, texts and findings out of what the later
 /// stages see, and add the findings that say so.
 ///
-/// A figure is replaced only by a newer version that gives the same indicator: a resent
-/// return with only the corrected rows keeps the other rows of the first one, and two
-/// files that complement each other (indicators in one, projects in the other) are both
-/// used.
+/// Each figure (and project report, work text, key task) comes from the newest version
+/// that gives it: a resent return with only the corrected rows keeps the other rows of
+/// the first one, and two files that complement each other are both used.
 pub fn resolve(plan: &Plan, read: &mut ReadOutcome) {
-    let keys: BTreeSet<(String, i32)> = read
-        .files
-        .iter()
-        .filter(|f| f.status == Fate::Read)
-        .flat_map(|f| f.covers.iter().map(|c| (c.department.clone(), c.year)))
-        .collect();
+    // The files holding each return; most returns are in one file and cost nothing here.
+    let mut holders: BTreeMap<(String, i32), Vec<usize>> = BTreeMap::new();
+    for (i, f) in read.files.iter().enumerate().filter(|(_, f)| f.status == Fate::Read) {
+        for c in &f.covers {
+            holders.entry((c.department.clone(), c.year)).or_default().push(i);
+        }
+    }
+    holders.retain(|_, files| files.len() > 1);
+    if holders.is_empty() {
+        return;
+    }
+    // What each file gave, found once (a batch may hold thousands of returns).
+    let index = Index::new(read);
+    let ranks: Vec<(u32, String)> = read.files.iter().map(|f| name_rank(&f.file)).collect();
+    let newer_of = |a: usize, b: usize| newer_ranked(&read.files[a], &ranks[a], &read.files[b], &ranks[b]);
+    let mut gone = Gone::new(read);
     let mut added = Vec::new();
-    // (file, sheet, cell) of the figures taken out, to take their findings out too.
-    let mut removed_cells: HashSet<(String, String, String)> = HashSet::new();
-    for (unit, year) in keys {
-        let mut left: Vec<usize> = (0..read.files.len())
-            .filter(|&i| read.files[i].status == Fate::Read && read.files[i].covers.iter().any(|c| c.department == unit && c.year == year))
-            .collect();
-        if left.len() < 2 {
-            continue;
-        }
-        left.sort_by(|&a, &b| read.files[a].file.cmp(&read.files[b].file));
-        // Newest first, each picked by a walk (the rules need not make a total order;
-        // a walk never fails).
-        let mut ordered = Vec::new();
-        while !left.is_empty() {
-            let pick = (1..left.len()).fold(0, |best, i| if newer(&read.files[left[i]], &read.files[left[best]]).0 { i } else { best });
-            ordered.push(left.remove(pick));
-        }
-        let parts: Vec<Parts> = ordered.iter().map(|&i| Parts::of(read, &read.files[i].file, &unit, year)).collect();
-        for (k, &old) in ordered.iter().enumerate().skip(1) {
-            // What a newer version gives again, and which version that is (the newest).
-            let newer_parts = &parts[..k];
-            let overridden = parts[k].overridden_by(newer_parts);
-            if overridden.is_empty() {
-                continue;
+    let mut replaced: Vec<(usize, Replaced)> = Vec::new();
+    for ((unit, year), versions) in &holders {
+        let parts: Vec<BTreeSet<String>> = versions.iter().map(|&v| index.parts(read, &read.files[v].file, unit, *year)).collect();
+        // For every part, the newest version giving it; the others lose it to that one.
+        let mut lost: BTreeMap<(usize, usize), BTreeSet<String>> = BTreeMap::new();
+        for key in parts.iter().flatten().collect::<BTreeSet<_>>() {
+            let givers: Vec<usize> = versions.iter().zip(&parts).filter(|(_, p)| p.contains(key)).map(|(v, _)| *v).collect();
+            let winner = givers.iter().copied().reduce(|best, v| if newer_of(v, best).0 { v } else { best }).unwrap_or(givers[0]);
+            for &loser in givers.iter().filter(|&&v| v != winner) {
+                lost.entry((loser, winner)).or_default().insert(key.clone());
             }
-            let by = ordered[newer_parts.iter().position(|p| !parts[k].overridden_by(std::slice::from_ref(p)).is_empty()).unwrap_or(0)];
-            let (_, basis) = newer(&read.files[by], &read.files[old]);
-            let (new_file, old_file) = (read.files[by].file.clone(), read.files[old].file.clone());
+        }
+        for ((old, by), keys) in lost {
+            let (_, basis) = newer_of(by, old);
+            let (new_file, old_file) = (&read.files[by].file, &read.files[old].file);
             if basis.rule == Rule::Date {
                 if let Some(against) = contradicts(&read.files[by], &read.files[old]) {
                     added.push(
                         Finding::warning(
                             Code::VersionDateOrder,
                             format!(
-                                "“{}”和“{}”都是{unit}{year}年度的填报表。按填报日期（{}）采用“{}”，但{against}“{}”是较新的版本。请核实哪一份是最新的，把旧的一份移出输入文件夹。",
-                                new_file,
-                                old_file,
-                                basis.text,
-                                new_file,
-                                old_file
+                                "“{new_file}”和“{old_file}”都是{unit}{year}年度的填报表。按填报日期（{}）采用“{new_file}”，但{against}“{old_file}”是较新的版本。请核实哪一份是最新的，把旧的一份移出输入文件夹。",
+                                basis.text
                             ),
                         )
-                        .in_file(&new_file)
-                        .for_unit(&unit),
+                        .in_file(new_file)
+                        .for_unit(unit),
                     );
                 }
             }
-            let changes = changes(plan, read, &old_file, &new_file, &unit, year, &overridden);
+            let changes = changes(plan, read, &index, old_file, new_file, unit, *year, &keys);
             added.push(
                 Finding::info(
                     Code::Superseded,
@@ -93,84 +85,166 @@ pub fn resolve(plan: &Plan, read: &mut ReadOutcome) {
                         basis.text
                     ),
                 )
-                .in_file(&old_file)
-                .for_unit(&unit),
+                .in_file(old_file)
+                .for_unit(unit),
             );
-            read.files[old].replaced.push(Replaced { department: unit.clone(), year, by: new_file, basis: basis.text });
-            let gone = |department: &str, file: &str, y: i32, key: &str| {
-                file == old_file && department == unit && y == year && overridden.contains(key)
-            };
-            read.observations.retain(|o| {
-                let return_year = if o.kind == ObsKind::Previous { o.year + 1 } else { o.year };
-                let keep = !gone(&o.department, &o.file, return_year, &format!("指标{}", o.indicator_id));
-                if !keep {
-                    removed_cells.insert((o.file.to_string(), o.sheet.to_string(), o.cell.clone()));
-                }
-                keep
-            });
-            read.projects.retain(|p| !gone(&p.department, &p.file, p.year, &format!("项目{}", p.project_id)));
-            read.works.retain(|w| !gone(&w.department, &w.file, w.year, &format!("工作{}", w.area)));
-            read.tasks.retain(|t| !gone(&t.department, &t.file, t.year, &format!("任务{}", t.task_id)));
+            gone.mark(read, &index, old_file, unit, *year, &keys);
+            replaced.push((old, Replaced { department: unit.clone(), year: *year, by: new_file.clone(), basis: basis.text }));
         }
     }
-    // A file none of whose content is used any more is 已被替代 as a whole.
+    for (i, r) in replaced {
+        read.files[i].replaced.push(r);
+    }
+    // A file none of whose content is used any more is 已被替代 as a whole, and what it
+    // said about itself is no longer a problem of the return.
     let whole: HashSet<String> = read
         .files
         .iter()
-        .filter(|f| !f.replaced.is_empty())
-        .filter(|f| {
-            let file = f.file.as_str();
-            !read.observations.iter().any(|o| &*o.file == file && !o.raw.trim().is_empty())
-                && !read.projects.iter().any(|p| p.file == file)
-                && !read.works.iter().any(|w| w.file == file)
-                && !read.tasks.iter().any(|t| t.file == file)
-        })
+        .filter(|f| !f.replaced.is_empty() && !gone.keeps_any(read, index.files.get(&f.file)))
         .map(|f| f.file.clone())
         .collect();
     for f in read.files.iter_mut().filter(|f| whole.contains(&f.file)) {
         f.status = Fate::Superseded;
     }
-    // What an old version said about itself is no longer a problem of the return.
-    read.observations.retain(|o| !whole.contains(&*o.file));
-    read.findings.retain(|f| !whole.contains(&f.file) && !removed_cells.contains(&(f.file.clone(), f.sheet.clone(), f.cell.clone())));
+    gone.apply(read, &whole);
     read.findings.extend(added);
 }
 
-/// What one version of a return gives: its indicators (with something written in the
-/// cell), projects, areas of work and key tasks, as keys (指标G01, 项目P03 …).
-struct Parts(BTreeSet<String>);
+/// Positions of what each file gave in `ReadOutcome`'s lists.
+#[derive(Default)]
+struct Items {
+    observations: Vec<usize>,
+    projects: Vec<usize>,
+    works: Vec<usize>,
+    tasks: Vec<usize>,
+}
 
-impl Parts {
-    fn of(read: &ReadOutcome, file: &str, unit: &str, year: i32) -> Parts {
+struct Index {
+    files: HashMap<String, Items>,
+}
+
+impl Index {
+    fn new(read: &ReadOutcome) -> Index {
+        fn at<'m>(files: &'m mut HashMap<String, Items>, file: &str) -> &'m mut Items {
+            if !files.contains_key(file) {
+                files.insert(file.to_string(), Items::default());
+            }
+            files.get_mut(file).expect("just inserted")
+        }
+        let mut files: HashMap<String, Items> = HashMap::new();
+        for (i, o) in read.observations.iter().enumerate() {
+            at(&mut files, &o.file).observations.push(i);
+        }
+        for (i, p) in read.projects.iter().enumerate() {
+            at(&mut files, &p.file).projects.push(i);
+        }
+        for (i, w) in read.works.iter().enumerate() {
+            at(&mut files, &w.file).works.push(i);
+        }
+        for (i, t) in read.tasks.iter().enumerate() {
+            at(&mut files, &t.file).tasks.push(i);
+        }
+        Index { files }
+    }
+
+    /// What one version of a return gives: its indicators (with something written in
+    /// the cell), projects, areas of work and key tasks, as keys (指标G01, 项目P03 …).
+    fn parts(&self, read: &ReadOutcome, file: &str, unit: &str, year: i32) -> BTreeSet<String> {
         let mut keys = BTreeSet::new();
-        for o in
-            read.observations.iter().filter(|o| &*o.file == file && &*o.department == unit && o.year == year && o.kind == ObsKind::Current)
-        {
-            if !o.raw.trim().is_empty() {
+        let Some(items) = self.files.get(file) else { return keys };
+        for o in items.observations.iter().map(|&i| &read.observations[i]) {
+            if &*o.department == unit && o.year == year && o.kind == ObsKind::Current && !o.raw.trim().is_empty() {
                 keys.insert(format!("指标{}", o.indicator_id));
             }
         }
-        keys.extend(
-            read.projects
-                .iter()
-                .filter(|p| p.file == file && p.department == unit && p.year == year)
-                .map(|p| format!("项目{}", p.project_id)),
-        );
-        keys.extend(
-            read.works.iter().filter(|w| w.file == file && w.department == unit && w.year == year).map(|w| format!("工作{}", w.area)),
-        );
-        keys.extend(
-            read.tasks.iter().filter(|t| t.file == file && t.department == unit && t.year == year).map(|t| format!("任务{}", t.task_id)),
-        );
-        Parts(keys)
-    }
-
-    /// The keys of this version that one of `newer` gives too.
-    fn overridden_by(&self, newer: &[Parts]) -> BTreeSet<String> {
-        self.0.iter().filter(|k| newer.iter().any(|n| n.0.contains(*k))).cloned().collect()
+        for p in items.projects.iter().map(|&i| &read.projects[i]).filter(|p| p.department == unit && p.year == year) {
+            keys.insert(format!("项目{}", p.project_id));
+        }
+        for w in items.works.iter().map(|&i| &read.works[i]).filter(|w| w.department == unit && w.year == year) {
+            keys.insert(format!("工作{}", w.area));
+        }
+        for t in items.tasks.iter().map(|&i| &read.tasks[i]).filter(|t| t.department == unit && t.year == year) {
+            keys.insert(format!("任务{}", t.task_id));
+        }
+        keys
     }
 }
 
+/// What is taken out: a mark per item of `ReadOutcome`'s lists, applied once at the end.
+struct Gone {
+    observations: Vec<bool>,
+    projects: Vec<bool>,
+    works: Vec<bool>,
+    tasks: Vec<bool>,
+    /// (file, sheet, cell) of the figures taken out, to take their findings out too.
+    cells: HashSet<(String, String, String)>,
+}
+
+impl Gone {
+    fn new(read: &ReadOutcome) -> Gone {
+        Gone {
+            observations: vec![false; read.observations.len()],
+            projects: vec![false; read.projects.len()],
+            works: vec![false; read.works.len()],
+            tasks: vec![false; read.tasks.len()],
+            cells: HashSet::new(),
+        }
+    }
+
+    /// Take out what `file` gave for `unit`'s `year` return under these keys (its 上年值
+    /// go with the return's figures).
+    fn mark(&mut self, read: &ReadOutcome, index: &Index, file: &str, unit: &str, year: i32, keys: &BTreeSet<String>) {
+        let Some(items) = index.files.get(file) else { return };
+        for &i in &items.observations {
+            let o = &read.observations[i];
+            let return_year = if o.kind == ObsKind::Previous { o.year + 1 } else { o.year };
+            if &*o.department == unit && return_year == year && keys.contains(&format!("指标{}", o.indicator_id)) {
+                self.observations[i] = true;
+                self.cells.insert((o.file.to_string(), o.sheet.to_string(), o.cell.clone()));
+            }
+        }
+        let mine = |department: &str, y: i32| department == unit && y == year;
+        for &i in &items.projects {
+            let p = &read.projects[i];
+            self.projects[i] |= mine(&p.department, p.year) && keys.contains(&format!("项目{}", p.project_id));
+        }
+        for &i in &items.works {
+            let w = &read.works[i];
+            self.works[i] |= mine(&w.department, w.year) && keys.contains(&format!("工作{}", w.area));
+        }
+        for &i in &items.tasks {
+            let t = &read.tasks[i];
+            self.tasks[i] |= mine(&t.department, t.year) && keys.contains(&format!("任务{}", t.task_id));
+        }
+    }
+
+    /// Whether anything a file gave is still used (a figure written, or any report).
+    fn keeps_any(&self, read: &ReadOutcome, items: Option<&Items>) -> bool {
+        let Some(items) = items else { return false };
+        items.projects.iter().any(|&i| !self.projects[i])
+            || items.works.iter().any(|&i| !self.works[i])
+            || items.tasks.iter().any(|&i| !self.tasks[i])
+            || items.observations.iter().any(|&i| !self.observations[i] && !read.observations[i].raw.trim().is_empty())
+    }
+
+    /// Take the marked items out, with everything from the files replaced as a whole
+    /// and the findings on the cells taken out.
+    fn apply(self, read: &mut ReadOutcome, whole: &HashSet<String>) {
+        fn keep<T>(list: &mut Vec<T>, gone: &[bool], also: impl Fn(&T) -> bool) {
+            let mut i = 0;
+            list.retain(|x| {
+                let k = !gone[i] && !also(x);
+                i += 1;
+                k
+            });
+        }
+        keep(&mut read.observations, &self.observations, |o| whole.contains(&*o.file));
+        keep(&mut read.projects, &self.projects, |_| false);
+        keep(&mut read.works, &self.works, |_| false);
+        keep(&mut read.tasks, &self.tasks, |_| false);
+        read.findings.retain(|f| !whole.contains(&f.file) && !self.cells.contains(&(f.file.clone(), f.sheet.clone(), f.cell.clone())));
+    }
+}
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Rule {
     Date,
@@ -185,16 +259,21 @@ struct Basis {
 }
 
 /// Whether `a` is a newer version than `b`, and by which rule.
+#[cfg(test)]
 fn newer(a: &InputFile, b: &InputFile) -> (bool, Basis) {
+    newer_ranked(a, &name_rank(&a.file), b, &name_rank(&b.file))
+}
+
+/// `newer`, with the files' name ranks worked out beforehand.
+fn newer_ranked(a: &InputFile, ra: &(u32, String), b: &InputFile, rb: &(u32, String)) -> (bool, Basis) {
     if let (Some(da), Some(db)) = (&a.filled_date, &b.filled_date) {
         if da != db {
             let (late, early) = if da > db { (da, db) } else { (db, da) };
             return (da > db, Basis { rule: Rule::Date, text: format!("填报日期 {late} 晚于 {early}") });
         }
     }
-    let (ra, rb) = (name_rank(&a.file), name_rank(&b.file));
     if ra.0 != rb.0 {
-        let marker = if ra.0 > rb.0 { ra.1 } else { rb.1 };
+        let marker = if ra.0 > rb.0 { &ra.1 } else { &rb.1 };
         return (ra.0 > rb.0, Basis { rule: Rule::Name, text: format!("文件名标有“{marker}”") });
     }
     if let (Some(ma), Some(mb)) = (a.modified, b.modified) {
@@ -291,11 +370,26 @@ fn number(text: &str) -> Option<u32> {
 
 /// The figures of `unit`'s `year` return that differ between the old and the new file
 /// (among those the new one gives again).
-fn changes(plan: &Plan, read: &ReadOutcome, old: &str, new: &str, unit: &str, year: i32, overridden: &BTreeSet<String>) -> String {
+#[allow(clippy::too_many_arguments)]
+fn changes(
+    plan: &Plan,
+    read: &ReadOutcome,
+    index: &Index,
+    old: &str,
+    new: &str,
+    unit: &str,
+    year: i32,
+    overridden: &BTreeSet<String>,
+) -> String {
     let figures = |file: &str| -> BTreeMap<String, (Option<f64>, String)> {
-        read.observations
+        index
+            .files
+            .get(file)
+            .map(|items| items.observations.as_slice())
+            .unwrap_or_default()
             .iter()
-            .filter(|o| &*o.file == file && &*o.department == unit && o.year == year && o.kind == ObsKind::Current)
+            .map(|&i| &read.observations[i])
+            .filter(|o| &*o.department == unit && o.year == year && o.kind == ObsKind::Current)
             .filter(|o| overridden.contains(&format!("指标{}", o.indicator_id)))
             .map(|o| (o.indicator_id.to_string(), (o.value, o.cell.clone())))
             .collect()
