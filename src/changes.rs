@@ -161,10 +161,9 @@ pub struct Run {
     pub snapshot: Option<Snapshot>,
 }
 
-/// The snapshot of this run.
-pub fn snapshot(batch: &Batch) -> Snapshot {
-    let figures = batch
-        .observations
+/// Every 本年值 with a figure among these observations, as a snapshot keeps it.
+pub fn snap_figures(observations: &[crate::read::Observation]) -> Vec<SnapFigure> {
+    observations
         .iter()
         .filter(|o| o.kind == ObsKind::Current && !o.department.is_empty())
         .filter_map(|o| {
@@ -179,7 +178,12 @@ pub fn snapshot(batch: &Batch) -> Snapshot {
                 cell: o.cell.clone(),
             })
         })
-        .collect();
+        .collect()
+}
+
+/// The snapshot of this run.
+pub fn snapshot(batch: &Batch) -> Snapshot {
+    let figures = snap_figures(&batch.observations);
     let used = batch
         .assessment
         .progress
@@ -231,23 +235,29 @@ fn snap_finding(f: &Finding) -> SnapFinding {
 /// The earlier runs kept in the output folder, newest first: the current outputs'
 /// manifest, then history/. A manifest that cannot be read is passed over.
 pub fn earlier_runs(output: &Path) -> Vec<Run> {
-    let mut paths = vec![output.join(crate::publish::MANIFEST)];
-    if let Ok(entries) = std::fs::read_dir(output.join(crate::publish::HISTORY)) {
-        for e in entries.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            if !name.starts_with('.') && !name.ends_with("未完成") {
-                paths.push(e.path().join(crate::publish::MANIFEST));
-            }
+    let read =
+        |p: &Path| std::fs::read(p).ok().and_then(|bytes| serde_json::from_slice::<Run>(&bytes).ok()).filter(|r| r.snapshot.is_some());
+    let mut history: Vec<Run> = std::fs::read_dir(output.join(crate::publish::HISTORY))
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter(|e| {
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    !name.starts_with('.') && !name.ends_with("未完成")
+                })
+                .filter_map(|e| read(&e.path().join(crate::publish::MANIFEST)))
+                .collect()
+        })
+        .unwrap_or_default();
+    history.sort_by(|a, b| b.run_id.cmp(&a.run_id));
+    // The outputs in place are the latest run's, whatever the ids of two runs in one
+    // second say.
+    let mut runs: Vec<Run> = read(&output.join(crate::publish::MANIFEST)).into_iter().collect();
+    for r in history {
+        if !runs.iter().any(|x| x.run_id == r.run_id) {
+            runs.push(r);
         }
     }
-    let mut runs: Vec<Run> = paths
-        .iter()
-        .filter_map(|p| std::fs::read(p).ok())
-        .filter_map(|bytes| serde_json::from_slice::<Run>(&bytes).ok())
-        .filter(|r| r.snapshot.is_some())
-        .collect();
-    runs.sort_by(|a, b| b.run_id.cmp(&a.run_id));
-    runs.dedup_by(|a, b| a.run_id == b.run_id);
     runs
 }
 
@@ -255,34 +265,8 @@ pub fn earlier_runs(output: &Path) -> Vec<Run> {
 pub fn compare(previous: Option<&Run>, now: &Snapshot, files: &[InputFile]) -> ChangeLog {
     let Some(prev) = previous else { return ChangeLog::default() };
     let before = prev.snapshot.clone().unwrap_or_default();
-    let mut log = ChangeLog { previous: Some(prev.run_id.clone()), ..Default::default() };
-    let key = |f: &SnapFigure| (f.indicator_id.clone(), f.year, f.department.clone());
-    let mut old: BTreeMap<_, &SnapFigure> = BTreeMap::new();
-    for f in &before.figures {
-        old.entry(key(f)).or_insert(f);
-    }
-    let mut new: BTreeMap<_, &SnapFigure> = BTreeMap::new();
-    for f in &now.figures {
-        new.entry(key(f)).or_insert(f);
-    }
-    for k in old.keys().chain(new.keys()).collect::<BTreeSet<_>>() {
-        let (b, a) = (old.get(k), new.get(k));
-        if b.map(|f| f.value) == a.map(|f| f.value) {
-            continue;
-        }
-        let at = a.or(b).expect("one of them");
-        log.figures.push(FigureChange {
-            indicator_id: k.0.clone(),
-            department: k.2.clone(),
-            year: k.1,
-            before: b.map(|f| f.value),
-            after: a.map(|f| f.value),
-            unit: at.unit.clone(),
-            file: at.file.clone(),
-            sheet: at.sheet.clone(),
-            cell: at.cell.clone(),
-        });
-    }
+    let mut log =
+        ChangeLog { previous: Some(prev.run_id.clone()), figures: figure_changes(&before.figures, &now.figures), ..Default::default() };
     let names = file_names(&prev.inputs, files);
     let old_keys: BTreeSet<_> = before.findings.iter().map(|f| finding_key(f, &names)).collect();
     let new_keys: BTreeSet<_> = now.findings.iter().map(|f| finding_key(f, &names)).collect();
@@ -300,6 +284,39 @@ pub fn compare(previous: Option<&Run>, now: &Snapshot, files: &[InputFile]) -> C
         }
     }
     log
+}
+
+/// The figures (indicator, unit, year) changed, added or withdrawn between two lists.
+pub fn figure_changes(before: &[SnapFigure], now: &[SnapFigure]) -> Vec<FigureChange> {
+    let key = |f: &SnapFigure| (f.indicator_id.clone(), f.year, f.department.clone());
+    let mut old: BTreeMap<_, &SnapFigure> = BTreeMap::new();
+    for f in before {
+        old.entry(key(f)).or_insert(f);
+    }
+    let mut new: BTreeMap<_, &SnapFigure> = BTreeMap::new();
+    for f in now {
+        new.entry(key(f)).or_insert(f);
+    }
+    let mut out = Vec::new();
+    for k in old.keys().chain(new.keys()).collect::<BTreeSet<_>>() {
+        let (b, a) = (old.get(k), new.get(k));
+        if b.map(|f| f.value) == a.map(|f| f.value) {
+            continue;
+        }
+        let at = a.or(b).expect("one of them");
+        out.push(FigureChange {
+            indicator_id: k.0.clone(),
+            department: k.2.clone(),
+            year: k.1,
+            before: b.map(|f| f.value),
+            after: a.map(|f| f.value),
+            unit: at.unit.clone(),
+            file: at.file.clone(),
+            sheet: at.sheet.clone(),
+            cell: at.cell.clone(),
+        });
+    }
+    out
 }
 
 /// Every input file name of two runs, longest first (to take them out of messages).

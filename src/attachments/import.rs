@@ -143,7 +143,7 @@ fn indicator_table(plan: &Plan, t: &Table, file: &str, title: &str, skipped: &mu
     let (name_col, target_col) = (col(&IndCol::Name)?, cols.iter().position(|c| matches!(c, IndCol::Target(_)))?);
     let end = match cols[target_col] {
         IndCol::Target(Some(y)) => y,
-        _ => years_of(title).into_iter().max().unwrap_or(plan.end),
+        _ => layout::years(title).into_iter().max().unwrap_or(plan.end),
     };
     let base = cols.iter().enumerate().find_map(|(i, c)| if let IndCol::Base(y) = c { Some((i, *y)) } else { None });
     let baseline_year = base.and_then(|(_, y)| y).unwrap_or(end - (plan.end - plan.baseline_year));
@@ -275,10 +275,6 @@ fn project_table(plan: &Plan, t: &Table, file: &str, skipped: &mut Vec<String>) 
         });
     }
     (!out.is_empty()).then_some(out)
-}
-
-fn years_of(text: &str) -> Vec<i32> {
-    layout::years(text)
 }
 
 /// 一、幼有所育 → 幼有所育.

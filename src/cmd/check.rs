@@ -18,7 +18,7 @@ use crate::text::{fmt_num, printable};
 
 /// What the checked files would change against the last run in `dir`: for each unit
 /// and year they hold, every figure changed, added or withdrawn.
-fn against(dir: &std::path::Path, outcome: &read::ReadOutcome, out: &mut dyn Write) -> Result<()> {
+fn against(dir: &std::path::Path, plan: &Plan, outcome: &read::ReadOutcome, out: &mut dyn Write) -> Result<()> {
     let manifest = dir.join(crate::publish::MANIFEST);
     let run = std::fs::read(&manifest).ok().and_then(|b| serde_json::from_slice::<crate::changes::Run>(&b).ok());
     let Some(snapshot) = run.as_ref().and_then(|r| r.snapshot.as_ref()) else {
@@ -33,36 +33,25 @@ fn against(dir: &std::path::Path, outcome: &read::ReadOutcome, out: &mut dyn Wri
     writeln!(out, "\n与“{}”中上次运行（{run_id}）的结果对比：", printable(&dir.display().to_string(), 200))?;
     let returns: std::collections::BTreeSet<(String, i32)> =
         outcome.files.iter().flat_map(|f| f.covers.iter().map(|c| (c.department.clone(), c.year))).collect();
-    let value = |v: f64| fmt_num(v, 6);
+    let now = crate::changes::snap_figures(&outcome.observations);
+    let of = |list: &[crate::changes::SnapFigure], unit: &str, year: i32| -> Vec<crate::changes::SnapFigure> {
+        list.iter().filter(|f| f.department == unit && f.year == year).cloned().collect()
+    };
+    let value = |v: Option<f64>| v.map(|v| fmt_num(v, 6)).unwrap_or_default();
     for (unit, year) in &returns {
-        let now: Vec<&read::Observation> = outcome
-            .observations
+        let changes = crate::changes::figure_changes(&of(&snapshot.figures, unit, *year), &of(&now, unit, *year));
+        let lines: Vec<String> = changes
             .iter()
-            .filter(|o| o.kind == read::ObsKind::Current && &*o.department == unit && o.year == *year && o.value.is_some())
+            .map(|c| {
+                let name = plan.indicator(&c.indicator_id).map(|i| printable(&i.name, 40)).unwrap_or_default();
+                let at = format!("{}·{}", printable(&c.file, 200), c.cell);
+                match c.kind() {
+                    "新增" => format!("  新增：{} {name} {} {}（{at}）", c.indicator_id, value(c.after), c.unit),
+                    "撤回" => format!("  撤回：{} {name} 原 {} {}（{at}）", c.indicator_id, value(c.before), c.unit),
+                    _ => format!("  修改：{} {name} {} → {} {}（{at}）", c.indicator_id, value(c.before), value(c.after), c.unit),
+                }
+            })
             .collect();
-        let before: Vec<&crate::changes::SnapFigure> =
-            snapshot.figures.iter().filter(|f| &f.department == unit && f.year == *year).collect();
-        let mut lines = Vec::new();
-        for o in &now {
-            let v = o.value.unwrap_or_default();
-            match before.iter().find(|f| *f.indicator_id == *o.indicator_id) {
-                Some(f) if f.value == v => {}
-                Some(f) => lines.push(format!(
-                    "  修改：{} {} {} → {} {}（原 {}·{}）",
-                    o.indicator_id,
-                    printable(&o.indicator_name, 40),
-                    value(f.value),
-                    value(v),
-                    o.unit,
-                    printable(&f.file, 200),
-                    f.cell
-                )),
-                None => lines.push(format!("  新增：{} {} {} {}", o.indicator_id, printable(&o.indicator_name, 40), value(v), o.unit)),
-            }
-        }
-        for f in before.iter().filter(|f| !now.iter().any(|o| *o.indicator_id == *f.indicator_id)) {
-            lines.push(format!("  撤回：{} 原 {} {}（{}·{}）", f.indicator_id, value(f.value), f.unit, printable(&f.file, 200), f.cell));
-        }
         if lines.is_empty() {
             writeln!(out, "{}{}年度：与上次运行的数据相同，重新汇总不会改变数据。", printable(unit, 40), year)?;
         } else {
@@ -171,7 +160,7 @@ pub fn run(args: &CheckArgs, plan: &Plan, out: &mut dyn Write) -> Result<Checked
         }
     }
     if let Some(dir) = &args.against {
-        against(dir, &outcome, out)?;
+        against(dir, plan, &outcome, out)?;
     }
     if findings.is_empty() {
         writeln!(out, "\n未发现问题。")?;
