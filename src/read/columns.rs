@@ -125,7 +125,7 @@ fn row_label(plan: &Plan, grid: &Grid, r: usize, labels: &[usize]) -> RowLabel {
         out.any = true;
         let n = normalize_name(&t);
         // A 序号 beside the label.
-        if n.chars().all(|ch| ch.is_ascii_digit()) && number_year(grid.get(r, c)).is_none() && n.len() < 4 {
+        if n.chars().all(|ch| ch.is_ascii_digit()) && n.len() < 4 {
             continue;
         }
         if is_footer(&t) {
