@@ -235,25 +235,17 @@ fn snap_finding(f: &Finding) -> SnapFinding {
 /// The earlier runs kept in the output folder, newest first: the current outputs'
 /// manifest, then history/. A manifest that cannot be read is passed over.
 pub fn earlier_runs(output: &Path) -> Vec<Run> {
-    let read =
-        |p: &Path| std::fs::read(p).ok().and_then(|bytes| serde_json::from_slice::<Run>(&bytes).ok()).filter(|r| r.snapshot.is_some());
-    let mut history: Vec<Run> = std::fs::read_dir(output.join(crate::publish::HISTORY))
-        .map(|entries| {
-            entries
-                .flatten()
-                .filter(|e| {
-                    let name = e.file_name().to_string_lossy().into_owned();
-                    !name.starts_with('.') && !name.ends_with("未完成")
-                })
-                .filter_map(|e| read(&e.path().join(crate::publish::MANIFEST)))
-                .collect()
-        })
-        .unwrap_or_default();
+    // The manifest in place first: the outputs in place are the latest run's, whatever
+    // the ids of two runs in one second say; then history/, newest first.
+    let mut found = crate::publish::earlier_manifests(output)
+        .into_iter()
+        .filter_map(|bytes| serde_json::from_slice::<Run>(&bytes).ok())
+        .filter(|r| r.snapshot.is_some());
+    let mut runs: Vec<Run> = Vec::new();
+    let current = found.next();
+    let mut history: Vec<Run> = found.collect();
     history.sort_by(|a, b| b.run_id.cmp(&a.run_id));
-    // The outputs in place are the latest run's, whatever the ids of two runs in one
-    // second say.
-    let mut runs: Vec<Run> = read(&output.join(crate::publish::MANIFEST)).into_iter().collect();
-    for r in history {
+    for r in current.into_iter().chain(history) {
         if !runs.iter().any(|x| x.run_id == r.run_id) {
             runs.push(r);
         }

@@ -76,6 +76,10 @@ codes! {
     CellsBeyondLimit = "cells_beyond_limit",
     SheetUnreadable = "sheet_unreadable",
     HiddenSheet = "hidden_sheet",
+    /// Two input files whose names differ only by case or Unicode normalisation.
+    NameTwins = "name_twins",
+    /// Control characters in a cell or a file name (replaced in the Word files).
+    ControlCharacters = "control_characters",
     // Versions of one return
     /// An earlier version of a return, replaced by a newer file.
     Superseded = "superseded",

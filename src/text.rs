@@ -141,6 +141,49 @@ pub fn fmt_num(v: f64, max_dp: usize) -> String {
     }
 }
 
+/// A character XML 1.0 cannot hold (and so no Word file): the C0 controls other than
+/// tab, line feed and carriage return, and U+FFFE/U+FFFF.
+pub fn xml_unsafe(c: char) -> bool {
+    matches!(c, '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}')
+}
+
+/// A file or folder name as people see it, kept distinct where it is not valid Unicode:
+/// each byte that is not part of UTF-8 (Unix) or each lone surrogate (Windows) is shown
+/// as `\xFF` / `\u{D800}`, and on Unix a backslash itself as `\\`, so that two names
+/// that differ only in such bytes are never shown alike. The same text appears in the
+/// manifest, the CSV tables and on the terminal.
+pub fn os_display(name: &std::ffi::OsStr) -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let mut out = String::new();
+        for chunk in name.as_bytes().utf8_chunks() {
+            for c in chunk.valid().chars() {
+                if c == '\\' {
+                    out.push_str("\\\\");
+                } else {
+                    out.push(c);
+                }
+            }
+            for b in chunk.invalid() {
+                out.push_str(&format!("\\x{b:02X}"));
+            }
+        }
+        out
+    }
+    #[cfg(windows)]
+    {
+        use std::os::windows::ffi::OsStrExt;
+        char::decode_utf16(name.encode_wide())
+            .map(|c| c.map(String::from).unwrap_or_else(|e| format!("\\u{{{:04X}}}", e.unpaired_surrogate())))
+            .collect()
+    }
+    #[cfg(not(any(unix, windows)))]
+    {
+        name.to_string_lossy().into_owned()
+    }
+}
+
 /// Lower-case hexadecimal digits of bytes (digests in the manifest).
 pub fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";

@@ -242,7 +242,12 @@ impl Gone {
         keep(&mut read.projects, &self.projects, |_| false);
         keep(&mut read.works, &self.works, |_| false);
         keep(&mut read.tasks, &self.tasks, |_| false);
-        read.findings.retain(|f| !whole.contains(&f.file) && !self.cells.contains(&(f.file.clone(), f.sheet.clone(), f.cell.clone())));
+        // A finding about the file's name (a look-alike of another) stays: it is about
+        // the batch, not about what the replaced version says.
+        read.findings.retain(|f| {
+            f.code == crate::finding::Code::NameTwins
+                || !whole.contains(&f.file) && !self.cells.contains(&(f.file.clone(), f.sheet.clone(), f.cell.clone()))
+        });
     }
 }
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -521,19 +521,14 @@ fn or_none(s: &str) -> &str {
 
 /// Write the merged tables into `dir` (the working folder's templates/). A table file
 /// already there is kept beside as `<name>.<time>.bak`, never overwritten unseen.
-pub fn write(dir: &Path, plan: &Plan, m: &Merged, stamp: &str, imported: &Imported) -> Result<Vec<PathBuf>, String> {
+pub fn write(dir: &Path, plan: &Plan, m: &Merged, stamp: &str, imported: &Imported) -> Result<Vec<(PathBuf, Option<PathBuf>)>, String> {
     use crate::plan::{IndicatorFile, ProjectFile, UnitFile};
     std::fs::create_dir_all(dir).map_err(|e| format!("无法创建文件夹 {}：{}", dir.display(), crate::oserror::explain(&e)))?;
-    let mut written = Vec::new();
-    let mut put = |name: &str, head: &str, body: String| -> Result<(), String> {
-        let path = dir.join(name);
-        if path.exists() {
-            let backup = dir.join(format!("{name}.{stamp}.bak"));
-            std::fs::copy(&path, &backup).map_err(|e| format!("无法备份 {}：{}", path.display(), crate::oserror::explain(&e)))?;
-        }
-        std::fs::write(&path, format!("{head}\n{body}"))
-            .map_err(|e| format!("无法写入 {}：{}", path.display(), crate::oserror::explain(&e)))?;
-        written.push(path);
+    // The tables to write, each checked before any is written: an import never stops
+    // half-way because one of them is a link.
+    let mut tables: Vec<(&str, String)> = Vec::new();
+    let mut put = |name: &'static str, head: &str, body: String| -> Result<(), String> {
+        tables.push((name, format!("{head}\n{body}")));
         Ok(())
     };
     let head = format!(
@@ -575,6 +570,20 @@ pub fn write(dir: &Path, plan: &Plan, m: &Merged, stamp: &str, imported: &Import
     let changed = rules.ranges.len() != before || rules.ranges.iter().zip(&plan.rules.ranges).any(|(a, b)| a.ids != b.ids);
     if changed {
         put("rules.toml", &head, toml::to_string(&rules).map_err(|e| e.to_string())?)?;
+    }
+    for (name, _) in &tables {
+        let path = dir.join(name);
+        match std::fs::symlink_metadata(&path) {
+            Ok(m) if m.file_type().is_symlink() => return Err(format!("{}。", crate::userdir::WriteError::Link(path))),
+            Ok(m) if !m.is_file() => return Err(format!("{}。", crate::userdir::WriteError::NotFile(path))),
+            _ => {}
+        }
+    }
+    let mut written = Vec::new();
+    for (name, text) in tables {
+        let path = dir.join(name);
+        let backup = crate::userdir::replace_with_backup(&path, text.as_bytes(), stamp).map_err(|e| format!("{e}。"))?;
+        written.push((path, backup));
     }
     Ok(written)
 }

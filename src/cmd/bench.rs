@@ -112,11 +112,25 @@ fn data_dir(args: &BenchArgs, plan: &Plan, n: usize) -> Result<PathBuf> {
     if done.is_file() {
         return Ok(dir);
     }
-    let _ = std::fs::remove_dir_all(&dir);
+    // Data of an earlier bench that did not finish is made again; a folder that is not
+    // the bench's own is never removed.
+    let mark = dir.join(".planmon-bench");
+    if std::fs::symlink_metadata(&dir).is_ok() {
+        if !mark.is_file() {
+            return Err(super::UsageError(format!(
+                "“{}”已存在，但不是 planmon bench 生成的数据文件夹，不会删除或改动它。请用 --dir 另选一个文件夹。",
+                dir.display()
+            ))
+            .into());
+        }
+        std::fs::remove_dir_all(&dir).map_err(|e| crate::oserror::error("删除", &dir, &e))?;
+    }
+    std::fs::create_dir_all(&dir).map_err(|e| crate::oserror::error("创建文件夹", &dir, &e))?;
+    std::fs::write(&mark, b"").map_err(|e| crate::oserror::error("写入", &mark, &e))?;
     let per_copy = plan.reporting_units().len() * (plan.end - plan.start + 1) as usize;
     let sample =
         SampleArgs { output: dir.clone(), seed: args.seed, last_year: Some(plan.end), copies: n.div_ceil(per_copy), layout: Layout::Mixed };
-    let mut files = super::templates::write_samples(&sample, plan)?;
+    let mut files: Vec<PathBuf> = super::templates::write_samples(&sample, plan)?.into_iter().map(|(p, _)| p).collect();
     // Keep exactly n: the newest years of the first copies.
     files.sort_by_key(|p| (p.parent().map(Path::to_path_buf), std::cmp::Reverse(p.file_name().map(|f| f.to_os_string()))));
     for extra in files.iter().skip(n) {

@@ -19,17 +19,23 @@ use crate::text::{fmt_num, printable};
 /// What the checked files would change against the last run in `dir`: for each unit
 /// and year they hold, every figure changed, added or withdrawn.
 fn against(dir: &std::path::Path, plan: &Plan, outcome: &read::ReadOutcome, out: &mut dyn Write) -> Result<()> {
-    let manifest = dir.join(crate::publish::MANIFEST);
-    let run = std::fs::read(&manifest).ok().and_then(|b| serde_json::from_slice::<crate::changes::Run>(&b).ok());
-    let Some(snapshot) = run.as_ref().and_then(|r| r.snapshot.as_ref()) else {
-        writeln!(
-            out,
-            "\n无法对比：“{}”中没有可用的运行清单（manifest.json）。请先运行一次汇总，或检查文件夹是否正确。",
-            printable(&dir.display().to_string(), 200)
-        )?;
-        return Ok(());
+    use crate::folder::StateError;
+    let run = crate::publish::manifest_in(dir)
+        .and_then(|b| serde_json::from_slice::<crate::changes::Run>(&b).map_err(|_| StateError::Damaged))
+        .and_then(|r| if r.snapshot.is_some() { Ok(r) } else { Err(StateError::Foreign) });
+    let run = match run {
+        Ok(run) => run,
+        Err(e) => {
+            let why = match e {
+                StateError::Missing => "没有运行清单（manifest.json）。请先运行一次汇总，或检查文件夹是否正确".to_string(),
+                e => format!("的运行清单（manifest.json）{}", e.explain()),
+            };
+            writeln!(out, "\n无法对比：“{}”中{why}。", printable(&crate::text::os_display(dir.as_os_str()), 200))?;
+            return Ok(());
+        }
     };
-    let run_id = run.as_ref().map(|r| r.run_id.as_str()).unwrap_or_default();
+    let snapshot = run.snapshot.as_ref().expect("checked above");
+    let run_id = run.run_id.as_str();
     writeln!(out, "\n与“{}”中上次运行（{run_id}）的结果对比：", printable(&dir.display().to_string(), 200))?;
     let returns: std::collections::BTreeSet<(String, i32)> =
         outcome.files.iter().flat_map(|f| f.covers.iter().map(|c| (c.department.clone(), c.year))).collect();

@@ -38,13 +38,12 @@ pub fn run(args: &IndicatorArgs, plan: &Plan, out: &mut dyn Write) -> Result<()>
         Format::Xlsx | Format::Docx => {
             let xlsx = matches!(args.format, Format::Xlsx);
             let path = args.output.clone().unwrap_or_else(|| format!("方案附件1附件2.{}", if xlsx { "xlsx" } else { "docx" }).into());
-            if path.exists() {
-                return Err(super::UsageError(format!("“{}”已经存在，不会覆盖。请用 --output 另选文件名。", path.display())).into());
-            }
             let bytes = if xlsx { crate::attachments::export::xlsx(plan)? } else { crate::attachments::export::docx(plan)? };
-            std::fs::write(&path, bytes)
-                .map_err(|e| super::UsageError(format!("无法写入“{}”：{}。", path.display(), crate::oserror::explain(&e))))?;
-            writeln!(out, "已写入：{}", path.display())?;
+            crate::userdir::write_new(&path, &bytes).map_err(|e| match e {
+                crate::userdir::WriteError::Exists(_) => super::UsageError(format!("{e}。请用 --output 另选文件名。")),
+                e => super::UsageError(format!("{e}。")),
+            })?;
+            writeln!(out, "已写入：{}", crate::text::os_display(path.as_os_str()))?;
         }
         Format::Table => {
             writeln!(out, "{}　指标表（版本 {}）", plan.title, plan.version)?;

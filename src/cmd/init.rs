@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use crate::cli::{InitArgs, SampleArgs};
 use crate::plan::{Plan, EMBEDDED_FILES};
@@ -12,18 +12,18 @@ use crate::render::world::TEMPLATES;
 pub fn run(args: &InitArgs, out: &mut dyn Write) -> Result<()> {
     let dir = &args.dir;
     for sub in ["input", "output", "templates"] {
-        std::fs::create_dir_all(dir.join(sub)).with_context(|| format!("无法创建文件夹 {}", dir.join(sub).display()))?;
+        let sub = dir.join(sub);
+        std::fs::create_dir_all(&sub).map_err(|e| crate::oserror::error("创建文件夹", &sub, &e))?;
     }
     let mut files: Vec<(std::path::PathBuf, &str)> = vec![(dir.join(crate::config::FILE), crate::config::TEMPLATE)];
     files.extend(EMBEDDED_FILES.iter().map(|(name, text)| (dir.join("templates").join(name), *text)));
     files.extend(TEMPLATES.iter().map(|(name, text)| (dir.join("templates").join(name), *text)));
     for (path, text) in files {
-        if path.exists() {
-            writeln!(out, "已存在，未覆盖：{}", path.display())?;
-            continue;
+        match crate::userdir::write_new(&path, text.as_bytes()) {
+            Ok(()) => writeln!(out, "已生成：{}", crate::text::os_display(path.as_os_str()))?,
+            Err(crate::userdir::WriteError::Exists(_)) => writeln!(out, "已存在，未覆盖：{}", crate::text::os_display(path.as_os_str()))?,
+            Err(e) => return Err(super::UsageError(format!("{e}。")).into()),
         }
-        std::fs::write(&path, text).with_context(|| format!("无法写入 {}", path.display()))?;
-        writeln!(out, "已生成：{}", path.display())?;
     }
     if args.sample {
         let plan = Plan::embedded()?;

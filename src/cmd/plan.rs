@@ -58,10 +58,13 @@ fn import_files(args: &PlanImportArgs, plan: &Plan, out: &mut dyn Write) -> Resu
     }
     let stamp = crate::clock::iso_time(crate::clock::now_unix()).replace([':', '-'], "");
     let written = import::write(&args.into, plan, &merged, &stamp, &imported).map_err(UsageError)?;
-    for w in &written {
-        writeln!(out, "已写入：{}", w.display())?;
+    for (path, backup) in &written {
+        writeln!(out, "已写入：{}", crate::text::os_display(path.as_os_str()))?;
+        if let Some(b) = backup {
+            writeln!(out, "  原有的表已保存为：{}", crate::text::os_display(b.as_os_str()))?;
+        }
     }
-    writeln!(out, "原有的表（如有）已保存为同名的 .{stamp}.bak 文件。以后运行 planmon 时使用新表。")?;
+    writeln!(out, "以后运行 planmon 时使用新表。")?;
     Ok(())
 }
 

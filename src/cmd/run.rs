@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 
 use crate::clock::{iso_time, now_unix};
-use crate::oserror::At;
 
 use super::UsageError;
 use crate::aggregate::Status;
@@ -43,10 +42,9 @@ pub fn run(args: &RunArgs, plan: Plan, settings: &Settings, templates: Option<&P
             return Err(UsageError(format!("报告年度 {y} 不在规划期（{}—{}年）内。", plan.start, plan.end)).into());
         }
     }
-    std::fs::create_dir_all(&args.output).at("创建输出文件夹", &args.output)?;
-    let lock = publish::lock(&args.output)?;
     let mut notes = Vec::new();
-    publish::recover(&args.output, &lock, &mut notes)?;
+    let lock = publish::lock(&args.output, &mut notes)?;
+    publish::recover(&lock, &mut notes)?;
     let started = now_unix();
     let run_id = publish::run_id(started);
 
@@ -90,7 +88,7 @@ pub fn run(args: &RunArgs, plan: Plan, settings: &Settings, templates: Option<&P
 
     // Everything goes to a staging folder first; a run that fails on the way leaves
     // what it made in history/<run id>-未完成 and the previous outputs as they were.
-    let mut staging = Staging::new(&args.output, &run_id, &lock)?;
+    let mut staging = Staging::new(&lock, &run_id)?;
     let staged = files.iter().try_for_each(|r| staging.write(&r.rel, &r.bytes, r.what)).and_then(|()| {
         let manifest = manifest(&batch, args, &run_id, started, &staging.records, &snapshot);
         let bytes = serde_json::to_vec_pretty(&manifest)?;
@@ -102,10 +100,10 @@ pub fn run(args: &RunArgs, plan: Plan, settings: &Settings, templates: Option<&P
         (Ok(()), None) => None,
     };
     if let Some(why) = failure {
-        let kept = staging.set_aside(&lock)?;
+        let kept = staging.set_aside()?;
         return Err(UsageError(format!("{why}\n上次的输出未作改动；本次已生成的部分放在“{}”。", kept.display())).into());
     }
-    staging.commit(args.keep_history, &lock, &mut notes)?;
+    staging.commit(args.keep_history, &mut notes)?;
     drop(lock);
     let mut written: Vec<(PathBuf, &'static str)> = files.iter().map(|r| (args.output.join(&r.rel), r.what)).collect();
     written.push((args.output.join(publish::MANIFEST), "运行清单"));

@@ -2,15 +2,16 @@
 //! `planmon sample`: the synthetic sample returns shipped in input/.
 
 use std::io::Write;
+use std::path::Path;
 
 use anyhow::Result;
 
+use super::UsageError;
 use crate::aggregate;
 use crate::cli::{Layout, SampleArgs, TemplateArgs};
 use crate::forms;
 use crate::plan::Plan;
 use crate::read;
-use crate::render::write_atomic;
 use crate::sample;
 
 pub fn return_file_name(unit: &str, year: i32) -> String {
@@ -18,6 +19,7 @@ pub fn return_file_name(unit: &str, year: i32) -> String {
 }
 
 pub fn templates(args: &TemplateArgs, plan: &Plan, out: &mut dyn Write) -> Result<()> {
+    blank_forms_folder(&args.output, &args.input)?;
     let this_year = crate::clock::beijing_date(crate::clock::now_unix()).year();
     let year = args.year.unwrap_or(this_year.min(plan.end));
     let created = crate::clock::ymd(year, 12, 1).map(crate::clock::utc_midnight).unwrap_or_default();
@@ -28,6 +30,7 @@ pub fn templates(args: &TemplateArgs, plan: &Plan, out: &mut dyn Write) -> Resul
     } else {
         aggregate::Figures::default()
     };
+    let mut forms = Vec::new();
     for unit in plan.reporting_units() {
         let mut known = forms::Filled::default();
         for ind in plan.indicators_of(&unit.name) {
@@ -36,24 +39,88 @@ pub fn templates(args: &TemplateArgs, plan: &Plan, out: &mut dyn Write) -> Resul
             }
         }
         let bytes = forms::return_workbook(plan, &unit.name, year, Some(&known), created)?;
-        let path = args.output.join(return_file_name(&unit.name, year));
-        write_atomic(&path, &bytes)?;
-        writeln!(out, "已生成：{}", path.display())?;
+        forms.push((args.output.join(return_file_name(&unit.name, year)), bytes));
+    }
+    // All or nothing: a name already taken stops the command before anything is written.
+    let taken: Vec<String> = forms
+        .iter()
+        .filter(|(p, _)| std::fs::symlink_metadata(p).is_ok())
+        .map(|(p, _)| format!("“{}”", crate::text::os_display(p.as_os_str())))
+        .collect();
+    if !taken.is_empty() {
+        return Err(UsageError(format!(
+            "已有同名的文件：{}。planmon 不会覆盖已有的文件。请用 --output 另选一个文件夹。",
+            taken.join("、")
+        ))
+        .into());
+    }
+    for (path, bytes) in &forms {
+        crate::userdir::write_new(path, bytes).map_err(|e| UsageError(format!("{e}。")))?;
+        writeln!(out, "已生成：{}", crate::text::os_display(path.as_os_str()))?;
     }
     Ok(())
 }
 
+/// Blank forms never go where returns are: not into the input folder (or a folder in
+/// it: the next run would read them as returns), and not into a folder that already
+/// holds spreadsheets, which may be returns received.
+fn blank_forms_folder(output: &Path, input: &Path) -> Result<()> {
+    let (o, i) = (crate::paths::real(output), crate::paths::real(input));
+    if o == i || o.starts_with(&i) {
+        return Err(UsageError(format!(
+            "空白填报表不能放进输入文件夹“{}”：那里是各单位报来的填报表，空白表会被当作填报表读取，同名的文件也可能被覆盖。请用 --output 另选一个文件夹，例如 --output 空白填报表。",
+            crate::text::os_display(input.as_os_str())
+        ))
+        .into());
+    }
+    let mut sheets = Vec::new();
+    spreadsheets_in(output, 0, &mut sheets);
+    if !sheets.is_empty() {
+        let n = sheets.len();
+        sheets.truncate(5);
+        return Err(UsageError(format!(
+            "文件夹“{}”中已有 {n} 个表格文件（{}{}），可能是各单位报来的填报表。为免覆盖，空白填报表只写入没有表格文件的文件夹。请用 --output 另选一个文件夹。",
+            crate::text::os_display(output.as_os_str()),
+            sheets.join("、"),
+            if n > 5 { " 等" } else { "" }
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+/// Spreadsheet files (by extension) in `dir` and its folders, not through links.
+fn spreadsheets_in(dir: &Path, depth: usize, found: &mut Vec<String>) {
+    if depth > 8 || found.len() > 1000 {
+        return;
+    }
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        match e.file_type() {
+            Ok(t) if t.is_dir() => spreadsheets_in(&e.path(), depth + 1, found),
+            Ok(t) if !t.is_symlink() && read::has_spreadsheet_extension(&e.path()) => {
+                found.push(format!("“{}”", crate::text::os_display(&e.file_name())))
+            }
+            _ => {}
+        }
+    }
+}
+
 pub fn sample(args: &SampleArgs, plan: &Plan, out: &mut dyn Write) -> Result<()> {
-    let written = write_samples(args, plan)?;
-    for path in &written {
-        writeln!(out, "已生成：{}", path.display())?;
+    for (path, written) in write_samples(args, plan)? {
+        let shown = crate::text::os_display(path.as_os_str());
+        if written {
+            writeln!(out, "已生成：{shown}")?;
+        } else {
+            writeln!(out, "已存在，未覆盖：{shown}")?;
+        }
     }
     Ok(())
 }
 
 /// Write the synthetic returns: every unit, every year, `copies` times (copies in
-/// 副本001/ … folders), in the standard layout, the messy one, or alternating.
-pub fn write_samples(args: &SampleArgs, plan: &Plan) -> Result<Vec<std::path::PathBuf>> {
+/// 副本001/ … folders), in the standard layout, the messy one, or alternating. A file
+/// already there is kept as it is (`false` beside its name), never replaced.
+pub fn write_samples(args: &SampleArgs, plan: &Plan) -> Result<Vec<(std::path::PathBuf, bool)>> {
     let last_year = args.last_year.unwrap_or(plan.end);
     let series = sample::synthetic_series(plan, args.seed, last_year);
     let mut written = Vec::new();
@@ -70,14 +137,21 @@ pub fn write_samples(args: &SampleArgs, plan: &Plan) -> Result<Vec<std::path::Pa
                     Layout::Mixed => k % 2 == 1,
                 };
                 k += 1;
+                let path = dir.join(return_file_name(&unit.name, year));
+                if std::fs::symlink_metadata(&path).is_ok() {
+                    written.push((path, false));
+                    continue;
+                }
                 let bytes = if messy {
                     sample::messy_workbook(plan, &unit.name, year, &filled, created)?
                 } else {
                     forms::return_workbook(plan, &unit.name, year, Some(&filled), created)?
                 };
-                let path = dir.join(return_file_name(&unit.name, year));
-                write_atomic(&path, &bytes)?;
-                written.push(path);
+                match crate::userdir::write_new(&path, &bytes) {
+                    Ok(()) => written.push((path, true)),
+                    Err(crate::userdir::WriteError::Exists(_)) => written.push((path, false)),
+                    Err(e) => return Err(UsageError(format!("{e}。")).into()),
+                }
             }
         }
     }

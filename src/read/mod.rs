@@ -262,7 +262,88 @@ pub fn read_inputs_with(plan: &Plan, source: &Source, progress: &dyn Fn(usize, u
     for one in outcomes {
         out.absorb(one);
     }
+    out.findings.extend(name_twins(&out.files));
+    out.findings.extend(control_characters(&out));
     out
+}
+
+/// Files whose names look alike but are different names: equal after Unicode
+/// normalisation (a name typed on a Mac and one typed on Windows) or equal but for
+/// upper and lower case (one file on Windows, two on Linux). Both are read; a warning
+/// names both, since a person cannot tell them apart.
+fn name_twins(files: &[InputFile]) -> Vec<Finding> {
+    use unicode_normalization::UnicodeNormalization;
+    let mut seen: std::collections::BTreeMap<String, &str> = std::collections::BTreeMap::new();
+    let mut out = Vec::new();
+    for f in files {
+        let key: String = f.file.nfc().flat_map(char::to_lowercase).collect();
+        match seen.get(&key) {
+            Some(first) if *first != f.file => out.push(
+                Finding::warning(
+                    Code::NameTwins,
+                    format!(
+                        "文件名“{}”与“{first}”看起来相同（只是字母大小写或 Unicode 编码形式不同），两个文件都已读取。请核对是否重复报送，并把其中一个改名或删去。",
+                        f.file
+                    ),
+                )
+                .in_file(&f.file),
+            ),
+            Some(_) => {}
+            None => {
+                seen.insert(key, &f.file);
+            }
+        }
+    }
+    out
+}
+
+/// Text that the Word files (XML) cannot hold as it is: control characters in a cell
+/// (a vertical tab is how Excel stores a line break pasted from Word; ESC and BEL come
+/// with text pasted from elsewhere) or in a file name. The Word versions replace them;
+/// an info finding names each cell.
+pub fn control_characters(out: &ReadOutcome) -> Vec<Finding> {
+    use std::collections::BTreeSet;
+    let mut seen: BTreeSet<(String, String, String)> = BTreeSet::new();
+    let mut findings = Vec::new();
+    let mut check = |texts: &[&str], file: &str, sheet: &str, cell: &str, unit: &str| {
+        let found: BTreeSet<char> = texts.iter().flat_map(|t| t.chars()).filter(|c| crate::text::xml_unsafe(*c)).collect();
+        if found.is_empty() || !seen.insert((file.to_string(), sheet.to_string(), cell.to_string())) {
+            return;
+        }
+        let list: Vec<String> = found.iter().map(|c| format!("U+{:04X}", *c as u32)).collect();
+        let what = if sheet.is_empty() { "文件名".to_string() } else { "这一格（或同一行的说明、备注）".to_string() };
+        let mut f = Finding::info(
+            Code::ControlCharacters,
+            format!(
+                "{what}中有不可见的控制字符（{}）：垂直制表符通常是从 Word 粘贴时带入的换行，其他是从别处粘贴带入的。Word 版报告和反馈单中已把垂直制表符换成换行、其他删去；PDF 和汇总表照原样。如非有意，请删去后重新报送。",
+                list.join("、")
+            ),
+        )
+        .in_file(file);
+        if !sheet.is_empty() {
+            f = f.at(sheet, cell);
+        }
+        if !unit.is_empty() {
+            f = f.for_unit(unit);
+        }
+        findings.push(f);
+    };
+    for f in &out.files {
+        check(&[&f.file], &f.file, "", "", &f.department);
+    }
+    for o in &out.observations {
+        check(&[&o.raw, &o.remark], &o.file, &o.sheet, &o.cell, &o.department);
+    }
+    for w in &out.works {
+        check(&[&w.area, &w.work, &w.problems, &w.next], &w.file, &w.sheet, &w.cell, &w.department);
+    }
+    for t in &out.tasks {
+        check(&[&t.status_text, &t.note], &t.file, &t.sheet, &t.cell, &t.department);
+    }
+    for p in &out.projects {
+        check(&[&p.status, &p.problems], &p.file, &p.sheet, &p.cell, &p.department);
+    }
+    findings
 }
 
 /// Read the files `jobs` lists (path, name), in the given isolation.
@@ -431,17 +512,18 @@ pub fn read_files(plan: &Plan, files: &[PathBuf]) -> ReadOutcome {
 
 /// Read the given files (for `check`), each named as given, in the given isolation.
 pub fn read_files_with(plan: &Plan, files: &[PathBuf], isolation: &Isolation) -> ReadOutcome {
-    let jobs = || files.iter().map(|p| (p.clone(), p.display().to_string())).collect();
+    let jobs = || files.iter().map(|p| (p.clone(), crate::text::os_display(p.as_os_str()))).collect();
     let mut out = ReadOutcome::default();
     for one in read_jobs(plan, jobs, isolation, &|_, _| {}) {
         out.absorb(one);
     }
+    out.findings.extend(control_characters(&out));
     out
 }
 
 fn relative(base: &Path, path: &Path) -> String {
     let rel = path.strip_prefix(base).unwrap_or(path);
-    rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect::<Vec<_>>().join("/")
+    rel.components().map(|c| crate::text::os_display(c.as_os_str())).collect::<Vec<_>>().join("/")
 }
 
 /// Walk the input folder. Hidden files and Office/WPS lock files (`~$…`) are skipped
@@ -461,7 +543,7 @@ fn collect(base: &Path, dir: &Path, leave_out: Option<&Path>, paths: &mut Vec<Pa
     let mut entries: Vec<_> = entries.flatten().collect();
     entries.sort_by_key(|e| e.file_name());
     for entry in entries {
-        let name = entry.file_name().to_string_lossy().into_owned();
+        let name = crate::text::os_display(&entry.file_name());
         let Ok(kind) = entry.file_type() else { continue };
         let path = entry.path();
         let rel = relative(base, &path);
@@ -498,6 +580,6 @@ fn collect(base: &Path, dir: &Path, leave_out: Option<&Path>, paths: &mut Vec<Pa
     }
 }
 
-fn has_spreadsheet_extension(path: &Path) -> bool {
+pub fn has_spreadsheet_extension(path: &Path) -> bool {
     path.extension().and_then(|e| e.to_str()).is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
 }

@@ -264,12 +264,26 @@ fn path_from_wire(wire: &str) -> PathBuf {
     PathBuf::from(std::ffi::OsStr::from_bytes(&bytes))
 }
 
-#[cfg(not(unix))]
+/// Windows names are UTF-16 and may hold lone surrogates: sent as hex of the units.
+#[cfg(windows)]
+fn path_to_wire(path: &Path) -> String {
+    use std::os::windows::ffi::OsStrExt;
+    path.as_os_str().encode_wide().map(|u| format!("{u:04x}")).collect()
+}
+
+#[cfg(windows)]
+fn path_from_wire(wire: &str) -> PathBuf {
+    use std::os::windows::ffi::OsStringExt;
+    let units: Vec<u16> = (0..wire.len() / 4).filter_map(|i| u16::from_str_radix(wire.get(4 * i..4 * i + 4)?, 16).ok()).collect();
+    PathBuf::from(std::ffi::OsString::from_wide(&units))
+}
+
+#[cfg(not(any(unix, windows)))]
 fn path_to_wire(path: &Path) -> String {
     path.to_string_lossy().into_owned()
 }
 
-#[cfg(not(unix))]
+#[cfg(not(any(unix, windows)))]
 fn path_from_wire(wire: &str) -> PathBuf {
     PathBuf::from(wire)
 }

@@ -13,8 +13,8 @@
 use std::io::{Read, Write};
 
 use docx_rs::{
-    AlignmentType, Docx, Footer, LineSpacing, LineSpacingType, PageMargin, PageNum, Paragraph, Run, RunFonts, Shading, SpecialIndentType,
-    Style, StyleType, Table, TableCell, TableRow, VAlignType, WidthType,
+    AlignmentType, BreakType, Docx, Footer, LineSpacing, LineSpacingType, PageMargin, PageNum, Paragraph, Run, RunFonts, Shading,
+    SpecialIndentType, Style, StyleType, Table, TableCell, TableRow, VAlignType, WidthType,
 };
 
 use super::report::{FeedbackData, IndicatorRow, ReportData};
@@ -52,8 +52,22 @@ fn body_spacing() -> LineSpacing {
     LineSpacing::new().line(LINE).line_rule(LineSpacingType::Exact).before(0).after(0)
 }
 
+/// A run of text. Every text of the Word files passes here: characters XML cannot hold
+/// are replaced (a vertical tab, Excel's line break, becomes a line break; the other
+/// controls go; the read stage reports each cell that had them).
 fn text_run(text: &str) -> Run {
-    Run::new().add_text(text)
+    if !text.chars().any(crate::text::xml_unsafe) {
+        return Run::new().add_text(text);
+    }
+    let mut run = Run::new();
+    for (k, line) in text.split('\u{b}').enumerate() {
+        if k > 0 {
+            run = run.add_break(BreakType::TextWrapping);
+        }
+        let clean: String = line.chars().filter(|c| !crate::text::xml_unsafe(*c)).collect();
+        run = run.add_text(clean);
+    }
+    run
 }
 
 /// A paragraph indented two characters on its first line (as characters for Word and

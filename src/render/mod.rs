@@ -35,17 +35,6 @@ pub fn feedback_file_name(unit: &str, year: i32) -> String {
     format!("{unit}_{year}年度填报数据反馈单.pdf")
 }
 
-/// Write `bytes` to `path` through a temporary file in the same folder.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).with_context(|| format!("无法创建输出文件夹 {}", dir.display()))?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp"));
-    std::fs::write(&tmp, bytes).with_context(|| format!("无法写入 {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("无法把 {} 移动到 {}", tmp.display(), path.display()))?;
-    Ok(())
-}
-
 /// Typeset the report and one feedback sheet per responsible unit, side by side on
 /// the available cores (they are independent documents over one shared world).
 /// Characters no embedded face covers are found first, across all the documents: they

@@ -22,6 +22,7 @@ mod reader;
 mod report;
 mod safety;
 mod skeleton;
+mod state;
 mod tables;
 mod templates;
 mod versions;
