@@ -42,6 +42,10 @@ pub struct Batch {
     pub year: i32,
     pub files: Vec<InputFile>,
     pub observations: Vec<Observation>,
+    /// For each observation: None when it is the figure used, else why not.
+    pub fates: Vec<Option<crate::read::NotUsed>>,
+    /// Figures read but set aside before the choice (hidden, part-year, older versions).
+    pub unused: Vec<crate::read::Unused>,
     pub project_reports: Vec<ProjectReport>,
     pub findings: Vec<Finding>,
     /// Every derived fact the outputs state (aggregate).
@@ -115,6 +119,7 @@ impl Batch {
         };
         let assessment = aggregate::assess(&plan, year, progress, returns, &sources);
         let fingerprint = fingerprint(&read.files);
+        let fates = figures.fates.clone();
         let office = plan.units.iter().find(|u| u.role == "coordinator").map(|u| u.full.clone()).unwrap_or_default();
         let (date, created_unix) = dating(None);
         let short = plan.short_title();
@@ -123,6 +128,8 @@ impl Batch {
             year,
             files: read.files,
             observations: read.observations,
+            fates,
+            unused: read.unused,
             project_reports: read.projects,
             findings,
             assessment,

@@ -102,6 +102,8 @@ codes! {
     UnitConverted = "unit_converted",
     UnitMismatch = "unit_mismatch",
     Approximate = "approximate",
+    /// A footnote or note marker written with a figure (96.3②): read without it.
+    NoteMarker = "note_marker",
     ProjectNotANumber = "project_not_a_number",
     ProjectProgressRange = "project_progress_range",
     ProjectFalls = "project_falls",

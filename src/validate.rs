@@ -618,6 +618,9 @@ mod tests {
             unit: "".into(),
             kind,
             remark: String::new(),
+            return_year: if kind == ObsKind::Previous { year + 1 } else { year },
+            provisional: false,
+            no_value: if value.is_none() { Some(crate::read::NotUsed::NoFigure) } else { None },
         }
     }
 

@@ -238,7 +238,16 @@ impl Gone {
                 k
             });
         }
-        keep(&mut read.observations, &self.observations, |o| whole.contains(&*o.file));
+        // The figures of older versions stay in observations.csv, marked as replaced.
+        let mut kept = Vec::with_capacity(read.observations.len());
+        for (o, gone) in std::mem::take(&mut read.observations).into_iter().zip(&self.observations) {
+            if *gone || whole.contains(&*o.file) {
+                read.unused.push(crate::read::Unused { observation: o, because: crate::read::NotUsed::Superseded });
+            } else {
+                kept.push(o);
+            }
+        }
+        read.observations = kept;
         keep(&mut read.projects, &self.projects, |_| false);
         keep(&mut read.works, &self.works, |_| false);
         keep(&mut read.tasks, &self.tasks, |_| false);

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::frames::{self, Rows};
 use crate::plan::Plan;
-use crate::read::Observation;
+use crate::read::{NotUsed, Observation};
 
 /// A figure as used, with where it came from.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -56,6 +56,8 @@ pub struct Conflict {
 pub struct Figures {
     chosen: HashMap<(String, i32), Figure>,
     pub conflicts: Vec<Conflict>,
+    /// For each observation, in order: None when it is the figure used, else why not.
+    pub fates: Vec<Option<NotUsed>>,
 }
 
 impl Figures {
@@ -95,6 +97,8 @@ pub fn choose(plan: &Plan, obs: &[Observation], df: &DataFrame) -> PolarsResult<
         figures.chosen.insert((rows.str("indicator_id", i), rows.i64("year", i).unwrap_or(0) as i32), Figure::of(obs, row));
     }
 
+    figures.fates = fates(plan, obs, &figures);
+
     let current = valued.filter(col("current"));
     let groups = current
         .clone()
@@ -120,4 +124,28 @@ pub fn choose(plan: &Plan, obs: &[Observation], df: &DataFrame) -> PolarsResult<
         }
     }
     Ok(figures)
+}
+
+/// Why each observation is or is not the figure used for its indicator and year.
+fn fates(plan: &Plan, obs: &[Observation], figures: &Figures) -> Vec<Option<NotUsed>> {
+    let tolerance = plan.rules.status.tolerance;
+    obs.iter()
+        .enumerate()
+        .map(|(i, o)| {
+            let Some(value) = o.value else { return Some(o.no_value.unwrap_or(NotUsed::NoFigure)) };
+            if o.department.is_empty() {
+                return Some(NotUsed::UnitUnknown);
+            }
+            if o.year < plan.baseline_year || o.year > plan.end {
+                return Some(NotUsed::OutOfPeriod);
+            }
+            match figures.get(&o.indicator_id, o.year) {
+                Some(f) if f.row == i => None,
+                Some(f) if (f.value - value).abs() <= tolerance * f.value.abs().max(value.abs()).max(1.0) => Some(NotUsed::SameAsUsed),
+                Some(f) if o.restated() && obs[f.row].return_year == o.year => Some(NotUsed::Restated),
+                Some(_) => Some(NotUsed::Conflict),
+                None => Some(NotUsed::OutOfPeriod),
+            }
+        })
+        .collect()
 }

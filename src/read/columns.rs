@@ -213,7 +213,7 @@ pub(super) fn read_columns(plan: &Plan, file: &str, sheet: &str, grid: &Grid, he
         let department = label.unit.unwrap_or_else(|| cx.department.clone());
         unit_unknown |= department.is_empty();
         let department = departments.entry(department.clone()).or_insert_with(|| department.as_str().into()).clone();
-        let origin = Origin { file: &file_text, sheet: &sheet_text, department: &department };
+        let origin = Origin { file: &file_text, sheet: &sheet_text, department: &department, return_year: cx.year };
         for (c, i, unit) in &header.indicators {
             let ind = &plan.indicators[*i];
             let written = unit.clone().or_else(|| cx.line_unit()).unwrap_or_default();

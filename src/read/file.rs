@@ -107,6 +107,7 @@ pub fn read_file(plan: &Plan, path: &Path, rel: &str) -> ReadOutcome {
     file.layouts = w.layouts;
     ReadOutcome {
         observations: w.observations,
+        unused: w.unused,
         projects: w.projects,
         works: w.works,
         tasks: w.tasks,
@@ -185,6 +186,7 @@ fn check_content(path: &Path, sniffed: Sniffed, rel: &str) -> Result<(), Box<Fin
 #[derive(Default)]
 struct WorkbookRead {
     observations: Vec<Observation>,
+    unused: Vec<super::Unused>,
     projects: Vec<ProjectReport>,
     works: Vec<super::WorkReport>,
     tasks: Vec<super::TaskReport>,
@@ -293,6 +295,7 @@ fn read_workbook(plan: &Plan, path: &Path, bytes: Vec<u8>, rel: &str) -> Result<
             let formulas = formulas_at(&mut workbook, name, &wanted);
             for &(r, c, i) in &sheet.empty_cells {
                 if let Some(f) = formulas.get(&(r, c)).filter(|f| !f.is_empty()) {
+                    sheet.observations[i].no_value = Some(super::NotUsed::FormulaError);
                     let o = &sheet.observations[i];
                     w.findings.push(
                         Finding::error(

@@ -71,6 +71,102 @@ pub struct Observation {
     pub kind: ObsKind,
     /// The row's 备注, as written.
     pub remark: String,
+    /// The year of the return it was read from: the figure's own year, or a later one
+    /// when the return restates it (a 上年值, or an earlier year's column).
+    pub return_year: i32,
+    /// Written as a provisional figure (预计, 暂定): used, and marked as such.
+    #[serde(default)]
+    pub provisional: bool,
+    /// Why the cell gave no figure (`value` is None): blank, not a number, a unit that
+    /// cannot be converted, an error value.
+    #[serde(default)]
+    pub no_value: Option<NotUsed>,
+}
+
+impl Observation {
+    /// A figure a later year's return gives for this year.
+    pub fn restated(&self) -> bool {
+        self.return_year > self.year
+    }
+}
+
+/// Why a figure read is not the one used (observations.csv `not_used_because`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotUsed {
+    /// The cell holds no figure (blank, “/”, “—”).
+    NoFigure,
+    /// Text that is not a number.
+    NotANumber,
+    /// A unit of measure that cannot be converted to the indicator's.
+    UnitMismatch,
+    /// An error value (#DIV/0!) or a formula saved without its result.
+    FormulaError,
+    /// In a hidden sheet, row or column.
+    Hidden,
+    /// A figure for part of the year (1—6月, 上半年, 前三季度 …).
+    PartYear,
+    /// From an earlier version of the same return.
+    Superseded,
+    /// A later year's return restates the year, and the year's own return is used.
+    Restated,
+    /// Another unit's (or cell's) different figure is used.
+    Conflict,
+    /// Another cell with the same figure is used.
+    SameAsUsed,
+    /// A year outside the plan's period.
+    OutOfPeriod,
+    /// No reporting unit could be determined.
+    UnitUnknown,
+    /// In a cell merged across several indicator rows: whose figure it is is unclear.
+    Ambiguous,
+}
+
+impl NotUsed {
+    /// The text in observations.csv.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotUsed::NoFigure => "no_figure",
+            NotUsed::NotANumber => "not_a_number",
+            NotUsed::UnitMismatch => "unit_mismatch",
+            NotUsed::FormulaError => "formula_error",
+            NotUsed::Hidden => "hidden",
+            NotUsed::PartYear => "part_year",
+            NotUsed::Superseded => "superseded",
+            NotUsed::Restated => "restated",
+            NotUsed::Conflict => "conflict",
+            NotUsed::SameAsUsed => "same_as_used",
+            NotUsed::OutOfPeriod => "out_of_period",
+            NotUsed::UnitUnknown => "unit_unknown",
+            NotUsed::Ambiguous => "ambiguous",
+        }
+    }
+
+    /// In words, for the workbook and `check`.
+    pub fn label(self) -> &'static str {
+        match self {
+            NotUsed::NoFigure => "未填数",
+            NotUsed::NotANumber => "不是数字",
+            NotUsed::UnitMismatch => "计量单位不符",
+            NotUsed::FormulaError => "公式错误或无结果",
+            NotUsed::Hidden => "在隐藏的行、列或工作表中",
+            NotUsed::PartYear => "不是全年数据",
+            NotUsed::Superseded => "已被新版本替代",
+            NotUsed::Restated => "以本年度填报表为准",
+            NotUsed::Conflict => "与采用的数不一致",
+            NotUsed::SameAsUsed => "与采用的数相同",
+            NotUsed::OutOfPeriod => "不在规划期内",
+            NotUsed::UnitUnknown => "填报单位不明",
+            NotUsed::Ambiguous => "合并单元格，归属不明",
+        }
+    }
+}
+
+/// A figure read but set aside before the figures are chosen, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Unused {
+    pub observation: Observation,
+    pub because: NotUsed,
 }
 
 /// Shared text is written as plain text.
@@ -194,7 +290,12 @@ pub struct InputFile {
 /// Everything the read stage produces.
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct ReadOutcome {
+    /// The figures the later stages choose from.
     pub observations: Vec<Observation>,
+    /// Figures read but set aside (hidden, part of the year, older versions …): kept for
+    /// observations.csv and `check`, never chosen.
+    #[serde(default)]
+    pub unused: Vec<Unused>,
     pub projects: Vec<ProjectReport>,
     #[serde(default)]
     pub works: Vec<WorkReport>,
@@ -497,6 +598,7 @@ impl InputFile {
 impl ReadOutcome {
     fn absorb(&mut self, other: ReadOutcome) {
         self.observations.extend(other.observations);
+        self.unused.extend(other.unused);
         self.projects.extend(other.projects);
         self.works.extend(other.works);
         self.tasks.extend(other.tasks);

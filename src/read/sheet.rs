@@ -6,7 +6,7 @@ use std::sync::Arc;
 use calamine::{Data, Range};
 
 use super::value::{self, CellValue};
-use super::{Covered, ObsKind, Observation, Orientation, SheetLayout};
+use super::{Covered, NotUsed, ObsKind, Observation, Orientation, SheetLayout};
 use crate::finding::{Code, Finding};
 use crate::plan::{Indicator, Plan};
 use crate::text::{fmt_num, fold_width, normalize_name};
@@ -194,7 +194,7 @@ fn read_rows(plan: &Plan, file: &str, sheet: &str, grid: &Grid, header: &Header)
             .or_else(|| name_unit(plan, ind, &name_text).map(|u| WrittenUnit::new(&u, "指标名称后的括号".into())));
         let unit_for = |c: usize| row_unit.clone().or_else(|| column_unit(c)).or_else(|| cx.line_unit()).unwrap_or_default();
         let remark = remark_col.map(|c| grid.text(r, c).trim().to_string()).unwrap_or_default();
-        let origin = Origin { file: &file_text, sheet: &sheet_text, department: &department_text };
+        let origin = Origin { file: &file_text, sheet: &sheet_text, department: &department_text, return_year: year };
         // This row's figures, to add the remark to.
         let mut taken: Vec<usize> = Vec::new();
         for &(c, col_year) in &value_cols {
@@ -414,6 +414,8 @@ pub(super) struct Origin<'a> {
     pub file: &'a Arc<str>,
     pub sheet: &'a Arc<str>,
     pub department: &'a Arc<str>,
+    /// The year of the return the sheet is (its title, 填报年度 or file name), when known.
+    pub return_year: Option<i32>,
 }
 
 /// The figure in one cell, converted to the indicator's unit, with a finding for
@@ -437,8 +439,8 @@ pub(super) fn observe(
     let finding = |f: Finding| f.at(sheet, &cell).for_unit(department).for_indicator(&ind.id);
     let raw = grid.text(r, c);
     let parsed = match data {
-        Data::Float(f) => CellValue::Number { value: *f, unit: String::new(), qualifier: String::new() },
-        Data::Int(i) => CellValue::Number { value: *i as f64, unit: String::new(), qualifier: String::new() },
+        Data::Float(f) => CellValue::Number { value: *f, unit: String::new(), qualifier: String::new(), marker: String::new() },
+        Data::Int(i) => CellValue::Number { value: *i as f64, unit: String::new(), qualifier: String::new(), marker: String::new() },
         Data::Error(e) => {
             findings.push(finding(Finding::error(
                 Code::FormulaError,
@@ -463,10 +465,14 @@ pub(super) fn observe(
         unit: Arc::clone(&ind.shared.unit),
         kind,
         remark: String::new(),
+        return_year: if kind == ObsKind::Previous { year + 1 } else { origin.return_year.unwrap_or(year).max(year) },
+        provisional: false,
+        no_value: None,
     };
     match parsed {
         CellValue::NoFigure => {
             if kind == ObsKind::Current {
+                obs.no_value = Some(NotUsed::NoFigure);
                 return Some(obs);
             }
             None
@@ -476,9 +482,21 @@ pub(super) fn observe(
                 Code::NotANumber,
                 format!("“{}”不是数字，未采用。请填写数值（如 94.5），无数据请填“/”。", crate::text::printable(obs.raw.trim(), 40)),
             )));
+            obs.no_value = Some(NotUsed::NotANumber);
             Some(obs)
         }
-        CellValue::Number { value, unit, qualifier } => {
+        CellValue::Number { value, unit, qualifier, marker } => {
+            if !marker.is_empty() {
+                findings.push(finding(Finding::info(
+                    Code::NoteMarker,
+                    format!(
+                        "“{}”中的“{}”是注释标记，不是数字的一部分，按 {} 读取。注释请写在备注栏中，数值单元格中只填数字。",
+                        crate::text::printable(obs.raw.trim(), 40),
+                        crate::text::printable(&marker, 20),
+                        fmt_num(value, 6)
+                    ),
+                )));
+            }
             let (from, source) =
                 if unit.is_empty() { (written.text.clone(), written.source.as_str()) } else { (unit, "数值单元格内") };
             if !source.is_empty() && !out.layout.unit_sources.iter().any(|s| s == source) {
@@ -512,13 +530,21 @@ pub(super) fn observe(
                         Code::UnitMismatch,
                         format!("计量单位写为“{}”，与指标单位“{}”不符，无法换算，未采用。请按“{}”填报。", from, ind.unit, ind.unit),
                     )));
+                    obs.no_value = Some(NotUsed::UnitMismatch);
                     return Some(obs);
                 }
             };
             if !qualifier.is_empty() {
+                obs.provisional = value::is_provisional(&qualifier);
+                let what = if obs.provisional { "，在报告中注明为预计数" } else { "" };
                 findings.push(finding(Finding::warning(
                     Code::Approximate,
-                    format!("“{}”带有“{}”，按 {} 读取。请填写确切数值。", obs.raw.trim(), qualifier, fmt_num(v, 4)),
+                    format!(
+                        "“{}”带有“{}”，按 {} 读取{what}。请填写确切数值。",
+                        crate::text::printable(obs.raw.trim(), 40),
+                        qualifier,
+                        fmt_num(v, 4)
+                    ),
                 )));
             }
             obs.value = Some(v);

@@ -16,8 +16,12 @@ pub enum CellValue {
         value: f64,
         /// Unit written after the number (`%`, `‰`, `套`, `万人次` …), empty if none.
         unit: String,
-        /// A qualifier that makes the number approximate (`以上`, `约`, `左右`, `≥`).
+        /// A qualifier that makes the number approximate (`以上`, `约`, `左右`, `≥`,
+        /// `预计`, `暂定`).
         qualifier: String,
+        /// Footnote or note markers written with the number (`②`, `*`, `（注2）`),
+        /// as written; never part of its digits.
+        marker: String,
     },
     /// Deliberately no figure: blank, `/`, `—`, `无`, `暂无`, `不适用`.
     NoFigure,
@@ -30,8 +34,95 @@ const NO_FIGURE: &[&str] =
 const PREFIX_QUALIFIERS: &[&str] = &["大于等于", "不低于", "不少于", "约", "近", "超过", "大于", "≥", ">=", ">", "≈", "~"];
 const SUFFIX_QUALIFIERS: &[&str] = &["以上", "左右", "余", "多", "以下", "以内"];
 
-/// Parse the text of a cell.
+/// Qualifiers that make a figure provisional (预计/暂定 …): read, and marked as such.
+pub const PROVISIONAL: &[&str] = &["预计", "暂定", "预估", "估计", "初步统计", "初步", "快报"];
+
+/// Whether a qualifier makes the figure provisional rather than only approximate.
+pub fn is_provisional(qualifier: &str) -> bool {
+    PROVISIONAL.iter().any(|p| qualifier.contains(p))
+}
+
+/// Parse the text of a cell. Footnote and note markers are recognised first, on the text
+/// as written: folding (NFKC) would turn `②` into `2` and `96.3②` into 96.32.
 pub fn parse(raw: &str) -> CellValue {
+    let (core, marker) = strip_markers(raw);
+    if !marker.is_empty() && core.is_empty() {
+        // Only a marker (①, ※): a note, not the figure 1.
+        return CellValue::NotNumber;
+    }
+    if !marker.is_empty() {
+        if let CellValue::Number { value, unit, qualifier, .. } = parse_folded(core) {
+            return CellValue::Number { value, unit, qualifier, marker };
+        }
+    }
+    parse_folded(raw)
+}
+
+/// Marker characters that never belong to a figure: enclosed and parenthesised
+/// numerals (①…⑳, ⑴…⒇, ⒈…⒛, ㈠…㈩, ㊀…㊉, ❶…❿), superscript digits, and the signs
+/// people put on a figure to point at a note.
+fn is_marker_char(c: char) -> bool {
+    matches!(c,
+        '\u{2460}'..='\u{249B}' | '\u{24EA}'..='\u{24FF}' | '\u{2776}'..='\u{2793}' | '\u{3220}'..='\u{3229}' | '\u{3280}'..='\u{3289}'
+        | '\u{2070}' | '\u{00B9}' | '\u{00B2}' | '\u{00B3}' | '\u{2074}'..='\u{2079}'
+        | '*' | '＊' | '※' | '#' | '＃' | '△' | '▲' | '☆' | '★' | '†' | '‡')
+}
+
+/// Whether a bracketed text is a note reference: `注`, `注2`, `2`, `注：2`.
+fn is_note_reference(inner: &str) -> bool {
+    let t = fold_width(inner);
+    let t = t.trim();
+    let digits = t.strip_prefix('注').map(|r| r.trim_start_matches([':', '：', ' '])).unwrap_or(t);
+    (t.starts_with('注') || !digits.is_empty()) && digits.len() <= 3 && digits.chars().all(|c| c.is_ascii_digit())
+}
+
+/// Split off the markers around a figure (`96.3②`, `※96.3`, `96.3（注2）`, `96.3[1]`,
+/// `96.3注1`), on the text as written. Returns the rest and the markers (empty if none).
+fn strip_markers(raw: &str) -> (&str, String) {
+    let mut core = raw.trim();
+    let mut found: Vec<String> = Vec::new();
+    loop {
+        let before = core;
+        if let Some(c) = core.chars().next_back().filter(|c| is_marker_char(*c)) {
+            core = core[..core.len() - c.len_utf8()].trim_end();
+            found.insert(0, c.to_string());
+        } else if let Some(close) = core.chars().next_back().filter(|c| matches!(c, ')' | '）' | ']' | '］' | '】' | '〕')) {
+            let open = match close {
+                ')' | '）' => &['(', '（'][..],
+                ']' | '］' => &['[', '［'][..],
+                '】' => &['【'][..],
+                _ => &['〔'][..],
+            };
+            let body = &core[..core.len() - close.len_utf8()];
+            if let Some(i) = body.rfind(open) {
+                let start = i + body[i..].chars().next().map_or(1, char::len_utf8);
+                if is_note_reference(&body[start..]) {
+                    found.insert(0, core[i..].to_string());
+                    core = core[..i].trim_end();
+                }
+            }
+        } else if let Some(i) = core.rfind('注') {
+            // 96.3注1: a note number written without brackets.
+            let tail = &core[i + '注'.len_utf8()..];
+            if i > 0 && fold_width(tail).chars().all(|c| c.is_ascii_digit()) && tail.chars().count() <= 3 {
+                found.insert(0, core[i..].to_string());
+                core = core[..i].trim_end();
+            }
+        }
+        if core == before {
+            break;
+        }
+    }
+    // ※96.3 / *96.3: a sign in front.
+    while let Some(c) = core.chars().next().filter(|c| is_marker_char(*c) && !matches!(c, '#' | '＃')) {
+        core = core[c.len_utf8()..].trim_start();
+        found.push(c.to_string());
+    }
+    (core, found.concat())
+}
+
+/// `parse` of text without markers.
+fn parse_folded(raw: &str) -> CellValue {
     // Invisible control characters (a stray bell or tab pasted in) are not part of a figure.
     // Zero-width spaces and byte-order marks copied from web pages or PDFs neither.
     let folded: String = fold_width(raw).chars().filter(|c| !c.is_control() && !is_invisible(*c)).collect();
@@ -40,8 +131,25 @@ pub fn parse(raw: &str) -> CellValue {
         return CellValue::NoFigure;
     }
     let mut qualifier = String::new();
+    // 96.3（预计）, 预计96.3: a provisional figure, read and marked.
+    for p in PROVISIONAL {
+        let bracketed = [format!("({p})"), format!("({p}数)"), format!("({p}值)")];
+        if let Some(rest) = bracketed.iter().find_map(|b| s.strip_suffix(b.as_str())) {
+            qualifier.push_str(p);
+            s = rest.trim_end().to_string();
+            break;
+        }
+        if let Some(rest) = s.strip_prefix(p).or_else(|| s.strip_suffix(p)) {
+            qualifier.push_str(p);
+            s = rest.trim().to_string();
+            break;
+        }
+    }
     for q in PREFIX_QUALIFIERS {
         if let Some(rest) = s.strip_prefix(q) {
+            if !qualifier.is_empty() {
+                qualifier.push(' ');
+            }
             qualifier.push_str(q);
             s = rest.trim_start().to_string();
             break;
@@ -105,7 +213,7 @@ pub fn parse(raw: &str) -> CellValue {
             rest = String::new();
         }
     }
-    CellValue::Number { value, unit: rest, qualifier }
+    CellValue::Number { value, unit: rest, qualifier, marker: String::new() }
 }
 
 /// Format characters that take no room: zero-width space/joiners, direction marks, BOM.
@@ -179,7 +287,52 @@ mod tests {
     use super::*;
 
     fn num(value: f64, unit: &str, qualifier: &str) -> CellValue {
-        CellValue::Number { value, unit: unit.to_string(), qualifier: qualifier.to_string() }
+        CellValue::Number { value, unit: unit.to_string(), qualifier: qualifier.to_string(), marker: String::new() }
+    }
+
+    fn marked(value: f64, unit: &str, marker: &str) -> CellValue {
+        CellValue::Number { value, unit: unit.to_string(), qualifier: String::new(), marker: marker.to_string() }
+    }
+
+    #[test]
+    fn note_markers_never_become_digits() {
+        let cases: &[(&str, CellValue)] = &[
+            ("96.3②", marked(96.3, "", "②")),
+            ("96.3 ②", marked(96.3, "", "②")),
+            ("96.3%①", marked(96.3, "%", "①")),
+            ("1,699⑶", marked(1699.0, "", "⑶")),
+            ("12㈡", marked(12.0, "", "㈡")),
+            ("96.3²", marked(96.3, "", "²")),
+            ("96.3*", marked(96.3, "", "*")),
+            ("96.3＊", marked(96.3, "", "＊")),
+            ("※96.3", marked(96.3, "", "※")),
+            ("96.3#", marked(96.3, "", "#")),
+            ("96.3△", marked(96.3, "", "△")),
+            ("96.3注1", marked(96.3, "", "注1")),
+            ("96.3（注2）", marked(96.3, "", "（注2）")),
+            ("96.3(注)", marked(96.3, "", "(注)")),
+            ("96.3[1]", marked(96.3, "", "[1]")),
+            ("96.3［１］", marked(96.3, "", "［１］")),
+            ("96.3【3】", marked(96.3, "", "【3】")),
+            ("96.3%（注2）①", marked(96.3, "%", "（注2）①")),
+        ];
+        for (raw, expected) in cases {
+            assert_eq!(&parse(raw), expected, "{raw}");
+        }
+        // Not markers: a unit in brackets, #N/A, a bare note.
+        assert_eq!(parse("96.3（%）"), num(96.3, "(%)", ""));
+        assert_eq!(parse("#N/A"), CellValue::NoFigure);
+        assert_eq!(parse("注1"), CellValue::NotNumber);
+        assert_eq!(parse("①"), CellValue::NotNumber);
+    }
+
+    #[test]
+    fn provisional_figures_are_read_and_marked() {
+        assert_eq!(parse("96.3（预计）"), num(96.3, "", "预计"));
+        assert_eq!(parse("预计96.3%"), num(96.3, "%", "预计"));
+        assert_eq!(parse("96.3(暂定)"), num(96.3, "", "暂定"));
+        assert_eq!(parse("约96.3（预计数）"), num(96.3, "", "预计 约"));
+        assert!(is_provisional("预计 约") && !is_provisional("约"));
     }
 
     #[test]
@@ -292,10 +445,40 @@ mod properties {
             let v = cents as f64 / 100.0;
             let raw = spell(v, thousands, full_width, suffix, pad);
             match parse(&raw) {
-                CellValue::Number { value, unit, qualifier } => {
+                CellValue::Number { value, unit, qualifier, marker } => {
                     prop_assert!((value - v).abs() < 1e-9, "{raw:?} read as {value}");
                     prop_assert_eq!(unit, suffix);
                     prop_assert_eq!(qualifier, "");
+                    prop_assert_eq!(marker, "");
+                }
+                other => prop_assert!(false, "{raw:?} read as {other:?}"),
+            }
+        }
+
+        /// For any number and any note marker, the figure read is the number: the
+        /// marker's digits never join it.
+        #[test]
+        fn markers_never_change_the_digits(
+            cents in -10_000_000_000i64..10_000_000_000i64,
+            thousands: bool,
+            full_width: bool,
+            pad: bool,
+            suffix in prop::sample::select(vec!["", "%", "‰", "个", "人次"]),
+            marker in prop::sample::select(vec![
+                "①", "②", "⑨", "⑩", "⑳", "⑴", "⒇", "⒈", "㈠", "㈩", "㊀", "❶", "¹", "²", "³", "⁴", "⁹", "*", "＊", "※", "#", "△",
+                "注1", "注12", "（注2）", "(注3)", "（注）", "[1]", "［2］", "【3】", "(4)", "①②", "*①",
+            ]),
+            before: bool,
+        ) {
+            let v = cents as f64 / 100.0;
+            let number = spell(v, thousands, full_width, suffix, false);
+            let lead = before && ["*", "※", "△"].contains(&marker);
+            let raw = if lead { format!("{marker}{number}") } else { format!("{number}{marker}") };
+            let raw = if pad { format!(" {raw} ") } else { raw };
+            match parse(&raw) {
+                CellValue::Number { value, marker: found, .. } => {
+                    prop_assert!((value - v).abs() < 1e-9, "{raw:?} read as {value}");
+                    prop_assert_eq!(found, marker);
                 }
                 other => prop_assert!(false, "{raw:?} read as {other:?}"),
             }

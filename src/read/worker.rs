@@ -83,6 +83,9 @@ struct WireObservation {
     value: Option<f64>,
     kind: super::ObsKind,
     remark: String,
+    return_year: i32,
+    provisional: bool,
+    no_value: Option<super::NotUsed>,
 }
 
 impl Wire {
@@ -112,6 +115,9 @@ impl Wire {
                 value: o.value,
                 kind: o.kind,
                 remark: o.remark,
+                return_year: o.return_year,
+                provisional: o.provisional,
+                no_value: o.no_value,
             })
             .collect();
         Wire { strings, observations, rest: outcome }
@@ -149,6 +155,9 @@ impl Wire {
                 unit: text(o.shared[5]),
                 kind: o.kind,
                 remark: o.remark,
+                return_year: o.return_year,
+                provisional: o.provisional,
+                no_value: o.no_value,
             })
             .collect();
         outcome

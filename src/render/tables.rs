@@ -7,6 +7,7 @@
 //! turns to mojibake; the csv crate, pandas (`utf-8-sig`) and R skip the mark.
 
 use crate::batch::Batch;
+use crate::read::{NotUsed, Observation};
 use crate::text::fmt_num;
 
 fn num(v: Option<f64>) -> String {
@@ -25,10 +26,33 @@ fn to_bytes(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> csv::Re
     w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
 }
 
+/// Every figure read, in the order of the tables: the ones the figures were chosen from
+/// (each with None when it is the one used, else why not), then those set aside before
+/// the choice.
+pub(super) fn observation_rows(batch: &Batch) -> Vec<(&Observation, Option<NotUsed>)> {
+    let chosen = batch.observations.iter().enumerate().map(|(i, o)| (o, batch.fates.get(i).copied().flatten()));
+    chosen.chain(batch.unused.iter().map(|u| (&u.observation, Some(u.because)))).collect()
+}
+
 pub fn observations(batch: &Batch) -> csv::Result<Vec<u8>> {
     to_bytes(
-        &["file", "sheet", "cell", "department", "year", "indicator_id", "indicator_name", "raw", "value", "unit", "kind", "remark"],
-        batch.observations.iter().map(|o| {
+        &[
+            "file",
+            "sheet",
+            "cell",
+            "department",
+            "year",
+            "indicator_id",
+            "indicator_name",
+            "raw",
+            "value",
+            "unit",
+            "kind",
+            "remark",
+            "used",
+            "not_used_because",
+        ],
+        observation_rows(batch).into_iter().map(|(o, fate)| {
             vec![
                 o.file.to_string(),
                 o.sheet.to_string(),
@@ -42,6 +66,8 @@ pub fn observations(batch: &Batch) -> csv::Result<Vec<u8>> {
                 o.unit.to_string(),
                 o.kind.label().to_string(),
                 o.remark.clone(),
+                if fate.is_none() { "是" } else { "否" }.to_string(),
+                fate.map(|f| f.as_str()).unwrap_or_default().to_string(),
             ]
         }),
     )

@@ -557,7 +557,7 @@ fn detail_sheet(wb: &mut Workbook, batch: &Batch, st: &Styles) -> Result<(), Xls
     // memory (a province's batch has hundreds of thousands of figures).
     let ws = wb.add_worksheet_with_constant_memory()?;
     ws.set_name(DETAIL)?;
-    let cols: [(&str, f64); 12] = [
+    let cols: [(&str, f64); 14] = [
         ("文件", 34.0),
         ("工作表", 12.0),
         ("单元格", 8.0),
@@ -570,12 +570,15 @@ fn detail_sheet(wb: &mut Workbook, batch: &Batch, st: &Styles) -> Result<(), Xls
         ("数值", 12.0),
         ("单位", 8.0),
         ("备注", 24.0),
+        ("是否采用", 9.0),
+        ("未采用原因", 22.0),
     ];
+    let rows = super::tables::observation_rows(batch);
     // Rows are written in order here, so the table (and its header row) comes first.
     column_widths(ws, 0, &cols)?;
-    table(ws, 0, batch.observations.len(), &cols, "表_数据明细", Some(&st.head))?;
+    table(ws, 0, rows.len(), &cols, "表_数据明细", Some(&st.head))?;
     let plain = Format::new();
-    for (i, o) in batch.observations.iter().enumerate() {
+    for (i, (o, fate)) in rows.into_iter().enumerate() {
         let r = i as u32 + 1;
         ws.write_string(r, 0, clip(&o.file, CELL_CHARS))?;
         ws.write_string(r, 1, clip(&o.sheet, CELL_CHARS))?;
@@ -592,6 +595,8 @@ fn detail_sheet(wb: &mut Workbook, batch: &Batch, st: &Styles) -> Result<(), Xls
         };
         ws.write_string(r, 10, clip(&o.unit, CELL_CHARS))?;
         ws.write_string(r, 11, clip(&o.remark, CELL_CHARS))?;
+        ws.write_string(r, 12, if fate.is_none() { "是" } else { "否" })?;
+        ws.write_string(r, 13, fate.map(|f| f.label()).unwrap_or_default())?;
     }
     ws.set_freeze_panes(1, 0)?;
     print_setup(ws, &format!("数据明细（{}年度）", batch.year), 0)?;

@@ -209,6 +209,9 @@ fn obs(id: &str, department: &str, year: i32, value: f64, kind: ObsKind) -> Obse
         unit: "".into(),
         kind,
         remark: String::new(),
+        return_year: if kind == ObsKind::Previous { year + 1 } else { year },
+        provisional: false,
+        no_value: None,
     }
 }
 

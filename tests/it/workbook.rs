@@ -78,7 +78,22 @@ fn workbook_sheets_hold_the_numbers_and_statuses() {
     let header: Vec<String> = detail_range.rows().next().unwrap().iter().map(|d| d.to_string()).collect();
     assert_eq!(
         header,
-        ["文件", "工作表", "单元格", "填报单位", "年度", "类别", "指标编号", "指标名称", "原始填写", "数值", "单位", "备注"]
+        [
+            "文件",
+            "工作表",
+            "单元格",
+            "填报单位",
+            "年度",
+            "类别",
+            "指标编号",
+            "指标名称",
+            "原始填写",
+            "数值",
+            "单位",
+            "备注",
+            "是否采用",
+            "未采用原因"
+        ]
     );
     let detail = records(&detail_range, 0);
     let g21 = detail.iter().find(|r| r["指标编号"] == s("G21") && r["类别"] == s("本年值")).unwrap();
