@@ -104,6 +104,8 @@ codes! {
     Approximate = "approximate",
     /// A footnote or note marker written with a figure (96.3②): read without it.
     NoteMarker = "note_marker",
+    /// A sheet, column or row of figures for part of a year: kept, not used.
+    PartYear = "part_year",
     ProjectNotANumber = "project_not_a_number",
     ProjectProgressRange = "project_progress_range",
     ProjectFalls = "project_falls",

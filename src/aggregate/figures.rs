@@ -22,6 +22,8 @@ pub struct Figure {
     pub file: String,
     pub sheet: String,
     pub cell: String,
+    /// Written as a provisional figure (预计, 暂定).
+    pub provisional: bool,
 }
 
 impl Figure {
@@ -34,6 +36,7 @@ impl Figure {
             file: o.file.to_string(),
             sheet: o.sheet.to_string(),
             cell: o.cell.clone(),
+            provisional: o.provisional,
         }
     }
 }

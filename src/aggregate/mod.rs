@@ -318,6 +318,9 @@ pub fn progress(plan: &Plan, figures: &Figures, year: i32) -> Vec<IndicatorYear>
             let facts = judge::Facts { year: y, value: source.as_ref().map(|f| f.value), baseline, earliest };
             let v = judge::judge(ind, &plan.rules.status, &period, &facts);
             let mut note = v.note;
+            if source.as_ref().is_some_and(|f| f.provisional) {
+                add_note(&mut note, "填报的是预计数");
+            }
             if let Some(c) = figures.conflict(&ind.id, y) {
                 let whose = if c.used.department == ind.lead_unit() {
                     format!("牵头单位{}", c.used.department)

@@ -103,6 +103,8 @@ struct RowLabel {
     kind: Option<ObsKind>,
     /// 目标值 rows: not figures of a year.
     target: bool,
+    /// A row for part of a year (2025年1-11月): read, not used.
+    part: Option<String>,
     footer: bool,
     /// Label text that is neither a year, a unit, nor a known word: (column, text).
     unknown: Option<(usize, String)>,
@@ -142,6 +144,10 @@ fn row_label(plan: &Plan, grid: &Grid, r: usize, labels: &[usize]) -> RowLabel {
         }
         match classify(&t) {
             Role::Target => out.target = true,
+            Role::PartValue(y) => {
+                out.part = super::period::part_of_year(&t);
+                out.year = y.or(out.year);
+            }
             Role::Previous => {
                 out.kind = Some(ObsKind::Previous);
                 out.year = years_in(&n).first().copied().or(out.year);
@@ -201,6 +207,9 @@ pub(super) fn read_columns(plan: &Plan, file: &str, sheet: &str, grid: &Grid, he
             );
             continue;
         }
+        if let Some(part) = &label.part {
+            out.findings.push(cx.part_year(part, "这一行", sheet, &first_cell));
+        }
         let kind = label.kind.unwrap_or(ObsKind::Current);
         let year = match kind {
             ObsKind::Current => label.year.or(cx.year),
@@ -218,7 +227,11 @@ pub(super) fn read_columns(plan: &Plan, file: &str, sheet: &str, grid: &Grid, he
             let ind = &plan.indicators[*i];
             let written = unit.clone().or_else(|| cx.line_unit()).unwrap_or_default();
             if let Some(o) = observe(grid, r, *c, ind, &written, year, kind, &origin, &mut out) {
-                out.push(grid, r, *c, ind, o);
+                if label.part.is_some() {
+                    out.unused.push(super::Unused { observation: o, because: super::NotUsed::PartYear });
+                } else {
+                    out.push(grid, r, *c, ind, o);
+                }
             }
         }
     }
@@ -237,6 +250,7 @@ pub(super) fn read_columns(plan: &Plan, file: &str, sheet: &str, grid: &Grid, he
     if unit_unknown {
         out.findings.push(cx.unit_unknown(sheet));
     }
+    out.set_part_year(&cx, sheet);
     out.finish(None);
     out
 }

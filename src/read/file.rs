@@ -314,6 +314,7 @@ fn read_workbook(plan: &Plan, path: &Path, bytes: Vec<u8>, rel: &str) -> Result<
             }
         }
         w.observations.extend(sheet.observations);
+        w.unused.extend(sheet.unused);
         w.findings.extend(sheet.findings);
         for c in sheet.covers {
             if !w.covers.contains(&c) {

@@ -3,6 +3,7 @@
 
 mod file;
 mod limits;
+mod period;
 mod projects;
 mod sheet;
 mod texts;

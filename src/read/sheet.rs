@@ -26,6 +26,8 @@ pub struct SheetRead {
     /// looks at the number formats only when there are such cells.
     pub percent_candidates: Vec<(u32, u32, usize)>,
     pub observations: Vec<Observation>,
+    /// Figures read but not to be used (part of the year …).
+    pub unused: Vec<super::Unused>,
     pub findings: Vec<Finding>,
     /// How the sheet was understood (orientation, where units came from, years, units).
     pub layout: SheetLayout,
@@ -45,6 +47,8 @@ pub(super) enum Role {
     Previous,
     /// A value column; `Some(year)` when the header names the year.
     Value(Option<i32>),
+    /// A value column for part of a year (`2025年1-6月`, `上半年完成`): read, not used.
+    PartValue(Option<i32>),
     /// 备注 / 说明: kept with the figures of the row.
     Remark,
     Other,
@@ -76,6 +80,9 @@ pub(super) struct Context {
     pub filled_date: Option<String>,
     /// `单位：%` above the table: the unit, and the line as written.
     pub unit_line: Option<(String, String)>,
+    /// The sheet covers part of a year (its title, its name or the file's name says
+    /// so): the part as written, and where it was said.
+    pub part: Option<(String, String)>,
 }
 
 impl Context {
@@ -84,10 +91,25 @@ impl Context {
         Context {
             department,
             dep_cell,
-            year: find_year(grid, file, header_row),
+            year: find_year(grid, file, sheet, header_row),
             filled_date: find_filled_date(grid),
             unit_line: find_unit_line(plan, grid, header_row),
+            part: find_part_of_year(grid, file, sheet, header_row),
         }
+    }
+
+    /// The finding for a sheet, column or row covering part of a year.
+    pub fn part_year(&self, part: &str, what: &str, sheet: &str, cell: &str) -> Finding {
+        let year = self.year.map(|y| format!("{y}年度")).unwrap_or_else(|| "全年".into());
+        Finding::warning(
+            Code::PartYear,
+            format!(
+                "{what}是部分月份（{}）的数据，不是全年数据，未作为{year}的数据采用（数据保留在数据明细中）。年度数据请填报全年（1—12月）的数值，用年度填报表报送。",
+                crate::text::printable(part, 30)
+            ),
+        )
+        .at(sheet, cell)
+        .for_unit(&self.department)
     }
 
     /// A sheet read this way, with nothing in it yet.
@@ -150,6 +172,19 @@ fn read_rows(plan: &Plan, file: &str, sheet: &str, grid: &Grid, header: &Header)
     let unit_col = header.col(&Role::Unit);
     let value_cols: Vec<(usize, Option<i32>)> =
         header.roles.iter().enumerate().filter_map(|(c, r)| if let Role::Value(y) = r { Some((c, *y)) } else { None }).collect();
+    let part_cols: Vec<(usize, Option<i32>)> =
+        header.roles.iter().enumerate().filter_map(|(c, r)| if let Role::PartValue(y) = r { Some((c, *y)) } else { None }).collect();
+    for &(c, _) in &part_cols {
+        let head = grid.text(header.last_row, c);
+        let head = if head.trim().is_empty() { grid.text(header.first_row, c) } else { head };
+        let part = super::period::part_of_year(&head).unwrap_or_default();
+        out.findings.push(cx.part_year(
+            &part,
+            &format!("“{}”这一列", crate::text::printable(head.trim(), 30)),
+            sheet,
+            &grid.addr(header.first_row, c),
+        ));
+    }
     let previous_col = header.col(&Role::Previous);
     let remark_col = header.col(&Role::Remark);
     // A unit in a column's header: 完成值（%）.
@@ -175,7 +210,8 @@ fn read_rows(plan: &Plan, file: &str, sheet: &str, grid: &Grid, header: &Header)
         }
         let Some(ind) = plan.match_indicator(&id_text, &seq_text, &name_text) else {
             // Only a row with a figure in it is worth a finding (not a note or a footer).
-            let has_value = value_cols.iter().any(|(c, _)| !matches!(value::parse(&grid.text(r, *c)), CellValue::NoFigure));
+            let has_value =
+                value_cols.iter().chain(&part_cols).any(|(c, _)| !matches!(value::parse(&grid.text(r, *c)), CellValue::NoFigure));
             if has_value && !is_footer(&name_text) {
                 out.findings.push(
                     unknown_indicator(plan, &name_text, Orientation::IndicatorRows)
@@ -211,12 +247,20 @@ fn read_rows(plan: &Plan, file: &str, sheet: &str, grid: &Grid, header: &Header)
         for i in taken {
             out.observations[i].remark.clone_from(&remark);
         }
+        for &(c, col_year) in &part_cols {
+            let Some(y) = col_year.or(year) else { continue };
+            if let Some(mut o) = observe(grid, r, c, ind, &unit_for(c), y, ObsKind::Current, &origin, &mut out) {
+                o.remark.clone_from(&remark);
+                out.unused.push(super::Unused { observation: o, because: NotUsed::PartYear });
+            }
+        }
     }
     // A template sent back for the year in its title is a return even if left blank.
     let declared = match (declared_year_used, year) {
-        (true, Some(y)) if !department.is_empty() => Some(Covered { department, year: y }),
+        (true, Some(y)) if !department.is_empty() && cx.part.is_none() => Some(Covered { department, year: y }),
         _ => None,
     };
+    out.set_part_year(&cx, sheet);
     out.finish(declared);
     out
 }
@@ -245,6 +289,17 @@ impl SheetRead {
         }
         self.observations.push(o);
         i
+    }
+
+    /// A sheet for part of a year: every figure is set aside (not the year's return).
+    pub(super) fn set_part_year(&mut self, cx: &Context, sheet: &str) {
+        let Some((part, said)) = &cx.part else { return };
+        if self.observations.iter().any(|o| o.value.is_some()) {
+            self.findings.push(cx.part_year(part, &format!("这个工作表（{said}）"), sheet, ""));
+        }
+        self.unused.extend(self.observations.drain(..).map(|o| super::Unused { observation: o, because: NotUsed::PartYear }));
+        self.empty_cells.clear();
+        self.percent_candidates.clear();
     }
 
     /// The returns the sheet holds and its layout's years and units, from what was read:
@@ -369,6 +424,28 @@ pub(super) fn unit_like(plan: &Plan, text: &str) -> bool {
             let iu = value::normalize_unit(&i.unit);
             iu == u || u.strip_prefix('万') == Some(iu.as_str())
         })
+}
+
+/// Whether the sheet is a return for part of a year: a line above the table (the
+/// title), the sheet's name or the file's name says 1—6月, 上半年, 前三季度 … Dates
+/// (填报日期) are not looked at.
+fn find_part_of_year(grid: &Grid, file: &str, sheet: &str, header_row: usize) -> Option<(String, String)> {
+    for r in 0..header_row.min(HEADER_SCAN_ROWS) {
+        for c in 0..grid.width().min(30) {
+            let Data::String(text) = grid.get(r, c) else { continue };
+            if text.contains("日期") || text.contains("截止日") {
+                continue;
+            }
+            if let Some(part) = super::period::part_of_year(text) {
+                return Some((part, format!("标题“{}”", crate::text::printable(text.trim(), 40))));
+            }
+        }
+    }
+    if let Some(part) = super::period::part_of_year(sheet) {
+        return Some((part, format!("工作表名“{}”", crate::text::printable(sheet, 30))));
+    }
+    let name = file.rsplit('/').next().unwrap_or(file);
+    super::period::part_of_year(name).map(|part| (part, format!("文件名“{}”", crate::text::printable(name, 60))))
 }
 
 /// A line above the table giving the unit of measure of its figures: `单位：%`,
@@ -705,11 +782,13 @@ fn header_unit(text: &str) -> Option<(String, String)> {
 fn is_sub_header_row(grid: &Grid, r: usize) -> bool {
     let cells: Vec<&Data> = (0..grid.width()).map(|c| grid.get(r, c)).filter(|d| !matches!(d, Data::Empty)).collect();
     let short_text = cells.iter().all(|d| matches!(d, Data::String(s) if s.trim().chars().count() <= 8));
-    short_text && (0..grid.width()).any(|c| matches!(classify(&grid.text(r, c)), Role::Target | Role::Value(_) | Role::Previous))
+    short_text
+        && (0..grid.width())
+            .any(|c| matches!(classify(&grid.text(r, c)), Role::Target | Role::Value(_) | Role::PartValue(_) | Role::Previous))
 }
 
 fn is_header(roles: &[Role]) -> bool {
-    roles.contains(&Role::Name) && roles.iter().any(|r| matches!(r, Role::Value(_)))
+    roles.contains(&Role::Name) && roles.iter().any(|r| matches!(r, Role::Value(_) | Role::PartValue(_)))
 }
 
 /// Classify a header cell by its words.
@@ -743,8 +822,11 @@ pub(super) fn classify(text: &str) -> Role {
     if bare.contains("目标") || bare.contains("规划值") {
         return Role::Target;
     }
-    if bare.starts_with("上年") || bare.contains("基期") {
+    if bare.starts_with("上年") || bare.contains("基期") || bare == "同期" {
         return Role::Previous;
+    }
+    if super::period::part_of_year(text).is_some() {
+        return Role::PartValue(year);
     }
     const VALUE_WORDS: &[&str] =
         &["完成值", "实际值", "完成情况", "本年完成", "实际完成", "本年值", "完成数", "实绩", "完成", "实际", "数值", "填报值"];
@@ -817,10 +899,11 @@ pub(super) fn number_year(d: &Data) -> Option<i32> {
 
 /// Four-digit years 2000–2099 followed by 年 (or nothing, or punctuation) in a text.
 pub(super) fn years_in(text: &str) -> Vec<i32> {
+    let text = super::period::digit_years(text);
     if !text.chars().any(|c| c.is_ascii_digit() || ('０'..='９').contains(&c)) {
         return Vec::new();
     }
-    let t = fold_width(text);
+    let t = fold_width(&text);
     let chars: Vec<char> = t.chars().collect();
     let mut out = Vec::new();
     for i in 0..chars.len().saturating_sub(3) {
@@ -934,9 +1017,11 @@ fn find_department(plan: &Plan, grid: &Grid, file: &str, sheet: &str, findings: 
     (String::new(), String::new())
 }
 
-/// The reporting year: a 填报年度 cell above the header, else a title with “××××年度”,
-/// else a year in the file name (“××××年度” first, then a lone four-digit year).
-fn find_year(grid: &Grid, file: &str, header_row: usize) -> Option<i32> {
+/// The reporting year, in this order: a 填报年度 cell above the header; a title with
+/// “××××年度”; the sheet's name when it is a year (“2025”, “2025年”, “2025年度”,
+/// “二〇二五年”: a workbook with a sheet per year); the file name (“××××年度” first,
+/// then a lone four-digit year). Years in Chinese numerals count everywhere.
+fn find_year(grid: &Grid, file: &str, sheet: &str, header_row: usize) -> Option<i32> {
     let rows = header_row.min(HEADER_SCAN_ROWS);
     let cols = grid.width().min(30);
     for r in 0..rows {
@@ -967,6 +1052,9 @@ fn find_year(grid: &Grid, file: &str, header_row: usize) -> Option<i32> {
             }
         }
     }
+    if let Some(y) = sheet_year(sheet) {
+        return Some(y);
+    }
     let name = file.rsplit('/').next().unwrap_or(file);
     year_before(name, "年度").or_else(|| {
         // 2024_卫健局.xlsx, 卫健局-2024.xlsx: a lone four-digit year.
@@ -979,17 +1067,26 @@ fn find_year(grid: &Grid, file: &str, header_row: usize) -> Option<i32> {
     })
 }
 
-/// A year at the start of a text: “2024”, “2024年”, “2024年度”.
+/// A sheet named as a year: “2025”, “2025年”, “2025年度”, “二〇二五年度”, “2025年报表”.
+fn sheet_year(sheet: &str) -> Option<i32> {
+    let n = normalize_name(&super::period::digit_years(sheet));
+    let y = leading_year(&n)?;
+    let rest = n[4..].trim_start_matches(['年', '度']);
+    (rest.is_empty() || ["报表", "填报表", "数据", "指标", "填报"].contains(&rest)).then_some(y)
+}
+
+/// A year at the start of a text: “2024”, “2024年”, “2024年度”, “二〇二四年”.
 fn leading_year(text: &str) -> Option<i32> {
-    let t = fold_width(text);
+    let t = fold_width(&super::period::digit_years(text)).into_owned();
     let head: String = t.chars().take(4).collect();
     let next = t.chars().nth(4);
     head.parse::<i32>().ok().filter(|y| (2000..2100).contains(y) && next.is_none_or(|c| !c.is_ascii_digit()))
 }
 
-/// The four-digit year written right before `suffix` (e.g. “（2024年度）”).
+/// The four-digit year written right before `suffix` (e.g. “（2024年度）”, or in
+/// Chinese numerals “二〇二四年度”).
 fn year_before(text: &str, suffix: &str) -> Option<i32> {
-    let t = fold_width(text);
+    let t = fold_width(&super::period::digit_years(text)).into_owned();
     let mut from = 0;
     while let Some(pos) = t[from..].find(suffix) {
         let at = from + pos;
@@ -1035,7 +1132,7 @@ mod tests {
         // Whole years, not parts of one.
         assert_eq!(classify("2025年1-12月"), Role::Value(Some(2025)));
         assert_eq!(classify("2025年末"), Role::Value(Some(2025)));
-        assert_eq!(classify("2025年1-11月"), Role::Other);
+        assert_eq!(classify("2025年1-11月"), Role::PartValue(Some(2025)));
     }
 
     #[test]
