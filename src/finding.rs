@@ -87,6 +87,8 @@ codes! {
     VersionDateOrder = "version_date_order",
     // Reading a table
     UnknownIndicator = "unknown_indicator",
+    /// A row's indicator id and name point to different indicators.
+    IdNameDisagree = "id_name_disagree",
     /// A row of a 横表 whose label says neither a year nor a reporting unit.
     RowLabelUnknown = "row_label_unknown",
     UnitUnknown = "unit_unknown",
@@ -121,6 +123,8 @@ codes! {
     CumulativeFalls = "cumulative_falls",
     Outlier = "outlier",
     PreviousDiffers = "previous_differs",
+    /// A later return restates a year with another figure than the year's own return.
+    Restated = "restated",
     /// A base-year figure differs from the base value of the imported 附件1.
     BaselineDiffers = "baseline_differs",
     MissingReturn = "missing_return",

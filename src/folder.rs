@@ -33,9 +33,11 @@ pub fn plain_name(c: &str) -> bool {
     !c.is_empty() && c != "." && c != ".." && !c.contains(['/', '\\', ':', '\0']) && c.len() <= 255
 }
 
-/// A relative name inside the folder: plain names joined by `/`.
+/// A relative name inside the folder: plain names joined by `/`, a few levels deep at
+/// most (planmon's own paths are one or two levels; a name a thousand levels deep
+/// would make walking its folders slow).
 pub fn plain_rel(rel: &str) -> bool {
-    !rel.is_empty() && rel.split('/').all(plain_name)
+    !rel.is_empty() && rel.len() <= 1024 && rel.split('/').count() <= 8 && rel.split('/').all(plain_name)
 }
 
 fn invalid(rel: &str) -> io::Error {
@@ -114,6 +116,11 @@ impl Folder {
     /// Where `rel` is, for messages.
     pub fn path(&self, rel: &str) -> PathBuf {
         rel.split('/').fold(self.path.clone(), |p, part| p.join(part))
+    }
+
+    /// Where `rel` is, as shown to people (names that are not valid Unicode escaped).
+    pub fn shown(&self, rel: &str) -> String {
+        crate::text::os_display(self.path(rel).as_os_str())
     }
 
     pub fn root(&self) -> &Path {
@@ -254,8 +261,26 @@ impl Folder {
         self.size(rel) == Some(size) && self.sha256(rel).as_deref() == Some(sha256)
     }
 
+    /// The file's identity on its disk (device and inode), where the system says it:
+    /// two names of one hard-linked file hold the same bytes without reading them.
+    #[cfg(unix)]
+    fn identity(&self, rel: &str) -> Option<(u64, u64)> {
+        use cap_fs_ext::MetadataExt;
+        let (dir, name) = self.parent(rel).ok()?;
+        let m = dir.symlink_metadata(name).ok()?;
+        Some((m.dev(), m.ino()))
+    }
+
+    #[cfg(not(unix))]
+    fn identity(&self, _rel: &str) -> Option<(u64, u64)> {
+        None
+    }
+
     /// Whether two regular files hold the same bytes.
     pub fn same_bytes(&self, a: &str, b: &str) -> bool {
+        if self.is_file(a) && self.identity(a).is_some_and(|i| self.identity(b) == Some(i)) {
+            return true;
+        }
         match (self.size(a), self.size(b)) {
             (Some(x), Some(y)) if x == y => self.sha256(a).is_some_and(|h| self.sha256(b).as_deref() == Some(h.as_str())),
             _ => false,
@@ -428,11 +453,25 @@ impl Folder {
             name,
             OpenOptions::new().read(true).write(true).create(true).truncate(false).follow(FollowSymlinks::No).nonblock(true),
         )?;
-        if !file.metadata()?.is_file() {
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, "not a regular file"));
+        let file = file.into_std();
+        if !file.metadata()?.is_file() || links(&file) > 1 {
+            // A hard link to a file elsewhere would have that file written into.
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "not a regular file of its own"));
         }
-        Ok(file.into_std())
+        Ok(file)
     }
+}
+
+/// How many names a file has (hard links), where the system says it.
+#[cfg(unix)]
+fn links(file: &std::fs::File) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    file.metadata().map(|m| m.nlink()).unwrap_or(1)
+}
+
+#[cfg(not(unix))]
+fn links(_file: &std::fs::File) -> u64 {
+    1
 }
 
 /// `a/b` from `a` and `b`, either of which may be empty.

@@ -21,8 +21,23 @@ pub fn observations(obs: &[Observation]) -> PolarsResult<DataFrame> {
             Column::new("indicator_id".into(), s(|o| &o.indicator_id)),
             Column::new("value".into(), obs.iter().map(|o| o.value).collect::<Vec<Option<f64>>>()),
             Column::new("current".into(), obs.iter().map(|o| o.kind == ObsKind::Current).collect::<Vec<bool>>()),
+            // Which figure of a year comes first: a correction a later return marks, the
+            // year's own return, a later return's column for the year, a 上年值.
+            Column::new("source_rank".into(), obs.iter().map(source_rank).collect::<Vec<u32>>()),
         ],
     )
+}
+
+/// The restatement rule as a rank (lower first): 0 a restated figure marked as a
+/// correction, 1 the year's own return, 2 a later return's figure for the year, 3 a
+/// 上年值.
+pub fn source_rank(o: &Observation) -> u32 {
+    match (o.kind, o.restated(), o.correction) {
+        (_, true, true) => 0,
+        (ObsKind::Current, false, _) => 1,
+        (ObsKind::Current, true, _) => 2,
+        (ObsKind::Previous, ..) => 3,
+    }
 }
 
 /// One row per indicator with what the rules need.

@@ -38,7 +38,7 @@ fn command_line(args: Vec<std::ffi::OsString>) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("错误：{e:#}");
+            eprintln!("错误：{}", planmon::oserror::chain(&e));
             ExitCode::from(2)
         }
     }

@@ -52,6 +52,22 @@ pub fn error(doing: &str, path: &Path, e: &Error) -> anyhow::Error {
     anyhow::Error::msg(describe(doing, path, e))
 }
 
+/// An error chain as the officer reads it: each cause once, operating-system errors
+/// explained in Chinese instead of their English text.
+pub fn chain(e: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in e.chain() {
+        let text = match cause.downcast_ref::<Error>() {
+            Some(io) => explain(io),
+            None => cause.to_string(),
+        };
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+    }
+    parts.join("：")
+}
+
 /// `.at("写入", path)` on an I/O result: the error becomes a Chinese message with the path.
 pub trait At<T> {
     fn at(self, doing: &str, path: &Path) -> anyhow::Result<T>;

@@ -393,15 +393,31 @@ pub struct Plan {
     names: std::collections::HashMap<String, usize>,
     /// Every spelling of every unit, normalised, longest first → position in `units`.
     unit_keys: Vec<(String, usize)>,
+    /// The place the plan is for, as its title begins (仁怀市), and the level it is
+    /// written as in unit names (市): 仁怀市卫生健康局 is 市卫生健康局.
+    place: (String, String),
 }
 
-fn unit_keys(units: &[Unit]) -> Vec<(String, usize)> {
+fn unit_keys(units: &[Unit], place: &(String, String)) -> Vec<(String, usize)> {
     let mut keys: Vec<(String, usize)> = units
         .iter()
         .enumerate()
-        .flat_map(|(i, u)| std::iter::once(&u.name).chain(std::iter::once(&u.full)).chain(u.aliases.iter()).map(move |s| (unit_key(s), i)))
+        .flat_map(|(i, u)| {
+            std::iter::once(&u.name).chain(std::iter::once(&u.full)).chain(u.aliases.iter()).map(move |s| (unit_key(s, place), i))
+        })
         .filter(|(k, _)| !k.is_empty())
         .collect();
+    // The full name without the level in front (残疾人联合会 for 市残疾人联合会): how a
+    // unit is written under a heading that already names the place.
+    let bare: Vec<(String, usize)> = keys
+        .iter()
+        .filter_map(|(k, i)| k.strip_prefix(place.1.as_str()).filter(|b| b.chars().count() >= 4).map(|b| (b.to_string(), *i)))
+        .collect();
+    for (b, i) in bare {
+        if !keys.iter().any(|(k, _)| *k == b) {
+            keys.push((b, i));
+        }
+    }
     // Longest first; among equals, the order of units.toml.
     keys.sort_by(|a, b| b.0.chars().count().cmp(&a.0.chars().count()).then(a.1.cmp(&b.1)));
     keys
@@ -513,12 +529,14 @@ impl Plan {
             sources,
             names: std::collections::HashMap::new(),
             unit_keys: Vec::new(),
+            place: (String::new(), String::new()),
         };
+        plan.place = place_of(&plan.title);
         for i in &mut plan.indicators {
             i.shared = SharedText { id: i.id.as_str().into(), name: i.name.as_str().into(), unit: i.unit.as_str().into() };
         }
         plan.names = name_index(&plan.indicators);
-        plan.unit_keys = unit_keys(&plan.units);
+        plan.unit_keys = unit_keys(&plan.units, &plan.place);
         plan.check()?;
         Ok(plan)
     }
@@ -643,7 +661,7 @@ impl Plan {
     /// Find a unit from how people write it: full name, short name, alias, with or
     /// without 仁怀市 and spaces. Returns the unit's canonical name.
     pub fn resolve_unit(&self, written: &str) -> Option<&Unit> {
-        let key = unit_key(written);
+        let key = unit_key(written, &self.place);
         if key.is_empty() {
             return None;
         }
@@ -653,7 +671,7 @@ impl Plan {
     /// Find a unit named somewhere inside a longer text (a file name, a title).
     /// The longest matching spelling wins so that 市住房城乡建设局 beats 住建局.
     pub fn find_unit_in(&self, text: &str) -> Option<&Unit> {
-        let hay = unit_key(text);
+        let hay = unit_key(text, &self.place);
         // unit_keys is sorted longest first: the first spelling found is the longest.
         self.unit_keys.iter().find(|(k, _)| hay.contains(k.as_str())).map(|(_, i)| &self.units[*i])
     }
@@ -678,6 +696,37 @@ impl Plan {
         seq.and_then(|s| self.indicators.iter().find(|i| i.seq == Some(s)))
     }
 
+    /// The indicator of a row that gives an id and a name: where they point to different
+    /// indicators the name decides when it names one indicator exactly (a return made
+    /// from an older template whose ids now belong to other indicators), and the row
+    /// is unclear when the name is plainly another indicator's but not exactly.
+    pub fn match_row(&self, id_cell: &str, seq_cell: &str, name_cell: &str) -> RowMatch<'_> {
+        let id = normalize_name(id_cell).to_uppercase();
+        let by_id = (!id.is_empty()).then(|| self.indicators.iter().find(|i| i.id == id)).flatten();
+        let name = normalize_name(name_cell);
+        let by_name = (!name.is_empty())
+            .then(|| self.names.get(&name).or_else(|| self.names.get(&crate::text::strip_unit_suffix(&name))).map(|&i| &self.indicators[i]))
+            .flatten();
+        match (by_id, by_name) {
+            (Some(a), Some(b)) if a.id != b.id => RowMatch::ByName { by_name: b, by_id: a },
+            (_, Some(b)) => RowMatch::One(b),
+            (Some(a), None) if !name.is_empty() => {
+                let own = crate::text::similarity(&name, &normalize_name(&a.name));
+                match self.nearest_indicator(name_cell) {
+                    Some(other) if other.id != a.id && own < 0.5 && crate::text::similarity(&name, &normalize_name(&other.name)) >= 0.75 => {
+                        RowMatch::Unclear { by_id: a, by_name: other }
+                    }
+                    _ => RowMatch::One(a),
+                }
+            }
+            (Some(a), None) => RowMatch::One(a),
+            (None, None) => match self.match_indicator("", seq_cell, name_cell) {
+                Some(i) => RowMatch::One(i),
+                None => RowMatch::None,
+            },
+        }
+    }
+
     /// The indicator whose name is closest to a name that matched nothing (for the finding).
     pub fn nearest_indicator(&self, name: &str) -> Option<&Indicator> {
         let name = normalize_name(name);
@@ -690,11 +739,38 @@ impl Plan {
     }
 }
 
-fn unit_key(s: &str) -> String {
+/// What a row's id and name cells say it is.
+#[derive(Debug)]
+pub enum RowMatch<'a> {
+    One(&'a Indicator),
+    /// The id names one indicator, the name (exactly) another: the name's is used.
+    ByName { by_name: &'a Indicator, by_id: &'a Indicator },
+    /// The id names one indicator and the name is plainly another's, not exactly.
+    Unclear { by_id: &'a Indicator, by_name: &'a Indicator },
+    None,
+}
+
+/// The place a plan is for and its level, from the title: 仁怀市公共服务发展行动方案 →
+/// (仁怀市, 市); 某县公共服务发展规划 → (某县, 县). Empty when the title names none.
+fn place_of(title: &str) -> (String, String) {
+    let head: String = title.chars().take(12).collect();
+    match head.char_indices().find(|(i, c)| *i > 0 && matches!(c, '市' | '县' | '区' | '旗' | '州')) {
+        Some((i, c)) => (normalize_name(&head[..i + c.len_utf8()]), c.to_string()),
+        None => (String::new(), String::new()),
+    }
+}
+
+/// A unit's name as compared: normalised, without 中共 in front, the plan's place
+/// written as its level (仁怀市卫生健康局 → 市卫生健康局), and the long forms of the
+/// party and government organs shortened (委员会 → 委, 人民政府 → 政府).
+fn unit_key(s: &str, place: &(String, String)) -> String {
     let n = normalize_name(s);
     let n = n.strip_prefix("中共").unwrap_or(&n).to_string();
-    let n = n.strip_prefix("仁怀市").map(|r| format!("市{r}")).unwrap_or(n);
-    n
+    let n = match (place.0.is_empty(), n.strip_prefix(place.0.as_str())) {
+        (false, Some(r)) => format!("{}{r}", place.1),
+        _ => n,
+    };
+    n.replace("委员会", "委").replace("人民政府", "政府")
 }
 
 #[cfg(test)]

@@ -358,13 +358,13 @@ fn previous_differs(obs: &[Observation], df: &DataFrame) -> PolarsResult<Vec<Fin
     let current = df
         .clone()
         .lazy()
-        .filter(col("current").and(col("value").is_not_null()))
+        .filter(col("source_rank").eq(lit(1u32)).and(col("value").is_not_null()))
         .unique_stable_generic(Some(vec![col("indicator_id"), col("department"), col("year")]), UniqueKeepStrategy::First)
         .select([col("indicator_id"), col("department"), col("year"), col("value").alias("reported"), col("row").alias("reported_row")]);
     let bad = df
         .clone()
         .lazy()
-        .filter(col("current").not().and(col("value").is_not_null()))
+        .filter(col("source_rank").neq(lit(1u32)).and(col("value").is_not_null()))
         .join(
             current,
             [col("indicator_id"), col("department"), col("year")],
@@ -380,23 +380,34 @@ fn previous_differs(obs: &[Observation], df: &DataFrame) -> PolarsResult<Vec<Fin
         .map(|i| {
             let o = rows.observation("row", i, obs);
             let r = rows.observation("reported_row", i, obs);
-            obs_finding(
-                o,
+            let (v, own) = (fmt_num(o.value.unwrap_or(f64::NAN), 4), fmt_num(r.value.unwrap_or(f64::NAN), 4));
+            let (year, unit) = (r.year, &o.unit);
+            let finding = if o.correction {
+                Finding::warning(
+                    Code::Restated,
+                    format!(
+                        "{}年度填报表中标明为更正的{year}年数值 {v} {unit} 与本单位{year}年度填报的 {own} {unit}（{}·{}）不同。评估采用更正后的 {v} {unit}。",
+                        o.return_year, r.file, r.cell
+                    ),
+                )
+            } else if o.kind == crate::read::ObsKind::Previous {
                 Finding::warning(
                     Code::PreviousDiffers,
                     format!(
-                        "上年值 {} {} 与本单位{}年度填报的 {} {}（{}·{}）不一致。评估采用{}年度填报的数值；如上年数据已修正，请在备注中说明。",
-                        fmt_num(o.value.unwrap_or(f64::NAN), 4),
-                        o.unit,
-                        r.year,
-                        fmt_num(r.value.unwrap_or(f64::NAN), 4),
-                        r.unit,
-                        r.file,
-                        r.cell,
-                        r.year
+                        "上年值 {v} {unit} 与本单位{year}年度填报的 {own} {}（{}·{}）不一致。评估采用{year}年度填报的数值（同一年度以该年度的填报表为准）；如上年数据已修正，请在备注中写明“更正”。",
+                        r.unit, r.file, r.cell
                     ),
-                ),
-            )
+                )
+            } else {
+                Finding::warning(
+                    Code::Restated,
+                    format!(
+                        "{}年度填报表中{year}年的数值 {v} {unit} 与本单位{year}年度填报的 {own} {}（{}·{}）不一致。评估采用{year}年度填报表的数值（同一年度以该年度的填报表为准）；如{year}年数据已修正，请在列名或备注中注明“更正”，或重新报送{year}年度填报表。",
+                        o.return_year, r.unit, r.file, r.cell
+                    ),
+                )
+            };
+            obs_finding(o, finding)
         })
         .collect())
 }
@@ -620,6 +631,7 @@ mod tests {
             remark: String::new(),
             return_year: if kind == ObsKind::Previous { year + 1 } else { year },
             provisional: false,
+            correction: false,
             no_value: if value.is_none() { Some(crate::read::NotUsed::NoFigure) } else { None },
         }
     }
@@ -639,7 +651,7 @@ mod tests {
             year: Some(year),
             filled_date: None,
             figures: 1,
-            covers: vec![crate::read::Covered { department: department.into(), year }],
+            covers: vec![crate::read::Covered { department: department.into(), year, restated: false }],
             layouts: Vec::new(),
             modified: None,
             replaced: Vec::new(),

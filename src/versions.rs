@@ -32,7 +32,9 @@ pub fn resolve(plan: &Plan, read: &mut ReadOutcome) {
     // The files holding each return; most returns are in one file and cost nothing here.
     let mut holders: BTreeMap<(String, i32), Vec<usize>> = BTreeMap::new();
     for (i, f) in read.files.iter().enumerate().filter(|(_, f)| f.status == Fate::Read) {
-        for c in &f.covers {
+        // A later year's return restating the year is not a version of the year's own
+        // return (the restatement rule in figures decides between them).
+        for c in f.covers.iter().filter(|c| !c.restated) {
             holders.entry((c.department.clone(), c.year)).or_default().push(i);
         }
     }

@@ -1,6 +1,8 @@
 //! One figure per indicator and year — chosen once, by one rule, in polars — and the
-//! places where returns disagree. The rule: a 本年值 before a 上年值, the lead
-//! responsible unit's before the others', then file, sheet and cell order.
+//! places where returns disagree. The rule: the year's own return before a later
+//! return restating the year (its column for the year, or its 上年值) unless the later
+//! one is marked as a correction; the lead responsible unit's before the others'; then
+//! file, sheet and cell order.
 
 use std::collections::HashMap;
 
@@ -84,12 +86,8 @@ pub fn choose(plan: &Plan, obs: &[Observation], df: &DataFrame) -> PolarsResult<
     );
     let chosen = valued
         .clone()
-        .with_columns([
-            col("current").not().alias("kind_rank"),
-            col("department").neq(col("lead")).alias("lead_rank"),
-            col("cell").str().len_chars().alias("cell_len"),
-        ])
-        .sort(["indicator_id", "year", "kind_rank", "lead_rank", "file", "sheet", "cell_len", "cell"], SortMultipleOptions::default())
+        .with_columns([col("department").neq(col("lead")).alias("lead_rank"), col("cell").str().len_chars().alias("cell_len")])
+        .sort(["indicator_id", "year", "source_rank", "lead_rank", "file", "sheet", "cell_len", "cell"], SortMultipleOptions::default())
         .unique_stable_generic(Some(vec![col("indicator_id"), col("year")]), UniqueKeepStrategy::First)
         .select([col("indicator_id"), col("year"), col("row")])
         .collect()?;
@@ -102,7 +100,9 @@ pub fn choose(plan: &Plan, obs: &[Observation], df: &DataFrame) -> PolarsResult<
 
     figures.fates = fates(plan, obs, &figures);
 
-    let current = valued.filter(col("current"));
+    // Units disagreeing about a year, in the year's own returns (a later return restating
+    // a figure is a restatement, not a conflict: validate says so).
+    let current = valued.filter(col("source_rank").eq(lit(1u32)));
     let groups = current
         .clone()
         .group_by([col("indicator_id"), col("year")])
@@ -145,7 +145,8 @@ fn fates(plan: &Plan, obs: &[Observation], figures: &Figures) -> Vec<Option<NotU
             match figures.get(&o.indicator_id, o.year) {
                 Some(f) if f.row == i => None,
                 Some(f) if (f.value - value).abs() <= tolerance * f.value.abs().max(value.abs()).max(1.0) => Some(NotUsed::SameAsUsed),
-                Some(f) if o.restated() && obs[f.row].return_year == o.year => Some(NotUsed::Restated),
+                Some(_) if o.restated() => Some(NotUsed::Restated),
+                Some(f) if obs[f.row].correction => Some(NotUsed::Superseded),
                 Some(_) => Some(NotUsed::Conflict),
                 None => Some(NotUsed::OutOfPeriod),
             }

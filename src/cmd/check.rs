@@ -20,6 +20,12 @@ use crate::text::{fmt_num, printable};
 /// and year they hold, every figure changed, added or withdrawn.
 fn against(dir: &std::path::Path, plan: &Plan, outcome: &read::ReadOutcome, out: &mut dyn Write) -> Result<()> {
     use crate::folder::StateError;
+    let shown = printable(&crate::text::os_display(dir.as_os_str()), 200);
+    if !dir.is_dir() {
+        let why = if dir.exists() { "不是文件夹" } else { "不存在" };
+        writeln!(out, "\n无法对比：“{shown}”{why}。请用 --against 指定上次运行的输出文件夹（如 output）。")?;
+        return Ok(());
+    }
     let run = crate::publish::manifest_in(dir)
         .and_then(|b| serde_json::from_slice::<crate::changes::Run>(&b).map_err(|_| StateError::Damaged))
         .and_then(|r| if r.snapshot.is_some() { Ok(r) } else { Err(StateError::Foreign) });
@@ -30,7 +36,7 @@ fn against(dir: &std::path::Path, plan: &Plan, outcome: &read::ReadOutcome, out:
                 StateError::Missing => "没有运行清单（manifest.json）。请先运行一次汇总，或检查文件夹是否正确".to_string(),
                 e => format!("的运行清单（manifest.json）{}", e.explain()),
             };
-            writeln!(out, "\n无法对比：“{}”中{why}。", printable(&crate::text::os_display(dir.as_os_str()), 200))?;
+            writeln!(out, "\n无法对比：“{shown}”中{why}。")?;
             return Ok(());
         }
     };

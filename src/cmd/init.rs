@@ -11,6 +11,21 @@ use crate::render::world::TEMPLATES;
 
 pub fn run(args: &InitArgs, out: &mut dyn Write) -> Result<()> {
     let dir = &args.dir;
+    // A working folder's parts are written into as folders of their own, never through a
+    // link to a folder elsewhere.
+    for sub in ["input", "output", "templates"] {
+        let path = dir.join(sub);
+        if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(super::UsageError(format!(
+                "“{}”是一个链接（快捷方式），planmon init 不通过链接写入文件。请换一个工作文件夹。",
+                crate::text::os_display(path.as_os_str())
+            ))
+            .into());
+        }
+    }
+    if args.sample {
+        super::templates::without_returns(&dir.join("input"), "示例填报表")?;
+    }
     for sub in ["input", "output", "templates"] {
         let sub = dir.join(sub);
         std::fs::create_dir_all(&sub).map_err(|e| crate::oserror::error("创建文件夹", &sub, &e))?;

@@ -28,12 +28,30 @@ pub struct RunSummary {
 }
 
 pub fn run(args: &RunArgs, plan: Plan, settings: &Settings, templates: Option<&Path>, out: &mut dyn Write) -> Result<RunSummary> {
+    let mut notes = Vec::new();
+    let done = run_noting(args, plan, settings, templates, out, &mut notes);
+    if done.is_err() {
+        // What was found before the run stopped (state files set aside, a swap finished)
+        // is said even so.
+        for note in &notes {
+            eprintln!("注意：{note}");
+        }
+    }
+    done
+}
+
+fn run_noting(
+    args: &RunArgs,
+    plan: Plan,
+    settings: &Settings,
+    templates: Option<&Path>,
+    out: &mut dyn Write,
+    notes: &mut Vec<String>,
+) -> Result<RunSummary> {
     if !args.input.is_dir() {
-        return Err(UsageError(format!(
-            "找不到输入文件夹“{}”。请把各单位的填报表放进该文件夹，或用 --input 指定文件夹。",
-            args.input.display()
-        ))
-        .into());
+        let shown = crate::text::os_display(args.input.as_os_str());
+        let why = if args.input.exists() { format!("“{shown}”不是文件夹") } else { format!("找不到输入文件夹“{shown}”") };
+        return Err(UsageError(format!("{why}。请把各单位的填报表放进输入文件夹，或用 --input 指定文件夹。")).into());
     }
     check_folders(&args.input, &args.output)?;
     let year = args.year.or(settings.year);
@@ -42,9 +60,8 @@ pub fn run(args: &RunArgs, plan: Plan, settings: &Settings, templates: Option<&P
             return Err(UsageError(format!("报告年度 {y} 不在规划期（{}—{}年）内。", plan.start, plan.end)).into());
         }
     }
-    let mut notes = Vec::new();
-    let lock = publish::lock(&args.output, &mut notes)?;
-    publish::recover(&lock, &mut notes)?;
+    let lock = publish::lock(&args.output, &args.input, notes)?;
+    publish::recover(&lock, notes)?;
     let started = now_unix();
     let run_id = publish::run_id(started);
 
@@ -103,20 +120,28 @@ pub fn run(args: &RunArgs, plan: Plan, settings: &Settings, templates: Option<&P
         let kept = staging.set_aside()?;
         return Err(UsageError(format!("{why}\n上次的输出未作改动；本次已生成的部分放在“{}”。", kept.display())).into());
     }
-    staging.commit(args.keep_history, &mut notes)?;
+    staging.commit(args.keep_history, notes)?;
     drop(lock);
     let mut written: Vec<(PathBuf, &'static str)> = files.iter().map(|r| (args.output.join(&r.rel), r.what)).collect();
     written.push((args.output.join(publish::MANIFEST), "运行清单"));
-    if args.json {
-        let mut summary = json_summary(&batch, &written);
-        summary["notes"] = serde_json::json!(notes);
-        serde_json::to_writer_pretty(&mut *out, &summary)?;
-        writeln!(out)?;
-    } else if !args.quiet {
-        summarize(&batch, &written, out)?;
-        for note in &notes {
-            writeln!(out, "注意：{note}")?;
+    // The outputs are in place: a summary that cannot be shown (the terminal's output
+    // closed or full) does not make the run a failure.
+    let shown = (|| -> Result<()> {
+        if args.json {
+            let mut summary = json_summary(&batch, &written);
+            summary["notes"] = serde_json::json!(notes);
+            serde_json::to_writer_pretty(&mut *out, &summary)?;
+            writeln!(out)?;
+        } else if !args.quiet {
+            summarize(&batch, &written, out)?;
+            for note in notes.iter() {
+                writeln!(out, "注意：{note}")?;
+            }
         }
+        Ok(())
+    })();
+    if let Err(e) = shown {
+        eprintln!("注意：汇总已完成，结果在输出文件夹中，但无法显示摘要：{}", crate::oserror::chain(&e));
     }
     Ok(RunSummary { written, errors: batch.assessment.findings[0] })
 }

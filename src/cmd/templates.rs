@@ -73,14 +73,24 @@ fn blank_forms_folder(output: &Path, input: &Path) -> Result<()> {
         ))
         .into());
     }
+    without_returns(output, "空白填报表")
+}
+
+/// A folder planmon writes returns into (blank forms, the synthetic sample) must hold
+/// no spreadsheets — they may be returns received, which the new files would join or
+/// replace as newer versions — and must not be a link to a folder elsewhere.
+pub fn without_returns(dir: &Path, what: &str) -> Result<()> {
+    let shown = crate::text::os_display(dir.as_os_str());
+    if std::fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(UsageError(format!("“{shown}”是一个链接（快捷方式），planmon 不通过链接写入{what}。请用 --output 另选一个文件夹。")).into());
+    }
     let mut sheets = Vec::new();
-    spreadsheets_in(output, 0, &mut sheets);
+    spreadsheets_in(dir, 0, &mut sheets);
     if !sheets.is_empty() {
         let n = sheets.len();
         sheets.truncate(5);
         return Err(UsageError(format!(
-            "文件夹“{}”中已有 {n} 个表格文件（{}{}），可能是各单位报来的填报表。为免覆盖，空白填报表只写入没有表格文件的文件夹。请用 --output 另选一个文件夹。",
-            crate::text::os_display(output.as_os_str()),
+            "文件夹“{shown}”中已有 {n} 个表格文件（{}{}），可能是各单位报来的填报表。为免混淆和覆盖，{what}只写入没有表格文件的文件夹。请另选一个文件夹。",
             sheets.join("、"),
             if n > 5 { " 等" } else { "" }
         ))
@@ -106,6 +116,8 @@ fn spreadsheets_in(dir: &Path, depth: usize, found: &mut Vec<String>) {
 }
 
 pub fn sample(args: &SampleArgs, plan: &Plan, out: &mut dyn Write) -> Result<()> {
+    // Synthetic returns beside real ones would be read as their newer versions.
+    without_returns(&args.output, "示例填报表")?;
     for (path, written) in write_samples(args, plan)? {
         let shown = crate::text::os_display(path.as_os_str());
         if written {

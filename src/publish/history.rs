@@ -1,20 +1,25 @@
 //! history/: the earlier sets of outputs, each whole. A set is a real folder (never a
-//! link) holding planmon's manifest; planmon moves sets in whole, trims the oldest, and
-//! deletes only files whose bytes are still those a set's manifest records, so nothing
-//! a person put or changed there is lost. Folders with planmon-like names (`.partial-`,
-//! `.deleting-`) are touched only when they carry planmon's marker.
+//! link) holding planmon's manifest and planmon's marker naming the folder (so that a
+//! copy of a set under another name, or a folder with a copied manifest, is not one);
+//! planmon moves sets in whole, trims the oldest, and deletes only files whose bytes
+//! are still those the set's manifest records, so nothing a person put or changed there
+//! is lost. Folders with planmon-like names (`.partial-`, `.deleting-`) are touched only
+//! when they carry planmon's marker.
 
 use std::path::PathBuf;
 
 use anyhow::Result;
 
-use super::{failpoint, marked, marker, token, written_set, DELETING_PREFIX, HISTORY, MANIFEST, MARKER, OWNED, PARTIAL_PREFIX};
+use super::{failpoint, marked, marker, written_set, DELETING_PREFIX, HISTORY, MANIFEST, MARKER, OWNED, PARTIAL_PREFIX};
 use crate::folder::{join, Folder, Kind};
 use crate::oserror::At;
 
+/// The longest set name planmon makes (a run id is 23 characters).
+const NAME_CHARS: usize = 60;
+
 /// history/<id>, or history/<id>-2 … if that name (or its hidden forms) is taken.
 pub fn unique_name(f: &Folder, id: &str) -> String {
-    let id = if crate::folder::plain_name(id) && !id.starts_with('.') { id.to_string() } else { "旧输出".to_string() };
+    let id: String = if crate::folder::plain_name(id) && !id.starts_with('.') { id.chars().take(NAME_CHARS).collect() } else { "旧输出".into() };
     let taken = |n: &str| {
         f.exists(&join(HISTORY, n))
             || f.exists(&join(HISTORY, &format!("{PARTIAL_PREFIX}{n}")))
@@ -22,17 +27,32 @@ pub fn unique_name(f: &Folder, id: &str) -> String {
     };
     let mut name = id.clone();
     let mut n = 1;
-    while taken(&name) {
+    while taken(&name) && n < 100_000 {
         n += 1;
         name = format!("{id}-{n}");
     }
     name
 }
 
+/// The token in a folder's marker, if it has one.
+fn token_of(f: &Folder, dir: &str) -> Option<String> {
+    let bytes = f.read_state(&join(dir, MARKER), 1024).ok()?;
+    String::from_utf8_lossy(&bytes).split_whitespace().nth(3).map(str::to_string)
+}
+
+/// Replace the marker in `dir` by a set marker for `name` (same token).
+fn mark_set(f: &Folder, dir: &str, name: &str, token: &str) {
+    let mark = join(dir, MARKER);
+    if f.is_file(&mark) {
+        let _ = f.remove_file(&mark);
+    }
+    let _ = f.write_new(&mark, marker("set", name, token).as_bytes());
+}
+
 /// Move a staging folder of this or a killed run (checked to be planmon's by the
 /// caller) to history/<run id>-未完成/, with a manifest of the files it holds so that
-/// trimming history can remove them later. Returns where it went.
-pub fn set_aside(f: &Folder, staging: &str, run_id: &str) -> Result<PathBuf> {
+/// trimming history can remove them later, and a set marker. Returns where it went.
+pub fn set_aside(f: &Folder, staging: &str, run_id: &str, token: &str) -> Result<PathBuf> {
     f.remove_empty_folders_below(staging);
     // The ownership record is written at the swap, for the output folder only.
     if f.is_file(&join(staging, OWNED)) {
@@ -41,16 +61,22 @@ pub fn set_aside(f: &Folder, staging: &str, run_id: &str) -> Result<PathBuf> {
     if written_set(f, staging).is_err() {
         let at = join(staging, MANIFEST);
         if f.exists(&at) {
-            // A staged manifest that could not be read back: kept, and listed.
-            let _ = f.rename_any(&at, &join(staging, "manifest（无法读取）.json"));
+            // A staged manifest that could not be read back (a full disk): kept, listed.
+            let mut aside = join(staging, "manifest（无法读取）.json");
+            let mut n = 1;
+            while f.exists(&aside) && n < 1000 {
+                n += 1;
+                aside = join(staging, &format!("manifest（无法读取）-{n}.json"));
+            }
+            f.rename_any(&at, &aside).at("移开", &f.path(&at))?;
         }
         let mut outputs = Vec::new();
         for rel in f.files_below(staging) {
-            if rel == MARKER || rel == MANIFEST {
+            if rel == MARKER {
                 continue;
             }
-            let at = join(staging, &rel);
-            if let (Some(size), Some(sha256)) = (f.size(&at), f.sha256(&at)) {
+            let file = join(staging, &rel);
+            if let (Some(size), Some(sha256)) = (f.size(&file), f.sha256(&file)) {
                 outputs.push(super::OutputRecord { file: rel, what: String::new(), size, sha256 });
             }
         }
@@ -58,18 +84,17 @@ pub fn set_aside(f: &Folder, staging: &str, run_id: &str) -> Result<PathBuf> {
         f.write_new(&at, &serde_json::to_vec_pretty(&manifest)?).at("写入", &f.path(&at))?;
     }
     f.create_dir_all(HISTORY).at("创建文件夹", &f.path(HISTORY))?;
-    let target = join(HISTORY, &unique_name(f, &format!("{run_id}{}", super::UNFINISHED)));
+    let name = unique_name(f, &format!("{run_id}{}", super::UNFINISHED));
+    let target = join(HISTORY, &name);
     failpoint::step().at("移动临时文件夹", &f.path(staging))?;
     f.rename_new(staging, &target).at("移动临时文件夹", &f.path(staging))?;
-    if f.is_file(&join(&target, MARKER)) {
-        let _ = f.remove_file(&join(&target, MARKER));
-    }
+    mark_set(f, &target, &name, token);
     Ok(f.path(&target))
 }
 
 /// Delete the files below `dir` that are byte-identical to the file of the same name in
 /// the output folder (links or copies of what is in place), then its marker and its
-/// empty folders. Whatever else it holds stays.
+/// empty folders. Whatever else it holds stays. Callers check the folder is planmon's.
 pub fn clear_duplicates(f: &Folder, dir: &str) {
     for rel in f.files_below(dir) {
         if rel == MARKER {
@@ -87,8 +112,8 @@ pub fn clear_duplicates(f: &Folder, dir: &str) {
     let _ = f.remove_dir(dir);
 }
 
-/// The sets in history/: real folders (not hidden) holding planmon's manifest, oldest
-/// first.
+/// The sets in history/, oldest first: real folders (not hidden) with planmon's set
+/// marker naming the folder and planmon's manifest.
 fn sets(f: &Folder) -> Vec<String> {
     let mut sets: Vec<String> = f
         .entries(HISTORY)
@@ -97,33 +122,23 @@ fn sets(f: &Folder) -> Vec<String> {
         .filter(|e| e.kind == Kind::Dir)
         .filter_map(|e| e.name)
         .filter(|n| !n.starts_with('.'))
-        .filter(|n| {
-            written_set(f, &join(HISTORY, n)).is_ok_and(|s| s.run_id.is_empty() || n.starts_with(&s.run_id) || n.starts_with("旧输出"))
-        })
+        .filter(|n| marked(f, &join(HISTORY, n), "set", n, None))
         .collect();
     sets.sort();
     sets
 }
 
-/// Keep the `keep` newest sets of history/. An older set is marked, renamed to a hidden
-/// name (so no visible set is ever partial), then loses the files whose bytes are still
-/// what its manifest records; anything else in it stays, under its name again, and is
+/// Keep the `keep` newest sets of history/. An older set is renamed to a hidden name
+/// (so no visible set is ever partial), then loses the files whose bytes are still what
+/// its manifest records; anything else in it stays, under its name again, and is
 /// reported. Trimming is tidying: a failure is reported, never fatal.
 pub fn prune(f: &Folder, keep: usize, notes: &mut Vec<String>) {
-    let sets = sets(f);
+    let sets: Vec<String> = sets(f).into_iter().filter(|n| written_set(f, &join(HISTORY, n)).is_ok()).collect();
     let excess = sets.len().saturating_sub(keep);
     for name in &sets[..excess] {
         let set = join(HISTORY, name);
         let hidden = join(HISTORY, &format!("{DELETING_PREFIX}{name}"));
-        let mark = join(&set, MARKER);
-        let trimmed = failpoint::step()
-            .and_then(|()| match marked(f, &set, "deleting", name, None) {
-                true => Ok(()),
-                false => f.write_new(&mark, marker("deleting", name, &token()).as_bytes()),
-            })
-            .and_then(|()| f.rename_new(&set, &hidden))
-            .at("清理历史记录", &f.path(&set))
-            .and_then(|()| empty_set(f, &hidden));
+        let trimmed = failpoint::step().and_then(|()| f.rename_new(&set, &hidden)).at("清理历史记录", &f.path(&set)).and_then(|()| empty_set(f, &hidden));
         if let Err(e) = trimmed {
             notes.push(format!("清理历史记录时出错：{e:#}"));
         } else if let Some(note) = finish_deleting(f, &hidden, name) {
@@ -155,18 +170,17 @@ fn empty_set(f: &Folder, dir: &str) -> Result<()> {
     f.remove_file(&manifest).at("删除", &f.path(&manifest))
 }
 
-/// The hidden folder of a trimmed set: removed when empty, else given its name back
-/// (it holds files planmon did not write, or that were changed).
+/// The hidden folder of a trimmed set: removed when empty but for its marker, else
+/// given its name back, without the marker (what stays is a person's, not a set).
 fn finish_deleting(f: &Folder, hidden: &str, name: &str) -> Option<String> {
-    // planmon's marker (of this trimming, or one an interrupted swap left) goes too.
-    let mark = join(hidden, MARKER);
-    if f.read_state(&mark, 1024).is_ok_and(|b| b.starts_with(b"planmon ")) {
-        let _ = f.remove_file(&mark);
+    if marked(f, hidden, "set", name, None) {
+        let _ = f.remove_file(&join(hidden, MARKER));
     }
     if f.remove_dir(hidden).is_ok() {
         return None;
     }
-    let back = join(HISTORY, &unique_name(f, name));
+    let own = join(HISTORY, name);
+    let back = if f.exists(&own) { join(HISTORY, &unique_name(f, name)) } else { own };
     let _ = f.rename_new(hidden, &back);
     Some(format!("{back} 中有被修改过的或不是 planmon 生成的文件，清理历史时保留了这些文件。"))
 }
@@ -181,41 +195,52 @@ pub fn recover(f: &Folder, notes: &mut Vec<String>) {
     for e in f.entries(HISTORY).unwrap_or_default() {
         let Some(name) = e.name else { continue };
         let dir = join(HISTORY, &name);
-        if let Some(archive) = name.strip_prefix(PARTIAL_PREFIX) {
-            if e.kind == Kind::Dir && marked(f, &dir, "partial", archive, None) {
-                clear_duplicates(f, &dir);
-                if f.exists(&dir) {
-                    notes.push(format!("“{}”中有未能核对的文件，未删除。", f.path(&dir).display()));
-                }
-            } else {
-                notes.push(format!("“{}”名称像 planmon 的临时文件夹，但不是 planmon 建立的，未作改动。", f.path(&dir).display()));
+        let (prefix, set) = match (name.strip_prefix(PARTIAL_PREFIX), name.strip_prefix(DELETING_PREFIX)) {
+            (Some(set), _) => (PARTIAL_PREFIX, set),
+            (_, Some(set)) => (DELETING_PREFIX, set),
+            _ => continue,
+        };
+        if !(e.kind == Kind::Dir && marked(f, &dir, "set", set, None) && token_of(f, &dir).is_some()) {
+            notes.push(format!("“{}”名称像 planmon 的临时文件夹，但不是 planmon 建立的，未作改动。", f.shown(&dir)));
+            continue;
+        }
+        if prefix == PARTIAL_PREFIX {
+            clear_duplicates(f, &dir);
+            if f.exists(&dir) {
+                notes.push(format!("“{}”中有未能核对的文件，未删除。", f.shown(&dir)));
             }
-        } else if let Some(set) = name.strip_prefix(DELETING_PREFIX) {
-            if e.kind == Kind::Dir && marked(f, &dir, "deleting", set, None) {
-                if let Err(e) = empty_set(f, &dir) {
-                    notes.push(format!("清理历史记录时出错：{e:#}"));
-                }
-                notes.extend(finish_deleting(f, &dir, set));
-            } else {
-                notes.push(format!("“{}”名称像 planmon 的临时文件夹，但不是 planmon 建立的，未作改动。", f.path(&dir).display()));
+        } else {
+            if let Err(e) = empty_set(f, &dir) {
+                notes.push(format!("清理历史记录时出错：{e:#}"));
             }
+            notes.extend(finish_deleting(f, &dir, set));
         }
     }
 }
 
-/// The manifests of the earlier runs in the output folder `out`, as bytes: the one in
-/// place first, then those of the sets in history/ (not the unfinished ones). Each is
-/// read bounded, never through a link; anything else is passed over.
-pub fn earlier_manifests(out: &std::path::Path) -> Vec<Vec<u8>> {
-    let Ok(f) = Folder::open(out) else { return Vec::new() };
-    let mut found: Vec<Vec<u8>> = f.read_state(MANIFEST, super::MANIFEST_LIMIT).into_iter().collect();
-    for name in sets(&f) {
-        if name.ends_with(super::UNFINISHED) || name.contains(&format!("{}-", super::UNFINISHED)) {
-            continue;
+/// The most earlier runs read back, and the most bytes of their manifests in all.
+const EARLIER_RUNS: usize = 20;
+const EARLIER_BYTES: u64 = 1 << 30;
+
+/// The manifests of the earlier runs in the output folder `out`, as bytes, one at a
+/// time: the one in place first, then those of the newest sets in history/ (not the
+/// unfinished ones). Each is read bounded, never through a link; at most
+/// `EARLIER_RUNS` and `EARLIER_BYTES` in all.
+pub fn earlier_manifests(out: &std::path::Path) -> impl Iterator<Item = Vec<u8>> {
+    let folder = Folder::open(out).ok();
+    let mut names: Vec<String> = folder.as_ref().map(sets).unwrap_or_default();
+    names.retain(|n| !n.ends_with(super::UNFINISHED) && !n.contains(&format!("{}-", super::UNFINISHED)));
+    names.reverse();
+    let paths = std::iter::once(MANIFEST.to_string()).chain(names.into_iter().map(|n| join(&join(HISTORY, &n), MANIFEST)));
+    let mut budget = EARLIER_BYTES;
+    paths.take(EARLIER_RUNS + 1).filter_map(move |rel| {
+        let f = folder.as_ref()?;
+        let size = f.size(&rel)?;
+        if size > budget {
+            return None;
         }
-        if let Ok(bytes) = f.read_state(&join(&join(HISTORY, &name), MANIFEST), super::MANIFEST_LIMIT) {
-            found.push(bytes);
-        }
-    }
-    found
+        let bytes = f.read_state(&rel, super::MANIFEST_LIMIT.min(budget)).ok()?;
+        budget -= bytes.len() as u64;
+        Some(bytes)
+    })
 }

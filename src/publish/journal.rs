@@ -2,10 +2,11 @@
 //! (`.planmon-journal.json`): archive the previous set to history/, put the new files
 //! in place, retire what is left of the previous set, tidy up. Every step can be taken
 //! again, so a killed run's swap is finished by the next run — but only after the
-//! journal is verified: every name in it is a plain name inside the output folder, its
-//! staging and archive folders carry this run's token, and every file it names is
-//! where it should be with the SHA-256 it records. A journal that cannot be verified
-//! is renamed aside and reported, never replayed.
+//! journal is verified: every name in it is one planmon could have written, its staging
+//! or archive folder carries the run's token, and every file it names is where it
+//! should be with the size and SHA-256 it records. A journal that cannot be verified is
+//! renamed aside and reported, never replayed; one proven planmon's is at most undone,
+//! step by step, where each file still holds what the journal records.
 
 use std::path::PathBuf;
 
@@ -17,7 +18,10 @@ use super::{HISTORY, JOURNAL, MANIFEST, MARKER, OWNED, PARTIAL_PREFIX, RECORD_LI
 use crate::folder::{join, plain_name, Folder, Kind};
 use crate::oserror::At;
 
-/// A file of the new set and the SHA-256 it was written with.
+/// At most this many files in a journal (a county writes a few dozen).
+const MAX_FILES: usize = 100_000;
+
+/// A file with the size and SHA-256 it holds.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Placed {
     pub file: String,
@@ -29,14 +33,15 @@ pub struct Placed {
 pub struct Journal {
     tool: String,
     run_id: String,
-    /// The token in this run's staging and archive folders.
+    /// The token in this run's staging folder and in the set it archives.
     token: String,
     /// The staging folder's name in the output folder.
     staging: String,
     /// history/<archive>: where the previous set goes (None: there was none).
     pub archive: Option<String>,
-    /// The previous set's files present in the output folder.
-    pub previous: Vec<String>,
+    /// The previous set's files in the output folder, with what they held when the
+    /// swap began.
+    pub previous: Vec<Placed>,
     /// The new set's files, in the order they are put in place (manifest.json last).
     pub new: Vec<Placed>,
 }
@@ -71,6 +76,17 @@ impl Journal {
         self.archive.as_ref().map(|a| join(HISTORY, &format!("{PARTIAL_PREFIX}{a}")))
     }
 
+    /// Whether `dir` is this run's staging folder.
+    fn staging_ours(&self, f: &Folder) -> bool {
+        f.is_dir(&self.staging) && marked(f, &self.staging, "staging", &self.run_id, Some(&self.token))
+    }
+
+    /// Whether `dir` (the archive or its hidden form) is the set this run archives.
+    fn set_ours(&self, f: &Folder, dir: &str) -> bool {
+        let name = self.archive.as_deref().unwrap_or_default();
+        f.is_dir(dir) && marked(f, dir, "set", name, Some(&self.token))
+    }
+
     /// Written through a temporary file of this run's own, moved into place in one step.
     pub fn write(&self, f: &Folder) -> Result<()> {
         let tmp = format!(".planmon-journal-{}.tmp", self.run_id);
@@ -85,39 +101,43 @@ impl Journal {
     }
 
     /// Whether the folder holds proof that this journal is planmon's own: its staging
-    /// or archive folder carries its token.
+    /// folder or the set it archives carries its token.
     fn proven(&self, f: &Folder) -> bool {
-        let token = Some(self.token.as_str());
-        let name = self.archive.as_deref().unwrap_or_default();
         self.structure().is_ok()
-            && (marked(f, &self.staging, "staging", &self.run_id, token)
-                || self.archive_rel().is_some_and(|a| marked(f, &a, "partial", name, token))
-                || self.partial_rel().is_some_and(|p| marked(f, &p, "partial", name, token)))
+            && (self.staging_ours(f)
+                || self.archive_rel().is_some_and(|a| self.set_ours(f, &a))
+                || self.partial_rel().is_some_and(|p| self.set_ours(f, &p)))
     }
 
-    /// Every name in the journal is one planmon could have written.
+    /// Every name in the journal is one planmon could have written, once.
     fn structure(&self) -> Result<(), String> {
         if !is_run_id(&self.run_id) || self.staging != format!("{STAGING_PREFIX}{}", self.run_id) {
-            return Err(format!("其中的运行编号“{}”或临时文件夹“{}”不是 planmon 的写法", self.run_id, self.staging));
+            return Err(format!(
+                "其中的运行编号“{}”或临时文件夹“{}”不是 planmon 的写法",
+                crate::text::printable(&self.run_id, 40),
+                crate::text::printable(&self.staging, 60)
+            ));
         }
         if self.token.len() != 32 || !self.token.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err("其中没有 planmon 的标记".into());
         }
         if let Some(a) = &self.archive {
-            if !plain_name(a) || a.starts_with('.') {
-                return Err(format!("其中保存上次输出的位置“{a}”不在 history/ 之内"));
+            if !plain_name(a) || a.starts_with('.') || a.len() > 200 {
+                return Err(format!("其中保存上次输出的位置“{}”不在 history/ 之内", crate::text::printable(a, 60)));
             }
         }
-        let mut seen = std::collections::BTreeSet::new();
-        for p in &self.previous {
-            if !(output_rel(p) || p == OWNED) || !seen.insert(p.as_str()) {
-                return Err(format!("其中的“{p}”不是输出文件夹中的一个输出文件"));
-            }
+        if self.previous.len() + self.new.len() > MAX_FILES {
+            return Err(format!("其中列了 {} 个文件，远多于 planmon 一次生成的", self.previous.len() + self.new.len()));
         }
-        seen.clear();
-        for n in &self.new {
-            if !(output_rel(&n.file) || n.file == OWNED) || !valid_sha(&n.sha256) || !seen.insert(n.file.as_str()) {
-                return Err(format!("其中的“{}”不是输出文件夹中的一个输出文件", n.file));
+        for list in [&self.previous, &self.new] {
+            let mut seen = std::collections::BTreeSet::new();
+            for p in list {
+                if !(output_rel(&p.file) || p.file == OWNED) || !valid_sha(&p.sha256) {
+                    return Err(format!("其中的“{}”不是 planmon 会生成的输出文件", crate::text::printable(&p.file, 80)));
+                }
+                if !seen.insert(p.file.as_str()) {
+                    return Err(format!("其中的“{}”出现了不止一次", crate::text::printable(&p.file, 80)));
+                }
             }
         }
         if self.new.last().map(|n| n.file.as_str()) != Some(MANIFEST) {
@@ -134,33 +154,40 @@ impl Journal {
     /// Check the journal against the folder before acting on it. Err says why not.
     fn verify(&self, f: &Folder) -> Result<Stage, String> {
         self.structure()?;
-        let placed = |n: &Placed| f.holds(&n.file, n.size, &n.sha256);
+        if !self.proven(f) {
+            let staging = match f.kind(&self.staging) {
+                Kind::Link => "是一个链接",
+                Kind::Missing => "不在",
+                _ => "不是那次运行建立的",
+            };
+            return Err(format!("它所指的临时文件夹“{}”{staging}，保存上次输出的文件夹也没有那次运行的标记", self.staging));
+        }
         if self.all_placed(f) {
             return Ok(Stage::Placed);
         }
-        if !(f.is_dir(&self.staging) && marked(f, &self.staging, "staging", &self.run_id, Some(&self.token))) {
+        if !self.staging_ours(f) {
             return Err(format!("它所指的临时文件夹“{}”不在，或不是那次运行建立的", self.staging));
         }
         for n in &self.new {
             let staged = f.holds(&join(&self.staging, &n.file), n.size, &n.sha256);
-            if !staged && !placed(n) {
+            if !staged && !f.holds(&n.file, n.size, &n.sha256) {
                 return Err(format!("其中的“{}”既不在临时文件夹中，也不在输出文件夹中（或内容已改变）", n.file));
             }
         }
-        if let (Some(archive), Some(partial), Some(name)) = (self.archive_rel(), self.partial_rel(), self.archive.as_deref()) {
+        if let (Some(archive), Some(partial)) = (self.archive_rel(), self.partial_rel()) {
             if f.exists(&archive) {
-                if !(f.is_dir(&archive) && marked(f, &archive, "partial", name, Some(&self.token))) {
+                if !self.set_ours(f, &archive) {
                     return Err(format!("“{archive}”不是那次运行保存上次输出的文件夹"));
                 }
-                if let Some(p) = self.previous.iter().find(|p| !f.is_file(&join(&archive, p))) {
-                    return Err(format!("上次的“{p}”不在“{archive}”中"));
+                if let Some(p) = self.previous.iter().find(|p| !f.holds(&join(&archive, &p.file), p.size, &p.sha256)) {
+                    return Err(format!("上次的“{}”不在“{archive}”中（或内容已改变）", p.file));
                 }
             } else {
-                if f.exists(&partial) && !marked(f, &partial, "partial", name, Some(&self.token)) {
+                if f.exists(&partial) && !self.set_ours(f, &partial) {
                     return Err(format!("“{partial}”不是那次运行建立的"));
                 }
-                if let Some(p) = self.previous.iter().find(|p| !f.is_file(p)) {
-                    return Err(format!("上次的“{p}”已不在输出文件夹中"));
+                if let Some(p) = self.previous.iter().find(|p| !f.holds(&p.file, p.size, &p.sha256)) {
+                    return Err(format!("上次的“{}”已不在输出文件夹中（或内容已改变）", p.file));
                 }
             }
         }
@@ -180,18 +207,20 @@ impl Journal {
             if !f.exists(archive) {
                 if f.exists(&partial) {
                     // Only links or copies of the files still in place: made again.
-                    history::clear_duplicates(f, &partial);
+                    if self.set_ours(f, &partial) {
+                        history::clear_duplicates(f, &partial);
+                    }
                     if f.exists(&partial) {
-                        anyhow::bail!("“{}”中有无法核对的文件，无法保存上次的输出。", f.path(&partial).display());
+                        anyhow::bail!("“{}”中有无法核对的文件，无法保存上次的输出。", f.shown(&partial));
                     }
                 }
                 f.create_dir_all(&partial).at("创建文件夹", &f.path(&partial))?;
                 let mark = join(&partial, MARKER);
-                f.write_new(&mark, marker("partial", name, &self.token).as_bytes()).at("写入", &f.path(&mark))?;
+                f.write_new(&mark, marker("set", name, &self.token).as_bytes()).at("写入", &f.path(&mark))?;
                 for p in &self.previous {
-                    if f.is_file(p) {
-                        failpoint::step().at("保存上次的输出", &f.path(p))?;
-                        f.link_or_copy(p, &join(&partial, p)).at("保存上次的输出", &f.path(p))?;
+                    if f.holds(&p.file, p.size, &p.sha256) {
+                        failpoint::step().at("保存上次的输出", &f.path(&p.file))?;
+                        f.link_or_copy(&p.file, &join(&partial, &p.file)).at("保存上次的输出", &f.path(&p.file))?;
                     }
                 }
                 failpoint::step().at("保存上次的输出到", &f.path(archive))?;
@@ -200,27 +229,37 @@ impl Journal {
         }
         for n in &self.new {
             let from = join(&self.staging, &n.file);
-            if f.is_file(&from) {
-                failpoint::step().at("替换", &f.path(&n.file))?;
-                f.replace(&from, &n.file).at("替换", &f.path(&n.file))?;
+            if !f.holds(&from, n.size, &n.sha256) {
+                continue;
             }
+            // What is at the name now may be replaced only when it is the previous set's
+            // file, whole in the archive: a file put there since is not planmon's.
+            let free = match f.kind(&n.file) {
+                Kind::Missing => true,
+                Kind::File => archive.as_deref().is_some_and(|a| f.same_bytes(&n.file, &join(a, &n.file))),
+                _ => false,
+            };
+            if !free {
+                anyhow::bail!(
+                    "“{}”不是 planmon 上次生成的文件（可能是替换中断后放进去的），为免覆盖没有替换它。",
+                    f.shown(&n.file)
+                );
+            }
+            failpoint::step().at("替换", &f.path(&n.file))?;
+            f.replace(&from, &n.file).at("替换", &f.path(&n.file))?;
         }
-        let ours = |a: &str| self.archive.as_deref().is_some_and(|name| marked(f, a, "partial", name, Some(&self.token)));
-        if let Some(archive) = archive.as_deref().filter(|a| ours(a)) {
-            for p in self.previous.iter().filter(|p| !self.new.iter().any(|n| &n.file == *p)) {
-                let kept = join(archive, p);
-                if f.same_bytes(p, &kept) {
-                    failpoint::step().at("移走上次的文件", &f.path(p))?;
-                    f.remove_file(p).at("移走上次的文件", &f.path(p))?;
+        if let Some(archive) = archive.as_deref().filter(|a| self.set_ours(f, a)) {
+            for p in self.previous.iter().filter(|p| !self.new.iter().any(|n| n.file == p.file)) {
+                let kept = join(archive, &p.file);
+                if f.holds(&p.file, p.size, &p.sha256) && f.same_bytes(&p.file, &kept) {
+                    failpoint::step().at("移走上次的文件", &f.path(&p.file))?;
+                    f.remove_file(&p.file).at("移走上次的文件", &f.path(&p.file))?;
                 }
             }
-            remove_empty_dirs(f, "", self.previous.iter().map(String::as_str));
-            f.remove_file(&join(archive, MARKER)).at("删除", &f.path(&join(archive, MARKER)))?;
+            remove_empty_dirs(f, "", self.previous.iter().map(|p| p.file.as_str()));
         }
-        if f.is_dir(&self.staging) && marked(f, &self.staging, "staging", &self.run_id, Some(&self.token)) {
+        if self.staging_ours(f) {
             f.remove_file(&join(&self.staging, MARKER)).at("删除", &f.path(&self.staging))?;
-        }
-        if f.is_dir(&self.staging) {
             f.remove_empty_folders_below(&self.staging);
             let _ = f.remove_dir(&self.staging);
         }
@@ -232,12 +271,13 @@ impl Journal {
     /// Undo a swap that could not be finished: the new files back to staging (only
     /// those still holding what this run wrote), the previous ones back in place from
     /// the archive, then the staging folder to history/<id>-未完成.
-    /// Every step is guarded by the SHA-256 the journal records, so it is safe also for
-    /// a journal that could not be fully verified but is proven planmon's. The journal
-    /// itself is left for the caller.
+    ///
+    /// Every step is guarded by the size and SHA-256 the journal records, so it is safe
+    /// also for a journal that could not be fully verified but is proven planmon's. The
+    /// journal itself is left for the caller.
     pub fn roll_back(&self, f: &Folder, notes: &mut Vec<String>) -> Result<PathBuf> {
-        if f.exists(&self.staging) && !(f.is_dir(&self.staging) && marked(f, &self.staging, "staging", &self.run_id, Some(&self.token))) {
-            anyhow::bail!("临时文件夹“{}”不是那次运行建立的，无法撤回", f.path(&self.staging).display());
+        if f.exists(&self.staging) && !self.staging_ours(f) {
+            anyhow::bail!("临时文件夹“{}”不是那次运行建立的，无法撤回", f.shown(&self.staging));
         }
         for n in self.new.iter().rev() {
             let back = join(&self.staging, &n.file);
@@ -245,31 +285,29 @@ impl Journal {
                 f.rename_new(&n.file, &back).at("撤回", &f.path(&n.file))?;
             }
         }
-        if let (Some(archive), Some(name)) = (self.archive_rel(), self.archive.as_deref()) {
-            if f.is_dir(&archive) && marked(f, &archive, "partial", name, Some(&self.token)) {
-                for p in &self.previous {
-                    let kept = join(&archive, p);
-                    if !f.exists(p) && f.is_file(&kept) {
-                        let tmp = format!("{p}.planmon-{}", self.run_id);
-                        f.link_or_copy(&kept, &tmp).at("恢复", &f.path(p))?;
-                        f.rename_new(&tmp, p).at("恢复", &f.path(p))?;
-                    }
-                }
-                // The previous set is in place again; its copies in history/ go.
-                history::clear_duplicates(f, &archive);
-                if f.exists(&archive) {
-                    notes.push(format!("“{}”中保留了撤回时无法核对的文件。", f.path(&archive).display()));
+        if let Some(archive) = self.archive_rel().filter(|a| self.set_ours(f, a)) {
+            for p in &self.previous {
+                let kept = join(&archive, &p.file);
+                if !f.exists(&p.file) && f.holds(&kept, p.size, &p.sha256) {
+                    let tmp = format!("{}.planmon-{}", p.file, self.run_id);
+                    f.link_or_copy(&kept, &tmp).at("恢复", &f.path(&p.file))?;
+                    f.rename_new(&tmp, &p.file).at("恢复", &f.path(&p.file))?;
                 }
             }
+            // The previous set is in place again; its copies in history/ go.
+            history::clear_duplicates(f, &archive);
+            if f.exists(&archive) {
+                notes.push(format!("“{}”中保留了撤回时无法核对的文件。", f.shown(&archive)));
+            }
         }
-        if let Some(partial) = self.partial_rel().filter(|p| f.is_dir(p)) {
+        if let Some(partial) = self.partial_rel().filter(|p| self.set_ours(f, p)) {
             history::clear_duplicates(f, &partial);
         }
         remove_empty_dirs(f, "", self.new.iter().map(|n| n.file.as_str()));
         if !f.exists(&self.staging) {
             f.create_dir_all(&self.staging).at("创建临时文件夹", &f.path(&self.staging))?;
         }
-        history::set_aside(f, &self.staging, &self.run_id)
+        history::set_aside(f, &self.staging, &self.run_id, &self.token)
     }
 }
 
@@ -313,7 +351,7 @@ pub fn recover(f: &Folder, now: &str, notes: &mut Vec<String>) -> Result<Option<
                             notes.push(format!(
                                 "上次运行（{}）在替换输出文件时中断，且无法完成（{e:#}），已恢复到那次之前的输出；那次的结果放在“{}”。",
                                 journal.run_id,
-                                kept.display()
+                                crate::text::os_display(kept.as_os_str())
                             ));
                         }
                         Err(e) => return Err(e),
@@ -325,16 +363,10 @@ pub fn recover(f: &Folder, now: &str, notes: &mut Vec<String>) -> Result<Option<
                     acted = Some(journal.staging.clone());
                     let undone = journal.roll_back(f, notes);
                     let what = match &undone {
-                        Ok(kept) => format!("已按它撤回能核对的步骤，那次的结果放在“{}”", kept.display()),
+                        Ok(kept) => format!("已按它撤回能核对的步骤，那次的结果放在“{}”", crate::text::os_display(kept.as_os_str())),
                         Err(e) => format!("也无法撤回（{e:#}），没有按它做任何改动"),
                     };
-                    set_aside_state(
-                        f,
-                        JOURNAL,
-                        &format!("是上次运行（{}）留下的替换日志，但无法核实（{why}）；{what}", journal.run_id),
-                        now,
-                        notes,
-                    )?;
+                    set_aside_state(f, JOURNAL, &format!("是上次运行（{}）留下的替换日志，但无法核实（{why}）；{what}", journal.run_id), now, notes)?;
                 }
                 Err(why) => {
                     set_aside_state(f, JOURNAL, &format!("是一份替换日志，但无法核实（{why}），没有按它做任何改动"), now, notes)?;

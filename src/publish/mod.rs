@@ -57,6 +57,8 @@ const ASIDE: &str = ".已移开-";
 pub const MANIFEST_LIMIT: u64 = 256 << 20;
 /// The largest journal or ownership record (a few KB for a county).
 const RECORD_LIMIT: u64 = 16 << 20;
+/// No output planmon writes is larger (the workbook of 12,000 returns is about 20 MB).
+const OUTPUT_LIMIT: u64 = 1 << 30;
 
 /// Held while a run owns the output folder; every step of the run in that folder goes
 /// through it. The OS releases the lock when the file is closed or the process ends;
@@ -65,6 +67,9 @@ const RECORD_LIMIT: u64 = 16 << 20;
 pub struct Lock {
     _file: std::fs::File,
     folder: Folder,
+    /// The input folder, as a path inside the output folder, when it lies there
+    /// (`planmon run --output .`): nothing in it is ever planmon's.
+    input: Option<String>,
 }
 
 impl Lock {
@@ -74,38 +79,53 @@ impl Lock {
 }
 
 /// Take the output folder `out` (created if missing) for this process, or say who has
-/// it. A `.planmon.lock` that is not a regular file (a link, a folder) is renamed aside
-/// first: a lock is never taken through a link.
-pub fn lock(out: &Path, notes: &mut Vec<String>) -> Result<Lock> {
+/// it. A `.planmon.lock` that is not a regular file of its own (a link, a folder, a hard
+/// link to a file elsewhere) is renamed aside first: a lock is never taken through a
+/// link, and nothing is written into a file that also lives elsewhere.
+pub fn lock(out: &Path, input: &Path, notes: &mut Vec<String>) -> Result<Lock> {
     let folder = Folder::create(out).at("创建输出文件夹", out)?;
+    let id = run_id(now_unix());
     if !matches!(folder.kind(LOCK), Kind::Missing | Kind::File) {
         let why = describe_kind(folder.kind(LOCK));
-        set_aside_state(&folder, LOCK, &why, &run_id(now_unix()), notes)?;
+        set_aside_state(&folder, LOCK, &why, &id, notes)?;
     }
-    let mut file = folder.open_lock(LOCK).at("创建锁文件", &folder.path(LOCK))?;
+    let mut file = match folder.open_lock(LOCK) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
+            set_aside_state(&folder, LOCK, "与别处的文件是同一个文件（硬链接）", &id, notes)?;
+            folder.open_lock(LOCK).at("创建锁文件", &folder.path(LOCK))?
+        }
+        Err(e) => return Err(oserror::error("创建锁文件", &folder.path(LOCK), &e)),
+    };
     match file.try_lock() {
         Ok(()) => {}
         Err(std::fs::TryLockError::WouldBlock) => {
             let mut held = String::new();
             let _ = std::io::Read::read_to_string(&mut std::io::Read::take(&file, 200), &mut held);
             let mut words = held.split_whitespace();
-            let (pid, since) = (words.next().unwrap_or("?"), words.next().unwrap_or("?"));
+            let who = match (words.next(), words.next()) {
+                (Some(pid), Some(since)) => {
+                    format!("（进程 {}，开始于 {}）", crate::text::printable(pid, 20), crate::text::printable(since, 40))
+                }
+                _ => String::new(),
+            };
             return Err(UsageError(format!(
-                "输出文件夹“{}”正被另一个 planmon 使用（进程 {}，开始于 {}）。请等它完成后再运行。",
-                out.display(),
-                crate::text::printable(pid, 20),
-                crate::text::printable(since, 40)
+                "输出文件夹“{}”正被另一个 planmon 使用{who}。请等它完成后再运行。",
+                crate::text::os_display(out.as_os_str())
             ))
             .into());
         }
         Err(std::fs::TryLockError::Error(e)) => return Err(oserror::error("锁定输出文件夹", out, &e)),
     }
     // Who holds it, for the message a second run shows (advisory text only).
-    let _ = file
-        .set_len(0)
-        .and_then(|_| std::io::Write::write_all(&mut file, format!("{} {}\n", std::process::id(), iso_time(now_unix())).as_bytes()));
+    let _ = file.set_len(0).and_then(|_| std::io::Write::write_all(&mut file, format!("{} {}\n", std::process::id(), iso_time(now_unix())).as_bytes()));
     failpoint::hold();
-    Ok(Lock { _file: file, folder })
+    let (real_out, real_in) = (crate::paths::real(out), crate::paths::real(input));
+    let input = real_in.strip_prefix(&real_out).ok().and_then(|rel| {
+        let parts: Option<Vec<&str>> = rel.components().map(|c| c.as_os_str().to_str()).collect();
+        parts.filter(|p| !p.is_empty()).map(|p| p.join("/"))
+    });
+    Ok(Lock { _file: file, folder, input })
 }
 
 /// A run id that sorts by time: 20261128T162300Z-12345.
@@ -141,7 +161,9 @@ fn token() -> String {
 }
 
 /// The marker planmon writes into a folder it made, and checks before it moves or
-/// deletes anything in it.
+/// deletes anything in it: `staging` for a run's staging folder (named by the run id),
+/// `set` for a set of outputs in history/ (named by its folder's name there, so that a
+/// copy of the folder under another name is not planmon's).
 fn marker(kind: &str, name: &str, token: &str) -> String {
     format!("planmon {kind} {name} {token}\n")
 }
@@ -181,8 +203,32 @@ fn set_aside_state(f: &Folder, rel: &str, why: &str, id: &str, notes: &mut Vec<S
     }
     // A plain rename of the name itself: a link is moved as a link, its target untouched.
     f.rename_any(rel, &aside).at("移开", &f.path(rel))?;
-    notes.push(format!("“{}”{why}。它已改名为“{}”留作核查，planmon 没有跟随或删除它。", f.path(rel).display(), f.path(&aside).display()));
+    notes.push(format!("“{}”{why}。它已改名为“{}”留作核查，planmon 没有跟随或删除它。", f.shown(rel), f.shown(&aside)));
     Ok(aside)
+}
+
+/// planmon's own names (manifest, ownership record, history/) that hold something
+/// planmon cannot use are moved out of the way, before anything else is done.
+fn set_aside_damaged_state(f: &Folder, id: &str, notes: &mut Vec<String>) -> Result<()> {
+    for state in [MANIFEST, OWNED, HISTORY] {
+        let kind = f.kind(state);
+        let wanted = if state == HISTORY { Kind::Dir } else { Kind::File };
+        if kind != Kind::Missing && kind != wanted {
+            set_aside_state(f, state, &describe_kind(kind), id, notes)?;
+        }
+    }
+    // An ownership record planmon cannot read would be replaced unseen: kept aside.
+    if let Err(e) = f.read_json(OWNED, RECORD_LIMIT, |o: &Owned| o.tool == "planmon") {
+        if !matches!(e, StateError::Missing) {
+            set_aside_state(f, OWNED, &format!("（planmon 的所有权记录）{}", e.explain()), id, notes)?;
+        }
+    }
+    // A manifest far larger than any planmon writes is not one (reading it would cost
+    // the run; archiving it would copy it).
+    if let Err(e @ StateError::TooLarge { .. }) = f.read_state(MANIFEST, MANIFEST_LIMIT) {
+        set_aside_state(f, MANIFEST, &e.explain(), id, notes)?;
+    }
+    Ok(())
 }
 
 /// The manifest of the set in place in `out`, read bounded and never through a link.
@@ -224,10 +270,22 @@ struct Owned {
     manifest_sha256: String,
 }
 
-/// A path inside the output folder that a set may own: relative, plain names, not in
-/// history/ and not hidden (planmon's state files are not outputs).
+/// The feedback sheets' folder in the output folder (and in each set).
+const FEEDBACK_DIR: &str = crate::render::FEEDBACK_DIR;
+
+/// A path a set may own: one planmon could have written — a document, table or the
+/// manifest at the top of the output folder, or a document in 反馈单/ — a plain name,
+/// not hidden, not in history/. Whatever a record says, nothing else is ever taken
+/// for planmon's.
 fn output_rel(rel: &str) -> bool {
-    crate::folder::plain_rel(rel) && rel.split('/').all(|p| !p.starts_with('.')) && rel.split('/').next() != Some(HISTORY)
+    if !crate::folder::plain_rel(rel) || rel.split('/').any(|p| p.starts_with('.')) {
+        return false;
+    }
+    let ext = rel.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
+    match rel.split_once('/') {
+        None => rel == MANIFEST || matches!(ext.as_str(), "pdf" | "docx" | "xlsx" | "csv"),
+        Some((dir, name)) => dir == FEEDBACK_DIR && !name.contains('/') && matches!(ext.as_str(), "pdf" | "docx" | "xlsx"),
+    }
 }
 
 fn valid_sha(s: &str) -> bool {
@@ -253,11 +311,12 @@ struct Previous {
 
 /// Who owns what in the output folder: the ownership record when it is sound, else
 /// (a folder written by an older planmon) the manifest. Problems are noted; what
-/// cannot be proven planmon's is owned by nobody and left alone.
-fn previous_set(f: &Folder, notes: &mut Vec<String>) -> Previous {
+/// cannot be proven planmon's is owned by nobody and left alone, and nothing in the
+/// input folder is ever owned.
+fn previous_set(f: &Folder, input: Option<&str>, notes: &mut Vec<String>) -> Previous {
     let record = f.read_json(OWNED, RECORD_LIMIT, |o: &Owned| o.tool == "planmon");
     let manifest = written_set(f, "");
-    match record {
+    let mut previous = match record {
         Ok(o) => {
             let mut files: Vec<(String, Option<(u64, String)>)> = o
                 .outputs
@@ -272,7 +331,7 @@ fn previous_set(f: &Folder, notes: &mut Vec<String>) -> Previous {
                 if !matches!(e, StateError::Missing) {
                     notes.push(format!(
                         "上次的运行清单“{}”{}；按 planmon 的所有权记录（{OWNED}）确定哪些文件是上次生成的，照常处理。",
-                        f.path(MANIFEST).display(),
+                        f.shown(MANIFEST),
                         e.explain()
                     ));
                 }
@@ -282,7 +341,7 @@ fn previous_set(f: &Folder, notes: &mut Vec<String>) -> Previous {
         }
         Err(record_error) => match manifest {
             Ok(set) => Previous {
-                run_id: set.run_id,
+                run_id: if is_run_id(&set.run_id) { set.run_id } else { String::new() },
                 files: set.outputs.into_iter().map(|o| (o.file, Some((o.size, o.sha256)))).chain([(MANIFEST.to_string(), None)]).collect(),
                 known: true,
             },
@@ -293,12 +352,18 @@ fn previous_set(f: &Folder, notes: &mut Vec<String>) -> Previous {
                 let what = if matches!(e, StateError::Missing) { record_error.explain() } else { e.explain() };
                 notes.push(format!(
                     "上次的运行清单“{}”{what}，无法确定输出文件夹中哪些文件是 planmon 生成的：这些文件都不会被移动、替换或删除。",
-                    f.path(MANIFEST).display()
+                    f.shown(MANIFEST)
                 ));
                 Previous { run_id: String::new(), files: Vec::new(), known: false }
             }
         },
+    };
+    if let Some(input) = input {
+        previous.files.retain(|(p, _)| !(p == input || p.starts_with(&format!("{input}/"))));
     }
+    let mut seen = BTreeSet::new();
+    previous.files.retain(|(p, _)| seen.insert(p.clone()));
+    previous
 }
 
 /// A relative path given as a `Path` (from the renderers) as planmon's `/` form.
@@ -312,8 +377,7 @@ fn rel_string(rel: &Path) -> Result<String> {
         .collect();
     match parts {
         Some(parts) if !parts.is_empty() => Ok(parts.join("/")),
-        _ => Err(UsageError(format!("输出文件名“{}”不是一个普通的文件名，无法写入输出文件夹。", crate::text::os_display(rel.as_os_str())))
-            .into()),
+        _ => Err(UsageError(format!("输出文件名“{}”不是一个普通的文件名，无法写入输出文件夹。", crate::text::os_display(rel.as_os_str()))).into()),
     }
 }
 
@@ -346,34 +410,31 @@ impl<'a> Staging<'a> {
         let at = crate::folder::join(&self.name, &rel);
         failpoint::step().at("写入", &f.path(&at))?;
         f.write_new(&at, bytes).at("写入", &f.path(&at))?;
-        self.records.push(OutputRecord {
-            file: rel,
-            what: what.to_string(),
-            size: bytes.len() as u64,
-            sha256: hex(&Sha256::digest(bytes)),
-        });
+        self.records.push(OutputRecord { file: rel, what: what.to_string(), size: bytes.len() as u64, sha256: hex(&Sha256::digest(bytes)) });
         Ok(())
     }
 
     /// Keep what a failed run made in history/<run id>-未完成/ and leave the current
     /// outputs alone. Returns where it went.
     pub fn set_aside(self) -> Result<PathBuf> {
-        history::set_aside(&self.lock.folder, &self.name, &self.run_id)
+        history::set_aside(&self.lock.folder, &self.name, &self.run_id, &self.token)
     }
 
     /// Put the staged outputs in place of the previous ones (see the module comment).
     /// On failure the previous outputs are in place and the new ones in history/.
     pub fn commit(mut self, keep: usize, notes: &mut Vec<String>) -> Result<()> {
         let f = &self.lock.folder;
-        // planmon's own names that hold something it cannot use are moved out of the way.
-        for state in [MANIFEST, OWNED, HISTORY] {
-            let kind = f.kind(state);
-            let wanted = if state == HISTORY { Kind::Dir } else { Kind::File };
-            if kind != Kind::Missing && kind != wanted {
-                set_aside_state(f, state, &describe_kind(kind), &self.run_id, notes)?;
+        set_aside_damaged_state(f, &self.run_id, notes)?;
+        let mut previous = previous_set(f, self.lock.input.as_deref(), notes);
+        // A file at one of the previous set's names that is far larger than anything
+        // planmon writes was put there since: not planmon's (and not read to be hashed).
+        previous.files.retain(|(p, _)| {
+            let huge = f.size(p).is_some_and(|s| s > OUTPUT_LIMIT);
+            if huge {
+                notes.push(format!("“{p}”有 {} MB，远大于 planmon 生成的文件，不是 planmon 生成的，未作改动。", f.size(p).unwrap_or(0) >> 20));
             }
-        }
-        let previous = previous_set(f, notes);
+            !huge
+        });
         let owned: BTreeSet<&str> = previous.files.iter().map(|(p, _)| p.as_str()).collect();
 
         // The ownership record of the new set, put in place just before the manifest.
@@ -407,40 +468,38 @@ impl<'a> Staging<'a> {
 
         // Nothing of the user's is ever replaced: a name the new set needs that holds
         // something planmon did not write stops the swap before it starts.
-        let clashes: Vec<String> = new.iter().filter_map(|p| clash(f, &p.file, &owned)).collect();
+        let clashes = clashes(f, new.iter().map(|p| p.file.as_str()), &owned, previous.known);
         if !clashes.is_empty() {
-            let kept = history::set_aside(f, &self.name, &self.run_id)?;
-            let cause = if previous.known {
-                String::new()
-            } else {
-                "（上次的运行清单无法使用，无法证明它们是 planmon 生成的）".to_string()
-            };
+            let kept = history::set_aside(f, &self.name, &self.run_id, &self.token)?;
             return Err(UsageError(format!(
-                "输出文件夹“{}”中{}{cause}。为免覆盖，本次结果没有放入输出文件夹，而是放在“{}”。请把这些文件移走或改名后重新运行。",
-                f.root().display(),
-                clashes.join("；"),
-                kept.display()
+                "输出文件夹“{}”中{}。为免覆盖，本次结果没有放入输出文件夹，而是放在“{}”。请把这些文件移走或改名后重新运行。",
+                crate::text::os_display(f.root().as_os_str()),
+                clashes,
+                crate::text::os_display(kept.as_os_str())
             ))
             .into());
         }
 
         let mut journal = journal::Journal::new(&self.run_id, &self.token, &self.name, new);
-        let in_place: Vec<_> = previous.files.iter().filter(|(p, _)| f.is_file(p)).collect();
+        // The previous set's files as they are now (a file changed since goes to history
+        // as it is, and is recorded with the bytes it holds).
+        let mut in_place: Vec<journal::Placed> = Vec::new();
+        for (p, written) in &previous.files {
+            let (Some(size), Some(sha256)) = (f.size(p), f.sha256(p)) else { continue };
+            if written.as_ref().is_some_and(|(s, h)| *s != size || *h != sha256) {
+                notes.push(format!("上次生成的“{p}”在生成后被修改过：已随上次的输出保存在 history/ 中，以后清理历史时也不会删除它。"));
+            }
+            in_place.push(journal::Placed { file: p.clone(), size, sha256 });
+        }
         if !in_place.is_empty() {
-            journal.previous = in_place.iter().map(|(p, _)| p.clone()).collect();
             // The ownership record goes with its set, so that undoing the swap restores it.
-            if f.read_json(OWNED, RECORD_LIMIT, |o: &Owned| o.tool == "planmon").is_ok() {
-                journal.previous.push(OWNED.to_string());
+            if let (Some(size), Some(sha256), true) =
+                (f.size(OWNED), f.sha256(OWNED), f.read_json(OWNED, RECORD_LIMIT, |o: &Owned| o.tool == "planmon").is_ok())
+            {
+                in_place.push(journal::Placed { file: OWNED.to_string(), size, sha256 });
             }
+            journal.previous = in_place;
             journal.archive = Some(history::unique_name(f, if previous.run_id.is_empty() { "旧输出" } else { &previous.run_id }));
-            let archive = journal.archive.clone().unwrap_or_default();
-            for (p, written) in &in_place {
-                if written.as_ref().is_some_and(|(size, sha)| !f.holds(p, *size, sha)) {
-                    notes.push(format!(
-                        "上次生成的“{p}”在生成后被修改过：已随上次的输出保存在 history/{archive}/ 中，以后清理历史时也不会删除它。"
-                    ));
-                }
-            }
         }
         let new_files: Vec<String> = journal.new.iter().map(|p| p.file.clone()).collect();
         let foreign = foreign_entries(f, &owned, &new_files);
@@ -453,8 +512,12 @@ impl<'a> Staging<'a> {
             ));
         }
         if let Err(e) = journal.write(f) {
-            let kept = history::set_aside(f, &self.name, &self.run_id)?;
-            return Err(UsageError(format!("{e:#}\n输出文件夹中仍是上次的结果，未作改动；本次结果放在“{}”。", kept.display())).into());
+            let kept = history::set_aside(f, &self.name, &self.run_id, &self.token)?;
+            return Err(UsageError(format!(
+                "{e:#}\n输出文件夹中仍是上次的结果，未作改动；本次结果放在“{}”。",
+                crate::text::os_display(kept.as_os_str())
+            ))
+            .into());
         }
         if let Err(e) = journal.apply(f) {
             if journal.all_placed(f) {
@@ -468,7 +531,11 @@ impl<'a> Staging<'a> {
                 .roll_back(f, notes)
                 .and_then(|kept| f.remove_file(JOURNAL).at("删除", &f.path(JOURNAL)).map(|()| kept))
                 .map_err(|again| anyhow::anyhow!("{e:#}\n撤回时又出错：{again:#}。下次运行 planmon 时会先完成这次替换。"))?;
-            return Err(UsageError(format!("{e:#}\n输出文件夹中仍是上次的结果，未作改动；本次结果放在“{}”。", kept.display())).into());
+            return Err(UsageError(format!(
+                "{e:#}\n输出文件夹中仍是上次的结果，未作改动；本次结果放在“{}”。",
+                crate::text::os_display(kept.as_os_str())
+            ))
+            .into());
         }
         self.records.clear();
         history::prune(f, keep, notes);
@@ -476,23 +543,49 @@ impl<'a> Staging<'a> {
     }
 }
 
-/// Why a new output cannot go to `rel` (None: it can): something there, or in a folder
-/// on the way, that planmon does not own.
-fn clash(f: &Folder, rel: &str, owned: &BTreeSet<&str>) -> Option<String> {
-    let parts: Vec<&str> = rel.split('/').collect();
-    for i in 1..parts.len() {
-        let dir = parts[..i].join("/");
-        let kind = f.kind(&dir);
-        if !matches!(kind, Kind::Missing | Kind::Dir) {
-            return Some(format!("“{dir}”{}，新的“{rel}”放不进去", describe_kind(kind)));
+/// What stops the new files from going in: names that hold something planmon does not
+/// own, or folders on the way that are not folders — each said once, a long list cut.
+fn clashes<'n>(f: &Folder, new: impl Iterator<Item = &'n str>, owned: &BTreeSet<&str>, known: bool) -> String {
+    let mut blocked_dirs: BTreeSet<String> = BTreeSet::new();
+    let mut said: Vec<String> = Vec::new();
+    let mut foreign: Vec<String> = Vec::new();
+    for rel in new {
+        let parts: Vec<&str> = rel.split('/').collect();
+        let mut blocked = false;
+        for i in 1..parts.len() {
+            let dir = parts[..i].join("/");
+            let kind = f.kind(&dir);
+            if !matches!(kind, Kind::Missing | Kind::Dir) {
+                if blocked_dirs.insert(dir.clone()) {
+                    said.push(format!("“{dir}”{}，新的反馈单等文件放不进去", describe_kind(kind)));
+                }
+                blocked = true;
+                break;
+            }
+        }
+        if blocked {
+            continue;
+        }
+        match f.kind(rel) {
+            Kind::Missing => {}
+            Kind::File if owned.contains(rel) || rel == OWNED => {}
+            Kind::File => foreign.push(format!("“{rel}”")),
+            kind => said.push(format!("“{rel}”{}，planmon 不会替换或移动它", describe_kind(kind))),
         }
     }
-    match f.kind(rel) {
-        Kind::Missing => None,
-        Kind::File if owned.contains(rel) || rel == OWNED => None,
-        Kind::File => Some(format!("已有“{rel}”，不是 planmon 上次生成的文件（上次的记录中没有）")),
-        kind => Some(format!("“{rel}”{}，planmon 不会替换或移动它", describe_kind(kind))),
+    if !foreign.is_empty() {
+        let n = foreign.len();
+        let list = foreign.into_iter().take(5).collect::<Vec<_>>().join("、") + if n > 5 { &" 等" } else { "" };
+        said.insert(
+            0,
+            if known {
+                format!("已有{list}（共 {n} 个），不是 planmon 上次生成的文件（上次的记录中没有）")
+            } else {
+                format!("已有{list}（共 {n} 个）；上次的运行清单无法使用，无法证明它们是 planmon 生成的")
+            },
+        );
     }
+    said.join("；")
 }
 
 /// Names in the output folder that planmon neither wrote nor keeps (for the summary).
@@ -522,12 +615,14 @@ fn foreign_entries(f: &Folder, owned: &BTreeSet<&str>, new: &[String]) -> Vec<St
     found
 }
 
-/// Before a run: finish (or undo) a swap that a killed run left, once its journal is
-/// verified; set aside one that cannot be; move the staging folders of runs that died
-/// before their swap to history/<id>-未完成/; finish trimming history.
+/// Before a run: put planmon's damaged state names aside; finish (or undo) a swap that
+/// a killed run left, once its journal is verified, and set aside one that cannot be;
+/// move the staging folders of runs that died before their swap to
+/// history/<id>-未完成/; finish trimming history.
 pub fn recover(lock: &Lock, notes: &mut Vec<String>) -> Result<()> {
     let f = &lock.folder;
     let now = run_id(now_unix());
+    set_aside_damaged_state(f, &now, notes)?;
     let journaled = journal::recover(f, &now, notes)?;
     for e in f.entries("").at("打开输出文件夹", f.root())? {
         let Some(name) = e.name else { continue };
@@ -535,11 +630,16 @@ pub fn recover(lock: &Lock, notes: &mut Vec<String>) -> Result<()> {
         if journaled.as_deref() == Some(name.as_str()) {
             continue;
         }
-        if e.kind == Kind::Dir && is_run_id(id) && marked(f, &name, "staging", id, None) {
-            let kept = history::set_aside(f, &name, id)?;
-            notes.push(format!("上次运行（{id}）中途停止，未完成的结果已放在“{}”。", kept.display()));
-        } else {
-            notes.push(format!("输出文件夹中的“{name}”名称像 planmon 的临时文件夹，但不是 planmon 建立的，未作改动。"));
+        let token = f.read_state(&crate::folder::join(&name, MARKER), 1024).ok().and_then(|b| {
+            let text = String::from_utf8_lossy(&b).into_owned();
+            text.split_whitespace().nth(3).map(str::to_string)
+        });
+        match token {
+            Some(token) if e.kind == Kind::Dir && is_run_id(id) && marked(f, &name, "staging", id, Some(&token)) => {
+                let kept = history::set_aside(f, &name, id, &token)?;
+                notes.push(format!("上次运行（{id}）中途停止，未完成的结果已放在“{}”。", crate::text::os_display(kept.as_os_str())));
+            }
+            _ => notes.push(format!("输出文件夹中的“{name}”名称像 planmon 的临时文件夹，但不是 planmon 建立的，未作改动。")),
         }
     }
     history::recover(f, notes);
@@ -622,7 +722,7 @@ mod tests {
             assert!(output_rel(ok), "{ok}");
         }
         for bad in
-            ["", "../a", "a/../../b", "/etc/passwd", "history/x", ".planmon.lock", "a//b", "C:/x", "a\\..\\b", "input/../x", "反馈单/.x"]
+            ["", "../a", "a/../../b", "/etc/passwd", "history/x", ".planmon.lock", "a//b", "C:/x", "a\\..\\b", "input/../x", "反馈单/.x", "我的笔记.txt", "input/a.xlsx", "反馈单/子/a.pdf"]
         {
             assert!(!output_rel(bad), "{bad}");
         }

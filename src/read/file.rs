@@ -225,6 +225,10 @@ fn read_workbook(plan: &Plan, path: &Path, bytes: Vec<u8>, rel: &str) -> Result<
     let mut any_content = false;
     let mut others = Vec::new();
     for name in &names {
+        // How to fill the return, examples: never figures (an example beats no real one).
+        if super::sheet::is_instructions(name) {
+            continue;
+        }
         let SheetCells { range, clipped, percent } = match bounded_range(&mut workbook, name, limits) {
             Ok(cells) => cells,
             Err(e) => {
@@ -317,8 +321,9 @@ fn read_workbook(plan: &Plan, path: &Path, bytes: Vec<u8>, rel: &str) -> Result<
         w.unused.extend(sheet.unused);
         w.findings.extend(sheet.findings);
         for c in sheet.covers {
-            if !w.covers.contains(&c) {
-                w.covers.push(c);
+            match w.covers.iter_mut().find(|x| x.department == c.department && x.year == c.year) {
+                Some(x) => x.restated &= c.restated,
+                None => w.covers.push(c),
             }
         }
         w.layouts.push(sheet.layout);

@@ -78,6 +78,10 @@ pub struct Observation {
     /// Written as a provisional figure (预计, 暂定): used, and marked as such.
     #[serde(default)]
     pub provisional: bool,
+    /// A restated figure marked as a correction (a column “2024年（更正）”, a remark
+    /// “更正”): it replaces the year's own figure.
+    #[serde(default)]
+    pub correction: bool,
     /// Why the cell gave no figure (`value` is None): blank, not a number, a unit that
     /// cannot be converted, an error value.
     #[serde(default)]
@@ -258,6 +262,10 @@ pub struct SheetLayout {
 pub struct Covered {
     pub department: String,
     pub year: i32,
+    /// The file gives this year only as a restatement (a later year's return with an
+    /// earlier year's column): not a version of the year's own return.
+    #[serde(default)]
+    pub restated: bool,
 }
 
 /// What became of one input file.

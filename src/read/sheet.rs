@@ -49,6 +49,9 @@ pub(super) enum Role {
     Value(Option<i32>),
     /// A value column for part of a year (`2025年1-6月`, `上半年完成`): read, not used.
     PartValue(Option<i32>),
+    /// A column headed by a reporting unit's name: that unit's figures (a lead unit's
+    /// table of its partners).
+    UnitValue(String),
     /// 备注 / 说明: kept with the figures of the row.
     Remark,
     Other,
@@ -61,10 +64,14 @@ pub(super) const HEADER_SCAN_ROWS: usize = 30;
 /// per row (竖表) is looked for first, then one with an indicator per column (横表).
 pub fn read_sheet(plan: &Plan, file: &str, sheet: &str, range: &Range<Data>) -> Option<SheetRead> {
     let grid = Grid::new(range);
-    if let Some(header) = find_header(&grid) {
-        if header.col(&Role::Name).is_some() {
-            return Some(read_rows(plan, file, sheet, &grid, &header));
+    let headers = find_headers(plan, &grid);
+    if !headers.is_empty() {
+        let mut tables = headers.iter().map(|h| read_rows(plan, file, sheet, &grid, h));
+        let mut first = tables.next()?;
+        for more in tables {
+            first.absorb(more);
         }
+        return Some(first);
     }
     let header = super::columns::find_header(plan, &grid)?;
     Some(super::columns::read_columns(plan, file, sheet, &grid, &header))
@@ -187,6 +194,9 @@ fn read_rows(plan: &Plan, file: &str, sheet: &str, grid: &Grid, header: &Header)
     }
     let previous_col = header.col(&Role::Previous);
     let remark_col = header.col(&Role::Remark);
+    // Columns headed by reporting units: each unit's figures, for the sheet's year.
+    let unit_cols: Vec<(usize, Arc<str>)> =
+        header.roles.iter().enumerate().filter_map(|(c, r)| if let Role::UnitValue(u) = r { Some((c, Arc::from(u.as_str()))) } else { None }).collect();
     // A unit in a column's header: 完成值（%）.
     let column_unit = |c: usize| -> Option<WrittenUnit> {
         let (text, unit) = header.units.get(c)?.as_ref()?;
@@ -194,24 +204,76 @@ fn read_rows(plan: &Plan, file: &str, sheet: &str, grid: &Grid, header: &Header)
     };
     let declared_year_used = value_cols.iter().any(|(_, y)| y.is_none());
 
-    if declared_year_used && year.is_none() {
+    if (declared_year_used || !unit_cols.is_empty()) && year.is_none() {
         out.findings.push(cx.year_unknown(sheet));
     }
-    if department.is_empty() {
+    if department.is_empty() && (!value_cols.is_empty() || unit_cols.is_empty()) {
         out.findings.push(cx.unit_unknown(sheet));
     }
 
-    for r in header.last_row + 1..grid.height() {
+    for r in header.last_row + 1..header.end_row {
         let name_text = grid.text_ref(r, name_col);
         let id_text = id_col.map(|c| grid.text_ref(r, c)).unwrap_or_default();
         let seq_text = seq_col.map(|c| grid.text_ref(r, c)).unwrap_or_default();
         if name_text.trim().is_empty() && id_text.trim().is_empty() && seq_text.trim().is_empty() {
             continue;
         }
-        let Some(ind) = plan.match_indicator(&id_text, &seq_text, &name_text) else {
+        // A template's example row (序号 “示例”, 名称 “（示例）…”) and 小计/合计 rows are no
+        // indicators' figures — unless the name is an indicator's own.
+        if [&seq_text, &id_text, &name_text].iter().any(|t| is_example(t)) || is_total(&name_text) && plan.match_indicator("", "", &name_text).is_none() {
+            continue;
+        }
+        let ind = match plan.match_row(&id_text, &seq_text, &name_text) {
+            crate::plan::RowMatch::One(ind) => Some(ind),
+            crate::plan::RowMatch::ByName { by_name, by_id } => {
+                let cell = grid.addr(r, id_col.unwrap_or(name_col));
+                out.findings.push(
+                    Finding::warning(
+                        Code::IdNameDisagree,
+                        format!(
+                            "这一行的指标编号“{}”是“{}”，但指标名称“{}”是 {}“{}”：按名称采用为 {}。可能用了旧版填报表，请按新的指标表核对编号。",
+                            crate::text::printable(id_text.trim(), 20),
+                            by_id.name,
+                            crate::text::printable(name_text.trim(), 60),
+                            by_name.id,
+                            by_name.name,
+                            by_name.id
+                        ),
+                    )
+                    .at(sheet, &cell)
+                    .for_unit(&department)
+                    .for_indicator(&by_name.id),
+                );
+                Some(by_name)
+            }
+            crate::plan::RowMatch::Unclear { by_id, by_name } => {
+                out.findings.push(
+                    Finding::error(
+                        Code::IdNameDisagree,
+                        format!(
+                            "这一行的指标编号“{}”是“{}”，而指标名称“{}”更像 {}“{}”，无法确定是哪个指标，该行数据未采用。请按指标表核对编号和名称后重新报送。",
+                            crate::text::printable(id_text.trim(), 20),
+                            by_id.name,
+                            crate::text::printable(name_text.trim(), 60),
+                            by_name.id,
+                            by_name.name
+                        ),
+                    )
+                    .at(sheet, &grid.addr(r, name_col))
+                    .for_unit(&department),
+                );
+                continue;
+            }
+            crate::plan::RowMatch::None => None,
+        };
+        let Some(ind) = ind else {
             // Only a row with a figure in it is worth a finding (not a note or a footer).
-            let has_value =
-                value_cols.iter().chain(&part_cols).any(|(c, _)| !matches!(value::parse(&grid.text(r, *c)), CellValue::NoFigure));
+            let has_value = value_cols
+                .iter()
+                .chain(&part_cols)
+                .map(|(c, _)| *c)
+                .chain(unit_cols.iter().map(|(c, _)| *c))
+                .any(|c| !matches!(value::parse(&grid.text(r, c)), CellValue::NoFigure));
             if has_value && !is_footer(&name_text) {
                 out.findings.push(
                     unknown_indicator(plan, &name_text, Orientation::IndicatorRows)
@@ -232,20 +294,34 @@ fn read_rows(plan: &Plan, file: &str, sheet: &str, grid: &Grid, header: &Header)
         let remark = remark_col.map(|c| grid.text(r, c).trim().to_string()).unwrap_or_default();
         let origin = Origin { file: &file_text, sheet: &sheet_text, department: &department_text, return_year: year };
         // This row's figures, to add the remark to.
-        let mut taken: Vec<usize> = Vec::new();
+        // (observation, column) of this row's figures.
+        let mut taken: Vec<(usize, usize)> = Vec::new();
         for &(c, col_year) in &value_cols {
             let Some(y) = col_year.or(year) else { continue };
             if let Some(o) = observe(grid, r, c, ind, &unit_for(c), y, ObsKind::Current, &origin, &mut out) {
-                taken.push(out.push(grid, r, c, ind, o));
+                taken.push((out.push(grid, r, c, ind, o), c));
             }
         }
         if let (Some(c), Some(y)) = (previous_col, year) {
             if let Some(o) = observe(grid, r, c, ind, &unit_for(c), y - 1, ObsKind::Previous, &origin, &mut out) {
-                taken.push(out.push(grid, r, c, ind, o));
+                taken.push((out.push(grid, r, c, ind, o), c));
             }
         }
-        for i in taken {
-            out.observations[i].remark.clone_from(&remark);
+        for (i, c) in taken {
+            let o = &mut out.observations[i];
+            o.remark.clone_from(&remark);
+            // A restated figure the unit marks as a correction (in its column's header or
+            // the row's remark) replaces the year's own figure.
+            o.correction = o.restated() && (says_correction(&remark) || says_correction(&header_text(grid, header, c)));
+        }
+        if let Some(y) = year {
+            for (c, unit) in &unit_cols {
+                let origin = Origin { file: &file_text, sheet: &sheet_text, department: unit, return_year: year };
+                if let Some(mut o) = observe(grid, r, *c, ind, &unit_for(*c), y, ObsKind::Current, &origin, &mut out) {
+                    o.remark.clone_from(&remark);
+                    out.push(grid, r, *c, ind, o);
+                }
+            }
         }
         for &(c, col_year) in &part_cols {
             let Some(y) = col_year.or(year) else { continue };
@@ -257,7 +333,7 @@ fn read_rows(plan: &Plan, file: &str, sheet: &str, grid: &Grid, header: &Header)
     }
     // A template sent back for the year in its title is a return even if left blank.
     let declared = match (declared_year_used, year) {
-        (true, Some(y)) if !department.is_empty() && cx.part.is_none() => Some(Covered { department, year: y }),
+        (true, Some(y)) if !department.is_empty() && cx.part.is_none() => Some(Covered { department, year: y, restated: false }),
         _ => None,
     };
     out.set_part_year(&cx, sheet);
@@ -291,6 +367,48 @@ impl SheetRead {
         i
     }
 
+    /// Another table of the same sheet, after this one.
+    pub(super) fn absorb(&mut self, more: SheetRead) {
+        let offset = self.observations.len();
+        self.empty_cells.extend(more.empty_cells.into_iter().map(|(r, c, i)| (r, c, i + offset)));
+        self.percent_candidates.extend(more.percent_candidates.into_iter().map(|(r, c, i)| (r, c, i + offset)));
+        self.observations.extend(more.observations);
+        self.unused.extend(more.unused);
+        // The sheet's own lines (填报单位, 年度) are read again per table: said once.
+        for f in more.findings {
+            if !self.findings.iter().any(|x| x.code == f.code && x.cell == f.cell && x.message == f.message) {
+                self.findings.push(f);
+            }
+        }
+        for c in more.covers {
+            match self.covers.iter_mut().find(|x| x.department == c.department && x.year == c.year) {
+                Some(x) => x.restated &= c.restated,
+                None => self.covers.push(c),
+            }
+        }
+        for u in more.layout.unit_sources {
+            if !self.layout.unit_sources.contains(&u) {
+                self.layout.unit_sources.push(u);
+            }
+        }
+        for y in more.layout.years {
+            if !self.layout.years.contains(&y) {
+                self.layout.years.push(y);
+            }
+        }
+        self.layout.years.sort_unstable();
+        for u in more.layout.units {
+            if !self.layout.units.contains(&u) {
+                self.layout.units.push(u);
+            }
+        }
+        if self.department.is_empty() {
+            self.department = more.department;
+        }
+        self.year = self.year.or(more.year);
+        self.filled_date = self.filled_date.take().or(more.filled_date);
+    }
+
     /// A sheet for part of a year: every figure is set aside (not the year's return).
     pub(super) fn set_part_year(&mut self, cx: &Context, sheet: &str) {
         let Some((part, said)) = &cx.part else { return };
@@ -308,8 +426,9 @@ impl SheetRead {
         // In the order the sheet names them.
         let mut covers: Vec<Covered> = declared.into_iter().collect();
         for o in self.observations.iter().filter(|o| o.kind == ObsKind::Current && !o.raw.trim().is_empty() && !o.department.is_empty()) {
-            if !covers.iter().any(|c| c.year == o.year && *c.department == *o.department) {
-                covers.push(Covered { department: o.department.to_string(), year: o.year });
+            match covers.iter_mut().find(|c| c.year == o.year && *c.department == *o.department) {
+                Some(c) => c.restated &= o.restated(),
+                None => covers.push(Covered { department: o.department.to_string(), year: o.year, restated: o.restated() }),
             }
         }
         let mut years: Vec<i32> = covers.iter().map(|c| c.year).collect();
@@ -480,6 +599,36 @@ fn find_unit_line(plan: &Plan, grid: &Grid, header_row: usize) -> Option<(String
     None
 }
 
+/// Words marking a figure as a correction of an earlier one.
+fn says_correction(text: &str) -> bool {
+    ["更正", "修正", "修订", "调整后", "更新后", "核定"].iter().any(|w| text.contains(w))
+}
+
+/// The header text over column `c` (both rows of a two-row header).
+fn header_text(grid: &Grid, header: &Header, c: usize) -> String {
+    (header.first_row..=header.last_row).map(|r| grid.text(r, c)).collect::<Vec<_>>().concat()
+}
+
+/// A template's example row: 示例, 例, 样例, （示例）, 例：….
+pub(super) fn is_example(text: &str) -> bool {
+    let n = normalize_name(text);
+    let n = n.trim_start_matches(['(', '[']);
+    ["示例", "样例", "范例", "举例", "例:", "例)"].iter().any(|w| n.starts_with(w)) || n == "例"
+}
+
+/// 小计, 合计, 总计 rows (and 合计 written with spaces).
+pub(super) fn is_total(text: &str) -> bool {
+    let n = normalize_name(text);
+    ["小计", "合计", "总计", "累计合计", "总合计"].iter().any(|w| n.starts_with(w))
+}
+
+/// Sheets that explain how to fill the return, or show an example: never read as figures.
+pub fn is_instructions(sheet: &str) -> bool {
+    let n = normalize_name(sheet);
+    ["填报说明", "填表说明", "使用说明", "示例", "样表", "范例", "例表", "填报要求", "指标解释"].iter().any(|w| n.contains(w))
+        || n.starts_with("说明")
+}
+
 /// Rows at the foot of a return that are not indicators (填报人, 说明, 合计 …).
 pub(super) fn is_footer(name: &str) -> bool {
     let n = normalize_name(name);
@@ -544,6 +693,7 @@ pub(super) fn observe(
         remark: String::new(),
         return_year: if kind == ObsKind::Previous { year + 1 } else { origin.return_year.unwrap_or(year).max(year) },
         provisional: false,
+        correction: false,
         no_value: None,
     };
     match parsed {
@@ -705,63 +855,143 @@ struct Header {
     roles: Vec<Role>,
     /// Each column's header text and the text in brackets closing it (`完成值（%）`).
     units: Vec<Option<(String, String)>>,
+    /// The columns of this table (two tables may stand side by side under one header row).
+    columns: std::ops::Range<usize>,
+    /// The row after the table's last: the next table's header below, or the sheet's end.
+    end_row: usize,
 }
 
 impl Header {
     fn col(&self, role: &Role) -> Option<usize> {
         self.roles.iter().position(|r| r == role)
     }
+
+    /// Split a header holding several tables side by side, each starting with its own
+    /// 指标名称 column (and the 序号/编号 columns just before it).
+    fn split(self) -> Vec<Header> {
+        let names: Vec<usize> = self.roles.iter().enumerate().filter(|(_, r)| **r == Role::Name).map(|(c, _)| c).collect();
+        if names.len() < 2 {
+            return vec![self];
+        }
+        let mut starts: Vec<usize> = Vec::new();
+        for (k, &n) in names.iter().enumerate() {
+            let floor = if k == 0 { 0 } else { names[k - 1] + 1 };
+            let mut s = n;
+            while s > floor && matches!(self.roles[s - 1], Role::Seq | Role::Id) {
+                s -= 1;
+            }
+            starts.push(if k == 0 { 0 } else { s });
+        }
+        let width = self.roles.len();
+        starts
+            .iter()
+            .enumerate()
+            .map(|(k, &start)| {
+                let end = starts.get(k + 1).copied().unwrap_or(width);
+                let keep = |c: usize| (start..end).contains(&c);
+                Header {
+                    first_row: self.first_row,
+                    last_row: self.last_row,
+                    roles: self.roles.iter().enumerate().map(|(c, r)| if keep(c) { r.clone() } else { Role::Other }).collect(),
+                    units: self.units.iter().enumerate().map(|(c, u)| if keep(c) { u.clone() } else { None }).collect(),
+                    columns: start..end,
+                    end_row: self.end_row,
+                }
+            })
+            .filter(|h| is_header(&h.roles))
+            .collect()
+    }
 }
 
-/// Find the header: one row, or two rows where a merged year sits over 目标 / 实际完成.
-fn find_header(grid: &Grid) -> Option<Header> {
-    let rows = grid.height().min(HEADER_SCAN_ROWS);
-    for r in 0..rows {
-        // Every name column's header (指标, 指标名称 …) has 指 and 标 in it: a row without
-        // them is no header, and is not looked at further (most rows are figures).
-        if !(0..grid.width()).any(|c| matches!(grid.get(r, c), Data::String(s) if s.contains('指') && s.contains('标'))) {
-            continue;
+
+/// Every indicator table of a sheet: each header row (one row, or two where a merged
+/// year sits over 目标 / 实际完成), split where a header holds two tables side by side
+/// (a second 指标名称 column), each table reaching down to the next header below it.
+fn find_headers(plan: &Plan, grid: &Grid) -> Vec<Header> {
+    let mut found: Vec<Header> = Vec::new();
+    let mut r = 0;
+    while r < grid.height() {
+        match header_at(plan, grid, r) {
+            Some(h) => {
+                r = h.last_row + 1;
+                found.extend(h.split());
+            }
+            None => r += 1,
         }
-        // Header words are text: numbers and empty cells are not looked at.
-        let roles: Vec<Role> = (0..grid.width())
-            .map(|c| match grid.get(r, c) {
-                Data::String(s) => classify(s),
-                // A year typed as a number over a column of a wide table.
-                Data::Float(_) | Data::Int(_) => match number_year(grid.get(r, c)) {
-                    Some(y) => classify(&y.to_string()),
-                    None => Role::Other,
-                },
-                _ => Role::Other,
+    }
+    // Each table ends where the next one (below it, in the same columns) begins.
+    let starts: Vec<(usize, std::ops::Range<usize>)> = found.iter().map(|h| (h.first_row, h.columns.clone())).collect();
+    for h in &mut found {
+        h.end_row = starts
+            .iter()
+            .filter(|(row, cols)| *row > h.last_row && cols.start < h.columns.end && h.columns.start < cols.end)
+            .map(|(row, _)| *row)
+            .min()
+            .unwrap_or(grid.height());
+    }
+    found
+}
+
+/// The role of one header cell: its words, a year typed as a number, or the name of a
+/// reporting unit (a lead unit's table with its partners as columns).
+fn role_of(plan: &Plan, grid: &Grid, r: usize, c: usize, text: Option<&str>) -> Role {
+    let text = match text {
+        Some(t) => std::borrow::Cow::Borrowed(t),
+        None => match grid.get(r, c) {
+            Data::String(s) => std::borrow::Cow::Borrowed(s.as_str()),
+            // A year typed as a number over a column of a wide table.
+            Data::Float(_) | Data::Int(_) => match number_year(grid.get(r, c)) {
+                Some(y) => std::borrow::Cow::Owned(y.to_string()),
+                None => return Role::Other,
+            },
+            _ => return Role::Other,
+        },
+    };
+    match classify(&text) {
+        Role::Other if text.chars().count() <= 30 => match plan.resolve_unit(&text) {
+            Some(u) => Role::UnitValue(u.name.clone()),
+            None => Role::Other,
+        },
+        role => role,
+    }
+}
+
+/// The header starting at row `r`, if there is one.
+fn header_at(plan: &Plan, grid: &Grid, r: usize) -> Option<Header> {
+    // Every name column's header (指标, 指标名称 …) has 指 and 标 in it: a row without
+    // them is no header, and is not looked at further (most rows are figures).
+    if !(0..grid.width()).any(|c| matches!(grid.get(r, c), Data::String(s) if s.contains('指') && s.contains('标'))) {
+        return None;
+    }
+    let roles: Vec<Role> = (0..grid.width()).map(|c| role_of(plan, grid, r, c, None)).collect();
+    let all = 0..grid.width();
+    // Sub-headers below (目标 / 实际完成 under a merged 2024年) make it a two-row header.
+    if is_header(&roles) && !(r + 1 < grid.height() && is_sub_header_row(grid, r + 1)) {
+        let units = (0..grid.width()).map(|c| header_unit(&grid.text(r, c))).collect();
+        return Some(Header { first_row: r, last_row: r, roles, units, columns: all, end_row: grid.height() });
+    }
+    if r + 1 < grid.height() && roles.contains(&Role::Name) {
+        // Two-row header: carry a merged top cell to the right over its sub-headers.
+        let mut carried = String::new();
+        let texts: Vec<String> = (0..grid.width())
+            .map(|c| {
+                let top = grid.text(r, c);
+                let bottom = grid.text(r + 1, c);
+                if !top.trim().is_empty() {
+                    carried = top.clone();
+                }
+                if bottom.trim().is_empty() {
+                    top
+                } else {
+                    let above = if top.trim().is_empty() { carried.clone() } else { top };
+                    format!("{above}{bottom}")
+                }
             })
             .collect();
-        // Sub-headers below (目标 / 实际完成 under a merged 2024年) make it a two-row header.
-        if is_header(&roles) && !(r + 1 < grid.height() && is_sub_header_row(grid, r + 1)) {
-            let units = (0..grid.width()).map(|c| header_unit(&grid.text(r, c))).collect();
-            return Some(Header { first_row: r, last_row: r, roles, units });
-        }
-        if r + 1 < grid.height() && roles.contains(&Role::Name) {
-            // Two-row header: carry a merged top cell to the right over its sub-headers.
-            let mut carried = String::new();
-            let texts: Vec<String> = (0..grid.width())
-                .map(|c| {
-                    let top = grid.text(r, c);
-                    let bottom = grid.text(r + 1, c);
-                    if !top.trim().is_empty() {
-                        carried = top.clone();
-                    }
-                    if bottom.trim().is_empty() {
-                        top
-                    } else {
-                        let above = if top.trim().is_empty() { carried.clone() } else { top };
-                        format!("{above}{bottom}")
-                    }
-                })
-                .collect();
-            let combined: Vec<Role> = texts.iter().map(|t| classify(t)).collect();
-            if is_header(&combined) {
-                let units = texts.iter().map(|t| header_unit(t)).collect();
-                return Some(Header { first_row: r, last_row: r + 1, roles: combined, units });
-            }
+        let combined: Vec<Role> = texts.iter().enumerate().map(|(c, t)| role_of(plan, grid, r, c, Some(t))).collect();
+        if is_header(&combined) {
+            let units = texts.iter().map(|t| header_unit(t)).collect();
+            return Some(Header { first_row: r, last_row: r + 1, roles: combined, units, columns: all, end_row: grid.height() });
         }
     }
     None
@@ -788,7 +1018,7 @@ fn is_sub_header_row(grid: &Grid, r: usize) -> bool {
 }
 
 fn is_header(roles: &[Role]) -> bool {
-    roles.contains(&Role::Name) && roles.iter().any(|r| matches!(r, Role::Value(_) | Role::PartValue(_)))
+    roles.contains(&Role::Name) && roles.iter().any(|r| matches!(r, Role::Value(_) | Role::PartValue(_) | Role::UnitValue(_)))
 }
 
 /// Classify a header cell by its words.
@@ -822,14 +1052,14 @@ pub(super) fn classify(text: &str) -> Role {
     if bare.contains("目标") || bare.contains("规划值") {
         return Role::Target;
     }
-    if bare.starts_with("上年") || bare.contains("基期") || bare == "同期" {
+    if bare.starts_with("上年") || bare.starts_with("去年") || bare.contains("基期") || bare == "同期" {
         return Role::Previous;
     }
     if super::period::part_of_year(text).is_some() {
         return Role::PartValue(year);
     }
     const VALUE_WORDS: &[&str] =
-        &["完成值", "实际值", "完成情况", "本年完成", "实际完成", "本年值", "完成数", "实绩", "完成", "实际", "数值", "填报值"];
+        &["完成值", "实际值", "完成情况", "本年完成", "实际完成", "本年值", "完成数", "实绩", "完成", "实际", "数值", "填报值", "本年", "本期", "当年", "本年累计", "本年实际"];
     if VALUE_WORDS.iter().any(|w| bare == *w || bare.ends_with(w)) {
         return Role::Value(year);
     }
@@ -1168,7 +1398,8 @@ mod tests {
             cell(3, 1, Data::String("学前教育毛入园率".into())),
             cell(3, 2, Data::Float(93.0)),
         ]);
-        let header = find_header(&Grid::new(&range)).expect("header found");
+        let plan = Plan::embedded().unwrap();
+        let header = find_headers(&plan, &Grid::new(&range)).into_iter().next().expect("header found");
         assert_eq!(header.first_row, 2);
         assert_eq!(header.roles, vec![Role::Seq, Role::Name, Role::Value(Some(2024)), Role::Value(Some(2025)), Role::Other]);
         assert_eq!(number_year(&Data::Float(2025.0)), Some(2025));

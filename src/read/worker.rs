@@ -85,6 +85,7 @@ struct WireObservation {
     remark: String,
     return_year: i32,
     provisional: bool,
+    correction: bool,
     no_value: Option<super::NotUsed>,
 }
 
@@ -117,6 +118,7 @@ impl Wire {
                 remark: o.remark,
                 return_year: o.return_year,
                 provisional: o.provisional,
+                correction: o.correction,
                 no_value: o.no_value,
             })
             .collect();
@@ -157,6 +159,7 @@ impl Wire {
                 remark: o.remark,
                 return_year: o.return_year,
                 provisional: o.provisional,
+                correction: o.correction,
                 no_value: o.no_value,
             })
             .collect();

@@ -436,30 +436,49 @@ fn state_init_and_sample_keep_existing_files() {
     let work = dir.path().join("监测");
     std::fs::create_dir_all(work.join("input")).unwrap();
     std::fs::create_dir_all(work.join("templates")).unwrap();
-    let received = work.join("input/市民政局_2024年度填报表.xlsx");
+    let received = work.join("input/市民政局2024年报表（正式）.xlsx");
     std::fs::copy(common::fixtures("skeleton").join("市民政局_2024年度填报表.xlsx"), &received).unwrap();
     let units = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/units.toml")).unwrap();
     std::fs::write(work.join("templates/units.toml"), format!("# 我改过的单位表\n{units}")).unwrap();
     std::fs::write(work.join("planmon.toml"), "office = \"我的单位\"\n").unwrap();
     let before = snapshot(&work);
+    // Synthetic returns never go beside received ones (they would be read as newer versions).
     let out = Command::new(env!("CARGO_BIN_EXE_planmon")).args(["init", "--sample"]).arg(&work).output().unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
     no_english(&out);
+    assert!(stderr(&out).contains("已有 1 个表格文件"), "{}", stderr(&out));
+    assert_eq!(snapshot(&work), before, "init --sample changed a folder holding a return");
+    let out = Command::new(env!("CARGO_BIN_EXE_planmon")).args(["sample", "--output"]).arg(work.join("input")).current_dir(&work).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert_eq!(snapshot(&work), before);
+    // init alone keeps every file that is there and makes the others.
+    let out = Command::new(env!("CARGO_BIN_EXE_planmon")).arg("init").arg(&work).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("已存在，未覆盖"), "{}", stdout(&out));
     let after = snapshot(&work);
     for (path, hash) in &before {
         assert_eq!(after.get(path), Some(hash), "{} was replaced", path.display());
     }
     assert!(after.len() > before.len(), "the other files were made");
-    // The sample command the same way.
-    let out = Command::new(env!("CARGO_BIN_EXE_planmon"))
-        .args(["sample", "--output"])
-        .arg(work.join("input"))
-        .current_dir(&work)
-        .output()
-        .unwrap();
+    // Into an empty folder the sample is written; written again, nothing is replaced.
+    let fresh = dir.path().join("新的");
+    let out = Command::new(env!("CARGO_BIN_EXE_planmon")).args(["init", "--sample"]).arg(&fresh).output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(snapshot(&work).get(&received), before.get(&received));
+    assert!(std::fs::read_dir(fresh.join("input")).unwrap().count() > 10);
+}
+
+#[cfg(unix)]
+#[test]
+fn state_init_never_writes_through_a_linked_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let elsewhere = dir.path().join("别处");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let work = dir.path().join("监测");
+    std::fs::create_dir_all(&work).unwrap();
+    symlink(&elsewhere, &work.join("templates"));
+    let out = Command::new(env!("CARGO_BIN_EXE_planmon")).arg("init").arg(&work).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0, "written through the link");
 }
 
 #[test]
@@ -651,4 +670,231 @@ fn state_names_alike_but_different_get_a_warning() {
     for t in &twins {
         assert!(t["message"].contains("看起来相同"), "{t:?}");
     }
+}
+
+/// Run planmon in `w` with an environment variable set (a failpoint).
+fn run_env(w: &Workdir, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_planmon"));
+    cmd.args(args).current_dir(w.path()).env("SOURCE_DATE_EPOCH", "1767225600");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+/// The step at which a run has archived the previous set and put a few new files in
+/// place (found by trying: the journal exists and the archive is whole).
+fn kill_mid_swap(w: &Workdir) {
+    for k in 20.. {
+        assert!(k < 300, "no step leaves a swap half done");
+        let before = snapshot(&w.output());
+        let out = run_env(w, &["run"], &[("PLANMON_FAILPOINT_SWAP", &k.to_string())]);
+        assert!(!out.status.success(), "the run got through at step {k}");
+        let journal = w.output().join(".planmon-journal.json").is_file();
+        let archived = std::fs::read_dir(w.output().join("history"))
+            .map(|d| d.flatten().any(|e| !e.file_name().to_string_lossy().starts_with('.') && e.path().join("manifest.json").is_file()))
+            .unwrap_or(false);
+        if journal && archived {
+            return;
+        }
+        // Not there yet: undo what this attempt left and try the next step.
+        run_ok(w, &["run"]);
+        let _ = before;
+    }
+}
+
+#[test]
+fn state_a_file_put_in_place_after_a_crash_is_never_replaced() {
+    let w = after_a_run();
+    kill_mid_swap(&w);
+    // The workbook goes first; another output not yet replaced is the user's now.
+    let report = w.output().join("仁怀市公共服务发展行动方案实施进展报告（2024年度）.docx");
+    std::fs::write(&report, "用户自己改好的报告").unwrap();
+    let out = w.run(&["run"]);
+    no_english(&out);
+    let kept = snapshot(w.path()).values().any(|h| *h == planmon::text::hex(&Sha256::digest("用户自己改好的报告")));
+    assert!(kept, "the user's file is gone: {}\n{}", stdout(&out), stderr(&out));
+    run_ok(&w, &["run"]);
+    assert!(snapshot(w.path()).values().any(|h| *h == planmon::text::hex(&Sha256::digest("用户自己改好的报告"))));
+}
+
+#[test]
+fn state_a_forged_ownership_record_claims_nothing_of_the_users() {
+    let w = after_a_run();
+    std::fs::write(w.output().join("我的笔记.txt"), "笔记").unwrap();
+    std::fs::write(w.output().join("反馈单/批注.txt"), "批注").unwrap();
+    let record_path = w.output().join(".planmon-owned.json");
+    let mut record: serde_json::Value = serde_json::from_slice(&std::fs::read(&record_path).unwrap()).unwrap();
+    for f in ["我的笔记.txt", "反馈单/批注.txt"] {
+        let b = std::fs::read(w.output().join(f)).unwrap();
+        record["outputs"].as_array_mut().unwrap().push(serde_json::json!({"file": f, "size": b.len(), "sha256": planmon::text::hex(&Sha256::digest(&b))}));
+    }
+    std::fs::write(&record_path, serde_json::to_vec(&record).unwrap()).unwrap();
+    run_ok(&w, &["run", "--keep-history", "0"]);
+    run_ok(&w, &["run", "--keep-history", "0"]);
+    assert_eq!(std::fs::read(w.output().join("我的笔记.txt")).unwrap(), "笔记".as_bytes());
+    assert_eq!(std::fs::read(w.output().join("反馈单/批注.txt")).unwrap(), "批注".as_bytes());
+    assert_complete(&w);
+}
+
+#[test]
+fn state_the_input_folder_inside_the_output_folder_is_never_owned() {
+    let w = Workdir::new("skeleton");
+    run_ok(&w, &["run", "--output", "."]);
+    let before = snapshot(&w.input());
+    let record_path = w.path().join(".planmon-owned.json");
+    let mut record: serde_json::Value = serde_json::from_slice(&std::fs::read(&record_path).unwrap()).unwrap();
+    let f = "input/市民政局_2024年度填报表.xlsx";
+    let b = std::fs::read(w.path().join(f)).unwrap();
+    record["outputs"].as_array_mut().unwrap().push(serde_json::json!({"file": f, "size": b.len(), "sha256": planmon::text::hex(&Sha256::digest(&b))}));
+    std::fs::write(&record_path, serde_json::to_vec(&record).unwrap()).unwrap();
+    run_ok(&w, &["run", "--output", "."]);
+    assert_eq!(snapshot(&w.input()), before, "a return was moved out of the input folder");
+}
+
+#[test]
+fn state_a_copy_of_a_history_set_is_not_trimmed() {
+    let w = after_a_run();
+    run_ok(&w, &["run"]);
+    let set = std::fs::read_dir(w.output().join("history")).unwrap().flatten().find(|e| !e.file_name().to_string_lossy().starts_with('.')).unwrap();
+    let copy = w.output().join("history").join(format!("{} - 副本", set.file_name().to_string_lossy()));
+    common::copy_dir(&set.path(), {
+        std::fs::create_dir_all(&copy).unwrap();
+        &copy
+    });
+    let lone = w.output().join("history/20200101T000000Z-1");
+    std::fs::create_dir_all(&lone).unwrap();
+    std::fs::copy(set.path().join("manifest.json"), lone.join("manifest.json")).unwrap();
+    let (copy_before, lone_before) = (snapshot(&copy), snapshot(&lone));
+    run_ok(&w, &["run", "--keep-history", "0"]);
+    run_ok(&w, &["run", "--keep-history", "0"]);
+    assert_eq!(snapshot(&copy), copy_before, "the user's copy of a set was trimmed");
+    assert_eq!(snapshot(&lone), lone_before);
+}
+
+#[test]
+fn state_a_journal_is_acted_on_only_with_its_proof_and_its_hashes() {
+    // A real crash journal whose list of previous files is made longer by hand.
+    let w = after_a_run();
+    let out = run_env(&w, &["run"], &[("PLANMON_FAILPOINT_SWAP", "31")]);
+    assert!(!out.status.success());
+    assert!(w.output().join(".planmon-journal.json").is_file(), "killed before the journal was written");
+    std::fs::write(w.output().join("说明.txt"), "说明").unwrap();
+    let mut j: serde_json::Value = serde_json::from_slice(&w.read_output(".planmon-journal.json")).unwrap();
+    let b = std::fs::read(w.output().join("说明.txt")).unwrap();
+    j["previous"].as_array_mut().unwrap().push(serde_json::json!({"file": "说明.txt", "size": b.len(), "sha256": "ab".repeat(32)}));
+    std::fs::write(w.output().join(".planmon-journal.json"), serde_json::to_vec(&j).unwrap()).unwrap();
+    run_ok(&w, &["run"]);
+    assert_eq!(std::fs::read(w.output().join("说明.txt")).unwrap(), b);
+    assert_complete(&w);
+
+    // A journal naming the outputs in place, with no staging folder of its own: the
+    // user's folder of that name is left as it is.
+    let id = "20250101T000000Z-1";
+    let mine = w.output().join(format!(".staging-{id}"));
+    std::fs::create_dir_all(mine.join("空/子")).unwrap();
+    std::fs::write(mine.join("findings.csv"), "用户笔记").unwrap();
+    let entry = |f: &str| {
+        let b = std::fs::read(w.output().join(f)).unwrap();
+        serde_json::json!({"file": f, "size": b.len(), "sha256": planmon::text::hex(&Sha256::digest(&b))})
+    };
+    let forged = serde_json::json!({"tool": "planmon", "run_id": id, "token": "0".repeat(32), "staging": format!(".staging-{id}"),
+        "archive": null, "previous": [], "new": [entry("findings.csv"), entry("manifest.json")]});
+    std::fs::write(w.output().join(".planmon-journal.json"), serde_json::to_vec(&forged).unwrap()).unwrap();
+    let before = snapshot(&mine);
+    let out = run_ok(&w, &["run"]);
+    assert!(stdout(&out).contains("无法核实"), "{}", stdout(&out));
+    assert_eq!(snapshot(&mine), before);
+    assert!(mine.join("空/子").is_dir());
+}
+
+#[test]
+fn state_a_partial_folder_without_planmons_marker_is_not_cleared() {
+    let w = after_a_run();
+    let out = run_env(&w, &["run"], &[("PLANMON_FAILPOINT_SWAP", "31")]);
+    assert!(!out.status.success());
+    let partial = std::fs::read_dir(w.output().join("history"))
+        .unwrap()
+        .flatten()
+        .find(|e| e.file_name().to_string_lossy().starts_with(".partial-"))
+        .map(|e| e.path());
+    let Some(partial) = partial else { return };
+    std::fs::remove_dir_all(&partial).unwrap();
+    std::fs::create_dir_all(&partial).unwrap();
+    std::fs::copy(w.output().join("findings.csv"), partial.join("findings.csv")).unwrap();
+    std::fs::write(partial.join("说明.txt"), "说明").unwrap();
+    let before = snapshot(&partial);
+    run_ok(&w, &["run"]);
+    assert_eq!(snapshot(&partial), before);
+}
+
+#[cfg(unix)]
+#[test]
+fn state_a_hard_linked_lock_file_is_never_written_into() {
+    let w = after_a_run();
+    let (mine, before) = users_folder(&w);
+    std::fs::remove_file(w.output().join(".planmon.lock")).unwrap();
+    std::fs::hard_link(mine.join("工作总结.docx"), w.output().join(".planmon.lock")).unwrap();
+    run_ok(&w, &["run"]);
+    assert_eq!(snapshot(&mine), before);
+}
+
+#[test]
+fn state_odd_names_and_deep_paths_in_state_files_cost_nothing() {
+    // A run id too long for a folder name (no ownership record): no endless search for a
+    // free name.
+    let w = after_a_run();
+    std::fs::remove_file(w.output().join(".planmon-owned.json")).unwrap();
+    let mut m: serde_json::Value = serde_json::from_slice(&w.read_output("manifest.json")).unwrap();
+    m["run_id"] = "运".repeat(83).into();
+    std::fs::write(w.output().join("manifest.json"), serde_json::to_vec(&m).unwrap()).unwrap();
+    let started = Instant::now();
+    run_ok(&w, &["run"]);
+    assert!(started.elapsed() < Duration::from_secs(120));
+    // A journal entry thousands of folders deep is refused, not walked.
+    let out = run_env(&w, &["run"], &[("PLANMON_FAILPOINT_SWAP", "62")]);
+    if w.output().join(".planmon-journal.json").is_file() {
+        let mut j: serde_json::Value = serde_json::from_slice(&w.read_output(".planmon-journal.json")).unwrap();
+        let deep = vec!["a"; 20_000].join("/") + ".pdf";
+        j["new"].as_array_mut().unwrap().insert(0, serde_json::json!({"file": deep, "size": 1, "sha256": "ab".repeat(32)}));
+        std::fs::write(w.output().join(".planmon-journal.json"), serde_json::to_vec(&j).unwrap()).unwrap();
+    }
+    let _ = out;
+    run_ok(&w, &["run"]);
+    assert_complete(&w);
+}
+
+#[test]
+fn state_history_as_a_file_with_a_crashed_run_left_does_not_block() {
+    let w = after_a_run();
+    let out = run_env(&w, &["run"], &[("PLANMON_FAILPOINT_SWAP", "5")]);
+    assert!(!out.status.success());
+    std::fs::remove_dir_all(w.output().join("history")).ok();
+    std::fs::write(w.output().join("history"), "用户的文件").unwrap();
+    let out = run_ok(&w, &["run"]);
+    assert!(stdout(&out).contains("history"), "{}", stdout(&out));
+    let aside = std::fs::read_dir(w.output()).unwrap().flatten().find(|e| e.file_name().to_string_lossy().starts_with("history.已移开-")).unwrap();
+    assert_eq!(std::fs::read(aside.path()).unwrap(), "用户的文件".as_bytes());
+    assert_complete(&w);
+}
+
+#[test]
+fn state_a_damaged_ownership_record_is_kept_aside() {
+    let w = after_a_run();
+    std::fs::write(w.output().join(".planmon-owned.json"), r#"{"tool":"planmon","run_id":5,"outputs":"x"}"#).unwrap();
+    let out = run_ok(&w, &["run"]);
+    assert!(stdout(&out).contains("所有权记录"), "{}", stdout(&out));
+    assert!(std::fs::read_dir(w.output()).unwrap().flatten().any(|e| e.file_name().to_string_lossy().starts_with(".planmon-owned.json.已移开-")));
+    assert_complete(&w);
+}
+
+#[test]
+fn state_a_trimmed_set_with_a_file_of_the_users_keeps_its_name() {
+    let w = after_a_run();
+    run_ok(&w, &["run"]);
+    let set = std::fs::read_dir(w.output().join("history")).unwrap().flatten().find(|e| !e.file_name().to_string_lossy().starts_with('.')).unwrap();
+    let name = set.file_name();
+    std::fs::write(set.path().join("我的批注.txt"), "批注").unwrap();
+    run_ok(&w, &["run", "--keep-history", "0"]);
+    assert_eq!(std::fs::read(w.output().join("history").join(&name).join("我的批注.txt")).unwrap(), "批注".as_bytes());
 }
