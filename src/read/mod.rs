@@ -2,6 +2,7 @@
 //! them with calamine. A file that cannot be read becomes a finding; the rest go on.
 
 mod file;
+pub mod formats;
 mod limits;
 mod period;
 mod projects;
