@@ -238,7 +238,6 @@ pub fn earlier_runs(output: &Path) -> Vec<Run> {
     // The manifest in place first: the outputs in place are the latest run's, whatever
     // the ids of two runs in one second say; then history/, newest first.
     let mut found = crate::publish::earlier_manifests(output)
-        .into_iter()
         .filter_map(|bytes| serde_json::from_slice::<Run>(&bytes).ok())
         .filter(|r| r.snapshot.is_some());
     let mut runs: Vec<Run> = Vec::new();

@@ -713,7 +713,9 @@ impl Plan {
             (Some(a), None) if !name.is_empty() => {
                 let own = crate::text::similarity(&name, &normalize_name(&a.name));
                 match self.nearest_indicator(name_cell) {
-                    Some(other) if other.id != a.id && own < 0.5 && crate::text::similarity(&name, &normalize_name(&other.name)) >= 0.75 => {
+                    Some(other)
+                        if other.id != a.id && own < 0.5 && crate::text::similarity(&name, &normalize_name(&other.name)) >= 0.75 =>
+                    {
                         RowMatch::Unclear { by_id: a, by_name: other }
                     }
                     _ => RowMatch::One(a),
@@ -744,9 +746,15 @@ impl Plan {
 pub enum RowMatch<'a> {
     One(&'a Indicator),
     /// The id names one indicator, the name (exactly) another: the name's is used.
-    ByName { by_name: &'a Indicator, by_id: &'a Indicator },
+    ByName {
+        by_name: &'a Indicator,
+        by_id: &'a Indicator,
+    },
     /// The id names one indicator and the name is plainly another's, not exactly.
-    Unclear { by_id: &'a Indicator, by_name: &'a Indicator },
+    Unclear {
+        by_id: &'a Indicator,
+        by_name: &'a Indicator,
+    },
     None,
 }
 

@@ -50,7 +50,8 @@ fn run_noting(
 ) -> Result<RunSummary> {
     if !args.input.is_dir() {
         let shown = crate::text::os_display(args.input.as_os_str());
-        let why = if args.input.exists() { format!("“{shown}”不是文件夹") } else { format!("找不到输入文件夹“{shown}”") };
+        let why =
+            if args.input.exists() { format!("“{shown}”不是文件夹") } else { format!("找不到输入文件夹“{shown}”") };
         return Err(UsageError(format!("{why}。请把各单位的填报表放进输入文件夹，或用 --input 指定文件夹。")).into());
     }
     check_folders(&args.input, &args.output)?;

@@ -82,7 +82,9 @@ fn blank_forms_folder(output: &Path, input: &Path) -> Result<()> {
 pub fn without_returns(dir: &Path, what: &str) -> Result<()> {
     let shown = crate::text::os_display(dir.as_os_str());
     if std::fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink()) {
-        return Err(UsageError(format!("“{shown}”是一个链接（快捷方式），planmon 不通过链接写入{what}。请用 --output 另选一个文件夹。")).into());
+        return Err(
+            UsageError(format!("“{shown}”是一个链接（快捷方式），planmon 不通过链接写入{what}。请用 --output 另选一个文件夹。")).into()
+        );
     }
     let mut sheets = Vec::new();
     spreadsheets_in(dir, 0, &mut sheets);

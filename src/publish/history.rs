@@ -19,7 +19,8 @@ const NAME_CHARS: usize = 60;
 
 /// history/<id>, or history/<id>-2 … if that name (or its hidden forms) is taken.
 pub fn unique_name(f: &Folder, id: &str) -> String {
-    let id: String = if crate::folder::plain_name(id) && !id.starts_with('.') { id.chars().take(NAME_CHARS).collect() } else { "旧输出".into() };
+    let id: String =
+        if crate::folder::plain_name(id) && !id.starts_with('.') { id.chars().take(NAME_CHARS).collect() } else { "旧输出".into() };
     let taken = |n: &str| {
         f.exists(&join(HISTORY, n))
             || f.exists(&join(HISTORY, &format!("{PARTIAL_PREFIX}{n}")))
@@ -138,7 +139,10 @@ pub fn prune(f: &Folder, keep: usize, notes: &mut Vec<String>) {
     for name in &sets[..excess] {
         let set = join(HISTORY, name);
         let hidden = join(HISTORY, &format!("{DELETING_PREFIX}{name}"));
-        let trimmed = failpoint::step().and_then(|()| f.rename_new(&set, &hidden)).at("清理历史记录", &f.path(&set)).and_then(|()| empty_set(f, &hidden));
+        let trimmed = failpoint::step()
+            .and_then(|()| f.rename_new(&set, &hidden))
+            .at("清理历史记录", &f.path(&set))
+            .and_then(|()| empty_set(f, &hidden));
         if let Err(e) = trimmed {
             notes.push(format!("清理历史记录时出错：{e:#}"));
         } else if let Some(note) = finish_deleting(f, &hidden, name) {

@@ -240,10 +240,7 @@ impl Journal {
                 _ => false,
             };
             if !free {
-                anyhow::bail!(
-                    "“{}”不是 planmon 上次生成的文件（可能是替换中断后放进去的），为免覆盖没有替换它。",
-                    f.shown(&n.file)
-                );
+                anyhow::bail!("“{}”不是 planmon 上次生成的文件（可能是替换中断后放进去的），为免覆盖没有替换它。", f.shown(&n.file));
             }
             failpoint::step().at("替换", &f.path(&n.file))?;
             f.replace(&from, &n.file).at("替换", &f.path(&n.file))?;
@@ -366,7 +363,13 @@ pub fn recover(f: &Folder, now: &str, notes: &mut Vec<String>) -> Result<Option<
                         Ok(kept) => format!("已按它撤回能核对的步骤，那次的结果放在“{}”", crate::text::os_display(kept.as_os_str())),
                         Err(e) => format!("也无法撤回（{e:#}），没有按它做任何改动"),
                     };
-                    set_aside_state(f, JOURNAL, &format!("是上次运行（{}）留下的替换日志，但无法核实（{why}）；{what}", journal.run_id), now, notes)?;
+                    set_aside_state(
+                        f,
+                        JOURNAL,
+                        &format!("是上次运行（{}）留下的替换日志，但无法核实（{why}）；{what}", journal.run_id),
+                        now,
+                        notes,
+                    )?;
                 }
                 Err(why) => {
                     set_aside_state(f, JOURNAL, &format!("是一份替换日志，但无法核实（{why}），没有按它做任何改动"), now, notes)?;

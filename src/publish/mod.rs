@@ -118,7 +118,9 @@ pub fn lock(out: &Path, input: &Path, notes: &mut Vec<String>) -> Result<Lock> {
         Err(std::fs::TryLockError::Error(e)) => return Err(oserror::error("锁定输出文件夹", out, &e)),
     }
     // Who holds it, for the message a second run shows (advisory text only).
-    let _ = file.set_len(0).and_then(|_| std::io::Write::write_all(&mut file, format!("{} {}\n", std::process::id(), iso_time(now_unix())).as_bytes()));
+    let _ = file
+        .set_len(0)
+        .and_then(|_| std::io::Write::write_all(&mut file, format!("{} {}\n", std::process::id(), iso_time(now_unix())).as_bytes()));
     failpoint::hold();
     let (real_out, real_in) = (crate::paths::real(out), crate::paths::real(input));
     let input = real_in.strip_prefix(&real_out).ok().and_then(|rel| {
@@ -377,7 +379,8 @@ fn rel_string(rel: &Path) -> Result<String> {
         .collect();
     match parts {
         Some(parts) if !parts.is_empty() => Ok(parts.join("/")),
-        _ => Err(UsageError(format!("输出文件名“{}”不是一个普通的文件名，无法写入输出文件夹。", crate::text::os_display(rel.as_os_str()))).into()),
+        _ => Err(UsageError(format!("输出文件名“{}”不是一个普通的文件名，无法写入输出文件夹。", crate::text::os_display(rel.as_os_str())))
+            .into()),
     }
 }
 
@@ -410,7 +413,12 @@ impl<'a> Staging<'a> {
         let at = crate::folder::join(&self.name, &rel);
         failpoint::step().at("写入", &f.path(&at))?;
         f.write_new(&at, bytes).at("写入", &f.path(&at))?;
-        self.records.push(OutputRecord { file: rel, what: what.to_string(), size: bytes.len() as u64, sha256: hex(&Sha256::digest(bytes)) });
+        self.records.push(OutputRecord {
+            file: rel,
+            what: what.to_string(),
+            size: bytes.len() as u64,
+            sha256: hex(&Sha256::digest(bytes)),
+        });
         Ok(())
     }
 
@@ -431,7 +439,10 @@ impl<'a> Staging<'a> {
         previous.files.retain(|(p, _)| {
             let huge = f.size(p).is_some_and(|s| s > OUTPUT_LIMIT);
             if huge {
-                notes.push(format!("“{p}”有 {} MB，远大于 planmon 生成的文件，不是 planmon 生成的，未作改动。", f.size(p).unwrap_or(0) >> 20));
+                notes.push(format!(
+                    "“{p}”有 {} MB，远大于 planmon 生成的文件，不是 planmon 生成的，未作改动。",
+                    f.size(p).unwrap_or(0) >> 20
+                ));
             }
             !huge
         });
@@ -575,7 +586,7 @@ fn clashes<'n>(f: &Folder, new: impl Iterator<Item = &'n str>, owned: &BTreeSet<
     }
     if !foreign.is_empty() {
         let n = foreign.len();
-        let list = foreign.into_iter().take(5).collect::<Vec<_>>().join("、") + if n > 5 { &" 等" } else { "" };
+        let list = foreign.into_iter().take(5).collect::<Vec<_>>().join("、") + if n > 5 { " 等" } else { "" };
         said.insert(
             0,
             if known {
@@ -721,9 +732,22 @@ mod tests {
         for ok in ["a.pdf", "反馈单/市卫生健康局.pdf", "observations.csv"] {
             assert!(output_rel(ok), "{ok}");
         }
-        for bad in
-            ["", "../a", "a/../../b", "/etc/passwd", "history/x", ".planmon.lock", "a//b", "C:/x", "a\\..\\b", "input/../x", "反馈单/.x", "我的笔记.txt", "input/a.xlsx", "反馈单/子/a.pdf"]
-        {
+        for bad in [
+            "",
+            "../a",
+            "a/../../b",
+            "/etc/passwd",
+            "history/x",
+            ".planmon.lock",
+            "a//b",
+            "C:/x",
+            "a\\..\\b",
+            "input/../x",
+            "反馈单/.x",
+            "我的笔记.txt",
+            "input/a.xlsx",
+            "反馈单/子/a.pdf",
+        ] {
             assert!(!output_rel(bad), "{bad}");
         }
     }

@@ -195,8 +195,12 @@ fn read_rows(plan: &Plan, file: &str, sheet: &str, grid: &Grid, header: &Header)
     let previous_col = header.col(&Role::Previous);
     let remark_col = header.col(&Role::Remark);
     // Columns headed by reporting units: each unit's figures, for the sheet's year.
-    let unit_cols: Vec<(usize, Arc<str>)> =
-        header.roles.iter().enumerate().filter_map(|(c, r)| if let Role::UnitValue(u) = r { Some((c, Arc::from(u.as_str()))) } else { None }).collect();
+    let unit_cols: Vec<(usize, Arc<str>)> = header
+        .roles
+        .iter()
+        .enumerate()
+        .filter_map(|(c, r)| if let Role::UnitValue(u) = r { Some((c, Arc::from(u.as_str()))) } else { None })
+        .collect();
     // A unit in a column's header: 完成值（%）.
     let column_unit = |c: usize| -> Option<WrittenUnit> {
         let (text, unit) = header.units.get(c)?.as_ref()?;
@@ -220,7 +224,9 @@ fn read_rows(plan: &Plan, file: &str, sheet: &str, grid: &Grid, header: &Header)
         }
         // A template's example row (序号 “示例”, 名称 “（示例）…”) and 小计/合计 rows are no
         // indicators' figures — unless the name is an indicator's own.
-        if [&seq_text, &id_text, &name_text].iter().any(|t| is_example(t)) || is_total(&name_text) && plan.match_indicator("", "", &name_text).is_none() {
+        if [&seq_text, &id_text, &name_text].iter().any(|t| is_example(t))
+            || is_total(&name_text) && plan.match_indicator("", "", &name_text).is_none()
+        {
             continue;
         }
         let ind = match plan.match_row(&id_text, &seq_text, &name_text) {
@@ -903,7 +909,6 @@ impl Header {
     }
 }
 
-
 /// Every indicator table of a sheet: each header row (one row, or two where a merged
 /// year sits over 目标 / 实际完成), split where a header holds two tables side by side
 /// (a second 指标名称 column), each table reaching down to the next header below it.
@@ -1058,8 +1063,25 @@ pub(super) fn classify(text: &str) -> Role {
     if super::period::part_of_year(text).is_some() {
         return Role::PartValue(year);
     }
-    const VALUE_WORDS: &[&str] =
-        &["完成值", "实际值", "完成情况", "本年完成", "实际完成", "本年值", "完成数", "实绩", "完成", "实际", "数值", "填报值", "本年", "本期", "当年", "本年累计", "本年实际"];
+    const VALUE_WORDS: &[&str] = &[
+        "完成值",
+        "实际值",
+        "完成情况",
+        "本年完成",
+        "实际完成",
+        "本年值",
+        "完成数",
+        "实绩",
+        "完成",
+        "实际",
+        "数值",
+        "填报值",
+        "本年",
+        "本期",
+        "当年",
+        "本年累计",
+        "本年实际",
+    ];
     if VALUE_WORDS.iter().any(|w| bare == *w || bare.ends_with(w)) {
         return Role::Value(year);
     }

@@ -448,7 +448,12 @@ fn state_init_and_sample_keep_existing_files() {
     no_english(&out);
     assert!(stderr(&out).contains("已有 1 个表格文件"), "{}", stderr(&out));
     assert_eq!(snapshot(&work), before, "init --sample changed a folder holding a return");
-    let out = Command::new(env!("CARGO_BIN_EXE_planmon")).args(["sample", "--output"]).arg(work.join("input")).current_dir(&work).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_planmon"))
+        .args(["sample", "--output"])
+        .arg(work.join("input"))
+        .current_dir(&work)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
     assert_eq!(snapshot(&work), before);
     // init alone keeps every file that is there and makes the others.
@@ -727,7 +732,10 @@ fn state_a_forged_ownership_record_claims_nothing_of_the_users() {
     let mut record: serde_json::Value = serde_json::from_slice(&std::fs::read(&record_path).unwrap()).unwrap();
     for f in ["我的笔记.txt", "反馈单/批注.txt"] {
         let b = std::fs::read(w.output().join(f)).unwrap();
-        record["outputs"].as_array_mut().unwrap().push(serde_json::json!({"file": f, "size": b.len(), "sha256": planmon::text::hex(&Sha256::digest(&b))}));
+        record["outputs"]
+            .as_array_mut()
+            .unwrap()
+            .push(serde_json::json!({"file": f, "size": b.len(), "sha256": planmon::text::hex(&Sha256::digest(&b))}));
     }
     std::fs::write(&record_path, serde_json::to_vec(&record).unwrap()).unwrap();
     run_ok(&w, &["run", "--keep-history", "0"]);
@@ -746,7 +754,10 @@ fn state_the_input_folder_inside_the_output_folder_is_never_owned() {
     let mut record: serde_json::Value = serde_json::from_slice(&std::fs::read(&record_path).unwrap()).unwrap();
     let f = "input/市民政局_2024年度填报表.xlsx";
     let b = std::fs::read(w.path().join(f)).unwrap();
-    record["outputs"].as_array_mut().unwrap().push(serde_json::json!({"file": f, "size": b.len(), "sha256": planmon::text::hex(&Sha256::digest(&b))}));
+    record["outputs"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({"file": f, "size": b.len(), "sha256": planmon::text::hex(&Sha256::digest(&b))}));
     std::fs::write(&record_path, serde_json::to_vec(&record).unwrap()).unwrap();
     run_ok(&w, &["run", "--output", "."]);
     assert_eq!(snapshot(&w.input()), before, "a return was moved out of the input folder");
@@ -756,7 +767,11 @@ fn state_the_input_folder_inside_the_output_folder_is_never_owned() {
 fn state_a_copy_of_a_history_set_is_not_trimmed() {
     let w = after_a_run();
     run_ok(&w, &["run"]);
-    let set = std::fs::read_dir(w.output().join("history")).unwrap().flatten().find(|e| !e.file_name().to_string_lossy().starts_with('.')).unwrap();
+    let set = std::fs::read_dir(w.output().join("history"))
+        .unwrap()
+        .flatten()
+        .find(|e| !e.file_name().to_string_lossy().starts_with('.'))
+        .unwrap();
     let copy = w.output().join("history").join(format!("{} - 副本", set.file_name().to_string_lossy()));
     common::copy_dir(&set.path(), {
         std::fs::create_dir_all(&copy).unwrap();
@@ -873,7 +888,8 @@ fn state_history_as_a_file_with_a_crashed_run_left_does_not_block() {
     std::fs::write(w.output().join("history"), "用户的文件").unwrap();
     let out = run_ok(&w, &["run"]);
     assert!(stdout(&out).contains("history"), "{}", stdout(&out));
-    let aside = std::fs::read_dir(w.output()).unwrap().flatten().find(|e| e.file_name().to_string_lossy().starts_with("history.已移开-")).unwrap();
+    let aside =
+        std::fs::read_dir(w.output()).unwrap().flatten().find(|e| e.file_name().to_string_lossy().starts_with("history.已移开-")).unwrap();
     assert_eq!(std::fs::read(aside.path()).unwrap(), "用户的文件".as_bytes());
     assert_complete(&w);
 }
@@ -884,7 +900,10 @@ fn state_a_damaged_ownership_record_is_kept_aside() {
     std::fs::write(w.output().join(".planmon-owned.json"), r#"{"tool":"planmon","run_id":5,"outputs":"x"}"#).unwrap();
     let out = run_ok(&w, &["run"]);
     assert!(stdout(&out).contains("所有权记录"), "{}", stdout(&out));
-    assert!(std::fs::read_dir(w.output()).unwrap().flatten().any(|e| e.file_name().to_string_lossy().starts_with(".planmon-owned.json.已移开-")));
+    assert!(std::fs::read_dir(w.output())
+        .unwrap()
+        .flatten()
+        .any(|e| e.file_name().to_string_lossy().starts_with(".planmon-owned.json.已移开-")));
     assert_complete(&w);
 }
 
@@ -892,7 +911,11 @@ fn state_a_damaged_ownership_record_is_kept_aside() {
 fn state_a_trimmed_set_with_a_file_of_the_users_keeps_its_name() {
     let w = after_a_run();
     run_ok(&w, &["run"]);
-    let set = std::fs::read_dir(w.output().join("history")).unwrap().flatten().find(|e| !e.file_name().to_string_lossy().starts_with('.')).unwrap();
+    let set = std::fs::read_dir(w.output().join("history"))
+        .unwrap()
+        .flatten()
+        .find(|e| !e.file_name().to_string_lossy().starts_with('.'))
+        .unwrap();
     let name = set.file_name();
     std::fs::write(set.path().join("我的批注.txt"), "批注").unwrap();
     run_ok(&w, &["run", "--keep-history", "0"]);
