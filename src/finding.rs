@@ -76,6 +76,12 @@ codes! {
     CellsBeyondLimit = "cells_beyond_limit",
     SheetUnreadable = "sheet_unreadable",
     HiddenSheet = "hidden_sheet",
+    /// Figures in hidden rows or columns: read, not used.
+    HiddenCells = "hidden_cells",
+    /// A hidden figure differs from the visible one of the same indicator and year.
+    HiddenDiffers = "hidden_differs",
+    /// The sheet's cell formats could not be read (figures read as stored).
+    FormatsUnreadable = "formats_unreadable",
     /// Two input files whose names differ only by case or Unicode normalisation.
     NameTwins = "name_twins",
     /// Control characters in a cell or a file name (replaced in the Word files).
@@ -101,6 +107,10 @@ codes! {
     FormulaError = "formula_error",
     FormulaWithoutValue = "formula_without_value",
     PercentFormat = "percent_format",
+    /// A number shown with fewer decimals than it holds: read as shown.
+    ShownPrecision = "shown_precision",
+    /// A figure in a cell merged down across several indicators' rows.
+    MergedAcrossRows = "merged_across_rows",
     UnitConverted = "unit_converted",
     UnitMismatch = "unit_mismatch",
     Approximate = "approximate",

@@ -230,7 +230,7 @@ pub(super) fn read_columns(plan: &Plan, file: &str, sheet: &str, grid: &Grid, he
                 if label.part.is_some() {
                     out.unused.push(super::Unused { observation: o, because: super::NotUsed::PartYear });
                 } else {
-                    out.push(grid, r, *c, ind, o);
+                    out.push(grid, r, *c, o);
                 }
             }
         }

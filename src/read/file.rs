@@ -201,8 +201,9 @@ struct WorkbookRead {
 fn read_workbook(plan: &Plan, path: &Path, bytes: Vec<u8>, rel: &str) -> Result<WorkbookRead, Box<Finding>> {
     let limits = &plan.rules.limits;
     let wps = is_wps(&extension(path));
+    let kind = format_kind(path, &bytes);
     let mut workbook =
-        open(path, bytes).map_err(|e| Box::new(if wps && !is_password(&e) { wps_unreadable(rel) } else { open_error(e, rel) }))?;
+        open(path, &bytes).map_err(|e| Box::new(if wps && !is_password(&e) { wps_unreadable(rel) } else { open_error(e, rel) }))?;
     let hidden: Vec<String> =
         workbook.sheets_metadata().iter().filter(|s| s.visible != SheetVisible::Visible).map(|s| s.name.clone()).collect();
     let mut names = workbook.sheet_names();
@@ -229,7 +230,7 @@ fn read_workbook(plan: &Plan, path: &Path, bytes: Vec<u8>, rel: &str) -> Result<
         if super::sheet::is_instructions(name) {
             continue;
         }
-        let SheetCells { range, clipped, percent } = match bounded_range(&mut workbook, name, limits) {
+        let SheetCells { range, clipped } = match bounded_range(&mut workbook, name, limits) {
             Ok(cells) => cells,
             Err(e) => {
                 w.findings.push(
@@ -264,9 +265,17 @@ fn read_workbook(plan: &Plan, path: &Path, bytes: Vec<u8>, rel: &str) -> Result<
             continue;
         };
         tables += 1;
-        if hidden.contains(name) {
+        // How the sheet shows its cells (percent formats, shown decimals, hidden rows and
+        // columns, merged cells): read from the file for every format alike.
+        let shown = presentation_of(&bytes, kind, name, limits);
+        if shown.is_err() {
             w.findings.push(
-                Finding::warning(Code::HiddenSheet, "此工作表是隐藏的，其中的数据已读取；请确认是否应当报送。").in_file(rel).at(name, ""),
+                Finding::info(
+                    Code::FormatsUnreadable,
+                    "无法读出这个工作表的单元格格式（百分比、小数位、隐藏的行列），按单元格中存的数值读取。",
+                )
+                .in_file(rel)
+                .at(name, ""),
             );
         }
         if w.department.is_empty() {
@@ -277,21 +286,6 @@ fn read_workbook(plan: &Plan, path: &Path, bytes: Vec<u8>, rel: &str) -> Result<
         }
         if w.filled_date.is_none() {
             w.filled_date = sheet.filled_date.clone();
-        }
-        // Number formats (xlsx only): a 0.945 shown as 94.5% is read as 94.5.
-        for &(r, c, i) in &sheet.percent_candidates {
-            let o = &mut sheet.observations[i];
-            if let (true, Some(v)) = (percent.contains(&(r, c)), o.value) {
-                let shown = crate::text::fmt_num(v * 100.0, 4);
-                o.value = Some(v * 100.0);
-                w.findings.push(
-                    Finding::info(Code::PercentFormat, format!("单元格设置为百分比格式（显示为 {shown}%），按 {shown} 读取。"))
-                        .in_file(rel)
-                        .at(name, &o.cell)
-                        .for_unit(&o.department)
-                        .for_indicator(&o.indicator_id),
-                );
-            }
         }
         if !sheet.empty_cells.is_empty() {
             // An empty value cell may be a formula saved without its result.
@@ -317,6 +311,7 @@ fn read_workbook(plan: &Plan, path: &Path, bytes: Vec<u8>, rel: &str) -> Result<
                 }
             }
         }
+        sheet.apply_view(shown.as_ref().ok(), hidden.contains(name));
         w.observations.extend(sheet.observations);
         w.unused.extend(sheet.unused);
         w.findings.extend(sheet.findings);
@@ -328,6 +323,7 @@ fn read_workbook(plan: &Plan, path: &Path, bytes: Vec<u8>, rel: &str) -> Result<
         }
         w.layouts.push(sheet.layout);
     }
+    w.findings.extend(hidden_differs(&w.observations, &w.unused, rel));
     // A lead unit's workbook with a sheet per unit: a sheet naming another unit than
     // the file name is what it is meant to be, not a mistake to warn about.
     let mut units: Vec<&str> = w.covers.iter().map(|c| c.department.as_str()).collect();
@@ -362,13 +358,67 @@ fn read_workbook(plan: &Plan, path: &Path, bytes: Vec<u8>, rel: &str) -> Result<
     Ok(w)
 }
 
-/// A sheet's cells within the row and column limits, and (xlsx) which of them are
-/// formatted as percentages.
+/// A hidden figure that differs from the visible one of the same indicator, year and
+/// unit in the same file (an older draft left in a hidden column): a warning naming
+/// both cells. The visible one is the one used.
+fn hidden_differs(visible: &[Observation], unused: &[super::Unused], rel: &str) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for u in unused.iter().filter(|u| u.because == super::NotUsed::Hidden) {
+        let h = &u.observation;
+        let Some(hv) = h.value else { continue };
+        let same =
+            |o: &&Observation| o.indicator_id == h.indicator_id && o.year == h.year && o.department == h.department && o.kind == h.kind;
+        if let Some(v) = visible.iter().filter(same).find(|o| o.value.is_some_and(|v| (v - hv).abs() > 1e-9 * v.abs().max(1.0))) {
+            out.push(
+                Finding::warning(
+                    Code::HiddenDiffers,
+                    format!(
+                        "隐藏的单元格 {}·{} 中的 {} 与显示的 {}·{} 中的 {} 不同。采用显示的 {}；隐藏的可能是旧的草稿，请删除。",
+                        h.sheet,
+                        h.cell,
+                        crate::text::fmt_num(hv, 6),
+                        v.sheet,
+                        v.cell,
+                        crate::text::fmt_num(v.value.unwrap_or_default(), 6),
+                        crate::text::fmt_num(v.value.unwrap_or_default(), 6)
+                    ),
+                )
+                .in_file(rel)
+                .at(&v.sheet, &v.cell)
+                .for_unit(&v.department)
+                .for_indicator(&v.indicator_id),
+            );
+        }
+    }
+    out
+}
+
+/// A sheet's cells within the row and column limits.
 struct SheetCells {
     range: Range<Data>,
     /// Some cell outside the limits has content.
     clipped: bool,
-    percent: std::collections::HashSet<(u32, u32)>,
+}
+
+/// Which of the formats of `formats` the file is, by its content (WPS's .et holds an
+/// xls or an xlsx).
+fn format_kind(path: &Path, bytes: &[u8]) -> super::formats::Kind {
+    use super::formats::Kind;
+    match extension(path).as_str() {
+        "xlsb" => Kind::Xlsb,
+        "ods" => Kind::Ods,
+        _ if bytes.starts_with(&CFB) => Kind::Xls,
+        _ => Kind::Xlsx,
+    }
+}
+
+/// How the sheet shows its cells; a panic in the reading is a failure to read them, not
+/// of the file.
+fn presentation_of(bytes: &[u8], kind: super::formats::Kind, sheet: &str, limits: &Limits) -> Result<super::formats::Presentation, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        super::formats::presentation(bytes, kind, sheet, limits.max_rows, limits.max_columns)
+    }))
+    .unwrap_or_else(|_| Err("internal error".into()))
 }
 
 /// xlsx and xlsb are streamed cell by cell, so that a stray cell in a far corner never
@@ -378,7 +428,6 @@ fn bounded_range<RS: Read + Seek>(workbook: &mut Sheets<RS>, name: &str, limits:
     let inside = |(r, c): (u32, u32)| r < limits.max_rows && c < limits.max_columns;
     let mut clipped = false;
     let mut cells: Vec<Cell<Data>> = Vec::new();
-    let mut percent = std::collections::HashSet::new();
     let mut keep = |pos: (u32, u32), value: Data| {
         if inside(pos) {
             cells.push(Cell::new(pos, value));
@@ -391,10 +440,8 @@ fn bounded_range<RS: Read + Seek>(workbook: &mut Sheets<RS>, name: &str, limits:
     match workbook {
         Sheets::Xlsx(x) => {
             let mut reader = x.worksheet_cells_reader(name)?;
-            while let Some((cell, style)) = reader.next_cell_with_style_id()? {
-                if keep(cell.get_position(), Data::from(cell.get_value().clone())) && style > 0 && is_percent(reader.styles().get(style)) {
-                    percent.insert(cell.get_position());
-                }
+            while let Some(cell) = reader.next_cell()? {
+                keep(cell.get_position(), Data::from(cell.get_value().clone()));
             }
         }
         Sheets::Xlsb(x) => {
@@ -411,11 +458,7 @@ fn bounded_range<RS: Read + Seek>(workbook: &mut Sheets<RS>, name: &str, limits:
             }
         }
     }
-    Ok(SheetCells { range: Range::from_sparse(cells), clipped, percent })
-}
-
-fn is_percent(style: Option<&calamine::Style>) -> bool {
-    style.and_then(|st| st.number_format.as_ref()).is_some_and(|nf| nf.format_code.contains('%') || matches!(nf.format_id, Some(9 | 10)))
+    Ok(SheetCells { range: Range::from_sparse(cells), clipped })
 }
 
 /// The formulas of these cells, streamed for xlsx and xlsb (calamine's whole-sheet
@@ -563,7 +606,7 @@ fn is_password(e: &calamine::Error) -> bool {
 /// Open the workbook from its bytes, choosing the format by the extension as
 /// `calamine::open_workbook_auto` does (other extensions: each format in turn). WPS's
 /// .et/.ett are opened by their content: a compound file as .xls, a package as .xlsx.
-fn open(path: &Path, bytes: Vec<u8>) -> Result<Sheets<std::io::Cursor<Vec<u8>>>, calamine::Error> {
+fn open<'b>(path: &Path, bytes: &'b [u8]) -> Result<Sheets<std::io::Cursor<&'b [u8]>>, calamine::Error> {
     use calamine::{Ods, Xls, Xlsb, Xlsx};
     let ext = extension(path);
     let ext = match ext.as_str() {

@@ -256,6 +256,10 @@ pub struct SheetLayout {
     pub years: Vec<i32>,
     /// The reporting units its figures are credited to.
     pub units: Vec<String>,
+    /// Cells with figures in hidden rows or columns (or "整个工作表" for a hidden sheet):
+    /// read, not used.
+    #[serde(default)]
+    pub hidden: Vec<String>,
 }
 
 /// One unit's return for one year, found in a file.

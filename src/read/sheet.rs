@@ -21,10 +21,12 @@ pub struct SheetRead {
     /// Value cells that were empty: (absolute row, absolute column, index into
     /// `observations`), to check for formulas saved without a cached value.
     pub empty_cells: Vec<(u32, u32, usize)>,
-    /// Figures between 0 and 1.5 in percentage indicators: (absolute row, column, index
-    /// into `observations`). Shown as 94.5% by a cell format they mean 94.5; the caller
-    /// looks at the number formats only when there are such cells.
-    pub percent_candidates: Vec<(u32, u32, usize)>,
+    /// Figures read from number cells: (absolute row, column, index into
+    /// `observations`). How the cell shows its number (a percent format, fewer decimals
+    /// than stored) is applied to them (`apply_view`).
+    pub numeric_cells: Vec<(u32, u32, usize)>,
+    /// The return the template declares in its title, for the returns counted.
+    declared: Option<Covered>,
     pub observations: Vec<Observation>,
     /// Figures read but not to be used (part of the year …).
     pub unused: Vec<super::Unused>,
@@ -125,7 +127,7 @@ impl Context {
             department: self.department.clone(),
             year: self.year,
             filled_date: self.filled_date.clone(),
-            layout: SheetLayout { sheet: sheet.to_string(), orientation, unit_sources: Vec::new(), years: Vec::new(), units: Vec::new() },
+            layout: SheetLayout { sheet: sheet.to_string(), orientation, ..Default::default() },
             ..Default::default()
         }
     }
@@ -305,12 +307,12 @@ fn read_rows(plan: &Plan, file: &str, sheet: &str, grid: &Grid, header: &Header)
         for &(c, col_year) in &value_cols {
             let Some(y) = col_year.or(year) else { continue };
             if let Some(o) = observe(grid, r, c, ind, &unit_for(c), y, ObsKind::Current, &origin, &mut out) {
-                taken.push((out.push(grid, r, c, ind, o), c));
+                taken.push((out.push(grid, r, c, o), c));
             }
         }
         if let (Some(c), Some(y)) = (previous_col, year) {
             if let Some(o) = observe(grid, r, c, ind, &unit_for(c), y - 1, ObsKind::Previous, &origin, &mut out) {
-                taken.push((out.push(grid, r, c, ind, o), c));
+                taken.push((out.push(grid, r, c, o), c));
             }
         }
         for (i, c) in taken {
@@ -325,7 +327,7 @@ fn read_rows(plan: &Plan, file: &str, sheet: &str, grid: &Grid, header: &Header)
                 let origin = Origin { file: &file_text, sheet: &sheet_text, department: unit, return_year: year };
                 if let Some(mut o) = observe(grid, r, *c, ind, &unit_for(*c), y, ObsKind::Current, &origin, &mut out) {
                     o.remark.clone_from(&remark);
-                    out.push(grid, r, *c, ind, o);
+                    out.push(grid, r, *c, o);
                 }
             }
         }
@@ -358,16 +360,14 @@ impl SheetRead {
     /// Keep a figure read from cell (r, c), noting an empty cell (a formula saved without
     /// its value?) and a fraction in a percentage indicator (shown as 94.5%?) to look at
     /// again. Returns its index.
-    pub(super) fn push(&mut self, grid: &Grid, r: usize, c: usize, ind: &Indicator, o: Observation) -> usize {
+    pub(super) fn push(&mut self, grid: &Grid, r: usize, c: usize, o: Observation) -> usize {
         let i = self.observations.len();
         let at = (grid.row0 + r as u32, grid.col0 + c as u32);
         if o.kind == ObsKind::Current && matches!(grid.get(r, c), Data::Empty) {
             self.empty_cells.push((at.0, at.1, i));
         }
-        if let Some(v) = o.value {
-            if ind.unit == "%" && v > 0.0 && v <= 1.5 && matches!(grid.get(r, c), Data::Float(_)) {
-                self.percent_candidates.push((at.0, at.1, i));
-            }
+        if o.value.is_some() && matches!(grid.get(r, c), Data::Float(_) | Data::Int(_)) {
+            self.numeric_cells.push((at.0, at.1, i));
         }
         self.observations.push(o);
         i
@@ -377,7 +377,7 @@ impl SheetRead {
     pub(super) fn absorb(&mut self, more: SheetRead) {
         let offset = self.observations.len();
         self.empty_cells.extend(more.empty_cells.into_iter().map(|(r, c, i)| (r, c, i + offset)));
-        self.percent_candidates.extend(more.percent_candidates.into_iter().map(|(r, c, i)| (r, c, i + offset)));
+        self.numeric_cells.extend(more.numeric_cells.into_iter().map(|(r, c, i)| (r, c, i + offset)));
         self.observations.extend(more.observations);
         self.unused.extend(more.unused);
         // The sheet's own lines (填报单位, 年度) are read again per table: said once.
@@ -415,6 +415,131 @@ impl SheetRead {
         self.filled_date = self.filled_date.take().or(more.filled_date);
     }
 
+    /// What the sheet's presentation says about its figures (`shown`: None when it could
+    /// not be read; `hidden_sheet`: the whole sheet is hidden):
+    /// - a figure in a hidden sheet, row or column is set aside (never used);
+    /// - a figure in a cell merged down across other indicators' rows is ambiguous and
+    ///   refused;
+    /// - a number shown as a percentage (0.635 shown as 63.5%) is read as shown for a
+    ///   percentage indicator, and a number shown with fewer decimals than it holds is
+    ///   read as shown (96.34567 shown as 96.3), each with a finding.
+    pub(super) fn apply_view(&mut self, shown: Option<&super::formats::Presentation>, hidden_sheet: bool) {
+        let sheet = self.layout.sheet.clone();
+        let finding = |o: &Observation, f: Finding| f.at(&sheet, &o.cell).for_unit(&o.department).for_indicator(&o.indicator_id);
+        // Numbers as the cells show them.
+        for &(r, c, i) in &self.numeric_cells {
+            let Some(format) = shown.and_then(|s| s.formats.get(&(r, c))) else { continue };
+            let o = &mut self.observations[i];
+            let (Some(value), Ok(stored)) = (o.value, o.raw.trim().parse::<f64>()) else { continue };
+            let percent = format.percent && &*o.unit == "%";
+            let display = if percent { stored * 100.0 } else { stored };
+            let rounded = match format.decimals {
+                Some(d) if d < 12 => {
+                    let scale = 10f64.powi(i32::from(d));
+                    (display * scale).round() / scale
+                }
+                _ => display,
+            };
+            let changed = (rounded - display).abs() > 1e-9 * display.abs().max(1.0);
+            if percent {
+                o.value = Some(rounded);
+                let text = fmt_num(rounded, 6);
+                self.findings.push(finding(
+                    o,
+                    Finding::info(Code::PercentFormat, format!("单元格设置为百分比格式（显示为 {text}%），按 {text} 读取。")),
+                ));
+            } else if changed && display != 0.0 {
+                o.value = Some(value * rounded / display);
+                self.findings.push(finding(
+                    o,
+                    Finding::info(
+                        Code::ShownPrecision,
+                        format!(
+                            "单元格中存的是 {}，按单元格格式显示为 {}，按显示的数值读取。如应以存的数值为准，请把单元格格式改为显示全部小数位。",
+                            fmt_num(stored, 10),
+                            fmt_num(rounded, 6)
+                        ),
+                    ),
+                ));
+            }
+        }
+        // Hidden sheets, rows and columns: read, not used.
+        let hidden = |o: &Observation| {
+            hidden_sheet
+                || cell_position(&o.cell)
+                    .is_some_and(|(r, c)| shown.is_some_and(|s| s.hidden_rows.contains(&r) || s.hidden_cols.contains(&c)))
+        };
+        // A figure in a cell merged down over the rows of other indicators.
+        let mut ambiguous: Vec<(String, String)> = Vec::new();
+        for &((r0, c0), (r1, c1)) in shown.map(|s| s.merges.as_slice()).unwrap_or_default() {
+            if r1 <= r0 {
+                continue;
+            }
+            let inside = |o: &Observation| cell_position(&o.cell).is_some_and(|(r, c)| (r0..=r1).contains(&r) && (c0..=c1).contains(&c));
+            let top = |o: &Observation| cell_position(&o.cell) == Some((r0, c0));
+            let others: Vec<&str> = self.observations.iter().filter(|o| inside(o) && !top(o)).map(|o| &*o.indicator_name).collect();
+            if let Some(o) = self.observations.iter().find(|o| top(o) && o.value.is_some()) {
+                if others.iter().any(|n| *n != &*o.indicator_name) {
+                    let range = format!("{}{}:{}{}", column_name(c0), r0 + 1, column_name(c1), r1 + 1);
+                    let mut names: Vec<&str> = std::iter::once(&*o.indicator_name).chain(others.iter().copied()).collect();
+                    names.dedup();
+                    self.findings.push(finding(
+                        o,
+                        Finding::error(
+                            Code::MergedAcrossRows,
+                            format!(
+                                "单元格 {range} 是合并单元格，跨了“{}”等 {} 个指标的行，无法确定“{}”属于哪个指标，未采用。请拆分单元格，每个指标填在自己的一格中。",
+                                names.join("”“"),
+                                names.len(),
+                                crate::text::printable(o.raw.trim(), 30)
+                            ),
+                        ),
+                    ));
+                    ambiguous.push((o.cell.clone(), o.indicator_id.to_string()));
+                }
+            }
+        }
+        let mut hidden_cells = Vec::new();
+        for o in std::mem::take(&mut self.observations) {
+            let because = if hidden(&o) {
+                if o.value.is_some() || !o.raw.trim().is_empty() {
+                    hidden_cells.push(o.cell.clone());
+                }
+                Some(NotUsed::Hidden)
+            } else if ambiguous.iter().any(|(cell, id)| *cell == o.cell && **id == *o.indicator_id) {
+                Some(NotUsed::Ambiguous)
+            } else {
+                None
+            };
+            match because {
+                Some(because) => self.unused.push(super::Unused { observation: o, because }),
+                None => self.observations.push(o),
+            }
+        }
+        if !hidden_cells.is_empty() {
+            let (what, listed) = if hidden_sheet {
+                ("此工作表是隐藏的".to_string(), vec!["整个工作表".to_string()])
+            } else {
+                let shown_cells: Vec<&str> = hidden_cells.iter().take(8).map(String::as_str).collect();
+                let more = if hidden_cells.len() > 8 { format!(" 等 {} 格", hidden_cells.len()) } else { String::new() };
+                (format!("隐藏的行或列中有数据（{}{more}）", shown_cells.join("、")), hidden_cells.clone())
+            };
+            self.findings.push(
+                Finding::warning(
+                    if hidden_sheet { Code::HiddenSheet } else { Code::HiddenCells },
+                    format!("{what}，这些数据未采用（列在数据明细中）。如应报送，请取消隐藏后重新报送；旧的草稿请删除。"),
+                )
+                .at(&sheet, "")
+                .for_unit(&self.department),
+            );
+            self.layout.hidden = listed;
+        }
+        self.empty_cells.clear();
+        self.numeric_cells.clear();
+        let declared = self.declared.take();
+        self.finish(declared);
+    }
+
     /// A sheet for part of a year: every figure is set aside (not the year's return).
     pub(super) fn set_part_year(&mut self, cx: &Context, sheet: &str) {
         let Some((part, said)) = &cx.part else { return };
@@ -423,12 +548,13 @@ impl SheetRead {
         }
         self.unused.extend(self.observations.drain(..).map(|o| super::Unused { observation: o, because: NotUsed::PartYear }));
         self.empty_cells.clear();
-        self.percent_candidates.clear();
+        self.numeric_cells.clear();
     }
 
     /// The returns the sheet holds and its layout's years and units, from what was read:
     /// every (unit, year) with something written in a figure cell, and `declared`.
     pub(super) fn finish(&mut self, declared: Option<Covered>) {
+        self.declared.clone_from(&declared);
         // In the order the sheet names them.
         let mut covers: Vec<Covered> = declared.into_iter().collect();
         for o in self.observations.iter().filter(|o| o.kind == ObsKind::Current && !o.raw.trim().is_empty() && !o.department.is_empty()) {
@@ -840,6 +966,17 @@ impl<'a> Grid<'a> {
     pub fn addr(&self, r: usize, c: usize) -> String {
         format!("{}{}", column_name(self.col0 + c as u32), self.row0 + r as u32 + 1)
     }
+}
+
+/// The (zero-based row, column) of an `E7` style address.
+pub fn cell_position(addr: &str) -> Option<(u32, u32)> {
+    let letters = addr.bytes().take_while(u8::is_ascii_uppercase).count();
+    if letters == 0 || letters > 3 {
+        return None;
+    }
+    let col = addr[..letters].bytes().fold(0u32, |n, b| n * 26 + u32::from(b - b'A') + 1) - 1;
+    let row: u32 = addr[letters..].parse().ok()?;
+    Some((row.checked_sub(1)?, col))
 }
 
 pub fn column_name(mut col: u32) -> String {
@@ -1431,6 +1568,10 @@ mod tests {
 
     #[test]
     fn column_names() {
+        for (c, name) in [(0, "A"), (25, "Z"), (26, "AA"), (701, "ZZ"), (702, "AAA")] {
+            assert_eq!(cell_position(&format!("{name}7")), Some((6, c)));
+        }
+        assert_eq!(cell_position("7"), None);
         assert_eq!(column_name(0), "A");
         assert_eq!(column_name(25), "Z");
         assert_eq!(column_name(26), "AA");
