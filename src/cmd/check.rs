@@ -109,8 +109,7 @@ pub fn run(args: &CheckArgs, plan: &Plan, out: &mut dyn Write) -> Result<Checked
     let checked = Checked { errors: findings.iter().filter(|f| f.severity == Severity::Error).count(), missing: missing.len() };
     if args.json {
         let missing: Vec<String> = missing.iter().map(|p| p.display().to_string()).collect();
-        let value =
-            serde_json::json!({ "files": outcome.files, "missing": missing, "observations": outcome.observations, "findings": findings });
+        let value = serde_json::json!({ "files": outcome.files, "missing": missing, "observations": outcome.observations, "unused": outcome.unused, "findings": findings });
         serde_json::to_writer_pretty(&mut *out, &value)?;
         writeln!(out)?;
         return Ok(checked);
@@ -147,15 +146,27 @@ pub fn run(args: &CheckArgs, plan: &Plan, out: &mut dyn Write) -> Result<Checked
                 or_none(l.years.iter().map(|y| y.to_string()).collect()),
                 or_none(l.units.iter().map(|u| printable(u, 40)).collect()),
             )?;
+            if !l.hidden.is_empty() {
+                let shown: Vec<String> = l.hidden.iter().take(20).map(|c| printable(c, 20)).collect();
+                let more = if l.hidden.len() > 20 { format!(" 等 {} 格", l.hidden.len()) } else { String::new() };
+                writeln!(out, "    其中隐藏的数据（未采用）：{}{more}", shown.join("、"))?;
+            }
         }
-        if f.covers.len() > 1 {
-            let returns: Vec<String> = f.covers.iter().map(|c| format!("{}{}年度", printable(&c.department, 40), c.year)).collect();
-            writeln!(out, "  本文件含 {} 份填报：{}", f.covers.len(), returns.join("、"))?;
+        let own: Vec<&read::Covered> = f.covers.iter().filter(|c| !c.restated).collect();
+        if own.len() > 1 {
+            let returns: Vec<String> = own.iter().map(|c| format!("{}{}年度", printable(&c.department, 40), c.year)).collect();
+            writeln!(out, "  本文件含 {} 份填报：{}", own.len(), returns.join("、"))?;
         }
-        for o in outcome.observations.iter().filter(|o| *o.file == *f.file) {
+        let unused = outcome
+            .unused
+            .iter()
+            .filter(|u| *u.observation.file == *f.file && !u.observation.raw.trim().is_empty())
+            .map(|u| (&u.observation, Some(u.because)));
+        for (o, because) in outcome.observations.iter().filter(|o| *o.file == *f.file).map(|o| (o, None)).chain(unused) {
+            let not_used = because.map(|b| format!("（未采用：{}）", b.label())).unwrap_or_default();
             writeln!(
                 out,
-                "  {}!{}　{}年{}　{} {}　{}",
+                "  {}!{}　{}年{}　{} {}　{}{not_used}",
                 printable(&o.sheet, 40),
                 o.cell,
                 o.year,

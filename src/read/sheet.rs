@@ -516,7 +516,13 @@ impl SheetRead {
                 None => self.observations.push(o),
             }
         }
-        if !hidden_cells.is_empty() {
+        if hidden_sheet {
+            // What a hidden sheet says about itself (its year, its unit) is no problem of
+            // the return: it is not used.
+            self.findings.retain(|f| f.code == Code::HiddenSheet);
+            self.layout.hidden = vec!["整个工作表".to_string()];
+        }
+        if !hidden_cells.is_empty() || hidden_sheet {
             let (what, listed) = if hidden_sheet {
                 ("此工作表是隐藏的".to_string(), vec!["整个工作表".to_string()])
             } else {
@@ -1445,7 +1451,14 @@ fn find_year(grid: &Grid, file: &str, sheet: &str, header_row: usize) -> Option<
         return Some(y);
     }
     let name = file.rsplit('/').next().unwrap_or(file);
-    year_before(name, "年度").or_else(|| {
+    let part_year = || {
+        // A title for part of a year says the year with it: 2025年1-6月, 2025年上半年.
+        (0..rows).flat_map(|r| (0..cols).map(move |c| (r, c))).find_map(|(r, c)| match grid.get(r, c) {
+            Data::String(t) if super::period::part_of_year(t).is_some() && !t.contains("日期") => years_in(t).first().copied(),
+            _ => None,
+        })
+    };
+    year_before(name, "年度").or_else(part_year).or_else(|| {
         // 2024_卫健局.xlsx, 卫健局-2024.xlsx: a lone four-digit year.
         let digits: Vec<char> = name.chars().collect();
         (0..digits.len().saturating_sub(3)).find_map(|i| {

@@ -11,6 +11,7 @@ mod corpus;
 mod desktop;
 mod fonts;
 mod issuable;
+mod meaning;
 mod method;
 mod officer;
 mod outputs;
