@@ -19,6 +19,7 @@ pub mod folder;
 pub mod forms;
 pub mod frames;
 pub mod launch;
+pub mod names;
 pub mod oserror;
 pub mod paths;
 pub mod plan;

@@ -432,7 +432,7 @@ pub fn merge(plan: &Plan, imported: &Imported) -> Merged {
         m.projects = out;
     }
     for u in &imported.new_units {
-        m.units.push(Unit { name: u.clone(), full: u.clone(), aliases: Vec::new(), role: "returns".into() });
+        m.units.push(Unit { name: u.clone(), full: u.clone(), aliases: Vec::new(), role: crate::plan::Role::Returns });
     }
     m
 }

@@ -12,7 +12,7 @@ use crate::aggregate::Status;
 use crate::batch::Batch;
 use crate::changes;
 use crate::cli::RunArgs;
-use crate::config::Settings;
+use crate::config::{RunConfig, Settings};
 use crate::plan::Plan;
 use crate::progress::Bar;
 use crate::publish::{self, Counts, Manifest, OutputRecord, Staging};
@@ -36,13 +36,13 @@ pub fn run(args: &RunArgs, plan: Plan, settings: &Settings, templates: Option<&P
         .into());
     }
     check_folders(&args.input, &args.output)?;
-    let year = args.year.or(settings.year);
-    if let Some(y) = year {
-        if !(plan.start..=plan.end + 5).contains(&y) {
-            return Err(UsageError(format!("报告年度 {y} 不在规划期（{}—{}年）内。", plan.start, plan.end)).into());
-        }
+    // Every setting checked before anything is read or written: a wrong one is the
+    // office's to fix, never a finding about the returns.
+    let config = RunConfig::new(args, settings, &plan).map_err(UsageError)?;
+    for note in &config.notes {
+        eprintln!("注意：{note}");
     }
-    let mut notes = Vec::new();
+    let mut notes = config.notes.clone();
     let lock = publish::lock(&args.output, &mut notes)?;
     publish::recover(&lock, &mut notes)?;
     let started = now_unix();
@@ -51,17 +51,20 @@ pub fn run(args: &RunArgs, plan: Plan, settings: &Settings, templates: Option<&P
     let show = !args.quiet && !args.json;
     let reading: OnceLock<Bar> = OnceLock::new();
     let source = Source { input: args.input.clone(), leave_out: Some(args.output.clone()), isolation: Isolation::this_program() };
-    let mut batch = Batch::assemble_with(plan, &source, year, &|done, total| {
+    let mut batch = Batch::assemble_with(plan, &source, config.year, &|done, total| {
         let bar = reading.get_or_init(|| Bar::new("读取填报表", total, show));
         if done > 0 {
             bar.step();
         }
     })?;
-    let mut settings = settings.clone();
-    if args.date.is_some() {
-        settings.date = args.date.clone();
+    batch.apply(&config)?;
+    if config.year.is_none() {
+        // The year the returns gave: after the plan, say what that means.
+        if let Ok(Some(note)) = crate::config::year_note(&batch.plan, batch.year, "填报表中最新的年度") {
+            eprintln!("注意：{note}");
+            notes.push(note);
+        }
     }
-    batch.apply(&settings);
     // Against the earlier runs in the output folder: the change log and each unit's
     // follow-up of its earlier problems.
     let runs = changes::earlier_runs(&args.output);
@@ -81,7 +84,7 @@ pub fn run(args: &RunArgs, plan: Plan, settings: &Settings, templates: Option<&P
         Ok(pdfs) => (pdfs, None),
         Err(e) => (Vec::new(), Some(e)),
     };
-    if settings.word.unwrap_or(true) && !args.no_word && pdf_error.is_none() {
+    if config.word && pdf_error.is_none() {
         files.extend(render::word(&batch)?);
     }
     files.extend(render::tables(&batch)?);

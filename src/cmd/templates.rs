@@ -14,8 +14,12 @@ use crate::plan::Plan;
 use crate::read;
 use crate::sample;
 
-pub fn return_file_name(unit: &str, year: i32) -> String {
-    format!("{unit}_{year}年度填报表.xlsx")
+/// A unit's return, `<folder>/<unit>_<year>年度填报表.xlsx`: a file in `folder` whatever
+/// the unit is called (the plan refuses a unit whose name is not a safe file name).
+pub fn return_path(folder: &Path, unit: &str, year: i32) -> Result<std::path::PathBuf> {
+    let name = crate::names::SafeName::new(&format!("{unit}_{year}年度填报表.xlsx"))
+        .map_err(|why| UsageError(format!("单位“{}”的填报表文件名不能用：{why}。", crate::text::printable(unit, 60))))?;
+    Ok(folder.join(name))
 }
 
 pub fn templates(args: &TemplateArgs, plan: &Plan, out: &mut dyn Write) -> Result<()> {
@@ -39,7 +43,7 @@ pub fn templates(args: &TemplateArgs, plan: &Plan, out: &mut dyn Write) -> Resul
             }
         }
         let bytes = forms::return_workbook(plan, &unit.name, year, Some(&known), created)?;
-        forms.push((args.output.join(return_file_name(&unit.name, year)), bytes));
+        forms.push((return_path(&args.output, &unit.name, year)?, bytes));
     }
     // All or nothing: a name already taken stops the command before anything is written.
     let taken: Vec<String> = forms
@@ -137,7 +141,7 @@ pub fn write_samples(args: &SampleArgs, plan: &Plan) -> Result<Vec<(std::path::P
                     Layout::Mixed => k % 2 == 1,
                 };
                 k += 1;
-                let path = dir.join(return_file_name(&unit.name, year));
+                let path = return_path(&dir, &unit.name, year)?;
                 if std::fs::symlink_metadata(&path).is_ok() {
                     written.push((path, false));
                     continue;

@@ -31,8 +31,16 @@ fn rendered(rel: impl Into<PathBuf>, bytes: Vec<u8>, what: &'static str) -> Rend
 
 pub const FEEDBACK_DIR: &str = "反馈单";
 
-pub fn feedback_file_name(unit: &str, year: i32) -> String {
-    format!("{unit}_{year}年度填报数据反馈单.pdf")
+/// The CSV tables beside the workbook.
+pub const CSV_FILES: [&str; 3] = ["observations.csv", "findings.csv", "progress.csv"];
+
+/// A unit's feedback sheet, `反馈单/<unit>_<year>年度填报数据反馈单.<ext>`: a path
+/// inside the output folder whatever the unit is called (a name that is not a safe file
+/// name is refused, and the plan refuses such units when it is loaded).
+pub fn feedback_path(unit: &str, year: i32, ext: &str) -> Result<PathBuf> {
+    let name = crate::names::SafeName::new(&format!("{unit}_{year}年度填报数据反馈单.{ext}"))
+        .map_err(|why| anyhow::anyhow!("单位“{}”的反馈单文件名不能用：{why}", crate::text::printable(unit, 60)))?;
+    Ok(Path::new(FEEDBACK_DIR).join(name))
 }
 
 /// Typeset the report and one feedback sheet per responsible unit, side by side on
@@ -74,7 +82,7 @@ pub fn pdfs(batch: &mut Batch, world: &ReportWorld, progress: &(dyn Fn() + Sync)
             "/feedback.json",
             serde_json::to_value(report::feedback_data(batch, unit))?,
             format!("planmon-feedback-{}-{}-{}", unit, batch.year, batch.fingerprint),
-            Path::new(FEEDBACK_DIR).join(feedback_file_name(unit, batch.year)),
+            feedback_path(unit, batch.year, "pdf")?,
             "反馈单",
         ));
     }
@@ -111,13 +119,13 @@ pub fn pdfs(batch: &mut Batch, world: &ReportWorld, progress: &(dyn Fn() + Sync)
 pub fn word(batch: &Batch) -> Result<Vec<Rendered>> {
     let created = crate::clock::iso_time(batch.created_unix);
     let mut out = vec![rendered(
-        Path::new(&batch.report_name).with_extension("docx"),
+        PathBuf::from(&batch.report_word_name),
         docx::report(&report::report_data(batch), &created).context("生成 Word 版报告失败")?,
         "进展报告（Word）",
     )];
     for unit in batch.plan.reporting_units() {
         let data = report::feedback_data(batch, &unit.name);
-        let rel = Path::new(FEEDBACK_DIR).join(feedback_file_name(&unit.name, batch.year)).with_extension("docx");
+        let rel = feedback_path(&unit.name, batch.year, "docx")?;
         out.push(rendered(rel, docx::feedback(&data, &created).context("生成 Word 版反馈单失败")?, "反馈单（Word）"));
     }
     Ok(out)
@@ -127,8 +135,8 @@ pub fn word(batch: &Batch) -> Result<Vec<Rendered>> {
 pub fn tables(batch: &Batch) -> Result<Vec<Rendered>> {
     Ok(vec![
         rendered(&batch.workbook_name, workbook::workbook(batch).context("生成汇总表失败")?, "汇总表"),
-        rendered("observations.csv", tables::observations(batch)?, "数据明细表"),
-        rendered("findings.csv", tables::findings(batch)?, "数据问题表"),
-        rendered("progress.csv", tables::progress(batch)?, "指标进展表"),
+        rendered(CSV_FILES[0], tables::observations(batch)?, "数据明细表"),
+        rendered(CSV_FILES[1], tables::findings(batch)?, "数据问题表"),
+        rendered(CSV_FILES[2], tables::progress(batch)?, "指标进展表"),
     ])
 }
