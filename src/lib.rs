@@ -32,3 +32,4 @@ pub mod text;
 pub mod userdir;
 pub mod validate;
 pub mod versions;
+pub mod worker;

@@ -77,12 +77,14 @@ pub fn run(args: &RunArgs, plan: Plan, settings: &Settings, templates: Option<&P
     // A broken (user-edited) template must not cost the workbook and tables: render
     // the PDFs first, write everything that could be made, then report the failure.
     let rendering = Bar::new("生成报告和反馈单", 1 + batch.plan.reporting_units().len(), show);
-    let pdfs = ReportWorld::new(templates, batch.created_datetime())
-        .map_err(|e| anyhow::anyhow!("无法读取报告模板：{}。", crate::oserror::explain(&e)))
-        .and_then(|world| render::pdfs(&mut batch, &world, &|| rendering.step()));
+    let pdfs = match ReportWorld::new(templates, batch.created_datetime()) {
+        Ok(world) => render::pdfs(&mut batch, &world, &Isolation::this_program(), &|| rendering.step()),
+        Err(e) => Err(anyhow::anyhow!("无法读取报告模板：{e}").into()),
+    };
+    // The documents that were typeset are kept with the rest of the run.
     let (mut files, pdf_error) = match pdfs {
         Ok(pdfs) => (pdfs, None),
-        Err(e) => (Vec::new(), Some(e)),
+        Err(failure) => (failure.made, Some(failure.error)),
     };
     if config.word && pdf_error.is_none() {
         files.extend(render::word(&batch)?);

@@ -2,6 +2,7 @@
 //! them with calamine. A file that cannot be read becomes a finding; the rest go on.
 
 mod file;
+pub use file::{bounded_bytes, bounded_sheets, package_within_limits, BoundedSheet};
 mod limits;
 mod projects;
 mod sheet;
