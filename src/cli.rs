@@ -74,7 +74,7 @@ pub struct InitArgs {
 
 #[derive(Debug, Args)]
 pub struct TemplateArgs {
-    /// 填报年度（默认：今年与规划末年中较早的一年）。例：--year 2025
+    /// 填报年度（规划期内或规划期后 5 年内；默认：今年与规划末年中较早的一年，不早于规划起始年）。例：--year 2025
     #[arg(long, value_name = "年份")]
     pub year: Option<i32>,
     /// 输出文件夹。例：--output 填报表

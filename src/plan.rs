@@ -74,6 +74,7 @@ pub enum IndicatorKind {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Conflict {
     pub topic: String,
     pub goal_text: String,
@@ -91,6 +92,7 @@ pub struct SharedText {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Indicator {
     #[serde(skip)]
     pub shared: SharedText,
@@ -156,6 +158,7 @@ impl Indicator {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Unit {
     pub name: String,
     pub full: String,
@@ -181,6 +184,7 @@ impl Unit {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Project {
     pub id: String,
     pub area: String,
@@ -214,6 +218,7 @@ impl Project {
 /// A key task of the plan that is done or not by a year, not measured by a figure
 /// (projects.toml `[[task]]`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct KeyTask {
     pub id: String,
     pub area: String,
@@ -233,7 +238,10 @@ impl KeyTask {
 
 /// Thresholds for validation and progress assessment (templates/rules.toml).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Rules {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub version: String,
     pub status: StatusRules,
     pub validate: ValidateRules,
     pub limits: Limits,
@@ -242,6 +250,7 @@ pub struct Rules {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct StatusRules {
     /// Progress within this share of the expected progress counts as 符合序时进度.
     pub on_track_tolerance: f64,
@@ -280,6 +289,7 @@ fn default_tolerance() -> f64 {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ValidateRules {
     /// A level that changes by more than this share of last year's figure is an outlier.
     pub jump_share: f64,
@@ -289,6 +299,7 @@ pub struct ValidateRules {
 
 /// What one input file may cost before it is refused (templates/rules.toml [limits]).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Limits {
     /// Size of the file on disk.
     pub max_file_mb: f64,
@@ -391,7 +402,14 @@ impl Rules {
                 "读取单个文件可用的内存，MB；正常的填报表约需 20 MB",
             ),
             b("[limits] seconds_per_document", l.seconds_per_document, 1.0, true, 3600.0, "排版一份报告或反馈单的时间上限，秒"),
-            b("[limits] memory_mb_per_document", l.memory_mb_per_document, 256.0, true, 65536.0, "排版一份报告或反馈单可用的内存，MB"),
+            b(
+                "[limits] memory_mb_per_document",
+                l.memory_mb_per_document,
+                512.0,
+                true,
+                65536.0,
+                "排版一份报告或反馈单可用的内存，MB；指标最多的计划约需 500 MB",
+            ),
         ];
         for bound in &bounds {
             bound.check()?;
@@ -435,6 +453,7 @@ impl Rules {
 
 /// Plausible bounds for a unit of measure; a value outside is an error finding.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RangeRule {
     #[serde(default)]
     pub ids: Vec<String>,
@@ -449,6 +468,7 @@ pub struct RangeRule {
 
 /// templates/indicators.toml.
 #[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct IndicatorFile {
     pub version: String,
     #[serde(default)]
@@ -462,13 +482,19 @@ pub struct IndicatorFile {
 
 /// templates/units.toml.
 #[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct UnitFile {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub version: String,
     pub unit: Vec<Unit>,
 }
 
 /// templates/projects.toml.
 #[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ProjectFile {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub version: String,
     #[serde(default)]
     pub official: bool,
     #[serde(default)]
@@ -768,7 +794,7 @@ impl Plan {
             if !seen.insert(i.id.as_str()) {
                 return Err(invalid(&ind, format!("指标编号 {} 重复", i.id)));
             }
-            let what = format!("指标 {} ", i.id);
+            let what = row_name("指标", &i.id, &i.origin);
             text_bound(&ind, &format!("{what}的 name"), &i.name, MAX_NAME_CHARS, true)?;
             text_bound(&ind, &format!("{what}的 area"), &i.area, MAX_NAME_CHARS, true)?;
             text_bound(&ind, &format!("{what}的 unit"), &i.unit, 20, false)?;
@@ -778,6 +804,14 @@ impl Plan {
                 text_bound(&ind, &format!("{what}的 {key}"), text, MAX_TEXT_CHARS, false)?;
             }
             list_bound(&ind, &format!("{what}的 aliases"), &i.aliases)?;
+            if i.conflicts.len() > MAX_LIST {
+                return Err(invalid(&ind, format!("{what}的 conflicts 有 {} 条，最多 {MAX_LIST} 条", i.conflicts.len())));
+            }
+            for c in &i.conflicts {
+                for text in [&c.topic, &c.goal_text, &c.task_text, &c.used] {
+                    text_bound(&ind, &format!("{what}的 conflicts"), text, MAX_TEXT_CHARS, false)?;
+                }
+            }
             if i.responsible.is_empty() {
                 return Err(invalid(&ind, format!("指标 {} 没有责任单位", i.id)));
             }
@@ -808,7 +842,7 @@ impl Plan {
             if !seen.insert(p.id.as_str()) {
                 return Err(invalid(&projects, format!("项目编号 {} 重复", p.id)));
             }
-            let what = format!("项目 {} ", p.id);
+            let what = row_name("项目", &p.id, &p.origin);
             text_bound(&projects, &format!("{what}的 name"), &p.name, MAX_NAME_CHARS, true)?;
             for (key, text) in [("goal", &p.goal), ("source", &p.source), ("period", &p.period), ("origin", &p.origin)] {
                 text_bound(&projects, &format!("{what}的 {key}"), text, MAX_TEXT_CHARS, false)?;
@@ -963,6 +997,15 @@ impl Plan {
             .filter(|(_, s)| *s > 0.3)
             .max_by(|a, b| a.1.total_cmp(&b.1))
             .map(|(i, _)| i)
+    }
+}
+
+/// A row of a table as messages name it: its id, and where it was imported from.
+fn row_name(kind: &str, id: &str, origin: &str) -> String {
+    if origin.is_empty() {
+        format!("{kind} {id} ")
+    } else {
+        format!("{kind} {id}（{}）", crate::text::printable(origin, 100))
     }
 }
 

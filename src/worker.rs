@@ -311,6 +311,9 @@ impl<T: Task> Pool<'_, T> {
         let id = self.next_id;
         let mut child = Command::new(self.exe)
             .args([WORKER_COMMAND, T::KIND.arg()])
+            // glibc reserves 64 MB of address space per thread's arena; under the
+            // address-space limit that reservation, not the memory used, would count.
+            .env("MALLOC_ARENA_MAX", "2")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

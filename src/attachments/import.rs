@@ -681,11 +681,12 @@ pub fn write(dir: &Path, plan: &Plan, m: &Merged, stamp: &str, imported: &Import
         put("indicators.toml", &head, toml::to_string(&indicators).map_err(|e| e.to_string())?)?;
     }
     if imported.projects.is_some() || period_changed {
-        let projects = ProjectFile { official: m.official_projects, project: m.projects.clone(), task: m.tasks.clone() };
+        let projects =
+            ProjectFile { version: String::new(), official: m.official_projects, project: m.projects.clone(), task: m.tasks.clone() };
         put("projects.toml", &head, toml::to_string(&projects).map_err(|e| e.to_string())?)?;
     }
     if m.units.len() != plan.units.len() {
-        put("units.toml", &head, toml::to_string(&UnitFile { unit: m.units.clone() }).map_err(|e| e.to_string())?)?;
+        put("units.toml", &head, toml::to_string(&UnitFile { version: String::new(), unit: m.units.clone() }).map_err(|e| e.to_string())?)?;
     }
     // A range rule written for particular indicators stays only with those indicators:
     // an id that now names another indicator (a new plan) leaves the rule.

@@ -25,7 +25,11 @@ pub fn return_path(folder: &Path, unit: &str, year: i32) -> Result<std::path::Pa
 pub fn templates(args: &TemplateArgs, plan: &Plan, out: &mut dyn Write) -> Result<()> {
     blank_forms_folder(&args.output, &args.input)?;
     let this_year = crate::clock::beijing_date(crate::clock::now_unix()).year();
-    let year = args.year.unwrap_or(this_year.min(plan.end));
+    if let Some(y) = args.year {
+        // The year is part of every file name and of the forms' text: one of the plan's.
+        crate::config::year_note(plan, y, &format!("命令行 --year {y}")).map_err(UsageError)?;
+    }
+    let year = args.year.unwrap_or(this_year.clamp(plan.start, plan.end));
     let created = crate::clock::ymd(year, 12, 1).map(crate::clock::utc_midnight).unwrap_or_default();
     // Last year's figures where the returns are at hand: the figure the assessment uses.
     let figures = if args.input.is_dir() {

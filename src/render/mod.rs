@@ -229,21 +229,30 @@ fn typeset_in_processes(
     };
     let setup = typeset::TypesetSetup::new(world);
     let (_, answers) = crate::worker::run::<typeset::Typesetter>(exe, &setup, bounds, workers, jobs, &skip, &mut answered);
-    let runaway = "模板中可能有不会结束的循环，或生成的页数过多。请改正模板，或删去它改用内置的模板。";
+    // A shipped template runs away only on a very large plan; an edited one may loop.
+    let why = |d: &Doc, key: &str| {
+        if world.shipped(d.main) {
+            format!("这份文件的内容过多。可在 templates/rules.toml 中调大 {key} 后重新运行。")
+        } else {
+            format!("模板中可能有不会结束的循环，或生成的页数过多。请改正模板（或删去它，改用内置的模板）；如模板无误，可在 templates/rules.toml 中调大 {key}。")
+        }
+    };
     docs.iter()
         .zip(answers)
         .map(|(d, answer)| match answer {
             Ok(Ok(pdf)) => Ok(pdf),
             Ok(Err(why)) => Err(format!("{}：{why}", d.named(world))),
             Err(Lost::TimedOut) => Err(format!(
-                "排版{}超过 {} 秒仍未完成，已停止：{runaway}",
+                "排版{}超过 {} 秒仍未完成，已停止：{}",
                 d.named(world),
-                crate::text::fmt_num(limits.seconds_per_document, 1)
+                crate::text::fmt_num(limits.seconds_per_document, 1),
+                why(d, "seconds_per_document")
             )),
             Err(Lost::Died { out_of_memory: true }) => Err(format!(
-                "排版{}需要超过 {} MB 的内存，已停止：{runaway}",
+                "排版{}需要超过 {} MB 的内存，已停止：{}",
                 d.named(world),
-                crate::text::fmt_num(limits.memory_mb_per_document, 0)
+                crate::text::fmt_num(limits.memory_mb_per_document, 0),
+                why(d, "memory_mb_per_document")
             )),
             Err(Lost::Died { out_of_memory: false }) => {
                 Err(format!("排版{}时排版程序意外退出。请改正模板，或删去它改用内置的模板。", d.named(world)))

@@ -124,6 +124,8 @@ pub struct Template {
     pub name: String,
     pub text: String,
     pub origin: String,
+    /// The copy built into planmon (not an edited one).
+    pub shipped: bool,
 }
 
 /// The largest template read (the shipped ones are a few dozen KB).
@@ -139,8 +141,11 @@ pub fn templates(template_dir: Option<&Path>) -> anyhow::Result<Vec<Template>> {
                 name: name.to_string(),
                 text: crate::config::read_text(&path, MAX_TEMPLATE_BYTES).map_err(anyhow::Error::msg)?,
                 origin: path.display().to_string(),
+                shipped: false,
             },
-            None => Template { name: name.to_string(), text: text.to_string(), origin: format!("templates/{name}（内置）") },
+            None => {
+                Template { name: name.to_string(), text: text.to_string(), origin: format!("templates/{name}（内置）"), shipped: true }
+            }
         });
     }
     Ok(out)
@@ -189,6 +194,11 @@ impl ReportWorld {
     /// Where the template `main` (/report.typ) came from, for messages.
     pub fn origin(&self, main: &str) -> String {
         self.origins.get(&file_id(main)).map(|p| p.display().to_string()).unwrap_or_else(|| main.trim_start_matches('/').to_string())
+    }
+
+    /// Whether the template `main` is the copy built into planmon.
+    pub fn shipped(&self, main: &str) -> bool {
+        self.templates.iter().any(|t| t.shipped && format!("/{}", t.name) == main)
     }
 
     pub fn today(&self) -> Datetime {
