@@ -323,6 +323,8 @@ pub fn explain_error(e: &clap::Error) -> String {
         .unwrap_or_default();
     let suggestion = if suggestion.is_empty() { String::new() } else { format!("是不是要写 {suggestion}？") };
     let original = e.render().to_string();
+    // Without a subcommand clap shows the help: its fixed words in Chinese too.
+    let original = if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand { chinese_help(&original) } else { original };
     format!(
         "错误：{what}。{suggestion}请运行 planmon --help（或 planmon 子命令 --help）查看用法和例子。\n（clap 的原始说明：）\n{}",
         original.trim_end()

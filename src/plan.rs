@@ -551,6 +551,9 @@ pub struct Plan {
     names: std::collections::HashMap<String, usize>,
     /// Every spelling of every unit, normalised, longest first → position in `units`.
     unit_keys: Vec<(String, usize)>,
+    /// Indicator id → position in `indicators` (the first of a repeated id; `check`
+    /// refuses repeats).
+    ids: std::collections::HashMap<String, usize>,
 }
 
 fn unit_keys(units: &[Unit]) -> Vec<(String, usize)> {
@@ -601,6 +604,8 @@ pub const MAX_INDICATORS: usize = 2_000;
 pub const MAX_UNITS: usize = 500;
 pub const MAX_PROJECTS: usize = 2_000;
 pub const MAX_TASKS: usize = 2_000;
+/// Areas (领域) of the indicators: the report has a chapter for each.
+pub const MAX_AREAS: usize = 100;
 /// Aliases of one indicator or unit, and units responsible for one row.
 pub const MAX_LIST: usize = 50;
 /// The longest plan title (its part before the period in brackets becomes part of the
@@ -693,11 +698,15 @@ impl Plan {
             sources,
             names: std::collections::HashMap::new(),
             unit_keys: Vec::new(),
+            ids: std::collections::HashMap::new(),
         };
         for i in &mut plan.indicators {
             i.shared = SharedText { id: i.id.as_str().into(), name: i.name.as_str().into(), unit: i.unit.as_str().into() };
         }
         plan.names = name_index(&plan.indicators);
+        for (k, i) in plan.indicators.iter().enumerate() {
+            plan.ids.entry(i.id.clone()).or_insert(k);
+        }
         plan.unit_keys = unit_keys(&plan.units);
         plan.check()?;
         Ok(plan)
@@ -828,6 +837,10 @@ impl Plan {
                 number_bound(&ind, &format!("{what}的基期值"), b)?;
             }
         }
+        let areas = self.areas().len();
+        if areas > MAX_AREAS {
+            return Err(invalid(&ind, format!("指标分属 {areas} 个领域（area），最多 {MAX_AREAS} 个")));
+        }
         // projects.toml
         if self.projects.len() > MAX_PROJECTS || self.tasks.len() > MAX_TASKS {
             return Err(invalid(
@@ -896,7 +909,7 @@ impl Plan {
     }
 
     pub fn indicator(&self, id: &str) -> Option<&Indicator> {
-        self.indicators.iter().find(|i| i.id == id)
+        self.ids.get(id).map(|&k| &self.indicators[k])
     }
 
     pub fn unit(&self, name: &str) -> Option<&Unit> {
@@ -905,44 +918,40 @@ impl Plan {
 
     /// Position of an indicator in 附件1 order (goals first, then task targets).
     pub fn order(&self, id: &str) -> usize {
-        self.indicators.iter().position(|i| i.id == id).unwrap_or(usize::MAX)
+        self.ids.get(id).copied().unwrap_or(usize::MAX)
     }
 
     /// Areas in the plan's order.
     pub fn areas(&self) -> Vec<String> {
-        let mut areas: Vec<String> = Vec::new();
-        for ind in &self.indicators {
-            if !areas.contains(&ind.area) {
-                areas.push(ind.area.clone());
-            }
-        }
-        areas
+        let mut seen = std::collections::HashSet::new();
+        self.indicators.iter().filter(|i| seen.insert(i.area.as_str())).map(|i| i.area.clone()).collect()
     }
 
     /// Units that are expected to send returns, in the order of units.toml.
     pub fn reporting_units(&self) -> Vec<&Unit> {
-        self.units
+        let named: std::collections::HashSet<&str> = self
+            .indicators
             .iter()
-            .filter(|u| {
-                u.sends_returns()
-                    && (self.indicators.iter().any(|i| i.responsible.contains(&u.name))
-                        || self.projects.iter().any(|p| p.responsible.contains(&u.name))
-                        || self.tasks.iter().any(|t| t.responsible.contains(&u.name)))
-            })
-            .collect()
+            .flat_map(|i| &i.responsible)
+            .chain(self.projects.iter().flat_map(|p| &p.responsible))
+            .chain(self.tasks.iter().flat_map(|t| &t.responsible))
+            .map(String::as_str)
+            .collect();
+        self.units.iter().filter(|u| u.sends_returns() && named.contains(u.name.as_str())).collect()
     }
 
     /// The areas a unit has indicators, projects or key tasks in, in the plan's order.
     pub fn areas_of(&self, unit: &str) -> Vec<String> {
         let mine = |resp: &[String]| resp.iter().any(|r| r == unit);
-        self.areas()
-            .into_iter()
-            .filter(|a| {
-                self.indicators.iter().any(|i| &i.area == a && mine(&i.responsible))
-                    || self.projects.iter().any(|p| &p.area == a && mine(&p.responsible))
-                    || self.tasks.iter().any(|t| &t.area == a && mine(&t.responsible))
-            })
-            .collect()
+        let theirs: std::collections::HashSet<&str> = self
+            .indicators
+            .iter()
+            .filter(|i| mine(&i.responsible))
+            .map(|i| i.area.as_str())
+            .chain(self.projects.iter().filter(|p| mine(&p.responsible)).map(|p| p.area.as_str()))
+            .chain(self.tasks.iter().filter(|t| mine(&t.responsible)).map(|t| t.area.as_str()))
+            .collect();
+        self.areas().into_iter().filter(|a| theirs.contains(a.as_str())).collect()
     }
 
     /// Indicators a unit is responsible for (lead or co-responsible).
@@ -973,7 +982,7 @@ impl Plan {
     pub fn match_indicator(&self, id_cell: &str, seq_cell: &str, name_cell: &str) -> Option<&Indicator> {
         let id = normalize_name(id_cell).to_uppercase();
         if !id.is_empty() {
-            if let Some(ind) = self.indicators.iter().find(|i| i.id == id) {
+            if let Some(ind) = self.indicator(&id) {
                 return Some(ind);
             }
         }

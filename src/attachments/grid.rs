@@ -158,6 +158,12 @@ fn check_docx(bytes: &[u8], limits: &Limits) -> Result<(), String> {
 /// Every table of a Word document, merged cells filled in, within `[limits]`.
 fn docx_tables(bytes: &[u8], limits: &Limits, rel: &str) -> Result<Vec<Table>, String> {
     use docx_rs::{DocumentChild, TableCellContent, TableChild, TableRowChild};
+    if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
+        return Err(
+            "Word 文档设置了打开密码（加密），或是旧的 .doc 格式改了扩展名，无法读取。请取消密码，或用 Word、WPS 另存为 docx 后再试。"
+                .into(),
+        );
+    }
     if !bytes.starts_with(b"PK") {
         return Err(
             "文件扩展名是 .docx，但内容不是 Word 文档（可能是改了扩展名的其他文件）。请用 Word 或 WPS 打开后另存为 docx 再试。".into()

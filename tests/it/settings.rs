@@ -220,6 +220,10 @@ fn settings_out_of_range_are_the_offices_error_at_start() {
         let text = refused(&w, &["run", "--templates", &dir]);
         assert!(text.contains("rules.toml") && text.contains(shown) && text.contains("应"), "{to}: {text}");
     }
+    // A misspelt limit would silently not apply: refused too.
+    let dir = tables(&w, "拼错", &[("rules.toml", "seconds_per_file = 60 ", "seconds_per_fle = 60 ")]);
+    let text = refused(&w, &["run", "--templates", &dir]);
+    assert!(text.contains("rules.toml") && text.contains("没有名为“seconds_per_fle”的设置项"), "{text}");
     // Small positive limits stay legitimate (the reader's tests use them).
     let dir = tables(
         &w,
@@ -255,6 +259,7 @@ fn settings_out_of_range_are_the_offices_error_at_start() {
     }
     std::fs::remove_file(w.path().join("planmon.toml")).unwrap();
     for (args, shown) in [
+        (vec!["templates", "--year", "1990", "--output", "空白表"], "命令行 --year 1990"),
         (vec!["run", "--date", "1969-12-31"], "命令行 --date 1969-12-31"),
         (vec!["run", "--year", "2040"], "命令行 --year 2040"),
         (vec!["run", "--date", "2026-02-30"], "2026-02-30"),
@@ -298,13 +303,14 @@ fn settings_a_year_after_the_plan_runs_with_a_message() {
 }
 
 /// The shipped indicators.toml with `n` more indicators (copies of G01 under new ids).
-fn many_indicators(w: &Workdir, n: usize) -> String {
+fn many_indicators(w: &Workdir, n: usize, own_areas: bool) -> String {
     let dir = tables(w, "大计划", &[]);
     let path = w.path().join(&dir).join("indicators.toml");
     let mut text = std::fs::read_to_string(&path).unwrap();
     for k in 0..n {
+        let area = if own_areas { format!("领域{k}") } else { "幼有所育".to_string() };
         text.push_str(&format!(
-            "\n[[indicator]]\nid = \"X{k:05}\"\nkind = \"task\"\narea = \"幼有所育\"\nname = \"增加的指标{k}\"\nunit = \"个\"\ntarget = 10\ncomparison = \"at_least\"\nresponsible = [\"市卫生健康局\"]\nsource = \"测试\"\n"
+            "\n[[indicator]]\nid = \"X{k:05}\"\nkind = \"task\"\narea = \"{area}\"\nname = \"增加的指标{k}\"\nunit = \"个\"\ntarget = 10\ncomparison = \"at_least\"\nresponsible = [\"市卫生健康局\"]\nsource = \"测试\"\n"
         ));
     }
     std::fs::write(path, text).unwrap();
@@ -314,14 +320,17 @@ fn many_indicators(w: &Workdir, n: usize) -> String {
 #[test]
 fn settings_the_plan_size_is_bounded_and_checked_quickly() {
     let w = Workdir::new("skeleton");
-    let dir = many_indicators(&w, 10_000);
+    let dir = many_indicators(&w, 10_000, false);
     let t = Instant::now();
     let text = refused(&w, &["indicators", "--templates", &dir]);
     assert!(text.contains("indicators.toml") && text.contains("应为 1 至 2000 项"), "{text}");
     assert!(t.elapsed() < Duration::from_secs(20), "{:?}", t.elapsed());
     // At the limit the plan loads, and a run over it stays bounded.
     let shipped = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/indicators.toml")).unwrap();
-    let dir = many_indicators(&w, 2_000 - shipped.matches("[[indicator]]").count());
+    let dir = many_indicators(&w, 100, true);
+    let text = refused(&w, &["indicators", "--templates", &dir]);
+    assert!(text.contains("个领域（area），最多 100 个"), "{text}");
+    let dir = many_indicators(&w, 2_000 - shipped.matches("[[indicator]]").count(), false);
     let t = Instant::now();
     let out = w.run(&["run", "--templates", &dir, "--no-word"]);
     assert!(out.status.success(), "{}", stderr(&out));
