@@ -113,6 +113,12 @@ struct Done<A> {
     outcome: Option<A>,
 }
 
+/// A time limit in seconds as a duration; a value `Rules::check` refuses (NaN, huge)
+/// never panics here.
+pub fn seconds(s: f64) -> Duration {
+    Duration::try_from_secs_f64(s.clamp(0.0, 1e6)).unwrap_or(Duration::from_secs(60))
+}
+
 /// The exit status of a worker whose watchdog gave up on a job (after reporting it).
 const GAVE_UP: i32 = 3;
 
@@ -130,7 +136,7 @@ pub fn serve<T: Task>() -> anyhow::Result<()> {
     let hello: Hello<T::Setup> = serde_json::from_str(&first)?;
     limit_memory(hello.memory_mb);
     let task = T::start(hello.setup)?;
-    let limit = Duration::from_secs_f64(hello.seconds.clamp(0.0, 1e6));
+    let limit = seconds(hello.seconds);
     let (tx, jobs) = mpsc::channel::<String>();
     std::thread::spawn(move || {
         // Stdin's buffer is shared: the lines after the first continue here.
@@ -402,7 +408,7 @@ pub fn run<T: Task>(
     skip: &dyn Fn(usize) -> bool,
     answered: &mut Answered<T::Answer>,
 ) -> (Vec<T::Job>, Vec<Outcome<T::Answer>>) {
-    let limit = Duration::from_secs_f64(bounds.seconds.clamp(0.0, 1e6));
+    let limit = seconds(bounds.seconds);
     // The parent's backstop: well past the worker's own limit.
     let backstop = limit * 2 + Duration::from_secs(5);
     let hello = serde_json::to_string(&Hello { seconds: bounds.seconds, memory_mb: bounds.memory_mb, setup });

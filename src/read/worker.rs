@@ -178,7 +178,7 @@ pub(super) fn read_in_processes(
         done.set(done.get() + 1);
         progress(done.get(), total.get());
     });
-    let limit = std::time::Duration::from_secs_f64(limits.seconds_per_file);
+    let limit = crate::worker::seconds(limits.seconds_per_file);
     let mut pool: HashSet<Arc<str>> =
         plan.indicators.iter().flat_map(|i| [i.shared.id.clone(), i.shared.name.clone(), i.shared.unit.clone()]).collect();
     let mut results: Vec<Option<ReadOutcome>> = Vec::with_capacity(jobs.len());

@@ -530,3 +530,31 @@ fn settings_messages_reach_the_officer_in_chinese() {
     let chinese = text.find("模板只能读取").unwrap();
     assert!(text.find("project root").is_none_or(|english| english > chinese), "{text}");
 }
+
+/// Text at the plan's stated limits (a 200-character name, 20-character id and unit, a
+/// 40-character office) goes through every output: the blank returns' input messages
+/// (Excel allows 255 characters), the workbook, the report.
+#[test]
+fn settings_text_at_its_limits_goes_through_every_output() {
+    let w = Workdir::new("skeleton");
+    let long_name = "每千人口拥有三岁以下婴幼儿托位数".repeat(13);
+    let long_name: String = long_name.chars().take(200).collect();
+    let dir = tables(
+        &w,
+        "长文字",
+        &[
+            ("indicators.toml", "name = \"每千人口拥有3岁以下婴幼儿托位数\"", &format!("name = \"{long_name}\"")),
+            ("indicators.toml", "id = \"G01\"", "id = \"G01-ABCDEFGHIJKLMNO\""),
+            ("indicators.toml", "unit = \"个\"\ntarget = 4.8", "unit = \"个个个个个个个个个个个个个个个个个个个个\"\ntarget = 4.8"),
+        ],
+    );
+    std::fs::write(
+        w.path().join("planmon.toml"),
+        format!("office = \"{}\"\n", "仁怀市发展和改革局".repeat(5).chars().take(40).collect::<String>()),
+    )
+    .unwrap();
+    let out = w.run(&["templates", "--templates", &dir, "--output", "空白表", "--input", "无"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = w.run(&["run", "--templates", &dir]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
