@@ -551,6 +551,8 @@ pub struct Plan {
     names: std::collections::HashMap<String, usize>,
     /// Every spelling of every unit, normalised, longest first → position in `units`.
     unit_keys: Vec<(String, usize)>,
+    /// The same spellings → position (the first unit in `unit_keys`' order): exact lookups.
+    unit_index: std::collections::HashMap<String, usize>,
     /// Indicator id → position in `indicators` (the first of a repeated id; `check`
     /// refuses repeats).
     ids: std::collections::HashMap<String, usize>,
@@ -699,6 +701,7 @@ impl Plan {
             names: std::collections::HashMap::new(),
             unit_keys: Vec::new(),
             ids: std::collections::HashMap::new(),
+            unit_index: std::collections::HashMap::new(),
         };
         for i in &mut plan.indicators {
             i.shared = SharedText { id: i.id.as_str().into(), name: i.name.as_str().into(), unit: i.unit.as_str().into() };
@@ -708,6 +711,9 @@ impl Plan {
             plan.ids.entry(i.id.clone()).or_insert(k);
         }
         plan.unit_keys = unit_keys(&plan.units);
+        for (k, i) in &plan.unit_keys {
+            plan.unit_index.entry(k.clone()).or_insert(*i);
+        }
         plan.check()?;
         Ok(plan)
     }
@@ -966,7 +972,7 @@ impl Plan {
         if key.is_empty() {
             return None;
         }
-        self.unit_keys.iter().find(|(k, _)| *k == key).map(|(_, i)| &self.units[*i])
+        self.unit_index.get(&key).map(|&i| &self.units[i])
     }
 
     /// Find a unit named somewhere inside a longer text (a file name, a title).
