@@ -152,10 +152,14 @@ fn settings_unit_names_in_an_imported_attachment_are_refused_with_their_row() {
         assert!(text.contains("附件1.xlsx，附件1，第4行") && text.contains("不能用作单位名称") && text.contains(why), "{bad}: {text}");
         std::fs::remove_file(&file).unwrap();
     }
-    // A plausible new unit is taken in (and its name is a safe one).
+    // A plausible new unit is taken in (and its name is a safe one), written only
+    // into the --into folder.
     attachment_xlsx(&w.path().join("附件1.xlsx"), "市统计局");
+    let before = tree(w.path());
     let out = w.run(&["plan", "import", "--write", "附件1.xlsx", "--into", "导入"]);
     assert!(out.status.success(), "{}", stderr(&out));
+    let new: Vec<PathBuf> = tree(w.path()).difference(&before).cloned().collect();
+    assert!(new.iter().all(|p| p.starts_with(w.path().join("导入"))), "{new:?}");
     assert!(std::fs::read_to_string(w.path().join("导入/units.toml")).unwrap().contains("name = \"市统计局\""));
 }
 
@@ -467,8 +471,11 @@ fn settings_a_runaway_template_ends_with_a_message_in_bounded_time() {
     let w = Workdir::new("skeleton");
     let loops = "#let n = 0\n#for i in range(100000) { for j in range(100000) { n += 1 } }\n#n\n";
     let dir = runaway(&w, loops, &[("seconds_per_document = 30 ", "seconds_per_document = 2 ")]);
+    let before = tree(w.path());
     let t = Instant::now();
     let out = w.run(&["run", "--templates", &dir]);
+    let new: Vec<PathBuf> = tree(w.path()).difference(&before).cloned().collect();
+    assert!(new.iter().all(|p| p.starts_with(w.output())), "written outside the output folder: {new:?}");
     let text = stderr(&out);
     assert!(t.elapsed() < Duration::from_secs(60), "{:?}", t.elapsed());
     assert_eq!(out.status.code(), Some(2), "{text}");
