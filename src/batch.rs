@@ -9,29 +9,29 @@ use typst::foundations::Datetime;
 
 use crate::aggregate::{self, Assessment};
 use crate::finding::{self, Code, Finding};
+use crate::names::SafeName;
 use crate::plan::Plan;
 use crate::read::{self, InputFile, ObsKind, Observation, ProjectReport};
 use crate::validate;
 
 impl Batch {
-    /// What planmon.toml (and the command line, already merged into it) says about the
-    /// documents.
-    pub fn apply(&mut self, settings: &crate::config::Settings) {
-        if let Some(office) = settings.office.as_ref().filter(|o| !o.trim().is_empty()) {
-            self.office = office.trim().to_string();
+    /// What the checked configuration (planmon.toml and the command line) says about
+    /// the documents.
+    pub fn apply(&mut self, config: &crate::config::RunConfig) -> Result<()> {
+        if let Some(office) = &config.office {
+            self.office = office.clone();
         }
-        if let Some(recipient) = settings.recipient.as_ref().filter(|o| !o.trim().is_empty()) {
-            self.recipient = recipient.trim().trim_end_matches(['：', ':']).to_string();
+        if let Some(recipient) = &config.recipient {
+            self.recipient = recipient.clone();
         }
-        if let Some(date) = settings.date.as_deref().and_then(crate::clock::parse_date) {
+        if let Some(date) = config.date {
             self.set_date(date);
         }
-        if let Some(name) = &settings.report_name {
-            self.report_name = crate::config::file_name(name, self.year);
-        }
-        if let Some(name) = &settings.workbook_name {
-            self.workbook_name = crate::config::file_name(name, self.year);
-        }
+        let names = config.names(self.year)?;
+        self.report_name = names.report;
+        self.report_word_name = names.report_word;
+        self.workbook_name = names.workbook;
+        Ok(())
     }
 }
 
@@ -63,9 +63,11 @@ pub struct Batch {
     pub created_unix: i64,
     /// What differs from the previous run (set by `run`, which knows the output folder).
     pub changes: crate::changes::ChangeLog,
-    /// File names of the report and the workbook (planmon.toml may set them).
-    pub report_name: String,
-    pub workbook_name: String,
+    /// File names of the report (PDF and Word) and the workbook (planmon.toml may set
+    /// them): safe names, so that each is a file in the output folder.
+    pub report_name: SafeName,
+    pub report_word_name: SafeName,
+    pub workbook_name: SafeName,
 }
 
 impl Batch {
@@ -120,9 +122,11 @@ impl Batch {
         let assessment = aggregate::assess(&plan, year, progress, returns, &sources);
         let fingerprint = fingerprint(&read.files);
         let fates = figures.fates.clone();
-        let office = plan.units.iter().find(|u| u.role == "coordinator").map(|u| u.full.clone()).unwrap_or_default();
+        let office = plan.units.iter().find(|u| u.role == crate::plan::Role::Coordinator).map(|u| u.full.clone()).unwrap_or_default();
         let (date, created_unix) = dating(None);
-        let short = plan.short_title();
+        let (report, workbook) = crate::config::default_patterns(&plan);
+        let names = crate::config::output_names(&report, &workbook, year)
+            .map_err(|(_, why)| crate::cmd::UsageError(format!("按方案名称“{}”得到的文件名有误：{why}。", plan.short_title())))?;
         Ok(Batch {
             plan,
             year,
@@ -134,8 +138,9 @@ impl Batch {
             findings,
             assessment,
             fingerprint,
-            report_name: format!("{short}实施进展报告（{year}年度）.pdf"),
-            workbook_name: format!("{short}监测汇总表（{year}年度）.xlsx"),
+            report_name: names.report,
+            report_word_name: names.report_word,
+            workbook_name: names.workbook,
             office,
             recipient: "市人民政府".to_string(),
             date,

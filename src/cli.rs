@@ -50,9 +50,16 @@ pub enum Command {
     /// 例：cargo run --release -- bench
     #[command(hide = true)]
     Bench(BenchArgs),
-    /// 内部使用：在单独的进程中读取填报表（由 run 和 check 启动）。
-    #[command(hide = true, name = "read-worker")]
-    ReadWorker,
+    /// 内部使用：在单独的进程中读取填报表、导入方案附件或排版报告（由 run、check、plan import 启动）。
+    #[command(hide = true)]
+    Worker(WorkerArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    /// 做哪一种工作。
+    #[arg(value_enum)]
+    pub kind: crate::worker::Kind,
 }
 
 #[derive(Debug, Args)]
@@ -67,7 +74,7 @@ pub struct InitArgs {
 
 #[derive(Debug, Args)]
 pub struct TemplateArgs {
-    /// 填报年度（默认：今年与规划末年中较早的一年）。例：--year 2025
+    /// 填报年度（规划期内或规划期后 5 年内；默认：今年与规划末年中较早的一年，不早于规划起始年）。例：--year 2025
     #[arg(long, value_name = "年份")]
     pub year: Option<i32>,
     /// 输出文件夹。例：--output 填报表
@@ -195,7 +202,7 @@ pub enum Format {
 #[derive(Debug, Args)]
 pub struct IndicatorArgs {
     /// 输出格式。例：--format csv
-    #[arg(long, value_enum, default_value_t = Format::Table)]
+    #[arg(long, value_enum, value_name = "格式", default_value_t = Format::Table)]
     pub format: Format,
     /// xlsx、docx 格式写入的文件（默认“方案附件1附件2.xlsx/.docx”；已有同名文件时不覆盖）。
     #[arg(long, value_name = "文件")]
@@ -256,4 +263,70 @@ pub fn templates_dir(cli_value: Option<PathBuf>) -> Result<Option<PathBuf>, Stri
             Ok(local.join("indicators.toml").is_file().then_some(local))
         }
     }
+}
+
+/// clap's fixed words in a help text, in Chinese (the help texts themselves are the
+/// doc comments above, already Chinese).
+pub fn chinese_help(text: &str) -> String {
+    const WORDS: &[(&str, &str)] = &[
+        ("Usage: ", "用法："),
+        ("Usage:", "用法："),
+        ("Commands:", "子命令："),
+        ("Options:", "选项："),
+        ("Arguments:", "参数："),
+        ("Print help", "显示本说明"),
+        ("Print version", "显示版本"),
+        ("[OPTIONS]", "[选项]"),
+        ("[COMMAND]", "[子命令]"),
+        ("<COMMAND>", "<子命令>"),
+        ("[default: ", "[默认："),
+        ("[possible values: ", "[可选："),
+        ("[aliases: ", "[别名："),
+    ];
+    WORDS.iter().fold(text.to_string(), |t, (en, zh)| t.replace(en, zh))
+}
+
+/// A command-line error in Chinese: what is wrong and what to do, then clap's own words.
+pub fn explain_error(e: &clap::Error) -> String {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let context = |kind: ContextKind| match e.get(kind) {
+        Some(ContextValue::String(s)) => s.clone(),
+        Some(ContextValue::Strings(v)) => v.join("、"),
+        Some(other) => other.to_string(),
+        None => String::new(),
+    };
+    let arg = context(ContextKind::InvalidArg);
+    let value = context(ContextKind::InvalidValue);
+    let what = match e.kind() {
+        ErrorKind::UnknownArgument => format!("命令行中有不认识的选项或参数“{arg}”"),
+        ErrorKind::InvalidSubcommand => {
+            format!("没有“{}”这个子命令（可用的有 run、check、templates、indicators、plan、init）", context(ContextKind::InvalidSubcommand))
+        }
+        ErrorKind::InvalidValue => {
+            let valid = context(ContextKind::ValidValue);
+            let valid = if valid.is_empty() { String::new() } else { format!("，可选：{valid}") };
+            format!("{arg} 的值“{value}”不对{valid}")
+        }
+        ErrorKind::ValueValidation => format!("{arg} 的值“{value}”不符合要求（例如年份应为整数、日期应写成 2026-01-20）"),
+        ErrorKind::MissingRequiredArgument => format!("缺少必须给出的参数 {arg}"),
+        ErrorKind::MissingSubcommand | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => "缺少子命令".to_string(),
+        ErrorKind::ArgumentConflict => format!("{arg} 与 {} 不能同时使用", context(ContextKind::PriorArg)),
+        ErrorKind::TooManyValues | ErrorKind::TooFewValues | ErrorKind::WrongNumberOfValues => format!("{arg} 的值的个数不对"),
+        ErrorKind::NoEquals => format!("{arg} 的值要用等号连接，如 {arg}=值"),
+        ErrorKind::InvalidUtf8 => "命令行参数中有无法识别的文字（不是有效的 UTF-8）".to_string(),
+        _ => "命令行参数有误".to_string(),
+    };
+    let suggestion = [ContextKind::SuggestedArg, ContextKind::SuggestedSubcommand, ContextKind::SuggestedValue]
+        .into_iter()
+        .map(context)
+        .find(|s| !s.is_empty())
+        .unwrap_or_default();
+    let suggestion = if suggestion.is_empty() { String::new() } else { format!("是不是要写 {suggestion}？") };
+    let original = e.render().to_string();
+    // Without a subcommand clap shows the help: its fixed words in Chinese too.
+    let original = if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand { chinese_help(&original) } else { original };
+    format!(
+        "错误：{what}。{suggestion}请运行 planmon --help（或 planmon 子命令 --help）查看用法和例子。\n（clap 的原始说明：）\n{}",
+        original.trim_end()
+    )
 }

@@ -57,7 +57,7 @@ pub fn return_workbook(plan: &Plan, unit: &str, year: i32, filled: Option<&Fille
     let ws = wb.add_worksheet();
     ws.set_name("填报说明")?;
     ws.set_column_width(0, 100)?;
-    let office = plan.units.iter().find(|u| u.role == "coordinator").map(|u| u.name.as_str()).unwrap_or("市发展改革局");
+    let office = plan.units.iter().find(|u| u.role == crate::plan::Role::Coordinator).map(|u| u.name.as_str()).unwrap_or("市发展改革局");
     let (month, day) = plan.rules.validate.deadline.split_once('-').unwrap_or(("01", "31"));
     let mut notes = vec![
         format!("{}指标填报说明（{}年度）", plan.title, year),
@@ -283,11 +283,23 @@ fn number_validation(plan: &Plan, ind: &crate::plan::Indicator) -> Result<DataVa
         "%" => "百分比直接填数字，如 94.5 表示 94.5%".to_string(),
         u => format!("单位：{u}"),
     };
+    // Excel holds at most 32 characters in a title and 255 in a message; a plan's ids,
+    // units and names may be longer (up to the plan's bounds).
+    let fit = |text: String, max: usize| -> String {
+        if text.chars().count() <= max {
+            text
+        } else {
+            text.chars().take(max - 1).chain(std::iter::once('…')).collect()
+        }
+    };
     DataValidation::new()
         .allow_decimal_number(DataValidationRule::Between(min, max))
-        .set_input_title(format!("{}（{}）", ind.id, ind.unit))?
-        .set_input_message(format!("{hint}；无数据填“/”。{}年目标 {}", plan.end, fmt_num(ind.target, 4)))?
+        .set_input_title(fit(format!("{}（{}）", ind.id, ind.unit), 32))?
+        .set_input_message(fit(format!("{hint}；无数据填“/”。{}年目标 {}", plan.end, fmt_num(ind.target, 4)), 255))?
         .set_error_style(DataValidationErrorStyle::Warning)
         .set_error_title("数值超出合理范围")?
-        .set_error_message(format!("{} 的数值一般在 {} 至 {} 之间，请核实。无数据请填“/”。", ind.name, fmt_num(min, 4), fmt_num(max, 4)))
+        .set_error_message(fit(
+            format!("{} 的数值一般在 {} 至 {} 之间，请核实。无数据请填“/”。", ind.name, fmt_num(min, 4), fmt_num(max, 4)),
+            255,
+        ))
 }

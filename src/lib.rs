@@ -4,7 +4,10 @@
 //! `read` (returns → observations) → `versions` (the newest version of each return)
 //! → `validate` (findings) → `aggregate` (progress)
 //! → `render` (workbook, PDFs, CSV). `plan` holds the plan as data, `batch` runs the
-//! stages, `cmd` has one module per subcommand.
+//! stages, `cmd` has one module per subcommand. `config` checks the settings once at
+//! start, `names` makes every name that becomes part of a path a safe file name, and
+//! `worker` runs what an input can make run away (parsing, importing, typesetting) in
+//! child processes with time and memory limits.
 
 pub mod aggregate;
 pub mod attachments;
@@ -19,6 +22,7 @@ pub mod folder;
 pub mod forms;
 pub mod frames;
 pub mod launch;
+pub mod names;
 pub mod oserror;
 pub mod paths;
 pub mod plan;
@@ -31,3 +35,4 @@ pub mod text;
 pub mod userdir;
 pub mod validate;
 pub mod versions;
+pub mod worker;

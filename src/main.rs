@@ -25,10 +25,15 @@ fn main() -> ExitCode {
 fn command_line(args: Vec<std::ffi::OsString>) -> ExitCode {
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
+        // Help and version on standard output, clap's fixed words in Chinese; an
+        // argument error explained in Chinese first, clap's words after.
+        Err(e) if !e.use_stderr() => {
+            print!("{}", planmon::cli::chinese_help(&e.render().to_string()));
+            return ExitCode::SUCCESS;
+        }
         Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
-            let _ = e.print();
-            return ExitCode::from(code);
+            eprintln!("{}", planmon::cli::explain_error(&e));
+            return ExitCode::from(2);
         }
     };
     match dispatch(cli) {
@@ -45,8 +50,13 @@ fn command_line(args: Vec<std::ffi::OsString>) -> ExitCode {
 }
 
 fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
-    if let Some(Command::ReadWorker) = &cli.command {
-        planmon::read::worker::serve()?;
+    if let Some(Command::Worker(args)) = &cli.command {
+        use planmon::worker::{serve, Kind};
+        match args.kind {
+            Kind::Read => serve::<planmon::read::worker::Reader>()?,
+            Kind::Import => serve::<planmon::attachments::grid::Importer>()?,
+            Kind::Typeset => serve::<planmon::render::typeset::Typesetter>()?,
+        }
         return Ok(ExitCode::SUCCESS);
     }
     if let Some(Command::Init(args)) = &cli.command {
@@ -65,7 +75,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Templates(args)) => cmd::templates::templates(&args, &plan, &mut stdout)?,
         Some(Command::Sample(args)) => cmd::templates::sample(&args, &plan, &mut stdout)?,
         Some(Command::Bench(args)) => cmd::bench::run(&args, &plan, &mut stdout)?,
-        Some(Command::Init(_) | Command::ReadWorker) => unreachable!("handled above"),
+        Some(Command::Init(_) | Command::Worker(_)) => unreachable!("handled above"),
         Some(Command::Run(args)) => return run(&args, plan, &settings, templates.as_deref(), &mut stdout),
         None => return run(&RunArgs::default(), plan, &settings, templates.as_deref(), &mut stdout),
     }

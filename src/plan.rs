@@ -2,7 +2,7 @@
 //! read from `templates/` at run time with the copies embedded at build time as defaults.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
@@ -74,6 +74,7 @@ pub enum IndicatorKind {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Conflict {
     pub topic: String,
     pub goal_text: String,
@@ -91,6 +92,7 @@ pub struct SharedText {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Indicator {
     #[serde(skip)]
     pub shared: SharedText,
@@ -156,21 +158,33 @@ impl Indicator {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Unit {
     pub name: String,
     pub full: String,
     #[serde(default)]
     pub aliases: Vec<String>,
-    pub role: String,
+    pub role: Role,
+}
+
+/// What a unit does in the plan's monitoring (units.toml `role`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Sends returns for the indicators, projects and tasks it is responsible for.
+    Returns,
+    /// Coordinates the monitoring and issues the report; sends no returns.
+    Coordinator,
 }
 
 impl Unit {
     pub fn sends_returns(&self) -> bool {
-        self.role == "returns"
+        self.role == Role::Returns
     }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Project {
     pub id: String,
     pub area: String,
@@ -204,6 +218,7 @@ impl Project {
 /// A key task of the plan that is done or not by a year, not measured by a figure
 /// (projects.toml `[[task]]`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct KeyTask {
     pub id: String,
     pub area: String,
@@ -223,7 +238,10 @@ impl KeyTask {
 
 /// Thresholds for validation and progress assessment (templates/rules.toml).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Rules {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub version: String,
     pub status: StatusRules,
     pub validate: ValidateRules,
     pub limits: Limits,
@@ -232,6 +250,7 @@ pub struct Rules {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct StatusRules {
     /// Progress within this share of the expected progress counts as 符合序时进度.
     pub on_track_tolerance: f64,
@@ -270,6 +289,7 @@ fn default_tolerance() -> f64 {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ValidateRules {
     /// A level that changes by more than this share of last year's figure is an outlier.
     pub jump_share: f64,
@@ -279,6 +299,7 @@ pub struct ValidateRules {
 
 /// What one input file may cost before it is refused (templates/rules.toml [limits]).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Limits {
     /// Size of the file on disk.
     pub max_file_mb: f64,
@@ -295,14 +316,144 @@ pub struct Limits {
     /// needs before it starts (enforced on Linux: the worker process is capped).
     #[serde(default = "default_memory_mb")]
     pub memory_mb_per_file: f64,
+    /// Typesetting one document (the report, one feedback sheet) is given up after this
+    /// long, or when it needs more memory than this (a runaway template).
+    #[serde(default = "default_document_seconds")]
+    pub seconds_per_document: f64,
+    #[serde(default = "default_document_memory_mb")]
+    pub memory_mb_per_document: f64,
 }
 
 fn default_memory_mb() -> f64 {
     1024.0
 }
 
+fn default_document_seconds() -> f64 {
+    30.0
+}
+
+fn default_document_memory_mb() -> f64 {
+    2048.0
+}
+
+/// A number of rules.toml and the range it must lie in.
+struct Bound {
+    key: &'static str,
+    value: f64,
+    min: f64,
+    /// Whether `min` itself is allowed.
+    min_in: bool,
+    max: f64,
+    meaning: &'static str,
+}
+
+impl Bound {
+    fn check(&self) -> Result<(), String> {
+        let v = self.value;
+        let low = if self.min_in { v >= self.min } else { v > self.min };
+        if v.is_finite() && low && v <= self.max {
+            return Ok(());
+        }
+        let from = if self.min_in {
+            format!("不小于 {}", crate::text::fmt_num(self.min, 6))
+        } else {
+            format!("大于 {}", crate::text::fmt_num(self.min, 6))
+        };
+        let value = if v.is_finite() && v.abs() < 1e9 { crate::text::fmt_num(v, 6) } else { format!("{v:e}") };
+        Err(format!("{} = {value}：应为{from}、不超过 {} 的数（{}）", self.key, crate::text::fmt_num(self.max, 6), self.meaning))
+    }
+}
+
+impl Rules {
+    /// Every threshold and limit within its stated range (README“设置的取值范围”): a
+    /// value outside would misjudge every indicator or refuse every return, and the
+    /// units would be told to resend although the rule is wrong.
+    pub fn check(&self) -> Result<(), String> {
+        let (s, v, l) = (&self.status, &self.validate, &self.limits);
+        let b = |key, value, min, min_in, max, meaning| Bound { key, value, min, min_in, max, meaning };
+        let bounds = [
+            b("[status] on_track_tolerance", s.on_track_tolerance, 0.0, true, 0.5, "进度比与 1 相差不超过它为符合序时进度"),
+            b("[status] serious_lag_ratio", s.serious_lag_ratio, 0.0, false, 1.0, "进度比低于它为严重滞后"),
+            b("[status] hold_serious_gap", s.hold_serious_gap, 0.0, false, 1.0, "按水平判定时差距超过该比例为严重滞后"),
+            b("[status] rate_serious_gap_points", s.rate_serious_gap_points, 0.0, false, 100.0, "年增长率差距的百分点"),
+            b("[status] small_count_max", s.small_count_max, 0.0, true, 100.0, "按完成年份判定的小数量目标的上限"),
+            b("[status] tolerance", s.tolerance, 0.0, true, 0.01, "比较边界时的相对容差"),
+            b("[validate] jump_share", v.jump_share, 0.0, false, 100.0, "比上年变化超过该比例为异常波动"),
+            b("[limits] max_file_mb", l.max_file_mb, 0.0, false, 1024.0, "单个文件的大小上限，MB"),
+            b("[limits] max_part_mb", l.max_part_mb, 0.0, false, 4096.0, "压缩包中单个部件解压后的大小上限，MB"),
+            b("[limits] max_unpacked_mb", l.max_unpacked_mb, 0.0, false, 16384.0, "全部部件解压后的大小上限，MB"),
+            b("[limits] max_sheets", l.max_sheets as f64, 1.0, true, 1000.0, "读取的工作表个数"),
+            b("[limits] max_rows", l.max_rows as f64, 100.0, true, 1_048_576.0, "每个工作表读取的行数；填报表通常有几十行"),
+            b("[limits] max_columns", l.max_columns as f64, 10.0, true, 16_384.0, "每个工作表读取的列数"),
+            b(
+                "[limits] seconds_per_file",
+                l.seconds_per_file,
+                1.0,
+                true,
+                3600.0,
+                "读取单个文件的时间上限，秒；正常的填报表不到 1 秒即可读完",
+            ),
+            b(
+                "[limits] memory_mb_per_file",
+                l.memory_mb_per_file,
+                64.0,
+                true,
+                65536.0,
+                "读取单个文件可用的内存，MB；正常的填报表约需 20 MB",
+            ),
+            b("[limits] seconds_per_document", l.seconds_per_document, 1.0, true, 3600.0, "排版一份报告或反馈单的时间上限，秒"),
+            b(
+                "[limits] memory_mb_per_document",
+                l.memory_mb_per_document,
+                512.0,
+                true,
+                65536.0,
+                "排版一份报告或反馈单可用的内存，MB；指标最多的计划约需 500 MB",
+            ),
+        ];
+        for bound in &bounds {
+            bound.check()?;
+        }
+        if s.serious_lag_ratio > 1.0 - s.on_track_tolerance {
+            return Err(format!(
+                "[status] serious_lag_ratio = {} 大于 1 − on_track_tolerance（{}）：严重滞后的界限应低于符合序时进度的界限",
+                crate::text::fmt_num(s.serious_lag_ratio, 6),
+                crate::text::fmt_num(1.0 - s.on_track_tolerance, 6)
+            ));
+        }
+        if let Some(why) = crate::config::deadline_problem(&v.deadline) {
+            return Err(format!("[validate] deadline = \"{}\"：{why}", crate::text::printable(&v.deadline, 40)));
+        }
+        if s.count_units.len() > MAX_LIST || s.count_units.iter().any(|u| u.trim().is_empty() || u.chars().count() > 10) {
+            return Err(format!("[status] count_units：应为至多 {MAX_LIST} 个计量单位，每个 1 至 10 个字"));
+        }
+        if self.ranges.len() > 1000 {
+            return Err(format!("有 {} 条 [[ranges]]，最多 1000 条", self.ranges.len()));
+        }
+        for (k, r) in self.ranges.iter().enumerate() {
+            let at = format!("第{}条 [[ranges]]（unit = \"{}\"）", k + 1, crate::text::printable(&r.unit, 20));
+            if !r.min.is_finite() || !r.max.is_finite() {
+                return Err(format!("{at} 的 min = {}、max = {}：应为数字（不能是 nan 或 inf）", r.min, r.max));
+            }
+            if r.min > r.max {
+                return Err(format!(
+                    "{at} 的 min = {} 大于 max = {}：合理范围的下限应不大于上限",
+                    crate::text::fmt_num(r.min, 6),
+                    crate::text::fmt_num(r.max, 6)
+                ));
+            }
+            if r.message.trim().is_empty() || r.message.chars().count() > 500 || r.unit.chars().count() > 20 || r.ids.len() > MAX_INDICATORS
+            {
+                return Err(format!("{at}：message 应为 1 至 500 个字的说明，unit 最多 20 个字"));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Plausible bounds for a unit of measure; a value outside is an error finding.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RangeRule {
     #[serde(default)]
     pub ids: Vec<String>,
@@ -317,6 +468,7 @@ pub struct RangeRule {
 
 /// templates/indicators.toml.
 #[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct IndicatorFile {
     pub version: String,
     #[serde(default)]
@@ -330,13 +482,19 @@ pub struct IndicatorFile {
 
 /// templates/units.toml.
 #[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct UnitFile {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub version: String,
     pub unit: Vec<Unit>,
 }
 
 /// templates/projects.toml.
 #[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ProjectFile {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub version: String,
     #[serde(default)]
     pub official: bool,
     #[serde(default)]
@@ -396,6 +554,11 @@ pub struct Plan {
     /// The place the plan is for, as its title begins (仁怀市), and the level it is
     /// written as in unit names (市): 仁怀市卫生健康局 is 市卫生健康局.
     place: (String, String),
+    /// The same spellings → position (the first unit in `unit_keys`' order): exact lookups.
+    unit_index: std::collections::HashMap<String, usize>,
+    /// Indicator id → position in `indicators` (the first of a repeated id; `check`
+    /// refuses repeats).
+    ids: std::collections::HashMap<String, usize>,
 }
 
 fn unit_keys(units: &[Unit], place: &(String, String)) -> Vec<(String, usize)> {
@@ -439,19 +602,43 @@ fn name_index(indicators: &[Indicator]) -> std::collections::HashMap<String, usi
 
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
-    #[error("无法读取计划表文件 {}：{}。", path.display(), crate::oserror::explain(source))]
-    Io { path: PathBuf, source: std::io::Error },
-    #[error("计划表文件 {origin} 格式有误：{message}")]
-    Parse { origin: String, message: String },
-    #[error("计划表 {origin} 内容有误：{message}")]
+    /// The file could not be read as text (missing rights, too large, not UTF-8).
+    #[error("无法读取计划表文件：{0}")]
+    Read(String),
+    #[error("计划表文件 {0}")]
+    Parse(String),
+    #[error("计划表 {origin} 内容有误：{message}。")]
     Invalid { origin: String, message: String },
 }
+
+/// The largest plan table read (the tables of a county's plan are a few hundred KB; a
+/// plan at the size limits below is about 10 MB).
+pub const MAX_TABLE_BYTES: u64 = 32 << 20;
+
+/// The most a plan may hold. The monitoring is made for a county's plan (30 indicators,
+/// a dozen units); these bounds keep every stage's time and memory bounded whatever the
+/// tables say.
+pub const MAX_INDICATORS: usize = 2_000;
+pub const MAX_UNITS: usize = 500;
+pub const MAX_PROJECTS: usize = 2_000;
+pub const MAX_TASKS: usize = 2_000;
+/// Areas (领域) of the indicators: the report has a chapter for each.
+pub const MAX_AREAS: usize = 100;
+/// Aliases of one indicator or unit, and units responsible for one row.
+pub const MAX_LIST: usize = 50;
+/// The longest plan title (its part before the period in brackets becomes part of the
+/// output file names), area and name, in characters.
+pub const MAX_TITLE_CHARS: usize = 100;
+pub const MAX_SHORT_TITLE_CHARS: usize = 60;
+pub const MAX_NAME_CHARS: usize = 200;
+/// The longest free text of a row (source, note, a project's content).
+pub const MAX_TEXT_CHARS: usize = 5_000;
 
 fn load_text(dir: Option<&Path>, file: &str, embedded: &'static str) -> Result<(String, String), PlanError> {
     if let Some(dir) = dir {
         let path = dir.join(file);
-        if path.is_file() {
-            let text = std::fs::read_to_string(&path).map_err(|source| PlanError::Io { path: path.clone(), source })?;
+        if std::fs::symlink_metadata(&path).is_ok() {
+            let text = crate::config::read_text(&path, MAX_TABLE_BYTES).map_err(PlanError::Read)?;
             return Ok((text, path.display().to_string()));
         }
     }
@@ -459,7 +646,7 @@ fn load_text(dir: Option<&Path>, file: &str, embedded: &'static str) -> Result<(
 }
 
 fn parse<T: serde::de::DeserializeOwned>(text: &str, origin: &str) -> Result<T, PlanError> {
-    toml::from_str(text).map_err(|e| PlanError::Parse { origin: origin.to_string(), message: e.to_string() })
+    toml::from_str(text).map_err(|e| PlanError::Parse(crate::config::toml_problem(origin, text, &e)))
 }
 
 impl Plan {
@@ -530,59 +717,201 @@ impl Plan {
             names: std::collections::HashMap::new(),
             unit_keys: Vec::new(),
             place: (String::new(), String::new()),
+            ids: std::collections::HashMap::new(),
+            unit_index: std::collections::HashMap::new(),
         };
         plan.place = place_of(&plan.title);
         for i in &mut plan.indicators {
             i.shared = SharedText { id: i.id.as_str().into(), name: i.name.as_str().into(), unit: i.unit.as_str().into() };
         }
         plan.names = name_index(&plan.indicators);
+        for (k, i) in plan.indicators.iter().enumerate() {
+            plan.ids.entry(i.id.clone()).or_insert(k);
+        }
         plan.unit_keys = unit_keys(&plan.units, &plan.place);
+        for (k, i) in &plan.unit_keys {
+            plan.unit_index.entry(k.clone()).or_insert(*i);
+        }
         plan.check()?;
         Ok(plan)
     }
 
-    /// Consistency of the tables among themselves: ids unique, units known, years sane.
+    /// The tables' origins: indicators, units, projects, rules (as `load` lists them).
+    fn origin(&self, table: usize) -> String {
+        self.sources.get(table).or(self.sources.first()).cloned().unwrap_or_default()
+    }
+
+    /// Every table within its stated bounds and consistent with the others: sizes,
+    /// years, ids unique, units known and usable as file names, numbers finite, rules
+    /// in range. One pass over each table (hash lookups), so that a large table is
+    /// refused or accepted quickly.
     fn check(&self) -> Result<(), PlanError> {
-        let origin = self.sources[0].clone();
-        let invalid = |message: String| PlanError::Invalid { origin: origin.clone(), message };
-        let mut seen = std::collections::HashSet::new();
-        for ind in &self.indicators {
-            if !seen.insert(ind.id.as_str()) {
-                return Err(invalid(format!("指标编号 {} 重复", ind.id)));
+        let (ind, units, projects, rules) = (self.origin(0), self.origin(1), self.origin(2), self.origin(3));
+        let invalid = |origin: &str, message: String| PlanError::Invalid { origin: origin.to_string(), message };
+        // units.toml first: the other tables refer to it.
+        if self.units.is_empty() || self.units.len() > MAX_UNITS {
+            return Err(invalid(&units, format!("有 {} 个单位，应为 1 至 {MAX_UNITS} 个", self.units.len())));
+        }
+        let mut known: std::collections::HashMap<String, &str> = std::collections::HashMap::new();
+        for (k, u) in self.units.iter().enumerate() {
+            let at = format!("第{}个单位 name = \"{}\"", k + 1, crate::text::printable(&u.name, 60));
+            crate::names::unit_name(&u.name)
+                .map_err(|why| invalid(&units, format!("{at} 不能用作单位名称：{why}。{}", crate::names::unit_advice())))?;
+            if let Some(other) = known.insert(crate::names::key(&u.name), &u.name) {
+                return Err(invalid(
+                    &units,
+                    format!("{at} 与单位“{other}”只差字母大小写或 Unicode 编码形式，在 Windows 上是同一个文件名；请合并或改名"),
+                ));
             }
-            if ind.responsible.is_empty() {
-                return Err(invalid(format!("指标 {} 没有责任单位", ind.id)));
+            text_bound(&units, &format!("单位 {} 的 full", u.name), &u.full, MAX_NAME_CHARS, false)?;
+            list_bound(&units, &format!("单位 {} 的 aliases", u.name), &u.aliases)?;
+        }
+        let registered: std::collections::HashSet<&str> = self.units.iter().map(|u| u.name.as_str()).collect();
+        // A responsible unit: a usable name, and registered.
+        let responsible = |origin: &str, what: &str, list: &[String]| -> Result<(), PlanError> {
+            if list.len() > MAX_LIST {
+                return Err(invalid(origin, format!("{what}有 {} 个责任单位，最多 {MAX_LIST} 个", list.len())));
             }
-            for unit in &ind.responsible {
-                if self.unit(unit).is_none() {
-                    return Err(invalid(format!("指标 {} 的责任单位“{}”未在 units.toml 中登记", ind.id, unit)));
+            for unit in list {
+                if let Err(why) = crate::names::unit_name(unit) {
+                    return Err(invalid(
+                        origin,
+                        format!(
+                            "{what}的责任单位“{}”不能用作单位名称：{why}。{}",
+                            crate::text::printable(unit, 60),
+                            crate::names::unit_advice()
+                        ),
+                    ));
+                }
+                if !registered.contains(unit.as_str()) {
+                    return Err(invalid(origin, format!("{what}的责任单位“{unit}”未在 units.toml 中登记")));
                 }
             }
-            for year in ind.milestones.keys() {
+            Ok(())
+        };
+        // indicators.toml: the plan itself.
+        text_bound(&ind, "plan（方案名称）", &self.title, MAX_TITLE_CHARS, true)?;
+        let short = self.short_title();
+        if short.chars().count() > MAX_SHORT_TITLE_CHARS {
+            return Err(invalid(
+                &ind,
+                format!(
+                    "方案名称“{short}”有 {} 个字，括号前最多 {MAX_SHORT_TITLE_CHARS} 个字（它是报告和汇总表文件名的开头）",
+                    short.chars().count()
+                ),
+            ));
+        }
+        if let Err(why) = crate::names::SafeName::new(&short) {
+            return Err(invalid(&ind, format!("方案名称“{}”不能用作报告和汇总表文件名的开头：{why}", crate::text::printable(&short, 60))));
+        }
+        if !(2000..=2100).contains(&self.baseline_year)
+            || self.baseline_year >= self.start
+            || self.start > self.end
+            || self.end > 2100
+            || self.end - self.start > 20
+        {
+            return Err(invalid(
+                &ind,
+                format!(
+                    "规划起止年份或基期年份有误（baseline_year = {}，plan_start = {}，plan_end = {}）：应为 2000—2100 年间，基期年早于起始年，起始年不晚于末年，规划期不超过 20 年",
+                    self.baseline_year, self.start, self.end
+                ),
+            ));
+        }
+        if self.indicators.is_empty() || self.indicators.len() > MAX_INDICATORS {
+            return Err(invalid(&ind, format!("有 {} 项指标，应为 1 至 {MAX_INDICATORS} 项", self.indicators.len())));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for i in &self.indicators {
+            id_bound(&ind, "指标", &i.id)?;
+            if !seen.insert(i.id.as_str()) {
+                return Err(invalid(&ind, format!("指标编号 {} 重复", i.id)));
+            }
+            let what = row_name("指标", &i.id, &i.origin);
+            text_bound(&ind, &format!("{what}的 name"), &i.name, MAX_NAME_CHARS, true)?;
+            text_bound(&ind, &format!("{what}的 area"), &i.area, MAX_NAME_CHARS, true)?;
+            text_bound(&ind, &format!("{what}的 unit"), &i.unit, 20, false)?;
+            for (key, text) in
+                [("source", &i.source), ("note", &i.note), ("responsibility_source", &i.responsibility_source), ("origin", &i.origin)]
+            {
+                text_bound(&ind, &format!("{what}的 {key}"), text, MAX_TEXT_CHARS, false)?;
+            }
+            list_bound(&ind, &format!("{what}的 aliases"), &i.aliases)?;
+            if i.conflicts.len() > MAX_LIST {
+                return Err(invalid(&ind, format!("{what}的 conflicts 有 {} 条，最多 {MAX_LIST} 条", i.conflicts.len())));
+            }
+            for c in &i.conflicts {
+                for text in [&c.topic, &c.goal_text, &c.task_text, &c.used] {
+                    text_bound(&ind, &format!("{what}的 conflicts"), text, MAX_TEXT_CHARS, false)?;
+                }
+            }
+            if i.responsible.is_empty() {
+                return Err(invalid(&ind, format!("指标 {} 没有责任单位", i.id)));
+            }
+            responsible(&ind, &what, &i.responsible)?;
+            for (year, v) in &i.milestones {
                 match year.parse::<i32>() {
                     Ok(y) if (self.start..=self.end).contains(&y) => {}
-                    _ => return Err(invalid(format!("指标 {} 的年度节点“{}”不在规划期内", ind.id, year))),
+                    _ => return Err(invalid(&ind, format!("指标 {} 的年度节点“{}”不在规划期内", i.id, year))),
                 }
+                number_bound(&ind, &format!("{what}{year}年的节点"), *v)?;
             }
-            if !ind.target.is_finite() {
-                return Err(invalid(format!("指标 {} 的目标值不是数字", ind.id)));
+            number_bound(&ind, &format!("{what}的目标值"), i.target)?;
+            if let Some(b) = i.baseline {
+                number_bound(&ind, &format!("{what}的基期值"), b)?;
             }
         }
+        let areas = self.areas().len();
+        if areas > MAX_AREAS {
+            return Err(invalid(&ind, format!("指标分属 {areas} 个领域（area），最多 {MAX_AREAS} 个")));
+        }
+        // projects.toml
+        if self.projects.len() > MAX_PROJECTS || self.tasks.len() > MAX_TASKS {
+            return Err(invalid(
+                &projects,
+                format!("有 {} 个项目、{} 项重点任务，各最多 {MAX_PROJECTS} 个", self.projects.len(), self.tasks.len()),
+            ));
+        }
+        let mut seen = std::collections::HashSet::new();
+        let years = self.baseline_year..=self.end + crate::config::YEARS_AFTER_PLAN;
         for p in &self.projects {
-            for unit in &p.responsible {
-                if self.unit(unit).is_none() {
-                    return Err(invalid(format!("项目 {} 的责任单位“{}”未在 units.toml 中登记", p.id, unit)));
+            id_bound(&projects, "项目", &p.id)?;
+            if !seen.insert(p.id.as_str()) {
+                return Err(invalid(&projects, format!("项目编号 {} 重复", p.id)));
+            }
+            let what = row_name("项目", &p.id, &p.origin);
+            text_bound(&projects, &format!("{what}的 name"), &p.name, MAX_NAME_CHARS, true)?;
+            for (key, text) in [("goal", &p.goal), ("source", &p.source), ("period", &p.period), ("origin", &p.origin)] {
+                text_bound(&projects, &format!("{what}的 {key}"), text, MAX_TEXT_CHARS, false)?;
+            }
+            responsible(&projects, &what, &p.responsible)?;
+            if let Some(v) = p.investment {
+                if !v.is_finite() || !(0.0..=1e12).contains(&v) {
+                    return Err(invalid(&projects, format!("{what}的 investment = {v}：总投资应为 0 至 1万亿 之间的数（万元）")));
                 }
             }
-        }
-        for t in &self.tasks {
-            if t.responsible.is_empty() || t.responsible.iter().any(|u| self.unit(u).is_none()) {
-                return Err(invalid(format!("重点任务 {} 的责任单位“{}”未在 units.toml 中登记", t.id, t.responsible.join("、"))));
+            if let Some(y) = p.due.filter(|y| !years.contains(y)) {
+                return Err(invalid(&projects, format!("{what}的完成年份 due = {y} 不在 {}—{} 年之间", years.start(), years.end())));
             }
         }
-        if self.start > self.end || self.baseline_year >= self.start {
-            return Err(invalid("规划起止年份或基期年份有误".to_string()));
+        let mut seen = std::collections::HashSet::new();
+        for t in &self.tasks {
+            id_bound(&projects, "重点任务", &t.id)?;
+            if !seen.insert(t.id.as_str()) {
+                return Err(invalid(&projects, format!("重点任务编号 {} 重复", t.id)));
+            }
+            let what = format!("重点任务 {} ", t.id);
+            text_bound(&projects, &format!("{what}的 name"), &t.name, MAX_NAME_CHARS, true)?;
+            text_bound(&projects, &format!("{what}的 source"), &t.source, MAX_TEXT_CHARS, false)?;
+            if t.responsible.is_empty() {
+                return Err(invalid(&projects, format!("重点任务 {} 没有责任单位", t.id)));
+            }
+            responsible(&projects, &what, &t.responsible)?;
+            if let Some(y) = t.due.filter(|y| !years.contains(y)) {
+                return Err(invalid(&projects, format!("{what}的完成年份 due = {y} 不在 {}—{} 年之间", years.start(), years.end())));
+            }
         }
+        self.rules.check().map_err(|message| invalid(&rules, message))?;
         Ok(())
     }
 
@@ -604,7 +933,7 @@ impl Plan {
     }
 
     pub fn indicator(&self, id: &str) -> Option<&Indicator> {
-        self.indicators.iter().find(|i| i.id == id)
+        self.ids.get(id).map(|&k| &self.indicators[k])
     }
 
     pub fn unit(&self, name: &str) -> Option<&Unit> {
@@ -613,44 +942,40 @@ impl Plan {
 
     /// Position of an indicator in 附件1 order (goals first, then task targets).
     pub fn order(&self, id: &str) -> usize {
-        self.indicators.iter().position(|i| i.id == id).unwrap_or(usize::MAX)
+        self.ids.get(id).copied().unwrap_or(usize::MAX)
     }
 
     /// Areas in the plan's order.
     pub fn areas(&self) -> Vec<String> {
-        let mut areas: Vec<String> = Vec::new();
-        for ind in &self.indicators {
-            if !areas.contains(&ind.area) {
-                areas.push(ind.area.clone());
-            }
-        }
-        areas
+        let mut seen = std::collections::HashSet::new();
+        self.indicators.iter().filter(|i| seen.insert(i.area.as_str())).map(|i| i.area.clone()).collect()
     }
 
     /// Units that are expected to send returns, in the order of units.toml.
     pub fn reporting_units(&self) -> Vec<&Unit> {
-        self.units
+        let named: std::collections::HashSet<&str> = self
+            .indicators
             .iter()
-            .filter(|u| {
-                u.sends_returns()
-                    && (self.indicators.iter().any(|i| i.responsible.contains(&u.name))
-                        || self.projects.iter().any(|p| p.responsible.contains(&u.name))
-                        || self.tasks.iter().any(|t| t.responsible.contains(&u.name)))
-            })
-            .collect()
+            .flat_map(|i| &i.responsible)
+            .chain(self.projects.iter().flat_map(|p| &p.responsible))
+            .chain(self.tasks.iter().flat_map(|t| &t.responsible))
+            .map(String::as_str)
+            .collect();
+        self.units.iter().filter(|u| u.sends_returns() && named.contains(u.name.as_str())).collect()
     }
 
     /// The areas a unit has indicators, projects or key tasks in, in the plan's order.
     pub fn areas_of(&self, unit: &str) -> Vec<String> {
         let mine = |resp: &[String]| resp.iter().any(|r| r == unit);
-        self.areas()
-            .into_iter()
-            .filter(|a| {
-                self.indicators.iter().any(|i| &i.area == a && mine(&i.responsible))
-                    || self.projects.iter().any(|p| &p.area == a && mine(&p.responsible))
-                    || self.tasks.iter().any(|t| &t.area == a && mine(&t.responsible))
-            })
-            .collect()
+        let theirs: std::collections::HashSet<&str> = self
+            .indicators
+            .iter()
+            .filter(|i| mine(&i.responsible))
+            .map(|i| i.area.as_str())
+            .chain(self.projects.iter().filter(|p| mine(&p.responsible)).map(|p| p.area.as_str()))
+            .chain(self.tasks.iter().filter(|t| mine(&t.responsible)).map(|t| t.area.as_str()))
+            .collect();
+        self.areas().into_iter().filter(|a| theirs.contains(a.as_str())).collect()
     }
 
     /// Indicators a unit is responsible for (lead or co-responsible).
@@ -665,7 +990,7 @@ impl Plan {
         if key.is_empty() {
             return None;
         }
-        self.unit_keys.iter().find(|(k, _)| *k == key).map(|(_, i)| &self.units[*i])
+        self.unit_index.get(&key).map(|&i| &self.units[i])
     }
 
     /// Find a unit named somewhere inside a longer text (a file name, a title).
@@ -681,7 +1006,7 @@ impl Plan {
     pub fn match_indicator(&self, id_cell: &str, seq_cell: &str, name_cell: &str) -> Option<&Indicator> {
         let id = normalize_name(id_cell).to_uppercase();
         if !id.is_empty() {
-            if let Some(ind) = self.indicators.iter().find(|i| i.id == id) {
+            if let Some(ind) = self.indicator(&id) {
                 return Some(ind);
             }
         }
@@ -766,6 +1091,66 @@ fn place_of(title: &str) -> (String, String) {
         Some((i, c)) => (normalize_name(&head[..i + c.len_utf8()]), c.to_string()),
         None => (String::new(), String::new()),
     }
+}
+
+/// A row of a table as messages name it: its id, and where it was imported from.
+fn row_name(kind: &str, id: &str, origin: &str) -> String {
+    if origin.is_empty() {
+        format!("{kind} {id} ")
+    } else {
+        format!("{kind} {id}（{}）", crate::text::printable(origin, 100))
+    }
+}
+
+fn text_problem(text: &str, max: usize, required: bool) -> Option<String> {
+    let n = text.chars().count();
+    if required && text.trim().is_empty() {
+        Some("不能为空".into())
+    } else if let Some(c) = text.chars().find(|c| c.is_control() && !matches!(c, '\n' | '\t') || crate::text::xml_unsafe(*c)) {
+        Some(format!("含有不可见的控制字符 U+{:04X}", c as u32))
+    } else if n > max {
+        Some(format!("有 {n} 个字，最多 {max} 个字"))
+    } else {
+        None
+    }
+}
+
+fn text_bound(origin: &str, what: &str, text: &str, max: usize, required: bool) -> Result<(), PlanError> {
+    match text_problem(text, max, required) {
+        Some(why) => Err(PlanError::Invalid {
+            origin: origin.to_string(),
+            message: format!("{what}“{}”{why}", crate::text::printable(text, 40)),
+        }),
+        None => Ok(()),
+    }
+}
+
+fn list_bound(origin: &str, what: &str, list: &[String]) -> Result<(), PlanError> {
+    if list.len() > MAX_LIST {
+        return Err(PlanError::Invalid {
+            origin: origin.to_string(), message: format!("{what}有 {} 项，最多 {MAX_LIST} 项", list.len())
+        });
+    }
+    list.iter().try_for_each(|a| text_bound(origin, what, a, MAX_NAME_CHARS, true))
+}
+
+/// An id (G01, P03, K1): 1 to 20 letters, digits, `-` or `_`.
+fn id_bound(origin: &str, what: &str, id: &str) -> Result<(), PlanError> {
+    if id.is_empty() || id.len() > 20 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        return Err(PlanError::Invalid {
+            origin: origin.to_string(),
+            message: format!("{what}编号“{}”有误：应为 1 至 20 个英文字母、数字、- 或 _，如 G01", crate::text::printable(id, 40)),
+        });
+    }
+    Ok(())
+}
+
+/// A figure of the plan (a target, a milestone): a finite number of sane size.
+fn number_bound(origin: &str, what: &str, v: f64) -> Result<(), PlanError> {
+    if !v.is_finite() || v.abs() > 1e15 {
+        return Err(PlanError::Invalid { origin: origin.to_string(), message: format!("{what}不是可用的数字（{v}）") });
+    }
+    Ok(())
 }
 
 /// A unit's name as compared: normalised, without 中共 in front, the plan's place

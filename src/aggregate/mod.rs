@@ -475,18 +475,22 @@ fn investment(plan: &Plan, projects: &[ProjectProgress]) -> Vec<AreaInvestment> 
 
 /// Per area, what each responsible unit wrote in the reporting year, and who did not.
 fn area_works(plan: &Plan, works: &[WorkReport], year: i32) -> Vec<AreaWork> {
+    // Looked up once, not per area: a plan may have hundreds of units.
+    let units: Vec<(&str, std::collections::HashSet<String>)> =
+        plan.reporting_units().into_iter().map(|u| (u.name.as_str(), plan.areas_of(&u.name).into_iter().collect())).collect();
+    let mut written: HashMap<(&str, &str), &WorkReport> = HashMap::new();
+    for w in works.iter().filter(|w| w.year == year) {
+        written.entry((w.department.as_str(), w.area.as_str())).or_insert(w);
+    }
     plan.areas()
         .into_iter()
         .map(|area| {
             let mut entries = Vec::new();
             let mut silent = Vec::new();
-            for u in plan.reporting_units() {
-                if !plan.areas_of(&u.name).contains(&area) {
-                    continue;
-                }
-                match works.iter().find(|w| w.department == u.name && w.area == area && w.year == year) {
-                    Some(w) => entries.push(w.clone()),
-                    None => silent.push(u.name.clone()),
+            for (unit, _) in units.iter().filter(|(_, areas)| areas.contains(&area)) {
+                match written.get(&(*unit, area.as_str())) {
+                    Some(w) => entries.push((*w).clone()),
+                    None => silent.push(unit.to_string()),
                 }
             }
             AreaWork { area, entries, silent }

@@ -3,13 +3,15 @@
 //! a unit in brackets, full-width text); ids are kept where a name matches the current
 //! table; what changes is shown before anything is written.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 
-use super::grid::{read_tables, Table};
+use super::grid::{read_tables, ImportJob, Importer, Table};
 use super::layout::{self, IndCol, ProjCol};
-use crate::plan::{Indicator, IndicatorKind, Plan, Project, Unit};
+use crate::plan::{Indicator, IndicatorKind, Plan, Project, Unit, MAX_INDICATORS, MAX_NAME_CHARS, MAX_PROJECTS};
+use crate::read::Isolation;
 use crate::text::{fmt_num, normalize_name, strip_unit_suffix};
+use crate::worker::{Bounds, Lost};
 
 /// What was found in the files.
 #[derive(Debug, Default)]
@@ -32,22 +34,30 @@ pub struct IndicatorTable {
     pub indicators: Vec<Indicator>,
 }
 
-/// Read every 附件1 and 附件2 table in the files.
+/// Read every 附件1 and 附件2 table in the files, on threads of this process.
 pub fn import(plan: &Plan, files: &[PathBuf]) -> Result<Imported, String> {
+    import_with(plan, files, &Isolation::Threads)
+}
+
+/// Read every 附件1 and 附件2 table in the files, the files parsed in the given
+/// isolation (`plan import` uses worker processes: a file that makes a parser abort or
+/// run out of memory costs a message, not the command).
+pub fn import_with(plan: &Plan, files: &[PathBuf], isolation: &Isolation) -> Result<Imported, String> {
     let mut out = Imported::default();
     let mut units: Vec<String> = Vec::new();
-    for path in files {
+    let mut refused: Vec<String> = Vec::new();
+    for (path, tables) in files.iter().zip(file_tables(plan, files, isolation)) {
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let tables = read_tables(path).map_err(|e| format!("{name}：{e}"))?;
+        let tables = tables.map_err(|e| format!("{name}：{e}"))?;
         for t in &tables {
             let title = table_title(t);
-            if let Some(found) = indicator_table(plan, t, &name, &title, &mut out.skipped) {
+            if let Some(found) = indicator_table(plan, t, &name, &title, &mut out.skipped, &mut refused) {
                 if out.indicators.is_some() {
                     return Err(format!("{name}：找到了不止一张指标表（附件1）。请一次只导入一张。"));
                 }
                 units.extend(found.indicators.iter().flat_map(|i| i.responsible.clone()));
                 out.indicators = Some(found);
-            } else if let Some(found) = project_table(plan, t, &name, &mut out.skipped) {
+            } else if let Some(found) = project_table(plan, t, &name, &mut out.skipped, &mut refused) {
                 if out.projects.is_some() {
                     return Err(format!("{name}：找到了不止一张项目表（附件2）。请一次只导入一张。"));
                 }
@@ -56,15 +66,92 @@ pub fn import(plan: &Plan, files: &[PathBuf]) -> Result<Imported, String> {
             }
         }
     }
+    if !refused.is_empty() {
+        let n = refused.len();
+        refused.truncate(20);
+        let more = if n > 20 { format!("\n……共 {n} 处") } else { String::new() };
+        return Err(format!("表中有不能导入的内容，未导入：\n{}{more}", refused.join("\n")));
+    }
     if out.indicators.is_none() && out.projects.is_none() {
         return Err("文件中没有找到指标表（表头含“指标名称”和“目标值”）或项目表（表头含“项目名称”）。".into());
     }
+    if let Some(t) = out.indicators.as_ref().filter(|t| t.indicators.len() > MAX_INDICATORS) {
+        return Err(format!("指标表有 {} 项指标，超过 {MAX_INDICATORS} 项的上限，未导入。", t.indicators.len()));
+    }
+    if let Some(p) = out.projects.as_ref().filter(|p| p.len() > MAX_PROJECTS) {
+        return Err(format!("项目表有 {} 个项目，超过 {MAX_PROJECTS} 个的上限，未导入。", p.len()));
+    }
+    let mut seen = std::collections::HashSet::new();
     for u in units {
-        if plan.resolve_unit(&u).is_none() && !out.new_units.contains(&u) {
+        if plan.resolve_unit(&u).is_none() && seen.insert(u.clone()) {
             out.new_units.push(u);
         }
     }
     Ok(out)
+}
+
+/// The tables of each file, read in the given isolation.
+fn file_tables(plan: &Plan, files: &[PathBuf], isolation: &Isolation) -> Vec<Result<Vec<Table>, String>> {
+    let limits = &plan.rules.limits;
+    let Isolation::Processes(exe) = isolation else {
+        return files.iter().map(|p| read_tables(p, limits)).collect();
+    };
+    let bounds = Bounds { seconds: limits.seconds_per_file, memory_mb: limits.memory_mb_per_file, ahead: 1 };
+    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, files.len().max(1));
+    let jobs = || files.iter().map(|p| ImportJob { path: crate::worker::path_to_wire(p) }).collect();
+    let (_, answers) = crate::worker::run::<Importer>(exe, limits, bounds, workers, jobs, &|_| false, &mut |_, _| {});
+    files
+        .iter()
+        .zip(answers)
+        .map(|(path, answer)| match answer {
+            Ok(tables) => tables,
+            Err(Lost::TimedOut) => Err(format!(
+                "读取超过 {} 秒仍未完成，已放弃（文件可能损坏、被改动过或过于庞大）。请用 Excel、Word 或 WPS 打开后另存一份再试。",
+                fmt_num(limits.seconds_per_file, 1)
+            )),
+            Err(Lost::Died { out_of_memory: true }) => Err(format!(
+                "读取需要超过 {} MB 的内存，已放弃（文件可能损坏或被恶意构造，例如在极远处写了内容）。请用 Excel、Word 或 WPS 打开后另存一份再试。",
+                fmt_num(limits.memory_mb_per_file, 0)
+            )),
+            Err(Lost::Died { out_of_memory: false }) => {
+                Err("读取时读取程序意外退出（文件可能损坏）。请用 Excel、Word 或 WPS 打开后另存一份再试。".to_string())
+            }
+            Err(Lost::Skipped | Lost::NoWorker) => read_tables(path, limits),
+        })
+        .collect()
+}
+
+/// The units a 责任单位 cell names: the plan's own name where it knows the unit, else
+/// the name as written — which becomes a file name, so it must be a safe one.
+fn responsible_units(plan: &Plan, cell: &str, at: &str, refused: &mut Vec<String>) -> Vec<String> {
+    let mut out = Vec::new();
+    for u in layout::split_units(cell) {
+        if let Some(known) = plan.resolve_unit(&u) {
+            out.push(known.name.clone());
+            continue;
+        }
+        let u: String = unicode_normalization::UnicodeNormalization::nfc(u.as_str()).collect();
+        match crate::names::unit_name(&u) {
+            Ok(_) => out.push(u),
+            Err(why) => refused.push(format!(
+                "{at}：责任单位“{}”不能用作单位名称：{why}。{}。",
+                crate::text::printable(&u, 60),
+                crate::names::unit_advice()
+            )),
+        }
+    }
+    out
+}
+
+/// A name too long for the plan is refused with its row (and never normalised: that
+/// is quadratic in its length).
+fn name_fits(name: &str, at: &str, refused: &mut Vec<String>) -> bool {
+    let n = name.chars().count();
+    if n > MAX_NAME_CHARS {
+        refused.push(format!("{at}：名称有 {n} 个字，超过 {MAX_NAME_CHARS} 个字的上限。"));
+        return false;
+    }
+    true
 }
 
 /// The title above a table (the first long text in its first rows), if any.
@@ -123,7 +210,14 @@ fn header<R: PartialEq + Clone>(
     None
 }
 
-fn indicator_table(plan: &Plan, t: &Table, file: &str, title: &str, skipped: &mut Vec<String>) -> Option<IndicatorTable> {
+fn indicator_table(
+    plan: &Plan,
+    t: &Table,
+    file: &str,
+    title: &str,
+    skipped: &mut Vec<String>,
+    refused: &mut Vec<String>,
+) -> Option<IndicatorTable> {
     // A target column, or year columns (2022年 | 2025年: the last is the target).
     let complete =
         |cols: &[IndCol]| cols.contains(&IndCol::Name) && cols.iter().any(|c| matches!(c, IndCol::Target(_) | IndCol::Milestone(_)));
@@ -171,6 +265,9 @@ fn indicator_table(plan: &Plan, t: &Table, file: &str, title: &str, skipped: &mu
             continue;
         }
         let at = format!("{file}，{}，第{}行", t.name, r + 1);
+        if !name_fits(written_name, &at, refused) {
+            continue;
+        }
         let n = normalize_name(written_name);
         // No target but a 年均增长: the growth rate is the target, each year.
         let growth = col(&IndCol::Growth).and_then(|c| layout::first_number(t.cell(r, c)));
@@ -191,11 +288,7 @@ fn indicator_table(plan: &Plan, t: &Table, file: &str, title: &str, skipped: &mu
         });
         let unit = column_unit.or_else(|| bracket.clone().filter(|_| bracket_is_unit)).unwrap_or_default();
         let name = if bracket_is_unit { original_prefix(written_name, &stripped) } else { written_name.trim().to_string() };
-        let responsible: Vec<String> = resp_col
-            .map(|c| {
-                layout::split_units(t.cell(r, c)).into_iter().map(|u| plan.resolve_unit(&u).map(|x| x.name.clone()).unwrap_or(u)).collect()
-            })
-            .unwrap_or_default();
+        let responsible = resp_col.map(|c| responsible_units(plan, t.cell(r, c), &at, refused)).unwrap_or_default();
         rows.push(Indicator {
             shared: Default::default(),
             id: String::new(),
@@ -228,7 +321,7 @@ fn indicator_table(plan: &Plan, t: &Table, file: &str, title: &str, skipped: &mu
     Some(IndicatorTable { title: plan_title(plan, title, start, end), start, end, baseline_year, indicators: rows })
 }
 
-fn project_table(plan: &Plan, t: &Table, file: &str, skipped: &mut Vec<String>) -> Option<Vec<Project>> {
+fn project_table(plan: &Plan, t: &Table, file: &str, skipped: &mut Vec<String>, refused: &mut Vec<String>) -> Option<Vec<Project>> {
     let complete =
         |cols: &[ProjCol]| cols.contains(&ProjCol::Name) && (cols.contains(&ProjCol::Content) || cols.contains(&ProjCol::Responsible));
     let (last, cols) = header(t, layout::project_col, ProjCol::Other, complete)?;
@@ -253,11 +346,10 @@ fn project_table(plan: &Plan, t: &Table, file: &str, skipped: &mut Vec<String>) 
         // A single year (2025年) is the year due; a span (2023—2025) is kept as written.
         let single = due.is_some_and(|y| written.trim_end_matches('年') == y.to_string());
         let period = if single { String::new() } else { written.clone() };
-        let responsible: Vec<String> = col(&ProjCol::Responsible)
-            .map(|c| {
-                layout::split_units(t.cell(r, c)).into_iter().map(|u| plan.resolve_unit(&u).map(|x| x.name.clone()).unwrap_or(u)).collect()
-            })
-            .unwrap_or_default();
+        if !name_fits(name, &at, refused) {
+            continue;
+        }
+        let responsible = col(&ProjCol::Responsible).map(|c| responsible_units(plan, t.cell(r, c), &at, refused)).unwrap_or_default();
         if responsible.is_empty() {
             skipped.push(format!("{at}：项目“{name}”没有写责任单位，已导入，请补填。"));
         }
@@ -353,7 +445,8 @@ pub fn merge(plan: &Plan, imported: &Imported) -> Merged {
         m.baseline_year = t.baseline_year;
         m.official_indicators = true;
         let mut goals: Vec<Indicator> = Vec::new();
-        let mut used: Vec<String> = Vec::new();
+        // Sets, not lists: a table of a few thousand rows stays quick.
+        let mut used: HashSet<String> = HashSet::new();
         // A task target the attachment lists as an indicator becomes that indicator.
         let mut promoted: Vec<String> = Vec::new();
         for row in &t.indicators {
@@ -377,7 +470,7 @@ pub fn merge(plan: &Plan, imported: &Imported) -> Merged {
                 }
             }
             if !ind.id.is_empty() {
-                used.push(ind.id.clone());
+                used.insert(ind.id.clone());
             }
             goals.push(ind);
         }
@@ -394,10 +487,11 @@ pub fn merge(plan: &Plan, imported: &Imported) -> Merged {
         if same_period {
             used.extend(plan.indicators.iter().map(|i| i.id.clone()));
         }
+        let mut next = 1;
         for ind in goals.iter_mut().filter(|i| i.id.is_empty()) {
             let preferred = ind.seq.map(|s| format!("G{s:02}")).filter(|id| !used.contains(id));
-            let id = preferred.unwrap_or_else(|| (1..).map(|n| format!("G{n:02}")).find(|id| !used.contains(id)).unwrap_or_default());
-            used.push(id.clone());
+            let id = preferred.unwrap_or_else(|| fresh_id("G", &mut next, &used));
+            used.insert(id.clone());
             ind.id = id;
         }
         m.indicators = goals.into_iter().chain(tasks).collect();
@@ -410,31 +504,70 @@ pub fn merge(plan: &Plan, imported: &Imported) -> Merged {
     }
     if let Some(projects) = &imported.projects {
         m.official_projects = true;
-        let mut used: Vec<String> = Vec::new();
+        let mut used: HashSet<String> = HashSet::new();
         let mut out: Vec<Project> = Vec::new();
+        // The current projects by name, each taken once, in the table's order.
+        let mut by_name: HashMap<String, VecDeque<&Project>> = HashMap::new();
+        for c in &plan.projects {
+            by_name.entry(normalize_name(&c.name)).or_default().push_back(c);
+        }
         for p in projects {
             let mut p = p.clone();
-            let key = normalize_name(&p.name);
-            if let Some(cur) = plan.projects.iter().find(|c| normalize_name(&c.name) == key && !used.contains(&c.id)) {
+            let candidates = by_name.get_mut(&normalize_name(&p.name));
+            if let Some(cur) = candidates.and_then(|q| q.pop_front()) {
                 p.id = cur.id.clone();
-                used.push(p.id.clone());
+                used.insert(p.id.clone());
             }
             out.push(p);
         }
         if same_period {
             used.extend(plan.projects.iter().map(|p| p.id.clone()));
         }
+        let mut next = 1;
         for p in out.iter_mut().filter(|p| p.id.is_empty()) {
-            let id = (1..).map(|n| format!("P{n:02}")).find(|id| !used.contains(id)).unwrap_or_default();
-            used.push(id.clone());
+            let id = fresh_id("P", &mut next, &used);
+            used.insert(id.clone());
             p.id = id;
         }
         m.projects = out;
     }
     for u in &imported.new_units {
-        m.units.push(Unit { name: u.clone(), full: u.clone(), aliases: Vec::new(), role: "returns".into() });
+        m.units.push(Unit { name: u.clone(), full: u.clone(), aliases: Vec::new(), role: crate::plan::Role::Returns });
     }
     m
+}
+
+/// The tables after an import checked as a run will load them (sizes, units usable as
+/// file names, years, numbers): an import never writes tables that would not load.
+pub fn check(plan: &Plan, m: &Merged) -> Result<(), String> {
+    let tables = crate::plan::PlanTables {
+        version: plan.version.clone(),
+        title: m.title.clone(),
+        start: m.start,
+        end: m.end,
+        baseline_year: m.baseline_year,
+        indicators: m.indicators.clone(),
+        units: m.units.clone(),
+        projects: m.projects.clone(),
+        tasks: m.tasks.clone(),
+        rules: plan.rules.clone(),
+        official: crate::plan::Official { indicators: m.official_indicators, projects: m.official_projects },
+    };
+    let sources = ["导入后的 indicators.toml", "导入后的 units.toml", "导入后的 projects.toml", "rules.toml"];
+    Plan::from_tables(tables, sources.map(String::from).to_vec())
+        .map(|_| ())
+        .map_err(|e| format!("{e}未写入。请改正方案附件中的这一处后重新导入。"))
+}
+
+/// The first id `<prefix>NN` from `next` on that is not used (and `next` moved past it).
+fn fresh_id(prefix: &str, next: &mut usize, used: &HashSet<String>) -> String {
+    loop {
+        let id = format!("{prefix}{:02}", *next);
+        *next += 1;
+        if !used.contains(&id) {
+            return id;
+        }
+    }
 }
 
 /// What an import changes, line by line (empty: nothing).
@@ -548,11 +681,12 @@ pub fn write(dir: &Path, plan: &Plan, m: &Merged, stamp: &str, imported: &Import
         put("indicators.toml", &head, toml::to_string(&indicators).map_err(|e| e.to_string())?)?;
     }
     if imported.projects.is_some() || period_changed {
-        let projects = ProjectFile { official: m.official_projects, project: m.projects.clone(), task: m.tasks.clone() };
+        let projects =
+            ProjectFile { version: String::new(), official: m.official_projects, project: m.projects.clone(), task: m.tasks.clone() };
         put("projects.toml", &head, toml::to_string(&projects).map_err(|e| e.to_string())?)?;
     }
     if m.units.len() != plan.units.len() {
-        put("units.toml", &head, toml::to_string(&UnitFile { unit: m.units.clone() }).map_err(|e| e.to_string())?)?;
+        put("units.toml", &head, toml::to_string(&UnitFile { version: String::new(), unit: m.units.clone() }).map_err(|e| e.to_string())?)?;
     }
     // A range rule written for particular indicators stays only with those indicators:
     // an id that now names another indicator (a new plan) leaves the rule.

@@ -174,7 +174,7 @@ fn measure(n: usize, rounds: Option<usize>, dir: &Path, plan: &Plan) -> Result<M
     // The report and the feedback sheets, side by side as `planmon run` makes them.
     let t = Instant::now();
     let mut batch = batch;
-    let pdfs = render::pdfs(&mut batch, &world, &|| {})?;
+    let pdfs = render::pdfs(&mut batch, &world, &isolation(), &|| {})?;
     let documents_s = t.elapsed().as_secs_f64();
     let feedback_sheets = pdfs.len() - 1;
     let total_s = total.elapsed().as_secs_f64();
@@ -236,11 +236,7 @@ fn read_and_assess(plan: &Plan, dir: &Path) -> Result<Round> {
     let c = cpu_s();
     let t = Instant::now();
     // As `planmon run` reads: in worker processes of this program.
-    let source = read::Source {
-        input: dir.to_path_buf(),
-        leave_out: None,
-        isolation: if std::env::var("PLANMON_BENCH_THREADS").is_ok() { read::Isolation::Threads } else { read::Isolation::this_program() },
-    };
+    let source = read::Source { input: dir.to_path_buf(), leave_out: None, isolation: isolation() };
     let read = read::read_inputs_with(plan, &source, &|_, _| {});
     let read_s = t.elapsed().as_secs_f64();
     let observations = read.observations.len();
@@ -337,3 +333,12 @@ mod usage {
 }
 
 use usage::{cpu_s, peak_mb, worker_peak_mb};
+
+/// Worker processes, as `planmon run` uses them (threads with PLANMON_BENCH_THREADS).
+fn isolation() -> read::Isolation {
+    if std::env::var("PLANMON_BENCH_THREADS").is_ok() {
+        read::Isolation::Threads
+    } else {
+        read::Isolation::this_program()
+    }
+}

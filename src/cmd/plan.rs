@@ -24,8 +24,9 @@ fn import_files(args: &PlanImportArgs, plan: &Plan, out: &mut dyn Write) -> Resu
             return Err(UsageError(format!("找不到文件：{}。请检查文件名和所在文件夹。", f.display())).into());
         }
     }
-    let imported = import::import(plan, &args.files).map_err(UsageError)?;
+    let imported = import::import_with(plan, &args.files, &crate::read::Isolation::this_program()).map_err(UsageError)?;
     let merged = import::merge(plan, &imported);
+    import::check(plan, &merged).map_err(UsageError)?;
     if let Some(t) = &imported.indicators {
         writeln!(out, "指标表（附件1）：{} 项指标，{}—{}年，基期{}年。", t.indicators.len(), t.start, t.end, t.baseline_year)?;
     }

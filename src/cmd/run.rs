@@ -12,7 +12,7 @@ use crate::aggregate::Status;
 use crate::batch::Batch;
 use crate::changes;
 use crate::cli::RunArgs;
-use crate::config::Settings;
+use crate::config::{RunConfig, Settings};
 use crate::plan::Plan;
 use crate::progress::Bar;
 use crate::publish::{self, Counts, Manifest, OutputRecord, Staging};
@@ -55,12 +55,16 @@ fn run_noting(
         return Err(UsageError(format!("{why}。请把各单位的填报表放进输入文件夹，或用 --input 指定文件夹。")).into());
     }
     check_folders(&args.input, &args.output)?;
-    let year = args.year.or(settings.year);
-    if let Some(y) = year {
-        if !(plan.start..=plan.end + 5).contains(&y) {
-            return Err(UsageError(format!("报告年度 {y} 不在规划期（{}—{}年）内。", plan.start, plan.end)).into());
+    // Every setting checked before anything is read or written: a wrong one is the
+    // office's to fix, never a finding about the returns.
+    let config = RunConfig::new(args, settings, &plan).map_err(UsageError)?;
+    // Said at once where no summary will say it (a JSON or quiet run), and in the summary.
+    if args.json || args.quiet {
+        for note in &config.notes {
+            eprintln!("注意：{note}");
         }
     }
+    notes.extend(config.notes.iter().cloned());
     let lock = publish::lock(&args.output, &args.input, notes)?;
     publish::recover(&lock, notes)?;
     let started = now_unix();
@@ -69,17 +73,20 @@ fn run_noting(
     let show = !args.quiet && !args.json;
     let reading: OnceLock<Bar> = OnceLock::new();
     let source = Source { input: args.input.clone(), leave_out: Some(args.output.clone()), isolation: Isolation::this_program() };
-    let mut batch = Batch::assemble_with(plan, &source, year, &|done, total| {
+    let mut batch = Batch::assemble_with(plan, &source, config.year, &|done, total| {
         let bar = reading.get_or_init(|| Bar::new("读取填报表", total, show));
         if done > 0 {
             bar.step();
         }
     })?;
-    let mut settings = settings.clone();
-    if args.date.is_some() {
-        settings.date = args.date.clone();
+    batch.apply(&config)?;
+    if config.year.is_none() {
+        // The year the returns gave: after the plan, say what that means.
+        if let Ok(Some(note)) = crate::config::year_note(&batch.plan, batch.year, "填报表中最新的年度") {
+            eprintln!("注意：{note}");
+            notes.push(note);
+        }
     }
-    batch.apply(&settings);
     // Against the earlier runs in the output folder: the change log and each unit's
     // follow-up of its earlier problems.
     let runs = changes::earlier_runs(&args.output);
@@ -92,14 +99,16 @@ fn run_noting(
     // A broken (user-edited) template must not cost the workbook and tables: render
     // the PDFs first, write everything that could be made, then report the failure.
     let rendering = Bar::new("生成报告和反馈单", 1 + batch.plan.reporting_units().len(), show);
-    let pdfs = ReportWorld::new(templates, batch.created_datetime())
-        .map_err(|e| anyhow::anyhow!("无法读取报告模板：{}。", crate::oserror::explain(&e)))
-        .and_then(|world| render::pdfs(&mut batch, &world, &|| rendering.step()));
+    let pdfs = match ReportWorld::new(templates, batch.created_datetime()) {
+        Ok(world) => render::pdfs(&mut batch, &world, &Isolation::this_program(), &|| rendering.step()),
+        Err(e) => Err(anyhow::anyhow!("无法读取报告模板：{e}").into()),
+    };
+    // The documents that were typeset are kept with the rest of the run.
     let (mut files, pdf_error) = match pdfs {
         Ok(pdfs) => (pdfs, None),
-        Err(e) => (Vec::new(), Some(e)),
+        Err(failure) => (failure.made, Some(failure.error)),
     };
-    if settings.word.unwrap_or(true) && !args.no_word && pdf_error.is_none() {
+    if config.word && pdf_error.is_none() {
         files.extend(render::word(&batch)?);
     }
     files.extend(render::tables(&batch)?);

@@ -14,14 +14,22 @@ use crate::plan::Plan;
 use crate::read;
 use crate::sample;
 
-pub fn return_file_name(unit: &str, year: i32) -> String {
-    format!("{unit}_{year}年度填报表.xlsx")
+/// A unit's return, `<folder>/<unit>_<year>年度填报表.xlsx`: a file in `folder` whatever
+/// the unit is called (the plan refuses a unit whose name is not a safe file name).
+pub fn return_path(folder: &Path, unit: &str, year: i32) -> Result<std::path::PathBuf> {
+    let name = crate::names::SafeName::new(&format!("{unit}_{year}年度填报表.xlsx"))
+        .map_err(|why| UsageError(format!("单位“{}”的填报表文件名不能用：{why}。", crate::text::printable(unit, 60))))?;
+    Ok(folder.join(name))
 }
 
 pub fn templates(args: &TemplateArgs, plan: &Plan, out: &mut dyn Write) -> Result<()> {
     blank_forms_folder(&args.output, &args.input)?;
     let this_year = crate::clock::beijing_date(crate::clock::now_unix()).year();
-    let year = args.year.unwrap_or(this_year.min(plan.end));
+    if let Some(y) = args.year {
+        // The year is part of every file name and of the forms' text: one of the plan's.
+        crate::config::year_note(plan, y, &format!("命令行 --year {y}")).map_err(UsageError)?;
+    }
+    let year = args.year.unwrap_or(this_year.clamp(plan.start, plan.end));
     let created = crate::clock::ymd(year, 12, 1).map(crate::clock::utc_midnight).unwrap_or_default();
     // Last year's figures where the returns are at hand: the figure the assessment uses.
     let figures = if args.input.is_dir() {
@@ -39,7 +47,7 @@ pub fn templates(args: &TemplateArgs, plan: &Plan, out: &mut dyn Write) -> Resul
             }
         }
         let bytes = forms::return_workbook(plan, &unit.name, year, Some(&known), created)?;
-        forms.push((args.output.join(return_file_name(&unit.name, year)), bytes));
+        forms.push((return_path(&args.output, &unit.name, year)?, bytes));
     }
     // All or nothing: a name already taken stops the command before anything is written.
     let taken: Vec<String> = forms
@@ -151,7 +159,7 @@ pub fn write_samples(args: &SampleArgs, plan: &Plan) -> Result<Vec<(std::path::P
                     Layout::Mixed => k % 2 == 1,
                 };
                 k += 1;
-                let path = dir.join(return_file_name(&unit.name, year));
+                let path = return_path(&dir, &unit.name, year)?;
                 if std::fs::symlink_metadata(&path).is_ok() {
                     written.push((path, false));
                     continue;

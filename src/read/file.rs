@@ -116,6 +116,96 @@ pub fn read_file(plan: &Plan, path: &Path, rel: &str) -> ReadOutcome {
     }
 }
 
+/// A sheet read within `[limits]`: its name and its cells.
+pub struct BoundedSheet {
+    pub name: String,
+    pub range: Range<Data>,
+}
+
+/// The sheets of a workbook that is not a return (the plan's attachments), read with
+/// a return's protections: a regular file within the size limit, content that matches
+/// its extension, the zip parts, ods repeats and xls area checked before calamine
+/// allocates anything, then each sheet streamed within the row and column limits. A
+/// sheet with content beyond them, more sheets than the limit, or a panic in calamine
+/// is refused (a plan table is never cut short silently). The error is in Chinese.
+pub fn bounded_sheets(path: &Path, limits: &Limits, rel: &str) -> Result<Vec<BoundedSheet>, String> {
+    let bytes = bounded_bytes(path, limits, rel)?;
+    let sniffed = sniff(&bytes);
+    let read = contained(|| -> Result<Vec<BoundedSheet>, Box<Finding>> {
+        check_content(path, sniffed, rel)?;
+        match sniffed {
+            Sniffed::Zip => {
+                check_zip(&bytes, limits, rel)?;
+                if extension(path) == "ods" {
+                    check_ods(&bytes, limits, rel)?;
+                }
+            }
+            Sniffed::Compound { .. } => check_xls(&bytes, limits, rel)?,
+            Sniffed::Other => {}
+        }
+        let mut workbook = open(path, &bytes).map_err(|e| Box::new(open_error(e, rel)))?;
+        let names = workbook.sheet_names();
+        if names.len() > limits.max_sheets {
+            return Err(Box::new(Finding::error(
+                Code::TooManySheets,
+                format!(
+                    "文件有 {} 个工作表，超过 {} 个的上限（templates/rules.toml 的 max_sheets），未读取。请删除无关的工作表后再试。",
+                    names.len(),
+                    limits.max_sheets
+                ),
+            )));
+        }
+        let mut out = Vec::new();
+        for name in names {
+            let cells = bounded_range(&mut workbook, &name, limits).map_err(|e| {
+                Box::new(Finding::error(
+                    Code::SheetUnreadable,
+                    format!(
+                        "工作表“{name}”无法读取（{}）。请用 Excel 或 WPS 打开后另存为 xlsx 再试。",
+                        crate::text::printable(&e.to_string(), 200)
+                    ),
+                ))
+            })?;
+            if cells.clipped {
+                return Err(Box::new(Finding::error(
+                    Code::CellsBeyondLimit,
+                    format!(
+                        "工作表“{name}”在第 {} 行或第 {} 列以外还有内容，超过读取的上限（templates/rules.toml 的 max_rows、max_columns），未读取。方案附件的表格通常只有几十至几百行；请删除表格以外的内容（可能是远处的一个单元格）后再试。",
+                        limits.max_rows, limits.max_columns
+                    ),
+                )));
+            }
+            out.push(BoundedSheet { name, range: cells.range });
+        }
+        Ok(out)
+    });
+    match read {
+        Ok(Ok(sheets)) => Ok(sheets),
+        Ok(Err(f)) => Err(f.message),
+        Err(what) => Err(format!("读取此文件时程序出错（{what}）。请用 Excel 或 WPS 打开后另存为 xlsx 再试。")),
+    }
+}
+
+/// A file's bytes, if it is a regular file within the size limit.
+pub fn bounded_bytes(path: &Path, limits: &Limits, rel: &str) -> Result<Vec<u8>, String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("无法读取文件：{}。", crate::oserror::explain(&e)))?;
+    if !meta.is_file() {
+        return Err("这不是一个普通文件（可能是管道、设备或文件夹），未读取。".into());
+    }
+    check_size(meta.len(), limits, rel).map_err(|f| f.message.clone())?;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take((limits.max_file_mb * 1_048_576.0) as u64 + 1).read_to_end(&mut bytes))
+        .map_err(|e| format!("无法读取文件：{}。", crate::oserror::explain(&e)))?;
+    Ok(bytes)
+}
+
+/// The sizes a zip package (an xlsx, a docx) declares for its parts, within `[limits]`:
+/// a zip bomb is refused before anything is inflated.
+pub fn package_within_limits(bytes: &[u8], limits: &Limits, rel: &str) -> Result<(), String> {
+    check_zip(bytes, limits, rel).map_err(|f| f.message.clone())
+}
+
 /// The first bytes of an OLE compound file (.xls, .et, encrypted OOXML).
 const CFB: [u8; 8] = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
 
@@ -148,7 +238,13 @@ fn sha256_streamed(path: &Path) -> std::io::Result<String> {
 fn fingerprint(path: &Path) -> std::io::Result<(Vec<u8>, String, Sniffed)> {
     let bytes = std::fs::read(path)?;
     let digest = Sha256::digest(&bytes);
-    let sniffed = if bytes.starts_with(b"PK") {
+    let sniffed = sniff(&bytes);
+    let sha = crate::text::hex(&digest);
+    Ok((bytes, sha, sniffed))
+}
+
+fn sniff(bytes: &[u8]) -> Sniffed {
+    if bytes.starts_with(b"PK") {
         Sniffed::Zip
     } else if bytes.starts_with(&CFB) {
         // Office encryption stores the workbook in a compound file with an
@@ -157,9 +253,7 @@ fn fingerprint(path: &Path) -> std::io::Result<(Vec<u8>, String, Sniffed)> {
         Sniffed::Compound { encrypted_ooxml: bytes.windows(name.len()).any(|w| w == name.as_slice()) }
     } else {
         Sniffed::Other
-    };
-    let sha = crate::text::hex(&digest);
-    Ok((bytes, sha, sniffed))
+    }
 }
 
 /// Refuse, before calamine sees it, a file whose content contradicts its extension.

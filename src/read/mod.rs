@@ -3,6 +3,7 @@
 
 mod file;
 pub mod formats;
+pub use file::{bounded_bytes, bounded_sheets, package_within_limits, BoundedSheet};
 mod limits;
 mod period;
 mod projects;
@@ -485,7 +486,7 @@ fn read_on_threads(plan: &Plan, jobs: Vec<(PathBuf, String)>, progress: &dyn Fn(
     }
     let total = jobs.len();
     let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).max(1).min(total.max(1));
-    let limit = Duration::from_secs_f64(plan.rules.limits.seconds_per_file.max(0.0));
+    let limit = crate::worker::seconds(plan.rules.limits.seconds_per_file);
     let plan = Arc::new(plan.clone());
     let jobs = Arc::new(jobs);
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));

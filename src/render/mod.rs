@@ -16,6 +16,7 @@ use anyhow::{Context, Result};
 
 use crate::batch::Batch;
 use crate::finding::{Code, Finding};
+use crate::read::Isolation;
 use world::ReportWorld;
 
 /// One output made in memory: where it goes under the output folder, and what it is.
@@ -31,23 +32,77 @@ fn rendered(rel: impl Into<PathBuf>, bytes: Vec<u8>, what: &'static str) -> Rend
 
 pub const FEEDBACK_DIR: &str = "反馈单";
 
-pub fn feedback_file_name(unit: &str, year: i32) -> String {
-    format!("{unit}_{year}年度填报数据反馈单.pdf")
+/// The CSV tables beside the workbook.
+pub const CSV_FILES: [&str; 3] = ["observations.csv", "findings.csv", "progress.csv"];
+
+/// A unit's feedback sheet, `反馈单/<unit>_<year>年度填报数据反馈单.<ext>`: a path
+/// inside the output folder whatever the unit is called (a name that is not a safe file
+/// name is refused, and the plan refuses such units when it is loaded).
+pub fn feedback_path(unit: &str, year: i32, ext: &str) -> Result<PathBuf> {
+    let name = crate::names::SafeName::new(&format!("{unit}_{year}年度填报数据反馈单.{ext}"))
+        .map_err(|why| anyhow::anyhow!("单位“{}”的反馈单文件名不能用：{why}", crate::text::printable(unit, 60)))?;
+    Ok(Path::new(FEEDBACK_DIR).join(name))
+}
+
+/// PDFs that could not all be typeset: the ones that were, and what went wrong with
+/// the others (each named with its template).
+pub struct TypesetFailure {
+    pub made: Vec<Rendered>,
+    pub error: anyhow::Error,
+}
+
+impl std::fmt::Debug for TypesetFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:#}", self.error)
+    }
+}
+
+impl std::fmt::Display for TypesetFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:#}", self.error)
+    }
+}
+
+impl std::error::Error for TypesetFailure {}
+
+impl From<anyhow::Error> for TypesetFailure {
+    fn from(error: anyhow::Error) -> TypesetFailure {
+        TypesetFailure { made: Vec::new(), error }
+    }
+}
+
+/// One document to typeset.
+struct Doc {
+    /// The template (/report.typ) and where its data is served (/data.json).
+    main: &'static str,
+    data_path: &'static str,
+    data: serde_json::Value,
+    /// The PDF's ident (fixed: the same inputs give the same bytes).
+    ident: String,
+    /// Where it goes under the output folder, and what it is.
+    rel: PathBuf,
+    what: &'static str,
 }
 
 /// Typeset the report and one feedback sheet per responsible unit, side by side on
-/// the available cores (they are independent documents over one shared world).
+/// the available cores (they are independent documents over one shared world), in
+/// worker processes with a time and memory limit each when `isolation` says so.
 /// Characters no embedded face covers are found first, across all the documents: they
 /// become one finding (counted in every document alike) and 〓 in the PDFs.
-pub fn pdfs(batch: &mut Batch, world: &ReportWorld, progress: &(dyn Fn() + Sync)) -> Result<Vec<Rendered>> {
+pub fn pdfs(
+    batch: &mut Batch,
+    world: &ReportWorld,
+    isolation: &Isolation,
+    progress: &(dyn Fn() + Sync),
+) -> std::result::Result<Vec<Rendered>, TypesetFailure> {
     let units: Vec<String> = batch.plan.reporting_units().iter().map(|u| u.name.clone()).collect();
     let mut missing: BTreeSet<char> = BTreeSet::new();
     {
         let mut coverage = typeset::Coverage::new(world);
         let mut probe = |mut data: serde_json::Value| coverage.clean(&mut data);
-        probe(serde_json::to_value(report::report_data(batch))?);
+        probe(serde_json::to_value(report::report_data(batch)).map_err(anyhow::Error::from)?);
         for unit in &units {
-            probe(serde_json::to_value(report::feedback_data(batch, unit))?);
+            probe(serde_json::to_value(report::feedback_data(batch, unit)).map_err(anyhow::Error::from)?);
         }
         missing.extend(coverage.missing);
     }
@@ -58,38 +113,74 @@ pub fn pdfs(batch: &mut Batch, world: &ReportWorld, progress: &(dyn Fn() + Sync)
             format!("报告字体中没有这些字：{list}，PDF 中以“〓”代替。请核对原表中的写法。"),
         )]);
     }
-    // The documents to make: (template, data file, data, PDF ident, where it goes, what).
     let batch = &*batch;
-    let mut jobs = vec![(
-        "/report.typ",
-        "/data.json",
-        serde_json::to_value(report::report_data(batch))?,
-        format!("planmon-report-{}-{}", batch.year, batch.fingerprint),
-        PathBuf::from(&batch.report_name),
-        "进展报告",
-    )];
+    let mut docs = vec![Doc {
+        main: "/report.typ",
+        data_path: "/data.json",
+        data: serde_json::to_value(report::report_data(batch)).map_err(anyhow::Error::from)?,
+        ident: format!("planmon-report-{}-{}", batch.year, batch.fingerprint),
+        rel: PathBuf::from(&batch.report_name),
+        what: "进展报告",
+    }];
     for unit in &units {
-        jobs.push((
-            "/feedback.typ",
-            "/feedback.json",
-            serde_json::to_value(report::feedback_data(batch, unit))?,
-            format!("planmon-feedback-{}-{}-{}", unit, batch.year, batch.fingerprint),
-            Path::new(FEEDBACK_DIR).join(feedback_file_name(unit, batch.year)),
-            "反馈单",
-        ));
+        docs.push(Doc {
+            main: "/feedback.typ",
+            data_path: "/feedback.json",
+            data: serde_json::to_value(report::feedback_data(batch, unit)).map_err(anyhow::Error::from)?,
+            ident: format!("planmon-feedback-{}-{}-{}", unit, batch.year, batch.fingerprint),
+            rel: feedback_path(unit, batch.year, "pdf")?,
+            what: "反馈单",
+        });
     }
-    let created = batch.created_datetime();
+    let made = match isolation {
+        Isolation::Processes(exe) => typeset_in_processes(world, exe, &batch.plan.rules.limits, &docs, progress),
+        Isolation::Threads => typeset_on_threads(world, &docs, progress),
+    };
+    // Each failure once: the same words for several documents of a template are said
+    // for the first, with the number of the others.
+    let mut failures: Vec<(String, usize)> = Vec::new();
+    let mut out = Vec::new();
+    for (pdf, doc) in made.into_iter().zip(docs) {
+        match pdf {
+            Ok(bytes) => out.push(rendered(doc.rel, bytes, doc.what)),
+            Err(why) => match failures.iter_mut().find(|(w, _)| *w == why) {
+                Some((_, n)) => *n += 1,
+                None => failures.push((why, 0)),
+            },
+        }
+    }
+    if failures.is_empty() {
+        return Ok(out);
+    }
+    let text: Vec<String> = failures
+        .into_iter()
+        .map(|(why, n)| if n == 0 { why } else { format!("{why}\n（另有 {n} 份文件因同样的原因未能排版。）") })
+        .collect();
+    Err(TypesetFailure { made: out, error: anyhow::anyhow!("{}", text.join("\n")) })
+}
+
+impl Doc {
+    /// How a failure names this document: what it is, its file, its template.
+    fn named(&self, world: &ReportWorld) -> String {
+        format!("{}“{}”（模板 {}）", self.what, crate::text::os_display(self.rel.as_os_str()), world.origin(self.main))
+    }
+}
+
+/// Typeset on threads of this process, one per core, over the one world (tests, the
+/// bench): no time or memory limit.
+fn typeset_on_threads(world: &ReportWorld, docs: &[Doc], progress: &(dyn Fn() + Sync)) -> Vec<std::result::Result<Vec<u8>, String>> {
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, jobs.len());
-    let mut made: Vec<(usize, Result<Vec<u8>, typeset::RenderError>)> = std::thread::scope(|s| {
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, docs.len().max(1));
+    let mut made: Vec<(usize, std::result::Result<Vec<u8>, String>)> = std::thread::scope(|s| {
         let workers: Vec<_> = (0..threads)
             .map(|_| {
                 s.spawn(|| {
                     let mut out = Vec::new();
                     loop {
                         let k = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                        let Some((main, path, data, ident, _, _)) = jobs.get(k) else { break };
-                        out.push((k, typeset::typeset(world, main, path, data.clone(), created, ident)));
+                        let Some(d) = docs.get(k) else { break };
+                        let pdf = typeset::typeset(world, d.main, d.data_path, d.data.clone(), world.today(), &d.ident);
+                        out.push((k, pdf.map_err(|e| format!("{}：{e}", d.named(world)))));
                         progress();
                     }
                     out
@@ -99,25 +190,92 @@ pub fn pdfs(batch: &mut Batch, world: &ReportWorld, progress: &(dyn Fn() + Sync)
         workers.into_iter().flat_map(|w| w.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
     });
     made.sort_by_key(|(k, _)| *k);
-    let mut out = Vec::new();
-    for ((k, pdf), (_, _, _, _, rel, what)) in made.into_iter().zip(jobs) {
-        debug_assert_eq!(out.len(), k);
-        out.push(rendered(rel, pdf?, what));
-    }
-    Ok(out)
+    made.into_iter().map(|(_, pdf)| pdf).collect()
+}
+
+/// Typeset in worker processes, one per core, each document within the time and memory
+/// of `[limits]` (`seconds_per_document`, `memory_mb_per_document`). A document that
+/// fails — a template error, or a template that runs past the limits — is named with
+/// its template; the other documents of a template that ran away are not started (they
+/// would run away alike).
+fn typeset_in_processes(
+    world: &ReportWorld,
+    exe: &Path,
+    limits: &crate::plan::Limits,
+    docs: &[Doc],
+    progress: &(dyn Fn() + Sync),
+) -> Vec<std::result::Result<Vec<u8>, String>> {
+    use crate::worker::Lost;
+    let bounds = crate::worker::Bounds { seconds: limits.seconds_per_document, memory_mb: limits.memory_mb_per_document, ahead: 1 };
+    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, docs.len().max(1));
+    let jobs = || {
+        docs.iter()
+            .map(|d| typeset::TypesetJob {
+                main: d.main.to_string(),
+                data_path: d.data_path.to_string(),
+                data: d.data.to_string(),
+                ident: d.ident.clone(),
+            })
+            .collect()
+    };
+    // Templates that ran away (past the time or memory limit).
+    let stopped: std::cell::RefCell<Vec<&str>> = std::cell::RefCell::new(Vec::new());
+    let skip = |i: usize| stopped.borrow().contains(&docs[i].main);
+    let mut answered = |i: usize, answer: &crate::worker::Outcome<std::result::Result<Vec<u8>, String>>| {
+        if matches!(answer, Err(Lost::TimedOut | Lost::Died { .. })) {
+            stopped.borrow_mut().push(docs[i].main);
+        }
+        progress();
+    };
+    let setup = typeset::TypesetSetup::new(world);
+    let (_, answers) = crate::worker::run::<typeset::Typesetter>(exe, &setup, bounds, workers, jobs, &skip, &mut answered);
+    // A shipped template runs away only on a very large plan; an edited one may loop.
+    let why = |d: &Doc, key: &str| {
+        if world.shipped(d.main) {
+            format!("这份文件的内容过多。可在 templates/rules.toml 中调大 {key} 后重新运行。")
+        } else {
+            format!("模板中可能有不会结束的循环，或生成的页数过多。请改正模板（或删去它，改用内置的模板）；如模板无误，可在 templates/rules.toml 中调大 {key}。")
+        }
+    };
+    docs.iter()
+        .zip(answers)
+        .map(|(d, answer)| match answer {
+            Ok(Ok(pdf)) => Ok(pdf),
+            Ok(Err(why)) => Err(format!("{}：{why}", d.named(world))),
+            Err(Lost::TimedOut) => Err(format!(
+                "排版{}超过 {} 秒仍未完成，已停止：{}",
+                d.named(world),
+                crate::text::fmt_num(limits.seconds_per_document, 1),
+                why(d, "seconds_per_document")
+            )),
+            Err(Lost::Died { out_of_memory: true }) => Err(format!(
+                "排版{}需要超过 {} MB 的内存，已停止：{}",
+                d.named(world),
+                crate::text::fmt_num(limits.memory_mb_per_document, 0),
+                why(d, "memory_mb_per_document")
+            )),
+            Err(Lost::Died { out_of_memory: false }) => {
+                Err(format!("排版{}时排版程序意外退出。请改正模板，或删去它改用内置的模板。", d.named(world)))
+            }
+            Err(Lost::Skipped) => Err(format!("{}：同一模板排版的上一份文件已超出上限，这一份未排版。", world.origin(d.main))),
+            // No worker could be started: here, without limits.
+            Err(Lost::NoWorker) => typeset::typeset(world, d.main, d.data_path, d.data.clone(), world.today(), &d.ident)
+                .map_err(|e| format!("{}：{e}", d.named(world))),
+        })
+        .collect()
 }
 
 /// The report and the feedback sheets as Word documents, from the same data as the PDFs.
 pub fn word(batch: &Batch) -> Result<Vec<Rendered>> {
     let created = crate::clock::iso_time(batch.created_unix);
     let mut out = vec![rendered(
-        Path::new(&batch.report_name).with_extension("docx"),
+        PathBuf::from(&batch.report_word_name),
         docx::report(&report::report_data(batch), &created).context("生成 Word 版报告失败")?,
         "进展报告（Word）",
     )];
     for unit in batch.plan.reporting_units() {
         let data = report::feedback_data(batch, &unit.name);
-        let rel = Path::new(FEEDBACK_DIR).join(feedback_file_name(&unit.name, batch.year)).with_extension("docx");
+        let rel = feedback_path(&unit.name, batch.year, "docx")?;
         out.push(rendered(rel, docx::feedback(&data, &created).context("生成 Word 版反馈单失败")?, "反馈单（Word）"));
     }
     Ok(out)
@@ -127,8 +285,8 @@ pub fn word(batch: &Batch) -> Result<Vec<Rendered>> {
 pub fn tables(batch: &Batch) -> Result<Vec<Rendered>> {
     Ok(vec![
         rendered(&batch.workbook_name, workbook::workbook(batch).context("生成汇总表失败")?, "汇总表"),
-        rendered("observations.csv", tables::observations(batch)?, "数据明细表"),
-        rendered("findings.csv", tables::findings(batch)?, "数据问题表"),
-        rendered("progress.csv", tables::progress(batch)?, "指标进展表"),
+        rendered(CSV_FILES[0], tables::observations(batch)?, "数据明细表"),
+        rendered(CSV_FILES[1], tables::findings(batch)?, "数据问题表"),
+        rendered(CSV_FILES[2], tables::progress(batch)?, "指标进展表"),
     ])
 }

@@ -82,3 +82,62 @@ pub fn typeset(
     let pdf = typst_pdf::pdf(&paged, &options).map_err(|errs| RenderError(format!("生成 PDF 失败：\n{}", doc.describe(&errs))))?;
     Ok(pdf)
 }
+
+/// A moment as the worker protocol carries it: year, month, day, hour, minute, second.
+fn moment(d: Datetime) -> [i32; 6] {
+    let part = |v: Option<u8>| v.map(i32::from).unwrap_or(0);
+    [d.year().unwrap_or(1970), part(d.month()), part(d.day()), part(d.hour()), part(d.minute()), part(d.second())]
+}
+
+fn datetime(m: [i32; 6]) -> Datetime {
+    let u = |k: usize| u8::try_from(m[k]).unwrap_or(0);
+    Datetime::from_ymd_hms(m[0], u(1), u(2), u(3), u(4), u(5))
+        .or_else(|| Datetime::from_ymd(m[0], u(1), u(2)))
+        .unwrap_or_else(|| Datetime::from_ymd(1970, 1, 1).expect("a valid date"))
+}
+
+/// What a typesetting worker is given once: the templates and the creation time.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct TypesetSetup {
+    templates: Vec<super::world::Template>,
+    created: [i32; 6],
+}
+
+impl TypesetSetup {
+    pub fn new(world: &ReportWorld) -> TypesetSetup {
+        TypesetSetup { templates: world.templates().to_vec(), created: moment(world.today()) }
+    }
+}
+
+/// One document: its template, its data (JSON text) and the PDF's ident.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct TypesetJob {
+    pub main: String,
+    pub data_path: String,
+    pub data: String,
+    pub ident: String,
+}
+
+/// A typesetting worker: one world (fonts, templates) for all its documents.
+pub struct Typesetter {
+    world: ReportWorld,
+    created: Datetime,
+}
+
+impl crate::worker::Task for Typesetter {
+    const KIND: crate::worker::Kind = crate::worker::Kind::Typeset;
+    type Setup = TypesetSetup;
+    type Job = TypesetJob;
+    /// The PDF, or what is wrong with the template.
+    type Answer = Result<Vec<u8>, String>;
+
+    fn start(setup: TypesetSetup) -> anyhow::Result<Typesetter> {
+        let created = datetime(setup.created);
+        Ok(Typesetter { world: ReportWorld::from_templates(setup.templates, created), created })
+    }
+
+    fn perform(&self, job: TypesetJob) -> Self::Answer {
+        let data: Value = serde_json::from_str(&job.data).map_err(|e| e.to_string())?;
+        typeset(&self.world, &job.main, &job.data_path, data, self.created, &job.ident).map_err(|e| e.0)
+    }
+}

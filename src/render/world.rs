@@ -40,6 +40,7 @@ pub struct ReportWorld {
     /// Where each template came from, for error messages.
     origins: HashMap<FileId, PathBuf>,
     today: Datetime,
+    templates: Vec<Template>,
 }
 
 /// One document to typeset: a template of the world, with its data served as a file.
@@ -55,7 +56,8 @@ impl<'a> Document<'a> {
         Document { world, main: file_id(main), data: (file_id(data_path), Bytes::new(bytes)) }
     }
 
-    /// Describe typst errors with the template file, line and column.
+    /// Describe typst errors with the template file, line and column: what it means
+    /// in Chinese first, typst's own words after.
     pub fn describe(&self, diags: &[SourceDiagnostic]) -> String {
         diags
             .iter()
@@ -73,11 +75,41 @@ impl<'a> Document<'a> {
                         Some(format!("{origin} 第{line}行第{column}列："))
                     })
                     .unwrap_or_default();
-                let hints: String = d.hints.iter().map(|h| format!("（提示：{}）", h.v)).collect();
-                format!("{place}{}{hints}", d.message)
+                let hints: String = d.hints.iter().map(|h| format!("；提示：{}", h.v)).collect();
+                format!("{place}{}。（typst 的原始说明：{}{hints}）", explain_typst(&d.message), d.message)
             })
             .collect::<Vec<_>>()
             .join("\n")
+    }
+}
+
+/// What typst's messages mean for an officer who edited a template.
+fn explain_typst(message: &str) -> &'static str {
+    let has = |w: &str| message.contains(w);
+    if has("escape the project root") || has("escapes project root") || has("outside of project root") {
+        "路径超出了模板文件夹：planmon 的模板只能读取模板文件夹中的文件（根目录就是模板文件夹，不能更改）"
+    } else if has("file not found") {
+        "找不到文件：模板只能读取模板文件夹中的 report.typ、feedback.typ、common.typ 和 planmon 提供的数据文件"
+    } else if has("package") {
+        "不能使用 typst 的扩展包（@preview/…）：planmon 不联网，只能用 typst 内置的功能"
+    } else if has("failed to load") || has("access denied") {
+        "无法读取文件"
+    } else if has("unknown variable") || has("unknown field") {
+        "用了未定义的名称（变量或字段），请检查拼写"
+    } else if has("unclosed") {
+        "括号或引号没有配对"
+    } else if has("expected") || has("unexpected") {
+        "模板的写法有误（语法错误）"
+    } else if has("infinite") || has("always true") {
+        "循环不会结束（条件总成立）"
+    } else if has("depth exceeded") || has("maximum") {
+        "调用层数过多（可能是无限递归）"
+    } else if has("panicked") {
+        "模板中主动报错（panic）"
+    } else if has("font") || has("glyph") {
+        "字体中没有某些字"
+    } else {
+        "模板代码有误"
     }
 }
 
@@ -86,9 +118,47 @@ pub fn file_id(path: &str) -> FileId {
     RootedPath::new(VirtualRoot::Project, vpath).intern()
 }
 
+/// One report template: its name (report.typ), its text and where it came from.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Template {
+    pub name: String,
+    pub text: String,
+    pub origin: String,
+    /// The copy built into planmon (not an edited one).
+    pub shipped: bool,
+}
+
+/// The largest template read (the shipped ones are a few dozen KB).
+const MAX_TEMPLATE_BYTES: u64 = 4 << 20;
+
+/// The templates of `template_dir` where it has them, else the embedded ones.
+pub fn templates(template_dir: Option<&Path>) -> anyhow::Result<Vec<Template>> {
+    let mut out = Vec::new();
+    for (name, text) in TEMPLATES {
+        let user = template_dir.map(|d| d.join(name)).filter(|p| p.is_file());
+        out.push(match user {
+            Some(path) => Template {
+                name: name.to_string(),
+                text: crate::config::read_text(&path, MAX_TEMPLATE_BYTES).map_err(anyhow::Error::msg)?,
+                origin: path.display().to_string(),
+                shipped: false,
+            },
+            None => {
+                Template { name: name.to_string(), text: text.to_string(), origin: format!("templates/{name}（内置）"), shipped: true }
+            }
+        });
+    }
+    Ok(out)
+}
+
 impl ReportWorld {
     /// Fonts and templates; `template_dir` holds edited copies of the `.typ` files.
-    pub fn new(template_dir: Option<&Path>, today: Datetime) -> std::io::Result<ReportWorld> {
+    pub fn new(template_dir: Option<&Path>, today: Datetime) -> anyhow::Result<ReportWorld> {
+        Ok(ReportWorld::from_templates(templates(template_dir)?, today))
+    }
+
+    /// Fonts and the given templates.
+    pub fn from_templates(templates: Vec<Template>, today: Datetime) -> ReportWorld {
         let mut fonts = FontStore::new();
         let mut coverage = Vec::new();
         for data in FONTS {
@@ -106,18 +176,33 @@ impl ReportWorld {
             sources: HashMap::new(),
             origins: HashMap::new(),
             today,
+            templates: templates.clone(),
         };
-        for (name, text) in TEMPLATES {
-            let user = template_dir.map(|d| d.join(name)).filter(|p| p.is_file());
-            let (text, origin) = match user {
-                Some(path) => (std::fs::read_to_string(&path)?, path),
-                None => (text.to_string(), PathBuf::from(format!("templates/{name}（内置）"))),
-            };
-            let id = file_id(&format!("/{name}"));
-            world.origins.insert(id, origin);
-            world.sources.insert(id, Source::new(id, text));
+        for t in templates {
+            let id = file_id(&format!("/{}", t.name));
+            world.origins.insert(id, PathBuf::from(&t.origin));
+            world.sources.insert(id, Source::new(id, t.text));
         }
-        Ok(world)
+        world
+    }
+
+    /// The templates the world was made from (for a typesetting worker).
+    pub fn templates(&self) -> &[Template] {
+        &self.templates
+    }
+
+    /// Where the template `main` (/report.typ) came from, for messages.
+    pub fn origin(&self, main: &str) -> String {
+        self.origins.get(&file_id(main)).map(|p| p.display().to_string()).unwrap_or_else(|| main.trim_start_matches('/').to_string())
+    }
+
+    /// Whether the template `main` is the copy built into planmon.
+    pub fn shipped(&self, main: &str) -> bool {
+        self.templates.iter().any(|t| t.shipped && format!("/{}", t.name) == main)
+    }
+
+    pub fn today(&self) -> Datetime {
+        self.today
     }
 
     /// Whether some embedded CJK face has a glyph for `c`.

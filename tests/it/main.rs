@@ -22,6 +22,7 @@ mod platform;
 mod reader;
 mod report;
 mod safety;
+mod settings;
 mod skeleton;
 mod state;
 mod tables;

@@ -162,12 +162,15 @@ fn safety_file_size_sheet_count_and_time_limits_are_findings() {
     assert!(findings.iter().any(|f| f["code"] == "too_many_sheets" && f["file"] == "市卫生健康局_2025年度填报表.xlsx"), "{findings:#?}");
     assert!(w.csv("observations.csv").iter().any(|o| o["file"] == "市卫生健康局_2025年度填报表.xlsx"), "the first sheets were read");
 
-    // A limit no file can keep: every file is given up, reported, and the run ends.
+    // A limit no file can keep is the office's mistake, refused at start: it would
+    // otherwise tell every unit its return timed out.
     let w = Workdir::new("skeleton");
     let dir = with_limits(&w, &[("seconds_per_file = 60 ", "seconds_per_file = 0 ")]);
-    ok(&w, &["run", "--templates", &dir]);
-    let findings = w.csv("findings.csv");
-    assert!(findings.iter().filter(|f| f["code"] == "read_timeout").count() >= 1, "{findings:#?}");
+    let out = w.run(&["run", "--templates", &dir]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    let text = stderr(&out);
+    assert!(text.contains("rules.toml") && text.contains("seconds_per_file = 0") && text.contains("不小于 1"), "{text}");
+    assert!(!w.output().exists(), "nothing is read or written");
 }
 
 #[test]
