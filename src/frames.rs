@@ -29,11 +29,12 @@ pub fn observations(obs: &[Observation]) -> PolarsResult<DataFrame> {
 }
 
 /// The restatement rule as a rank (lower first): 0 a restated figure marked as a
-/// correction, 1 the year's own return, 2 a later return's figure for the year, 3 a
+/// correction, 1 the unit's own return for the year, 2 a later return's figure for the
+/// year or another unit's file giving the unit's figure (a lead unit's summary), 3 a
 /// 上年值.
 pub fn source_rank(o: &Observation) -> u32 {
-    match (o.kind, o.restated(), o.correction) {
-        (_, true, true) => 0,
+    match (o.kind, o.restated() || o.secondary, o.correction) {
+        (_, true, true) if !o.secondary => 0,
         (ObsKind::Current, false, _) => 1,
         (ObsKind::Current, true, _) => 2,
         (ObsKind::Previous, ..) => 3,

@@ -993,12 +993,22 @@ impl Plan {
         self.unit_index.get(&key).map(|&i| &self.units[i])
     }
 
-    /// Find a unit named somewhere inside a longer text (a file name, a title).
-    /// The longest matching spelling wins so that 市住房城乡建设局 beats 住建局.
+    /// Find a unit named somewhere inside a longer text (a file name, a title): the one
+    /// named first (住建局2025年度（含城建集团） is 住建局's), and at one place the longest
+    /// spelling, so that 市住房城乡建设局 beats 住建局.
     pub fn find_unit_in(&self, text: &str) -> Option<&Unit> {
         let hay = unit_key(text, &self.place);
-        // unit_keys is sorted longest first: the first spelling found is the longest.
-        self.unit_keys.iter().find(|(k, _)| hay.contains(k.as_str())).map(|(_, i)| &self.units[*i])
+        // unit_keys is sorted longest first: among spellings found at one place, the first
+        // is the longest.
+        let mut best: Option<(usize, usize)> = None;
+        for (k, i) in &self.unit_keys {
+            if let Some(at) = hay.find(k.as_str()) {
+                if best.is_none_or(|(b, _)| at < b) {
+                    best = Some((at, *i));
+                }
+            }
+        }
+        best.map(|(_, i)| &self.units[i])
     }
 
     /// Match an indicator by id (G01), by its 附件1 序号, or by its name or an alias
@@ -1012,13 +1022,29 @@ impl Plan {
         }
         let name = normalize_name(name_cell);
         if !name.is_empty() {
-            let stripped = crate::text::strip_unit_suffix(&name);
-            let found = self.names.get(&name).or_else(|| self.names.get(&stripped));
-            return found.map(|&i| &self.indicators[i]);
+            return self.by_name(&name);
         }
         // Only a 序号 and no name: the 附件1 order.
         let seq: Option<u32> = normalize_name(seq_cell).parse().ok();
         seq.and_then(|s| self.indicators.iter().find(|i| i.seq == Some(s)))
+    }
+
+    /// The indicator a (normalised) name names: the name or an alias as it is, without a
+    /// unit in brackets at its end (`托位数(个)`), or without a note in brackets at its
+    /// end (`城镇老旧小区改造完成(2023年起累计)`, as the template itself writes some).
+    fn by_name(&self, name: &str) -> Option<&Indicator> {
+        let mut name = name.to_string();
+        for _ in 0..3 {
+            if let Some(&i) = self.names.get(&name).or_else(|| self.names.get(&crate::text::strip_unit_suffix(&name))) {
+                return Some(&self.indicators[i]);
+            }
+            let open = name.strip_suffix(')').and_then(|b| b.rfind('('))?;
+            if open == 0 || name.len() - open > 90 {
+                return None;
+            }
+            name.truncate(open);
+        }
+        None
     }
 
     /// The indicator of a row that gives an id and a name: where they point to different
@@ -1029,9 +1055,7 @@ impl Plan {
         let id = normalize_name(id_cell).to_uppercase();
         let by_id = (!id.is_empty()).then(|| self.indicators.iter().find(|i| i.id == id)).flatten();
         let name = normalize_name(name_cell);
-        let by_name = (!name.is_empty())
-            .then(|| self.names.get(&name).or_else(|| self.names.get(&crate::text::strip_unit_suffix(&name))).map(|&i| &self.indicators[i]))
-            .flatten();
+        let by_name = (!name.is_empty()).then(|| self.by_name(&name)).flatten();
         match (by_id, by_name) {
             (Some(a), Some(b)) if a.id != b.id => RowMatch::ByName { by_name: b, by_id: a },
             (_, Some(b)) => RowMatch::One(b),

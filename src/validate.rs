@@ -390,6 +390,14 @@ fn previous_differs(obs: &[Observation], df: &DataFrame) -> PolarsResult<Vec<Fin
                         o.return_year, r.file, r.cell
                     ),
                 )
+            } else if o.secondary && !o.restated() {
+                Finding::warning(
+                    Code::Restated,
+                    format!(
+                        "“{}”中{}的{year}年数值 {v} {unit} 与{}自己填报的 {own} {}（{}·{}）不一致。评估采用{}自己的填报表的数值；请牵头单位和配合单位核对后统一。",
+                        o.file, o.department, o.department, r.unit, r.file, r.cell, o.department
+                    ),
+                )
             } else if o.kind == crate::read::ObsKind::Previous {
                 Finding::warning(
                     Code::PreviousDiffers,
@@ -632,6 +640,7 @@ mod tests {
             return_year: if kind == ObsKind::Previous { year + 1 } else { year },
             provisional: false,
             correction: false,
+            secondary: false,
             no_value: if value.is_none() { Some(crate::read::NotUsed::NoFigure) } else { None },
         }
     }
@@ -651,7 +660,7 @@ mod tests {
             year: Some(year),
             filled_date: None,
             figures: 1,
-            covers: vec![crate::read::Covered { department: department.into(), year, restated: false }],
+            covers: vec![crate::read::Covered { department: department.into(), year, secondary: false }],
             layouts: Vec::new(),
             modified: None,
             replaced: Vec::new(),

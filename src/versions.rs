@@ -34,7 +34,7 @@ pub fn resolve(plan: &Plan, read: &mut ReadOutcome) {
     for (i, f) in read.files.iter().enumerate().filter(|(_, f)| f.status == Fate::Read) {
         // A later year's return restating the year is not a version of the year's own
         // return (the restatement rule in figures decides between them).
-        for c in f.covers.iter().filter(|c| !c.restated) {
+        for c in f.covers.iter().filter(|c| !c.secondary) {
             holders.entry((c.department.clone(), c.year)).or_default().push(i);
         }
     }

@@ -145,7 +145,7 @@ fn fates(plan: &Plan, obs: &[Observation], figures: &Figures) -> Vec<Option<NotU
             match figures.get(&o.indicator_id, o.year) {
                 Some(f) if f.row == i => None,
                 Some(f) if (f.value - value).abs() <= tolerance * f.value.abs().max(value.abs()).max(1.0) => Some(NotUsed::SameAsUsed),
-                Some(_) if o.restated() => Some(NotUsed::Restated),
+                Some(_) if o.restated() || o.secondary => Some(NotUsed::Restated),
                 Some(f) if obs[f.row].correction => Some(NotUsed::Superseded),
                 Some(_) => Some(NotUsed::Conflict),
                 None => Some(NotUsed::OutOfPeriod),

@@ -152,7 +152,7 @@ pub fn run(args: &CheckArgs, plan: &Plan, out: &mut dyn Write) -> Result<Checked
                 writeln!(out, "    其中隐藏的数据（未采用）：{}{more}", shown.join("、"))?;
             }
         }
-        let own: Vec<&read::Covered> = f.covers.iter().filter(|c| !c.restated).collect();
+        let own: Vec<&read::Covered> = f.covers.iter().filter(|c| !c.secondary).collect();
         if own.len() > 1 {
             let returns: Vec<String> = own.iter().map(|c| format!("{}{}年度", printable(&c.department, 40), c.year)).collect();
             writeln!(out, "  本文件含 {} 份填报：{}", own.len(), returns.join("、"))?;

@@ -208,7 +208,7 @@ pub(super) fn read_columns(plan: &Plan, file: &str, sheet: &str, grid: &Grid, he
             continue;
         }
         if let Some(part) = &label.part {
-            out.findings.push(cx.part_year(part, "这一行", sheet, &first_cell));
+            out.findings.push(cx.part_year(part, label.year, "这一行", sheet, &first_cell));
         }
         let kind = label.kind.unwrap_or(ObsKind::Current);
         let year = match kind {

@@ -411,13 +411,26 @@ fn read_workbook(plan: &Plan, path: &Path, bytes: Vec<u8>, rel: &str) -> Result<
         w.findings.extend(sheet.findings);
         for c in sheet.covers {
             match w.covers.iter_mut().find(|x| x.department == c.department && x.year == c.year) {
-                Some(x) => x.restated &= c.restated,
+                Some(x) => x.secondary &= c.secondary,
                 None => w.covers.push(c),
             }
         }
         w.layouts.push(sheet.layout);
     }
     w.findings.extend(hidden_differs(&w.observations, &w.unused, rel));
+    // The unit sending the file (its name, else its first table's 填报单位): figures the
+    // file credits to other units (a lead unit's summary of its partners) come after
+    // those units' own returns, and the file is no version of their returns.
+    let name = rel.rsplit('/').next().unwrap_or(rel);
+    let sender = plan.find_unit_in(name).map(|u| u.name.clone()).unwrap_or_else(|| w.department.clone());
+    if !sender.is_empty() {
+        for o in w.observations.iter_mut().filter(|o| !o.department.is_empty() && *o.department != *sender) {
+            o.secondary = true;
+        }
+        for c in w.covers.iter_mut().filter(|c| c.department != sender) {
+            c.secondary = true;
+        }
+    }
     // A lead unit's workbook with a sheet per unit: a sheet naming another unit than
     // the file name is what it is meant to be, not a mistake to warn about.
     let mut units: Vec<&str> = w.covers.iter().map(|c| c.department.as_str()).collect();

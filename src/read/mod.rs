@@ -84,6 +84,10 @@ pub struct Observation {
     /// “更正”): it replaces the year's own figure.
     #[serde(default)]
     pub correction: bool,
+    /// Credited to another unit than the one sending the file (a lead unit's summary
+    /// of its partners): the unit's own return comes first.
+    #[serde(default)]
+    pub secondary: bool,
     /// Why the cell gave no figure (`value` is None): blank, not a number, a unit that
     /// cannot be converted, an error value.
     #[serde(default)]
@@ -115,8 +119,12 @@ pub enum NotUsed {
     PartYear,
     /// From an earlier version of the same return.
     Superseded,
-    /// A later year's return restates the year, and the year's own return is used.
+    /// A later year's return restates the year (or another unit's file gives it), and
+    /// the unit's own return is used.
     Restated,
+    /// A part of a total given beside it (a lead unit's table with its partners' shares
+    /// and a 合计): the total is the figure.
+    PartOfTotal,
     /// Another unit's (or cell's) different figure is used.
     Conflict,
     /// Another cell with the same figure is used.
@@ -141,6 +149,7 @@ impl NotUsed {
             NotUsed::PartYear => "part_year",
             NotUsed::Superseded => "superseded",
             NotUsed::Restated => "restated",
+            NotUsed::PartOfTotal => "part_of_total",
             NotUsed::Conflict => "conflict",
             NotUsed::SameAsUsed => "same_as_used",
             NotUsed::OutOfPeriod => "out_of_period",
@@ -159,7 +168,8 @@ impl NotUsed {
             NotUsed::Hidden => "在隐藏的行、列或工作表中",
             NotUsed::PartYear => "不是全年数据",
             NotUsed::Superseded => "已被新版本替代",
-            NotUsed::Restated => "以本年度填报表为准",
+            NotUsed::Restated => "以本单位本年度填报表为准",
+            NotUsed::PartOfTotal => "是合计数的一部分",
             NotUsed::Conflict => "与采用的数不一致",
             NotUsed::SameAsUsed => "与采用的数相同",
             NotUsed::OutOfPeriod => "不在规划期内",
@@ -268,10 +278,11 @@ pub struct SheetLayout {
 pub struct Covered {
     pub department: String,
     pub year: i32,
-    /// The file gives this year only as a restatement (a later year's return with an
-    /// earlier year's column): not a version of the year's own return.
+    /// Not the unit's own return for the year: a later year's return restating it (an
+    /// earlier year's column), or another unit's file giving this unit's figures (a lead
+    /// unit's summary of its partners). Never a version of the unit's own return.
     #[serde(default)]
-    pub restated: bool,
+    pub secondary: bool,
 }
 
 /// What became of one input file.

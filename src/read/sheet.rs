@@ -54,6 +54,8 @@ pub(super) enum Role {
     /// A column headed by a reporting unit's name: that unit's figures (a lead unit's
     /// table of its partners).
     UnitValue(String),
+    /// 合计 / 全市: the whole of what the columns beside it divide (units, districts).
+    Total,
     /// 备注 / 说明: kept with the figures of the row.
     Remark,
     Other,
@@ -107,9 +109,10 @@ impl Context {
         }
     }
 
-    /// The finding for a sheet, column or row covering part of a year.
-    pub fn part_year(&self, part: &str, what: &str, sheet: &str, cell: &str) -> Finding {
-        let year = self.year.map(|y| format!("{y}年度")).unwrap_or_else(|| "全年".into());
+    /// The finding for a sheet, column or row covering part of `year` (the sheet's year
+    /// when the part does not name its own).
+    pub fn part_year(&self, part: &str, year: Option<i32>, what: &str, sheet: &str, cell: &str) -> Finding {
+        let year = year.or(self.year).map(|y| format!("{y}年度")).unwrap_or_else(|| "全年".into());
         Finding::warning(
             Code::PartYear,
             format!(
@@ -179,20 +182,43 @@ fn read_rows(plan: &Plan, file: &str, sheet: &str, grid: &Grid, header: &Header)
     let id_col = header.col(&Role::Id);
     let seq_col = header.col(&Role::Seq);
     let unit_col = header.col(&Role::Unit);
-    let value_cols: Vec<(usize, Option<i32>)> =
+    // The value columns: 本年完成 …, or a 合计 / 全市 column (the whole, beside its parts).
+    let mut value_cols: Vec<(usize, Option<i32>)> =
         header.roles.iter().enumerate().filter_map(|(c, r)| if let Role::Value(y) = r { Some((c, *y)) } else { None }).collect();
+    let totals: Vec<usize> = header.roles.iter().enumerate().filter(|(_, r)| **r == Role::Total).map(|(c, _)| c).collect();
+    if value_cols.is_empty() {
+        value_cols.extend(totals.iter().map(|&c| (c, None)));
+    }
     let part_cols: Vec<(usize, Option<i32>)> =
         header.roles.iter().enumerate().filter_map(|(c, r)| if let Role::PartValue(y) = r { Some((c, *y)) } else { None }).collect();
     for &(c, _) in &part_cols {
         let head = grid.text(header.last_row, c);
         let head = if head.trim().is_empty() { grid.text(header.first_row, c) } else { head };
         let part = super::period::part_of_year(&head).unwrap_or_default();
+        let year = part_cols.iter().find(|(pc, _)| *pc == c).and_then(|(_, y)| *y);
         out.findings.push(cx.part_year(
             &part,
+            year,
             &format!("“{}”这一列", crate::text::printable(head.trim(), 30)),
             sheet,
             &grid.addr(header.first_row, c),
         ));
+    }
+    for &(c, _) in &value_cols {
+        let head = header_text(grid, header, c);
+        if value::is_provisional(&head) {
+            out.findings.push(
+                Finding::warning(
+                    Code::Approximate,
+                    format!(
+                        "“{}”这一列是预计数，按预计数读取并在报告中注明。年度数据请填报实际完成数。",
+                        crate::text::printable(head.trim(), 30)
+                    ),
+                )
+                .at(sheet, &grid.addr(header.first_row, c))
+                .for_unit(&cx.department),
+            );
+        }
     }
     let previous_col = header.col(&Role::Previous);
     let remark_col = header.col(&Role::Remark);
@@ -318,6 +344,10 @@ fn read_rows(plan: &Plan, file: &str, sheet: &str, grid: &Grid, header: &Header)
         for (i, c) in taken {
             let o = &mut out.observations[i];
             o.remark.clone_from(&remark);
+            // A column headed as an estimate (2024年全年（预计）): its figures are provisional.
+            if !o.provisional && o.value.is_some() && value::is_provisional(&header_text(grid, header, c)) {
+                o.provisional = true;
+            }
             // A restated figure the unit marks as a correction (in its column's header or
             // the row's remark) replaces the year's own figure.
             o.correction = o.restated() && (says_correction(&remark) || says_correction(&header_text(grid, header, c)));
@@ -327,7 +357,12 @@ fn read_rows(plan: &Plan, file: &str, sheet: &str, grid: &Grid, header: &Header)
                 let origin = Origin { file: &file_text, sheet: &sheet_text, department: unit, return_year: year };
                 if let Some(mut o) = observe(grid, r, *c, ind, &unit_for(*c), y, ObsKind::Current, &origin, &mut out) {
                     o.remark.clone_from(&remark);
-                    out.push(grid, r, *c, o);
+                    // Beside a 合计, a unit's column is its share of the total, not its figure.
+                    if totals.is_empty() {
+                        out.push(grid, r, *c, o);
+                    } else {
+                        out.unused.push(super::Unused { observation: o, because: NotUsed::PartOfTotal });
+                    }
                 }
             }
         }
@@ -341,7 +376,7 @@ fn read_rows(plan: &Plan, file: &str, sheet: &str, grid: &Grid, header: &Header)
     }
     // A template sent back for the year in its title is a return even if left blank.
     let declared = match (declared_year_used, year) {
-        (true, Some(y)) if !department.is_empty() && cx.part.is_none() => Some(Covered { department, year: y, restated: false }),
+        (true, Some(y)) if !department.is_empty() && cx.part.is_none() => Some(Covered { department, year: y, secondary: false }),
         _ => None,
     };
     out.set_part_year(&cx, sheet);
@@ -388,7 +423,7 @@ impl SheetRead {
         }
         for c in more.covers {
             match self.covers.iter_mut().find(|x| x.department == c.department && x.year == c.year) {
-                Some(x) => x.restated &= c.restated,
+                Some(x) => x.secondary &= c.secondary,
                 None => self.covers.push(c),
             }
         }
@@ -550,7 +585,7 @@ impl SheetRead {
     pub(super) fn set_part_year(&mut self, cx: &Context, sheet: &str) {
         let Some((part, said)) = &cx.part else { return };
         if self.observations.iter().any(|o| o.value.is_some()) {
-            self.findings.push(cx.part_year(part, &format!("这个工作表（{said}）"), sheet, ""));
+            self.findings.push(cx.part_year(part, None, &format!("这个工作表（{said}）"), sheet, ""));
         }
         self.unused.extend(self.observations.drain(..).map(|o| super::Unused { observation: o, because: NotUsed::PartYear }));
         self.empty_cells.clear();
@@ -565,8 +600,8 @@ impl SheetRead {
         let mut covers: Vec<Covered> = declared.into_iter().collect();
         for o in self.observations.iter().filter(|o| o.kind == ObsKind::Current && !o.raw.trim().is_empty() && !o.department.is_empty()) {
             match covers.iter_mut().find(|c| c.year == o.year && *c.department == *o.department) {
-                Some(c) => c.restated &= o.restated(),
-                None => covers.push(Covered { department: o.department.to_string(), year: o.year, restated: o.restated() }),
+                Some(c) => c.secondary &= o.restated(),
+                None => covers.push(Covered { department: o.department.to_string(), year: o.year, secondary: o.restated() }),
             }
         }
         let mut years: Vec<i32> = covers.iter().map(|c| c.year).collect();
@@ -832,6 +867,7 @@ pub(super) fn observe(
         return_year: if kind == ObsKind::Previous { year + 1 } else { origin.return_year.unwrap_or(year).max(year) },
         provisional: false,
         correction: false,
+        secondary: false,
         no_value: None,
     };
     match parsed {
@@ -855,7 +891,7 @@ pub(super) fn observe(
                 findings.push(finding(Finding::info(
                     Code::NoteMarker,
                     format!(
-                        "“{}”中的“{}”是注释标记，不是数字的一部分，按 {} 读取。注释请写在备注栏中，数值单元格中只填数字。",
+                        "“{}”中的“{}”是注释或说明，不是数字的一部分，按 {} 读取。注释和说明请写在备注栏中，数值单元格中只填数字。",
                         crate::text::printable(obs.raw.trim(), 40),
                         crate::text::printable(&marker, 20),
                         fmt_num(value, 6)
@@ -1166,7 +1202,7 @@ fn is_sub_header_row(grid: &Grid, r: usize) -> bool {
 }
 
 fn is_header(roles: &[Role]) -> bool {
-    roles.contains(&Role::Name) && roles.iter().any(|r| matches!(r, Role::Value(_) | Role::PartValue(_) | Role::UnitValue(_)))
+    roles.contains(&Role::Name) && roles.iter().any(|r| matches!(r, Role::Value(_) | Role::PartValue(_) | Role::UnitValue(_) | Role::Total))
 }
 
 /// Classify a header cell by its words.
@@ -1190,6 +1226,9 @@ pub(super) fn classify(text: &str) -> Role {
     };
     let bare = bare.trim_matches(|c: char| c == '(' || c == ')');
     match bare {
+        "合计" | "总计" | "全市" | "全县" | "全区" | "全市合计" | "全县合计" | "合计数" | "全市数" | "汇总" => {
+            return Role::Total
+        }
         "序号" | "序" => return Role::Seq,
         "指标编号" | "编号" | "指标代码" | "代码" | "指标id" | "id" => return Role::Id,
         "指标" | "指标名称" | "指标项目" | "指标名" | "主要指标" | "具体指标" | "指标内容" => return Role::Name,
@@ -1425,7 +1464,9 @@ fn find_year(grid: &Grid, file: &str, sheet: &str, header_row: usize) -> Option<
                 continue;
             }
             let t = normalize_name(&grid.text(r, c));
-            let Some(rest) = t.strip_prefix("填报年度").or_else(|| t.strip_prefix("报告年度")) else {
+            let Some(rest) =
+                ["填报年度", "报告年度", "统计年度", "报表年度", "数据年度", "所属年度"].iter().find_map(|p| t.strip_prefix(p))
+            else {
                 continue;
             };
             let rest = rest.trim_start_matches([':', '：']);

@@ -68,6 +68,17 @@ fn is_marker_char(c: char) -> bool {
         | '*' | '＊' | '※' | '#' | '＃' | '△' | '▲' | '☆' | '★' | '†' | '‡')
 }
 
+/// Words that open a note explaining a figure: `4（其中1个达二级医院标准）`,
+/// `2930（含在建120张）`, `1894套，其中本年195套`.
+const NOTE_WORDS: &[&str] = &["其中", "含", "包括", "包含", "不含", "已", "注", "说明", "另有", "其余", "为", "系"];
+
+/// Whether a text is a note explaining the figure before it (see `NOTE_WORDS`).
+fn is_explanation(text: &str) -> bool {
+    let t = fold_width(text);
+    let t = t.trim_start_matches([':', '：', ' ']);
+    NOTE_WORDS.iter().any(|w| t.starts_with(w)) && t.chars().any(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c))
+}
+
 /// Whether a bracketed text is a note reference: `注`, `注2`, `2`, `注：2`.
 fn is_note_reference(inner: &str) -> bool {
     let t = fold_width(inner);
@@ -81,6 +92,16 @@ fn is_note_reference(inner: &str) -> bool {
 fn strip_markers(raw: &str) -> (&str, String) {
     let mut core = raw.trim();
     let mut found: Vec<String> = Vec::new();
+    // 1894套，其中本年195套: a clause after the figure that explains it.
+    for sep in ['，', ',', '；', ';'] {
+        if let Some(i) = core.find(sep) {
+            if i > 0 && is_explanation(&core[i + sep.len_utf8()..]) {
+                found.push(core[i..].to_string());
+                core = core[..i].trim_end();
+                break;
+            }
+        }
+    }
     loop {
         let before = core;
         if let Some(c) = core.chars().next_back().filter(|c| is_marker_char(*c)) {
@@ -96,7 +117,7 @@ fn strip_markers(raw: &str) -> (&str, String) {
             let body = &core[..core.len() - close.len_utf8()];
             if let Some(i) = body.rfind(open) {
                 let start = i + body[i..].chars().next().map_or(1, char::len_utf8);
-                if is_note_reference(&body[start..]) {
+                if is_note_reference(&body[start..]) || is_explanation(&body[start..]) {
                     found.insert(0, core[i..].to_string());
                     core = core[..i].trim_end();
                 }
@@ -131,6 +152,10 @@ fn parse_folded(raw: &str) -> CellValue {
         return CellValue::NoFigure;
     }
     let mut qualifier = String::new();
+    // 累计1894: a cumulative figure said as such (what the indicator counts anyway).
+    if let Some(rest) = s.strip_prefix("累计") {
+        s = rest.trim_start().to_string();
+    }
     // 96.3（预计）, 预计96.3: a provisional figure, read and marked.
     for p in PROVISIONAL {
         let bracketed = [format!("({p})"), format!("({p}数)"), format!("({p}值)")];
@@ -318,6 +343,15 @@ mod tests {
         ];
         for (raw, expected) in cases {
             assert_eq!(&parse(raw), expected, "{raw}");
+        }
+        // Notes explaining the figure after it, in brackets or after a comma.
+        for (raw, value, unit, note) in [
+            ("4（其中1个达二级医院标准）", 4.0, "", "（其中1个达二级医院标准）"),
+            ("2930（含在建120张）", 2930.0, "", "（含在建120张）"),
+            ("100%（已全覆盖）", 100.0, "%", "（已全覆盖）"),
+            ("累计1894套，其中本年195套", 1894.0, "套", "，其中本年195套"),
+        ] {
+            assert_eq!(parse(raw), CellValue::Number { value, unit: unit.into(), qualifier: String::new(), marker: note.into() }, "{raw}");
         }
         // Not markers: a unit in brackets, #N/A, a bare note.
         assert_eq!(parse("96.3（%）"), num(96.3, "(%)", ""));

@@ -81,6 +81,7 @@ struct WireObservation {
     return_year: i32,
     provisional: bool,
     correction: bool,
+    secondary: bool,
     no_value: Option<super::NotUsed>,
 }
 
@@ -114,6 +115,7 @@ impl Wire {
                 return_year: o.return_year,
                 provisional: o.provisional,
                 correction: o.correction,
+                secondary: o.secondary,
                 no_value: o.no_value,
             })
             .collect();
@@ -155,6 +157,7 @@ impl Wire {
                 return_year: o.return_year,
                 provisional: o.provisional,
                 correction: o.correction,
+                secondary: o.secondary,
                 no_value: o.no_value,
             })
             .collect();

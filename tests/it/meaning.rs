@@ -255,3 +255,46 @@ fn restated_figures() {
     let alone = run(&["restating_2025.xlsx"], &[]);
     assert_eq!(used(&alone, "G17", 2024), "53.5");
 }
+
+#[test]
+fn total_column() {
+    let file = "住建局2025年度（含城建集团）_total_column.xlsx";
+    let w = run(&[file], &[]);
+    // The 合计 is the lead unit's figure; the shares beside it are parts of it.
+    assert_eq!(used(&w, "G24", 2025), "1894");
+    let obs = w.csv("observations.csv");
+    assert_eq!(figure(&obs, file, "E3")["department"], "市住房城乡建设局");
+    let share = figure(&obs, file, "D3");
+    assert_eq!((share["used"].as_str(), share["not_used_because"].as_str()), ("否", "part_of_total"));
+}
+
+#[test]
+fn partner_column() {
+    let (lead, own) = ("民政局2025年度_partner_column.xlsx", "组织部2025年度_own.xlsx");
+    let w = run(&[lead, own], &[]);
+    // The partner's own return comes first; the lead's file is no version of it.
+    assert_eq!(used(&w, "G30", 2025), "30.8");
+    let obs = w.csv("observations.csv");
+    assert_eq!(figure(&obs, own, "C4")["used"], "是", "{obs:#?}");
+    let partner = figure(&obs, lead, "D4");
+    assert_eq!((partner["used"].as_str(), partner["not_used_because"].as_str()), ("否", "restated"));
+    let findings = w.csv("findings.csv");
+    assert!(!findings.iter().any(|f| f["code"] == "superseded"), "{findings:#?}");
+    let r = finding(&findings, "restated", lead);
+    assert!(r["message"].contains("30.2") && r["message"].contains("30.8"), "{r:?}");
+}
+
+#[test]
+fn explained_figures() {
+    let file = "explained_figures.xlsx";
+    let w = run(&[file], &[]);
+    assert_eq!(used(&w, "G21", 2025), "2930");
+    assert_eq!(used(&w, "G02", 2025), "100");
+    // A column of estimates: used, marked as such.
+    assert_eq!(used(&w, "G17", 2025), "59");
+    let progress = w.csv("progress.csv");
+    assert!(progress.iter().any(|p| p["indicator_id"] == "G17" && p["year"] == "2025" && p["note"].contains("预计")));
+    let findings = w.csv("findings.csv");
+    assert!(findings.iter().any(|f| f["code"] == "note_marker" && f["cell"] == "C4" && f["message"].contains("含在建120张")));
+    assert!(!findings.iter().any(|f| f["code"] == "year_unknown" || f["code"] == "not_a_number"), "{findings:#?}");
+}
