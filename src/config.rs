@@ -420,6 +420,13 @@ impl RunConfig {
         })
     }
 
+    /// The settings of a run with neither command-line options nor planmon.toml (the
+    /// bench, and tools that assess returns as `planmon run` would by default).
+    pub fn defaults(plan: &Plan) -> RunConfig {
+        let (report_name, workbook_name) = default_patterns(plan);
+        RunConfig { year: None, date: None, office: None, recipient: None, word: true, report_name, workbook_name, notes: Vec::new() }
+    }
+
     /// The output names of the reporting year (checked in `new`).
     pub fn names(&self, year: i32) -> anyhow::Result<OutputNames> {
         output_names(&self.report_name, &self.workbook_name, year).map_err(|(key, why)| anyhow::anyhow!("{FILE} 中的 {key}：{why}"))

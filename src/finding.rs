@@ -137,10 +137,15 @@ codes! {
     Restated = "restated",
     /// A base-year figure differs from the base value of the imported 附件1.
     BaselineDiffers = "baseline_differs",
+    /// A key task and the project (or an indicator and the project) tied to it in the
+    /// plan data disagree: one says done, the other unfinished.
+    TaskProjectMismatch = "task_project_mismatch",
     MissingReturn = "missing_return",
     MissingValue = "missing_value",
     // The batch and its documents
     NoYear = "no_year",
+    /// The 成文日期 is earlier than the latest 填报日期 read.
+    DateBeforeReturns = "date_before_returns",
     GlyphMissing = "glyph_missing",
 }
 
@@ -161,11 +166,7 @@ impl Serialize for Code {
 impl<'de> Deserialize<'de> for Code {
     fn deserialize<D: serde::Deserializer<'de>>(from: D) -> Result<Code, D::Error> {
         let name = String::deserialize(from)?;
-        Code::ALL
-            .iter()
-            .copied()
-            .find(|c| c.as_str() == name)
-            .ok_or_else(|| serde::de::Error::custom(format!("unknown finding code {name}")))
+        Code::ALL.iter().copied().find(|c| c.as_str() == name).ok_or_else(|| serde::de::Error::custom(format!("未知的问题代码“{name}”")))
     }
 }
 
@@ -180,6 +181,12 @@ pub struct Finding {
     pub department: String,
     pub indicator_id: String,
     pub message: String,
+    /// The year of the return it is about (None: about a file or the batch as a whole);
+    /// a report for one year states the findings of that year only.
+    /// (Always written: the reading workers' answers are bincode, which has no
+    /// optional fields.)
+    #[serde(default)]
+    pub year: Option<i32>,
 }
 
 impl Finding {
@@ -193,6 +200,7 @@ impl Finding {
             department: String::new(),
             indicator_id: String::new(),
             message: message.into(),
+            year: None,
         }
     }
 
@@ -226,6 +234,12 @@ impl Finding {
 
     pub fn for_indicator(mut self, id: &str) -> Finding {
         self.indicator_id = id.to_string();
+        self
+    }
+
+    /// About the return of this year.
+    pub fn in_year(mut self, year: i32) -> Finding {
+        self.year = Some(year);
         self
     }
 

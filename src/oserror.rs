@@ -59,13 +59,29 @@ pub fn chain(e: &anyhow::Error) -> String {
     for cause in e.chain() {
         let text = match cause.downcast_ref::<Error>() {
             Some(io) => explain(io),
-            None => cause.to_string(),
+            // A library's own words (polars, csv, zip, xlsx…) are kept for whoever
+            // maintains planmon, marked as such after the Chinese.
+            None => {
+                let text = cause.to_string();
+                if text.chars().any(is_chinese) {
+                    text
+                } else {
+                    format!("（程序库的原始说明：{}）", crate::text::printable(&text, 300))
+                }
+            }
         };
         if !parts.iter().any(|p| p.contains(&text)) {
             parts.push(text);
         }
     }
+    if !parts.iter().any(|p| !p.starts_with("（程序库的原始说明")) {
+        parts.insert(0, "planmon 内部处理出错，请把这段说明发给维护人员".to_string());
+    }
     parts.join("：")
+}
+
+fn is_chinese(c: char) -> bool {
+    ('\u{4e00}'..='\u{9fff}').contains(&c)
 }
 
 /// `.at("写入", path)` on an I/O result: the error becomes a Chinese message with the path.
@@ -93,6 +109,12 @@ mod tests {
         assert!(explain(&Error::from(ErrorKind::PermissionDenied)).contains("没有权限"));
         assert!(explain(&Error::from_raw_os_error(28)).contains("磁盘空间已满"), "ENOSPC from the OS");
         // Nothing English reaches the officer, even for an unusual error.
+        let library = anyhow::anyhow!("lengths don't match: 3 vs 4");
+        let told = chain(&library);
+        assert!(told.starts_with("planmon 内部处理出错"), "{told}");
+        assert!(told.contains("（程序库的原始说明：lengths don't match: 3 vs 4）"), "{told}");
+        let with_context = anyhow::anyhow!("bad zip").context("读取“a.xlsx”时出错");
+        assert_eq!(chain(&with_context), "读取“a.xlsx”时出错：（程序库的原始说明：bad zip）");
         let odd = Error::other("weird");
         assert!(!explain(&odd).contains("weird"));
     }

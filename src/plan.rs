@@ -64,7 +64,7 @@ impl Comparison {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum IndicatorKind {
     /// 二、工作目标 中的指标（附件1）。
@@ -127,12 +127,22 @@ pub struct Indicator {
     /// compiled from the plan's text (据方案正文整理).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub origin: String,
+    /// The 附件2 projects whose completion this indicator measures (the renovation
+    /// count and its renovation project): met and finished must agree.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub projects: Vec<String>,
 }
 
 /// Said of a table row compiled from the plan's text rather than imported.
 pub const FROM_TEXT: &str = "据方案正文整理";
 
 impl Indicator {
+    /// A 附件1 main indicator (二、工作目标), as opposed to a key task's target: the one
+    /// test every count, table and sentence uses (`kind`; 序号 is only a label).
+    pub fn is_goal(&self) -> bool {
+        self.kind == IndicatorKind::Goal
+    }
+
     /// Where the row came from, for people.
     pub fn origin_text(&self) -> &str {
         if self.origin.is_empty() {
@@ -228,6 +238,12 @@ pub struct KeyTask {
     #[serde(default)]
     pub due: Option<i32>,
     pub source: String,
+    /// The 附件2 projects the task is to complete: it is done when they are finished.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub projects: Vec<String>,
+    /// The 附件2 projects the task is to start (启动): done needs them under way.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub starts: Vec<String>,
 }
 
 impl KeyTask {
@@ -857,6 +873,12 @@ impl Plan {
                 number_bound(&ind, &format!("{what}{year}年的节点"), *v)?;
             }
             number_bound(&ind, &format!("{what}的目标值"), i.target)?;
+            if i.seq.is_some() && !i.is_goal() {
+                return Err(invalid(
+                    &ind,
+                    format!("{what}是重点任务的量化目标（kind = \"task\"），却有附件1序号 seq = {}：序号只属于主要指标，请删去 seq 或把 kind 改为 \"goal\"", i.seq.unwrap_or(0)),
+                ));
+            }
             if let Some(b) = i.baseline {
                 number_bound(&ind, &format!("{what}的基期值"), b)?;
             }
@@ -894,6 +916,23 @@ impl Plan {
                 return Err(invalid(&projects, format!("{what}的完成年份 due = {y} 不在 {}—{} 年之间", years.start(), years.end())));
             }
         }
+        // The projects a task or an indicator is tied to are projects of the plan.
+        let project_ids: std::collections::HashSet<&str> = self.projects.iter().map(|p| p.id.as_str()).collect();
+        let tied = |origin: &str, what: &str, key: &str, list: &[String]| -> Result<(), PlanError> {
+            if list.len() > MAX_LIST {
+                return Err(invalid(origin, format!("{what}的 {key} 有 {} 个项目，最多 {MAX_LIST} 个", list.len())));
+            }
+            match list.iter().find(|id| !project_ids.contains(id.as_str())) {
+                Some(id) => Err(invalid(
+                    origin,
+                    format!("{what}的 {key} 中的项目编号“{}”不在项目表（projects.toml）中", crate::text::printable(id, 40)),
+                )),
+                None => Ok(()),
+            }
+        };
+        for i in &self.indicators {
+            tied(&ind, &row_name("指标", &i.id, &i.origin), "projects", &i.projects)?;
+        }
         let mut seen = std::collections::HashSet::new();
         for t in &self.tasks {
             id_bound(&projects, "重点任务", &t.id)?;
@@ -907,6 +946,8 @@ impl Plan {
                 return Err(invalid(&projects, format!("重点任务 {} 没有责任单位", t.id)));
             }
             responsible(&projects, &what, &t.responsible)?;
+            tied(&projects, &what, "projects", &t.projects)?;
+            tied(&projects, &what, "starts", &t.starts)?;
             if let Some(y) = t.due.filter(|y| !years.contains(y)) {
                 return Err(invalid(&projects, format!("{what}的完成年份 due = {y} 不在 {}—{} 年之间", years.start(), years.end())));
             }

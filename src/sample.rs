@@ -143,14 +143,42 @@ pub fn synthetic_series(plan: &Plan, seed: u64, last_year: i32) -> BTreeMap<Stri
 }
 
 /// The year a key task of the sample is done (None: not by the plan's end).
-fn task_done(plan: &Plan, id: &str, seed: u64) -> Option<i32> {
-    let mut rng = Rng::new(seed ^ hash(id));
+fn task_done(plan: &Plan, task: &crate::plan::KeyTask, seed: u64) -> Option<i32> {
+    // A task tied to projects is done in the first year its projects to finish are
+    // finished and those it starts are under way: the sample's returns agree.
+    if !task.projects.is_empty() || !task.starts.is_empty() {
+        let project = |id: &String| plan.projects.iter().find(|p| &p.id == id);
+        return (plan.start..=plan.end).find(|&y| {
+            task.projects.iter().filter_map(project).all(|p| project_path(plan, p, y, seed).2 >= 100.0)
+                && task.starts.iter().filter_map(project).all(|p| project_path(plan, p, y, seed).2 > 0.0)
+        });
+    }
+    let mut rng = Rng::new(seed ^ hash(&task.id));
     let draw = rng.unit();
     if draw < 0.2 {
         None
     } else {
         Some(plan.start + (draw * (plan.end - plan.start + 1) as f64) as i32 % (plan.end - plan.start + 1))
     }
+}
+
+/// One path per project over the years: the same total, the share done growing.
+/// Returns (planned, completed investment, progress %, status word) for `year`.
+fn project_path(plan: &Plan, p: &crate::plan::Project, year: i32, seed: u64) -> (f64, f64, f64, &'static str) {
+    let span = (plan.end - plan.baseline_year).max(1) as f64;
+    let mut prng = Rng::new(seed ^ hash(&p.id));
+    let planned = (prng.range(800.0, 30000.0) / 10.0).round() * 10.0;
+    let speed = prng.range(0.8, 1.3);
+    let frac = ((year - plan.baseline_year) as f64 / span * speed).min(1.0);
+    let progress = (frac * 100.0).round();
+    let status = if progress >= 100.0 {
+        "已完工"
+    } else if progress > 0.0 {
+        "在建"
+    } else {
+        "前期工作"
+    };
+    (planned, (planned * frac).round(), progress, status)
 }
 
 /// The sample return of `unit` for `year`, filled from a synthetic series.
@@ -182,27 +210,15 @@ pub fn sample_filled(plan: &Plan, unit: &str, year: i32, series: &BTreeMap<Strin
     } else {
         format!("{}年1月{}日", year + 1, 5 + (rng.unit() * 20.0) as u32)
     };
-    let span = (plan.end - plan.baseline_year).max(1) as f64;
     for p in plan.projects.iter().filter(|p| p.responsible.first().map(String::as_str) == Some(unit)) {
-        // One path per project over the years: the same total, the share done growing.
-        let mut prng = Rng::new(seed ^ hash(&p.id));
-        let planned = (prng.range(800.0, 30000.0) / 10.0).round() * 10.0;
-        let speed = prng.range(0.8, 1.3);
-        let frac = ((year - plan.baseline_year) as f64 / span * speed).min(1.0);
-        let progress = (frac * 100.0).round();
-        let status = if progress >= 100.0 {
-            "已完工"
-        } else if progress > 0.0 {
-            "在建"
-        } else {
-            "前期工作"
-        };
-        f.projects.insert(p.id.clone(), (planned, (planned * frac).round(), progress, status.to_string()));
+        let (planned, done, progress, status) = project_path(plan, p, year, seed);
+        f.projects.insert(p.id.clone(), (planned, done, progress, status.to_string()));
     }
     for t in plan.tasks.iter().filter(|t| t.lead_unit() == unit) {
-        let (status, note) = match task_done(plan, &t.id, seed) {
+        let (status, note) = match task_done(plan, t, seed) {
             Some(done) if year >= done => ("已完成", format!("已于{done}年完成（示例）")),
             _ if year == plan.start => ("未启动", "正在开展前期工作（示例）".to_string()),
+            _ if t.due.is_some_and(|due| year >= due) => ("推进中", "未能按期完成，正在加紧推进（示例）".to_string()),
             _ => ("推进中", "按计划推进（示例）".to_string()),
         };
         f.tasks.insert(t.id.clone(), (status.to_string(), note));
@@ -225,7 +241,8 @@ fn work_text(plan: &Plan, unit: &str, area: &str, year: i32, series: &BTreeMap<S
         .iter()
         .filter(|i| i.area == area && i.lead_unit() == unit)
         .filter_map(|i| {
-            let v = series.get(&i.id)?.get(&year)?;
+            // A unit writes of what it achieved, not of a count still at nothing.
+            let v = series.get(&i.id)?.get(&year).filter(|v| **v > 0.0)?;
             Some(format!("“{}”达到{}{}", i.name, fmt_num(*v, 2), i.unit))
         })
         .take(3)
@@ -239,8 +256,13 @@ fn work_text(plan: &Plan, unit: &str, area: &str, year: i32, series: &BTreeMap<S
     } else {
         work.push_str(&figures.join("，"));
     }
-    if !projects.is_empty() {
-        work.push_str(&format!("；推进{}个重点项目建设，其中{}个已完工", projects.len(), done));
+    match (projects.len(), done) {
+        (0, _) => {}
+        (1, 0) => work.push_str("；推进1个重点项目建设，尚未完工"),
+        (1, 1) => work.push_str("；1个重点项目已完工"),
+        (n, 0) => work.push_str(&format!("；推进{n}个重点项目建设，均尚未完工")),
+        (n, d) if d == n => work.push_str(&format!("；{n}个重点项目均已完工")),
+        (n, d) => work.push_str(&format!("；推进{n}个重点项目建设，其中{d}个已完工")),
     }
     work.push_str("。（示例文字）");
     let problems = if projects.len() > done {

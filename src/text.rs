@@ -141,6 +141,20 @@ pub fn fmt_num(v: f64, max_dp: usize) -> String {
     }
 }
 
+/// A figure with exactly `dp` decimals (the decimals its indicator is shown with):
+/// 96.5 with 1 → 96.5, 96 with 1 → 96.0, 4 with 0 → 4.
+pub fn fixed(v: f64, dp: usize) -> String {
+    if !v.is_finite() {
+        return String::new();
+    }
+    let s = format!("{:.*}", dp, v);
+    if s.trim_start_matches('-').chars().all(|c| c == '0' || c == '.') {
+        s.trim_start_matches('-').to_string()
+    } else {
+        s
+    }
+}
+
 /// A character XML 1.0 cannot hold (and so no Word file): the C0 controls other than
 /// tab, line feed and carriage return, and U+FFFE/U+FFFF.
 pub fn xml_unsafe(c: char) -> bool {
@@ -229,5 +243,37 @@ mod tests {
         assert_eq!(fmt_num(1e15, 2), "1000000000000000");
         assert_eq!(fmt_num(0.1 + 0.2, 10), "0.3");
         assert_eq!(fmt_num(-0.0001, 2), "0");
+    }
+}
+
+/// “…“…”…” → “…‘…’…”: quotation marks opened inside a quotation become single ones.
+/// Unbalanced marks are left as they are written.
+pub fn nest_quotes(s: &str) -> String {
+    let mut depth = 0usize;
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '“' => {
+                out.push(if depth % 2 == 1 { '‘' } else { '“' });
+                depth += 1;
+            }
+            '”' if depth > 0 => {
+                depth -= 1;
+                out.push(if depth % 2 == 1 { '’' } else { '”' });
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod quote_tests {
+    #[test]
+    fn quotes_in_quotes_become_single() {
+        assert_eq!(super::nest_quotes("““人社+村居”就业公共服务平台覆盖率”为97.9%"), "“‘人社+村居’就业公共服务平台覆盖率”为97.9%");
+        assert_eq!(super::nest_quotes("“a“b“c”d”e”"), "“a‘b“c”d’e”");
+        assert_eq!(super::nest_quotes("“A“B”C”与“D”"), "“A‘B’C”与“D”");
+        assert_eq!(super::nest_quotes("未闭合”的"), "未闭合”的");
     }
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use polars::prelude::*;
 
-use crate::aggregate::{Figures, ReturnStatus};
+use crate::figures::{Figures, ReturnStatus};
 use crate::finding::{Code, Finding};
 use crate::frames::{self, Rows};
 use crate::plan::Plan;
@@ -13,7 +13,7 @@ use crate::read::{InputFile, Observation, ProjectReport};
 use crate::text::fmt_num;
 
 /// What the rules need besides the figures: the figures chosen and the conflicts
-/// (aggregate::figures), the returns expected and received (aggregate::returns) and
+/// (figures::choose), the returns expected and received (figures::returns) and
 /// the projects' reports.
 pub struct Context<'a> {
     pub figures: &'a Figures,
@@ -28,8 +28,8 @@ pub struct Context<'a> {
 /// have only the observations).
 pub fn validate(plan: &Plan, obs: &[Observation], files: &[InputFile], year: i32) -> PolarsResult<Vec<Finding>> {
     let df = frames::observations(obs)?;
-    let figures = crate::aggregate::figures::choose(plan, obs, &df)?;
-    let returns = crate::aggregate::returns(plan, files, year);
+    let figures = crate::figures::choose(plan, obs, &df)?;
+    let returns = crate::figures::returns(plan, files, year);
     validate_frame(plan, obs, &df, &Context { figures: &figures, returns: &returns, projects: &[], files, year })
 }
 
@@ -46,7 +46,7 @@ pub fn validate_frame(plan: &Plan, obs: &[Observation], df: &DataFrame, cx: &Con
 /// what `planmon check` applies to the returns it is given.
 pub fn validate_values(plan: &Plan, obs: &[Observation], projects: &[ProjectReport]) -> PolarsResult<Vec<Finding>> {
     let df = frames::observations(obs)?;
-    let figures = crate::aggregate::figures::choose(plan, obs, &df)?;
+    let figures = crate::figures::choose(plan, obs, &df)?;
     let mut findings = value_rules(plan, obs, &df, &figures)?;
     findings.extend(project_rules(plan, projects));
     Ok(findings)
@@ -67,7 +67,7 @@ fn value_rules(plan: &Plan, obs: &[Observation], df: &DataFrame, figures: &Figur
 }
 
 fn obs_finding(o: &Observation, f: Finding) -> Finding {
-    f.in_file(&o.file).at(&o.sheet, &o.cell).for_unit(&o.department).for_indicator(&o.indicator_id)
+    f.in_file(&o.file).at(&o.sheet, &o.cell).for_unit(&o.department).for_indicator(&o.indicator_id).in_year(o.return_year)
 }
 
 /// Values outside the plausible range for their unit.
@@ -176,14 +176,14 @@ fn not_responsible(plan: &Plan, obs: &[Observation], df: &DataFrame) -> PolarsRe
 }
 
 /// The same indicator and year reported with different values: a finding on every
-/// cell, naming all the figures and the one used (chosen once, aggregate::figures).
+/// cell, naming all the figures and the one used (chosen once, figures::choose).
 fn conflicts(plan: &Plan, obs: &[Observation], figures: &Figures) -> Vec<Finding> {
     let mut out = Vec::new();
     for c in &figures.conflicts {
         let Some(ind) = plan.indicator(&c.indicator_id) else { continue };
         // Each different value once, with its first source and how many cells give it
         // (a batch of copies must not make every message list every copy).
-        let mut values: Vec<(f64, &crate::aggregate::Figure, usize)> = Vec::new();
+        let mut values: Vec<(f64, &crate::figures::Figure, usize)> = Vec::new();
         for f in &c.figures {
             match values.iter_mut().find(|(v, _, _)| *v == f.value) {
                 Some((_, _, n)) => *n += 1,
@@ -437,11 +437,12 @@ fn returns_outside_plan(plan: &Plan, files: &[InputFile]) -> Vec<Finding> {
             )
             .in_file(&f.file)
             .for_unit(&f.department)
+            .in_year(f.year.unwrap_or(0))
         })
         .collect()
 }
 
-/// Returns expected vs received (aggregate::returns), and indicators expected vs
+/// Returns expected vs received (figures::returns), and indicators expected vs
 /// reported, per unit and year.
 fn completeness(plan: &Plan, obs: &[Observation], cx: &Context, df: &DataFrame) -> PolarsResult<Vec<Finding>> {
     let mut out = Vec::new();
@@ -453,7 +454,9 @@ fn completeness(plan: &Plan, obs: &[Observation], cx: &Context, df: &DataFrame) 
     for r in cx.returns {
         if !r.received() {
             out.push(
-                Finding::warning(Code::MissingReturn, format!("未收到{}{}年度填报表。请督促报送。", r.unit, r.year)).for_unit(&r.unit),
+                Finding::warning(Code::MissingReturn, format!("未收到{}{}年度填报表。请督促报送。", r.unit, r.year))
+                    .for_unit(&r.unit)
+                    .in_year(r.year),
             );
             continue;
         }
@@ -472,7 +475,8 @@ fn completeness(plan: &Plan, obs: &[Observation], cx: &Context, df: &DataFrame) 
                         r.year, p.name, p.id
                     ),
                 )
-                .for_unit(&r.unit);
+                .for_unit(&r.unit)
+                .in_year(r.year);
                 if let Some(file) = r.files.first() {
                     f = f.in_file(file);
                 }
@@ -514,7 +518,8 @@ fn completeness(plan: &Plan, obs: &[Observation], cx: &Context, df: &DataFrame) 
             format!("{}年度填报表缺少指标 {}“{}”的数值。请补报；确无数据请说明原因。", y, ind.id, ind.name),
         )
         .for_unit(&unit)
-        .for_indicator(&id);
+        .for_indicator(&id)
+        .in_year(y);
         if let Some(o) = place {
             f = f.in_file(&o.file).at(&o.sheet, &o.cell);
         } else if let Some(file) = cx.returns.iter().find(|r| r.unit == unit && r.year == y).and_then(|r| r.files.first()) {
@@ -526,18 +531,13 @@ fn completeness(plan: &Plan, obs: &[Observation], cx: &Context, df: &DataFrame) 
 }
 
 /// Whether a project status written by a unit says the project is finished.
-fn says_finished(status: &str) -> bool {
-    let s = status.trim();
-    !s.contains('未') && ["完工", "竣工", "建成", "投用", "投入使用", "已完成"].iter().any(|w| s.contains(w))
-}
-
 /// The projects' reports: totals that fall from one year to the next, more completed
 /// than planned, a status that contradicts the physical progress.
 fn project_rules(plan: &Plan, reports: &[ProjectReport]) -> Vec<Finding> {
     let mut out = Vec::new();
     let name = |id: &str| plan.projects.iter().find(|p| p.id == id).map_or(id.to_string(), |p| p.name.clone());
     let at = |r: &ProjectReport, cell: &str, f: Finding| {
-        f.in_file(&r.file).at(&r.sheet, if cell.is_empty() { &r.cell } else { cell }).for_unit(&r.department)
+        f.in_file(&r.file).at(&r.sheet, if cell.is_empty() { &r.cell } else { cell }).for_unit(&r.department).in_year(r.year)
     };
     for r in reports {
         let n = name(&r.project_id);
@@ -553,7 +553,7 @@ fn project_rules(plan: &Plan, reports: &[ProjectReport]) -> Vec<Finding> {
                 )));
             }
         }
-        let finished = says_finished(&r.status);
+        let finished = crate::read::says_finished(&r.status);
         match r.progress {
             Some(p) if finished && p < 100.0 => out.push(at(
                 r,
@@ -830,7 +830,7 @@ mod tests {
         }
         // A project the unit leads with no report in a return it sent.
         let files = vec![file("市卫生健康局", 2024)];
-        let returns = crate::aggregate::returns(&plan, &files, 2024);
+        let returns = crate::figures::returns(&plan, &files, 2024);
         let df = frames::observations(&[]).unwrap();
         let figures = Figures::default();
         let cx = Context {

@@ -74,7 +74,8 @@ pub fn resolve(plan: &Plan, read: &mut ReadOutcome) {
                             ),
                         )
                         .in_file(new_file)
-                        .for_unit(unit),
+                        .for_unit(unit)
+                        .in_year(*year),
                     );
                 }
             }
@@ -88,7 +89,8 @@ pub fn resolve(plan: &Plan, read: &mut ReadOutcome) {
                     ),
                 )
                 .in_file(old_file)
-                .for_unit(unit),
+                .for_unit(unit)
+                .in_year(*year),
             );
             gone.mark(read, &index, old_file, unit, *year, &keys);
             replaced.push((old, Replaced { department: unit.clone(), year: *year, by: new_file.clone(), basis: basis.text }));

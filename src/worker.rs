@@ -264,12 +264,21 @@ fn write_frame<A: Serialize>(out: &mut impl Write, done: &Done<A>) -> anyhow::Re
     Ok(())
 }
 
-fn read_frame<A: DeserializeOwned>(input: &mut impl Read) -> Option<Done<A>> {
+/// The next answer: Ok(None) when the worker's output ended, Err when what came is not
+/// an answer (cut short, or of another shape).
+fn read_frame<A: DeserializeOwned>(input: &mut impl Read) -> Result<Option<Done<A>>, ()> {
     let mut len = [0u8; 4];
-    input.read_exact(&mut len).ok()?;
-    let mut bytes = vec![0u8; u32::from_le_bytes(len) as usize];
-    input.read_exact(&mut bytes).ok()?;
-    bincode::deserialize(&bytes).ok()
+    match input.read_exact(&mut len) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
+        Err(_) => return Err(()),
+    }
+    let mut bytes = Vec::new();
+    input.take(u64::from(u32::from_le_bytes(len))).read_to_end(&mut bytes).map_err(|_| ())?;
+    if bytes.len() != u32::from_le_bytes(len) as usize {
+        return Err(());
+    }
+    bincode::deserialize(&bytes).map(Some).map_err(|_| ())
 }
 
 /// One worker process and the jobs it has been given, the first being worked on.
@@ -290,6 +299,9 @@ enum Msg<A> {
     Done(u64, Box<Done<A>>),
     /// The worker's standard output closed: it ended. With what it wrote to stderr.
     Ended(u64, String),
+    /// The worker wrote something that is not an answer: it is ended (and then its
+    /// jobs go again, as for a worker that died), never waited for.
+    Garbled(u64),
 }
 
 /// Jobs still to give out: (index, suspect). A suspect is a job that was with a worker
@@ -329,9 +341,19 @@ impl<T: Task> Pool<'_, T> {
         std::thread::spawn(move || {
             if let Some(stdout) = stdout {
                 let mut frames = BufReader::new(stdout);
-                while let Some(done) = read_frame::<T::Answer>(&mut frames) {
-                    if tx.send(Msg::Done(id, Box::new(done))).is_err() {
-                        return;
+                loop {
+                    match read_frame::<T::Answer>(&mut frames) {
+                        Ok(Some(done)) => {
+                            if tx.send(Msg::Done(id, Box::new(done))).is_err() {
+                                return;
+                            }
+                        }
+                        Ok(None) => break,
+                        Err(()) => {
+                            // The parent ends the worker; its output then closes.
+                            let _ = tx.send(Msg::Garbled(id));
+                            break;
+                        }
                     }
                 }
             }
@@ -463,6 +485,11 @@ pub fn run<T: Task>(
                 pool.answer(d.index, d.outcome.ok_or(Lost::TimedOut), answered);
                 pool.give(k, skip, answered);
             }
+            Ok(Msg::Garbled(id)) => {
+                if let Some(slot) = pool.slots.iter_mut().find(|s| s.id == id) {
+                    let _ = slot.child.kill();
+                }
+            }
             Ok(Msg::Ended(id, stderr)) => {
                 let Some(at) = pool.slots.iter().position(|s| s.id == id) else { continue };
                 let mut slot = pool.slots.swap_remove(at);
@@ -515,4 +542,37 @@ pub fn run<T: Task>(
     }
     let results = pool.results.into_iter().map(|r| r.unwrap_or(Err(Lost::NoWorker))).collect();
     (jobs, results)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_answer_that_is_not_one_is_told_apart_from_the_end() {
+        let mut bytes = Vec::new();
+        write_frame(&mut bytes, &Done { index: 3, outcome: Some(crate::finding::Finding::info(crate::finding::Code::Superseded, "x")) })
+            .unwrap();
+        let back = read_frame::<crate::finding::Finding>(&mut bytes.as_slice()).unwrap().unwrap();
+        assert_eq!((back.index, back.outcome.unwrap().message), (3, "x".to_string()));
+        // The end of the output, a frame cut short, a frame of another shape.
+        assert!(matches!(read_frame::<crate::finding::Finding>(&mut [].as_slice()), Ok(None)));
+        assert!(read_frame::<crate::finding::Finding>(&mut &bytes[..bytes.len() - 1]).is_err());
+        let mut other = Vec::new();
+        write_frame(&mut other, &Done { index: 1, outcome: Some(7u8) }).unwrap();
+        assert!(read_frame::<crate::finding::Finding>(&mut other.as_slice()).is_err());
+    }
+
+    #[test]
+    fn a_finding_with_and_without_a_year_crosses_to_the_parent() {
+        for f in [
+            crate::finding::Finding::info(crate::finding::Code::Superseded, "x"),
+            crate::finding::Finding::info(crate::finding::Code::Superseded, "y").in_year(2024),
+        ] {
+            let mut bytes = Vec::new();
+            write_frame(&mut bytes, &Done { index: 0, outcome: Some(f.clone()) }).unwrap();
+            let back = read_frame::<crate::finding::Finding>(&mut bytes.as_slice()).unwrap().unwrap().outcome.unwrap();
+            assert_eq!((back.year, back.message), (f.year, f.message));
+        }
+    }
 }

@@ -309,6 +309,7 @@ fn indicator_table(
             note: note_col.map(|c| t.cell(r, c).to_string()).unwrap_or_default(),
             conflicts: Vec::new(),
             aliases: Vec::new(),
+            projects: Vec::new(),
             attribute: attr_col.map(|c| layout::attribute(t.cell(r, c))).unwrap_or_default(),
             baseline: base.and_then(|(c, _)| layout::number(t.cell(r, c))),
             origin: at,
@@ -534,6 +535,16 @@ pub fn merge(plan: &Plan, imported: &Imported) -> Merged {
     for u in &imported.new_units {
         m.units.push(Unit { name: u.clone(), full: u.clone(), aliases: Vec::new(), role: crate::plan::Role::Returns });
     }
+    // A tie of an indicator or a task to a project that the imported project table no
+    // longer has goes with it (the tie is the plan's data, kept only where both are).
+    let ids: HashSet<String> = m.projects.iter().map(|p| p.id.clone()).collect();
+    for i in &mut m.indicators {
+        i.projects.retain(|p| ids.contains(p));
+    }
+    for t in &mut m.tasks {
+        t.projects.retain(|p| ids.contains(p));
+        t.starts.retain(|p| ids.contains(p));
+    }
     m
 }
 
@@ -677,7 +688,10 @@ pub fn write(dir: &Path, plan: &Plan, m: &Merged, stamp: &str, imported: &Import
         indicator: m.indicators.clone(),
     };
     let period_changed = m.start != plan.start || m.end != plan.end;
-    if imported.indicators.is_some() {
+    // The indicators' ties to projects follow the project table: a new one rewrites
+    // them too.
+    let ties_changed = m.indicators.iter().zip(&plan.indicators).any(|(n, c)| n.id == c.id && n.projects != c.projects);
+    if imported.indicators.is_some() || ties_changed {
         put("indicators.toml", &head, toml::to_string(&indicators).map_err(|e| e.to_string())?)?;
     }
     if imported.projects.is_some() || period_changed {

@@ -10,7 +10,7 @@ use anyhow::{Context, Result};
 use calamine::{open_workbook_auto, Reader};
 use serde::{Deserialize, Serialize};
 
-use crate::batch::Batch;
+use crate::assess::{self, Assessment};
 use crate::cli::{BenchArgs, Layout, SampleArgs};
 use crate::plan::Plan;
 use crate::read;
@@ -24,7 +24,7 @@ struct Measure {
     read_s: f64,
     assess_s: f64,
     /// Processor time (all threads, user + system) of calamine alone and of read +
-    /// validate + aggregate: steadier than wall time on a shared machine.
+    /// validate + assess: steadier than wall time on a shared machine.
     calamine_cpu_s: Option<f64>,
     pipeline_cpu_s: Option<f64>,
     tables_s: f64,
@@ -163,34 +163,33 @@ fn measure(n: usize, rounds: Option<usize>, dir: &Path, plan: &Plan) -> Result<M
     let total = Instant::now();
     let first = read_and_assess(plan, dir)?;
     let (mut read_s, mut assess_s, mut pipeline_cpu_s) = (first.read_s, first.assess_s, first.cpu_s);
-    let (batch, observations) = (first.batch, first.observations);
+    let (a, observations) = (first.assessment, first.observations);
     let t = Instant::now();
-    let tables = render::tables(&batch)?;
+    let tables = render::tables(&a)?;
     let tables_s = t.elapsed().as_secs_f64();
     drop(tables);
     let t = Instant::now();
-    let world = ReportWorld::new(None, batch.created_datetime())?;
+    let world = ReportWorld::new(None, a.documents.created_datetime())?;
     let fonts_s = t.elapsed().as_secs_f64();
     // The report and the feedback sheets, side by side as `planmon run` makes them.
     let t = Instant::now();
-    let mut batch = batch;
-    let pdfs = render::pdfs(&mut batch, &world, &isolation(), &|| {})?;
+    let pdfs = render::pdfs(&a, &world, &isolation(), &|| {})?;
     let documents_s = t.elapsed().as_secs_f64();
     let feedback_sheets = pdfs.len() - 1;
     let total_s = total.elapsed().as_secs_f64();
     // The report alone (in a fresh world, typst's caches emptied: nothing is reused
     // from the run above).
-    let world = ReportWorld::new(None, batch.created_datetime())?;
+    let world = ReportWorld::new(None, a.documents.created_datetime())?;
     typst::comemo::evict(0);
     let t = Instant::now();
-    let data = serde_json::to_value(render::report::report_data(&batch))?;
-    render::typeset::typeset(&world, "/report.typ", "/data.json", data, batch.created_datetime(), "bench")?;
+    let data = serde_json::to_value(render::report::report_data(&a))?;
+    render::typeset::typeset(&world, "/report.typ", "/data.json", data, a.documents.created_datetime(), "bench")?;
     let report_s = t.elapsed().as_secs_f64();
     let peak_mb = peak_mb();
     let worker_peak_mb = worker_peak_mb();
-    drop((batch, world));
+    drop((a, world));
 
-    // Further rounds of calamine alone and our read + validate + aggregate, alternately:
+    // Further rounds of calamine alone and our read + validate + assess, alternately:
     // wall times on a shared machine vary, and the fastest round of each is the one
     // least disturbed by other work.
     let rounds = rounds.unwrap_or(if n > 1200 { 3 } else { 5 }).max(1);
@@ -223,9 +222,9 @@ fn measure(n: usize, rounds: Option<usize>, dir: &Path, plan: &Plan) -> Result<M
     })
 }
 
-/// One round of read + validate + aggregate: its batch, wall times and processor time.
+/// One round of read + validate + assess: its assessment, wall times and processor time.
 struct Round {
-    batch: Batch,
+    assessment: Assessment,
     observations: usize,
     read_s: f64,
     assess_s: f64,
@@ -241,9 +240,9 @@ fn read_and_assess(plan: &Plan, dir: &Path) -> Result<Round> {
     let read_s = t.elapsed().as_secs_f64();
     let observations = read.observations.len();
     let t = Instant::now();
-    let batch = Batch::from_read(plan.clone(), read, None)?;
+    let assessment = assess::assess(plan.clone(), read, &crate::config::RunConfig::defaults(plan), &[], None)?;
     let assess_s = t.elapsed().as_secs_f64();
-    Ok(Round { batch, observations, read_s, assess_s, cpu_s: elapsed(c, cpu_s()) })
+    Ok(Round { assessment, observations, read_s, assess_s, cpu_s: elapsed(c, cpu_s()) })
 }
 
 /// calamine alone: open every file and read every sheet, as many threads as cores.

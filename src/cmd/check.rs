@@ -11,7 +11,6 @@ use std::io::Write;
 use anyhow::Result;
 
 use crate::cli::CheckArgs;
-use crate::finding::Severity;
 use crate::plan::Plan;
 use crate::read::{self, Isolation};
 use crate::text::{fmt_num, printable};
@@ -27,7 +26,7 @@ fn against(dir: &std::path::Path, plan: &Plan, outcome: &read::ReadOutcome, out:
         return Ok(());
     }
     let run = crate::publish::manifest_in(dir)
-        .and_then(|b| serde_json::from_slice::<crate::changes::Run>(&b).map_err(|_| StateError::Damaged))
+        .and_then(|b| serde_json::from_slice::<crate::history::Run>(&b).map_err(|_| StateError::Damaged))
         .and_then(|r| if r.snapshot.is_some() { Ok(r) } else { Err(StateError::Foreign) });
     let run = match run {
         Ok(run) => run,
@@ -45,21 +44,23 @@ fn against(dir: &std::path::Path, plan: &Plan, outcome: &read::ReadOutcome, out:
     writeln!(out, "\n与“{}”中上次运行（{run_id}）的结果对比：", printable(&dir.display().to_string(), 200))?;
     let returns: std::collections::BTreeSet<(String, i32)> =
         outcome.files.iter().flat_map(|f| f.covers.iter().map(|c| (c.department.clone(), c.year))).collect();
-    let now = crate::changes::snap_figures(&outcome.observations);
-    let of = |list: &[crate::changes::SnapFigure], unit: &str, year: i32| -> Vec<crate::changes::SnapFigure> {
+    let now = crate::history::snap_figures(&outcome.observations);
+    let of = |list: &[crate::history::SnapFigure], unit: &str, year: i32| -> Vec<crate::history::SnapFigure> {
         list.iter().filter(|f| f.department == unit && f.year == year).cloned().collect()
     };
     let value = |v: Option<f64>| v.map(|v| fmt_num(v, 6)).unwrap_or_default();
     for (unit, year) in &returns {
-        let changes = crate::changes::figure_changes(&of(&snapshot.figures, unit, *year), &of(&now, unit, *year));
+        let changes = crate::assess::changes::figure_changes(&of(&snapshot.figures, unit, *year), &of(&now, unit, *year));
         let lines: Vec<String> = changes
             .iter()
             .map(|c| {
                 let name = plan.indicator(&c.indicator_id).map(|i| printable(&i.name, 40)).unwrap_or_default();
                 let at = format!("{}·{}", printable(&c.file, 200), c.cell);
                 match c.kind() {
-                    "新增" => format!("  新增：{} {name} {} {}（{at}）", c.indicator_id, value(c.after), c.unit),
-                    "撤回" => format!("  撤回：{} {name} 原 {} {}（{at}）", c.indicator_id, value(c.before), c.unit),
+                    crate::assess::ChangeKind::Added => format!("  新增：{} {name} {} {}（{at}）", c.indicator_id, value(c.after), c.unit),
+                    crate::assess::ChangeKind::Withdrawn => {
+                        format!("  撤回：{} {name} 原 {} {}（{at}）", c.indicator_id, value(c.before), c.unit)
+                    }
                     _ => format!("  修改：{} {name} {} → {} {}（{at}）", c.indicator_id, value(c.before), value(c.after), c.unit),
                 }
             })
@@ -106,7 +107,7 @@ pub fn run(args: &CheckArgs, plan: &Plan, out: &mut dyn Write) -> Result<Checked
     let mut findings = outcome.findings.clone();
     findings.extend(crate::validate::validate_values(plan, &outcome.observations, &outcome.projects)?);
     crate::finding::sort(&mut findings);
-    let checked = Checked { errors: findings.iter().filter(|f| f.severity == Severity::Error).count(), missing: missing.len() };
+    let checked = Checked { errors: crate::assess::FindingCounts::of(&findings).error, missing: missing.len() };
     if args.json {
         let missing: Vec<String> = missing.iter().map(|p| p.display().to_string()).collect();
         let value = serde_json::json!({ "files": outcome.files, "missing": missing, "observations": outcome.observations, "unused": outcome.unused, "findings": findings });
@@ -157,12 +158,7 @@ pub fn run(args: &CheckArgs, plan: &Plan, out: &mut dyn Write) -> Result<Checked
             let returns: Vec<String> = own.iter().map(|c| format!("{}{}年度", printable(&c.department, 40), c.year)).collect();
             writeln!(out, "  本文件含 {} 份填报：{}", own.len(), returns.join("、"))?;
         }
-        let unused = outcome
-            .unused
-            .iter()
-            .filter(|u| *u.observation.file == *f.file && !u.observation.raw.trim().is_empty())
-            .map(|u| (&u.observation, Some(u.because)));
-        for (o, because) in outcome.observations.iter().filter(|o| *o.file == *f.file).map(|o| (o, None)).chain(unused) {
+        for (o, because) in outcome.figures_of_file(&f.file) {
             let not_used = because.map(|b| format!("（未采用：{}）", b.label())).unwrap_or_default();
             writeln!(
                 out,

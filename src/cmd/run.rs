@@ -3,14 +3,12 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 use crate::clock::{iso_time, now_unix};
 
 use super::UsageError;
-use crate::aggregate::Status;
-use crate::batch::Batch;
-use crate::changes;
+use crate::assess::{self, Assessment, Status};
 use crate::cli::RunArgs;
 use crate::config::{RunConfig, Settings};
 use crate::plan::Plan;
@@ -73,34 +71,32 @@ fn run_noting(
     let show = !args.quiet && !args.json;
     let reading: OnceLock<Bar> = OnceLock::new();
     let source = Source { input: args.input.clone(), leave_out: Some(args.output.clone()), isolation: Isolation::this_program() };
-    let mut batch = Batch::assemble_with(plan, &source, config.year, &|done, total| {
+    let read = crate::read::read_inputs_with(&plan, &source, &|done, total| {
         let bar = reading.get_or_init(|| Bar::new("读取填报表", total, show));
         if done > 0 {
             bar.step();
         }
-    })?;
-    batch.apply(&config)?;
+    });
+    // The earlier runs in the output folder: the change log and each unit's follow-up
+    // of its earlier problems. The fonts: the characters they lack are found before
+    // the assessment is frozen.
+    let runs = crate::history::earlier_runs(publish::earlier_manifests(&args.output));
+    let world = ReportWorld::new(templates, assess::typst_time(assess::dating(&config).1));
+    let covers = |c: char| world.as_ref().is_ok_and(|w| w.covers(c));
+    let covers: Option<&(dyn Fn(char) -> bool + Sync)> = if world.is_ok() { Some(&covers) } else { None };
+    let a = assess::assess(plan, read, &config, &runs, covers).context("汇总各单位数据时出错")?;
     if config.year.is_none() {
         // The year the returns gave: after the plan, say what that means.
-        if let Ok(Some(note)) = crate::config::year_note(&batch.plan, batch.year, "填报表中最新的年度") {
+        if let Ok(Some(note)) = crate::config::year_note(&a.plan, a.year, "填报表中最新的年度") {
             eprintln!("注意：{note}");
             notes.push(note);
         }
     }
-    // Against the earlier runs in the output folder: the change log and each unit's
-    // follow-up of its earlier problems.
-    let runs = changes::earlier_runs(&args.output);
-    let snapshot = changes::snapshot(&batch);
-    batch.changes = changes::compare(runs.first(), &snapshot, &batch.files);
-    let followups: Vec<_> = batch.assessment.feedback.iter().map(|f| changes::follow_up(&runs, &batch, &f.unit)).collect();
-    for (f, up) in batch.assessment.feedback.iter_mut().zip(followups) {
-        f.followup = up;
-    }
     // A broken (user-edited) template must not cost the workbook and tables: render
     // the PDFs first, write everything that could be made, then report the failure.
-    let rendering = Bar::new("生成报告和反馈单", 1 + batch.plan.reporting_units().len(), show);
-    let pdfs = match ReportWorld::new(templates, batch.created_datetime()) {
-        Ok(world) => render::pdfs(&mut batch, &world, &Isolation::this_program(), &|| rendering.step()),
+    let rendering = Bar::new("生成报告和反馈单", 1 + a.feedback.len(), show);
+    let pdfs = match &world {
+        Ok(world) => render::pdfs(&a, world, &Isolation::this_program(), &|| rendering.step()),
         Err(e) => Err(anyhow::anyhow!("无法读取报告模板：{e}").into()),
     };
     // The documents that were typeset are kept with the rest of the run.
@@ -108,16 +104,16 @@ fn run_noting(
         Ok(pdfs) => (pdfs, None),
         Err(failure) => (failure.made, Some(failure.error)),
     };
-    if config.word && pdf_error.is_none() {
-        files.extend(render::word(&batch)?);
+    if a.documents.word && pdf_error.is_none() {
+        files.extend(render::word(&a).context("生成 Word 文件时出错")?);
     }
-    files.extend(render::tables(&batch)?);
+    files.extend(render::tables(&a).context("生成汇总表（Excel）和数据表（CSV）时出错")?);
 
     // Everything goes to a staging folder first; a run that fails on the way leaves
     // what it made in history/<run id>-未完成 and the previous outputs as they were.
     let mut staging = Staging::new(&lock, &run_id)?;
     let staged = files.iter().try_for_each(|r| staging.write(&r.rel, &r.bytes, r.what)).and_then(|()| {
-        let manifest = manifest(&batch, args, &run_id, started, &staging.records, &snapshot);
+        let manifest = manifest(&a, args, &run_id, started, &staging.records);
         let bytes = serde_json::to_vec_pretty(&manifest)?;
         staging.write(Path::new(publish::MANIFEST), &bytes, "运行清单")
     });
@@ -138,12 +134,12 @@ fn run_noting(
     // closed or full) does not make the run a failure.
     let shown = (|| -> Result<()> {
         if args.json {
-            let mut summary = json_summary(&batch, &written);
+            let mut summary = json_summary(&a, &written);
             summary["notes"] = serde_json::json!(notes);
             serde_json::to_writer_pretty(&mut *out, &summary)?;
             writeln!(out)?;
         } else if !args.quiet {
-            summarize(&batch, &written, out)?;
+            summarize(&a, &written, out)?;
             for note in notes.iter() {
                 writeln!(out, "注意：{note}")?;
             }
@@ -153,13 +149,13 @@ fn run_noting(
     if let Err(e) = shown {
         eprintln!("注意：汇总已完成，结果在输出文件夹中，但无法显示摘要：{}", crate::oserror::chain(&e));
     }
-    Ok(RunSummary { written, errors: batch.assessment.findings[0] })
+    Ok(RunSummary { written, errors: a.finding_counts.error })
 }
 
 /// What changed since the previous run, a line per figure (the workbook's 变更记录
 /// has everything).
-fn changes_summary(batch: &Batch, out: &mut dyn Write) -> Result<()> {
-    let c = &batch.changes;
+fn changes_summary(a: &Assessment, out: &mut dyn Write) -> Result<()> {
+    let c = &a.changes;
     let Some(previous) = &c.previous else {
         writeln!(out, "变更记录：输出文件夹中没有上次运行的结果，这是第一次运行，没有可比较的内容。")?;
         return Ok(());
@@ -168,13 +164,11 @@ fn changes_summary(batch: &Batch, out: &mut dyn Write) -> Result<()> {
         writeln!(out, "变更记录：与上次运行（{previous}）相比，数据、问题和进展状态都没有变化。")?;
         return Ok(());
     }
+    let n = c.counts();
     writeln!(
         out,
         "变更记录：与上次运行（{previous}）相比，数据变化 {} 处，问题已解决 {} 个、新出现 {} 个，进展状态变化 {} 个。",
-        c.figures.len(),
-        c.fixed.len(),
-        c.new.len(),
-        c.statuses.len()
+        n.figures, n.fixed, n.new, n.statuses
     )?;
     const SHOWN: usize = 20;
     let value = |v: Option<f64>| v.map(|v| crate::text::fmt_num(v, 4)).unwrap_or_else(|| "无".into());
@@ -182,7 +176,7 @@ fn changes_summary(batch: &Batch, out: &mut dyn Write) -> Result<()> {
         writeln!(
             out,
             "  数据{}：{} {} {}年 {} → {} {}（{}·{}）",
-            f.kind(),
+            f.kind().label(),
             f.indicator_id,
             printable(&f.department, 40),
             f.year,
@@ -194,7 +188,7 @@ fn changes_summary(batch: &Batch, out: &mut dyn Write) -> Result<()> {
         )?;
     }
     for s in c.statuses.iter().take(SHOWN) {
-        writeln!(out, "  状态变化：{} {}年 {} → {}", s.indicator_id, s.year, s.before, s.after)?;
+        writeln!(out, "  状态变化：{} {}年 {} → {}", s.indicator_id, s.year, s.before.label(), s.after.label())?;
     }
     if c.figures.len() > SHOWN || c.statuses.len() > SHOWN || !c.fixed.is_empty() || !c.new.is_empty() {
         writeln!(out, "  详见汇总表“变更记录”工作表。")?;
@@ -216,72 +210,78 @@ fn check_folders(input: &Path, output: &Path) -> Result<()> {
     .into())
 }
 
-fn manifest<'a>(
-    batch: &'a Batch,
-    args: &RunArgs,
-    run_id: &'a str,
-    started: i64,
-    outputs: &'a [OutputRecord],
-    snapshot: &'a changes::Snapshot,
-) -> Manifest<'a> {
-    let a = &batch.assessment;
+fn manifest<'a>(a: &'a Assessment, args: &RunArgs, run_id: &'a str, started: i64, outputs: &'a [OutputRecord]) -> Manifest<'a> {
     Manifest {
         tool: "planmon",
         tool_version: env!("CARGO_PKG_VERSION"),
         run_id,
         started: iso_time(started),
         finished: iso_time(now_unix()),
-        reporting_year: batch.year,
-        plan_version: &batch.plan.version,
-        plan_tables: &batch.plan.sources,
+        reporting_year: a.year,
+        plan_version: &a.plan.version,
+        plan_tables: &a.plan.sources,
         input_folder: args.input.display().to_string(),
-        input_fingerprint: &batch.fingerprint,
-        inputs: &batch.files,
+        input_fingerprint: &a.fingerprint,
+        inputs: &a.files,
         counts: Counts {
-            inputs_read: a.inputs[0],
-            inputs_rejected: a.inputs[1],
-            inputs_skipped: a.inputs[2],
-            inputs_superseded: a.inputs[3],
-            observations: batch.observations.len(),
-            figures: a.figures,
-            findings_error: a.findings[0],
-            findings_warning: a.findings[1],
-            findings_info: a.findings[2],
+            inputs_read: a.inputs.read,
+            inputs_rejected: a.inputs.rejected,
+            inputs_skipped: a.inputs.skipped,
+            inputs_superseded: a.inputs.superseded,
+            inputs_out_of_scope: a.inputs.out_of_scope,
+            observations: a.inputs.observations,
+            figures: a.inputs.figures,
+            findings_error: a.finding_counts.error,
+            findings_warning: a.finding_counts.warning,
+            findings_info: a.finding_counts.info,
         },
         outputs,
-        snapshot,
+        snapshot: &a.snapshot,
     }
 }
 
 /// The end-of-run summary for other programs (`--json`).
-fn json_summary(batch: &Batch, written: &[(PathBuf, &'static str)]) -> serde_json::Value {
-    let a = &batch.assessment;
+fn json_summary(a: &Assessment, written: &[(PathBuf, &'static str)]) -> serde_json::Value {
     serde_json::json!({
-        "year": batch.year,
-        "input_fingerprint": batch.fingerprint,
-        "returns": { "read": a.inputs[0], "rejected": a.inputs[1], "skipped": a.inputs[2], "superseded": a.inputs[3] },
-        "rejected": batch.files.iter().filter(|f| f.status == Fate::Rejected).map(|f| serde_json::json!({ "file": f.file, "reason": f.reason })).collect::<Vec<_>>(),
-        "figures": a.figures,
-        "findings": { "error": a.findings[0], "warning": a.findings[1], "info": a.findings[2] },
+        "year": a.year,
+        "input_fingerprint": a.fingerprint,
+        "returns": {
+            "read": a.inputs.read,
+            "rejected": a.inputs.rejected,
+            "skipped": a.inputs.skipped,
+            "superseded": a.inputs.superseded,
+            "out_of_scope": a.inputs.out_of_scope,
+        },
+        "rejected": a.files.iter().filter(|f| f.status == Fate::Rejected).map(|f| serde_json::json!({ "file": f.file, "reason": f.reason })).collect::<Vec<_>>(),
+        "figures": a.inputs.figures,
+        "findings": { "error": a.finding_counts.error, "warning": a.finding_counts.warning, "info": a.finding_counts.info },
         "findings_by_unit": a.units.iter().map(|u| serde_json::json!({ "unit": u.unit, "error": u.errors, "warning": u.warnings })).collect::<Vec<_>>(),
         "indicators_by_status": Status::ALL.iter().map(|s| (s.label().to_string(), serde_json::json!(a.goals.get(*s)))).collect::<serde_json::Map<_, _>>(),
         "outputs": written.iter().map(|(p, what)| serde_json::json!({ "what": what, "path": p.display().to_string() })).collect::<Vec<_>>(),
     })
 }
 
-fn summarize(batch: &Batch, written: &[(PathBuf, &'static str)], out: &mut dyn Write) -> Result<()> {
-    let a = &batch.assessment;
-    writeln!(out, "{}年度汇总完成：读取填报表 {} 份，拒收 {} 份，数据 {} 个。", batch.year, a.inputs[0], a.inputs[1], a.figures)?;
-    for f in batch.files.iter().filter(|f| !f.replaced.is_empty()) {
+fn summarize(a: &Assessment, written: &[(PathBuf, &'static str)], out: &mut dyn Write) -> Result<()> {
+    writeln!(
+        out,
+        "{}年度汇总完成：读取填报表 {} 份，拒收 {} 份，数据 {} 个。",
+        a.year, a.inputs.read, a.inputs.rejected, a.inputs.figures
+    )?;
+    for f in a.files.iter().filter(|f| !f.replaced.is_empty()) {
         let by: Vec<String> =
             f.replaced.iter().map(|r| format!("{}{}年度由“{}”替代", r.department, r.year, printable(&r.by, 200))).collect();
         writeln!(out, "  旧版本：{}（{}）", printable(&f.file, 200), by.join("；"))?;
     }
-    writeln!(out, "数据问题：错误 {}，警告 {}，提示 {}。", a.findings[0], a.findings[1], a.findings[2])?;
-    for f in batch.files.iter().filter(|f| f.status == Fate::Rejected) {
+    if a.inputs.out_of_scope > 0 {
+        let later: Vec<String> =
+            a.files.iter().filter(|f| f.status == Fate::OutOfScope).map(|f| format!("“{}”", printable(&f.file, 200))).collect();
+        writeln!(out, "  不在本次汇总年度（{}年度）的填报表 {} 份，未纳入：{}", a.year, later.len(), later.join("、"))?;
+    }
+    writeln!(out, "数据问题：错误 {}，警告 {}，提示 {}。", a.finding_counts.error, a.finding_counts.warning, a.finding_counts.info)?;
+    for f in a.files.iter().filter(|f| f.status == Fate::Rejected) {
         writeln!(out, "  拒收：{}（{}）", printable(&f.file, 200), printable(&f.reason, 200))?;
     }
-    changes_summary(batch, out)?;
+    changes_summary(a, out)?;
     let statuses: Vec<String> = Status::ALL.iter().map(|s| format!("{} {}", s.label(), a.goals.get(*s))).collect();
     writeln!(out, "主要指标：{}。", statuses.join("，"))?;
     let by_unit: Vec<String> =

@@ -7,7 +7,6 @@ use std::path::Path;
 use anyhow::Result;
 
 use super::UsageError;
-use crate::aggregate;
 use crate::cli::{Layout, SampleArgs, TemplateArgs};
 use crate::forms;
 use crate::plan::Plan;
@@ -31,12 +30,13 @@ pub fn templates(args: &TemplateArgs, plan: &Plan, out: &mut dyn Write) -> Resul
     }
     let year = args.year.unwrap_or(this_year.clamp(plan.start, plan.end));
     let created = crate::clock::ymd(year, 12, 1).map(crate::clock::utc_midnight).unwrap_or_default();
-    // Last year's figures where the returns are at hand: the figure the assessment uses.
+    // Last year's figures where the returns are at hand: the figure the assessment of
+    // that year uses (the same resolution: versions, the year's scope, the one rule).
     let figures = if args.input.is_dir() {
-        let observations = read::read_inputs(plan, &args.input).observations;
-        aggregate::figures::choose(plan, &observations, &crate::frames::observations(&observations)?)?
+        let mut outcome = read::read_inputs(plan, &args.input);
+        crate::assess::resolved_figures(plan, &mut outcome, year - 1)?.1
     } else {
-        aggregate::Figures::default()
+        crate::figures::Figures::default()
     };
     let mut forms = Vec::new();
     for unit in plan.reporting_units() {

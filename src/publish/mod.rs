@@ -707,7 +707,7 @@ pub struct Manifest<'a> {
     pub counts: Counts,
     pub outputs: &'a [OutputRecord],
     /// What the next run compares with (changes).
-    pub snapshot: &'a crate::changes::Snapshot,
+    pub snapshot: &'a crate::history::Snapshot,
 }
 
 #[derive(Debug, Serialize)]
@@ -716,6 +716,7 @@ pub struct Counts {
     pub inputs_rejected: usize,
     pub inputs_skipped: usize,
     pub inputs_superseded: usize,
+    pub inputs_out_of_scope: usize,
     pub observations: usize,
     pub figures: usize,
     pub findings_error: usize,

@@ -161,7 +161,7 @@ pub fn bounded_sheets(path: &Path, limits: &Limits, rel: &str) -> Result<Vec<Bou
                 Box::new(Finding::error(
                     Code::SheetUnreadable,
                     format!(
-                        "工作表“{name}”无法读取（{}）。请用 Excel 或 WPS 打开后另存为 xlsx 再试。",
+                        "工作表“{name}”无法读取：内容不完整或已损坏（程序库的原始说明：{}）。请用 Excel 或 WPS 打开后另存为 xlsx 再试。",
                         crate::text::printable(&e.to_string(), 200)
                     ),
                 ))
@@ -330,7 +330,10 @@ fn read_workbook(plan: &Plan, path: &Path, bytes: Vec<u8>, rel: &str) -> Result<
                 w.findings.push(
                     Finding::warning(
                         Code::SheetUnreadable,
-                        format!("工作表无法读取（{}），已跳过。", crate::text::printable(&e.to_string(), 200)),
+                        format!(
+                            "工作表无法读取：内容不完整或已损坏（程序库的原始说明：{}），已跳过，其余工作表照常读取。请用 Excel 或 WPS 打开后另存再报送。",
+                            crate::text::printable(&e.to_string(), 200)
+                        ),
                     )
                     .in_file(rel)
                     .at(name, ""),

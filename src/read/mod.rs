@@ -23,8 +23,9 @@ use crate::finding::{Code, Finding};
 use crate::plan::Plan;
 use file::read_file;
 
-pub use projects::{ProjectCells, ProjectReport};
-pub use sheet::read_sheet;
+pub use projects::{says_finished, ProjectCells, ProjectReport, ProjectState};
+mod table;
+pub use table::read_sheet;
 mod columns;
 pub use texts::{TaskReport, TaskState, WorkReport};
 pub use worker::Isolation;
@@ -208,10 +209,13 @@ pub enum Fate {
     /// Read, but every return in it has a newer version in another file (`versions`).
     #[serde(rename = "已被替代")]
     Superseded,
+    /// Read, but its returns are of years after the reporting year: not in this report.
+    #[serde(rename = "不在本次汇总年度")]
+    OutOfScope,
 }
 
 impl Fate {
-    pub const ALL: [Fate; 4] = [Fate::Read, Fate::Rejected, Fate::Skipped, Fate::Superseded];
+    pub const ALL: [Fate; 5] = [Fate::Read, Fate::Rejected, Fate::Skipped, Fate::Superseded, Fate::OutOfScope];
 
     pub fn label(self) -> &'static str {
         match self {
@@ -219,6 +223,7 @@ impl Fate {
             Fate::Rejected => "已拒收",
             Fate::Skipped => "已跳过",
             Fate::Superseded => "已被替代",
+            Fate::OutOfScope => "不在本次汇总年度",
         }
     }
 }
@@ -622,6 +627,17 @@ impl InputFile {
 }
 
 impl ReadOutcome {
+    /// The figures read from one file, in the order read: those taken on, then those
+    /// kept aside with why (blank cells left out).
+    pub fn figures_of_file(&self, file: &str) -> Vec<(&Observation, Option<NotUsed>)> {
+        let unused = self
+            .unused
+            .iter()
+            .filter(|u| *u.observation.file == *file && !u.observation.raw.trim().is_empty())
+            .map(|u| (&u.observation, Some(u.because)));
+        self.observations.iter().filter(|o| *o.file == *file).map(|o| (o, None)).chain(unused).collect()
+    }
+
     fn absorb(&mut self, other: ReadOutcome) {
         self.observations.extend(other.observations);
         self.unused.extend(other.unused);

@@ -32,6 +32,54 @@ pub struct ProjectReport {
     pub cells: ProjectCells,
 }
 
+/// How far a project is, as one year's report says: one definition for every
+/// document, table and rule. The 形象进度 decides where it is given (100 % is finished,
+/// less is not, whatever the status text says — the two disagreeing is a finding of
+/// its own); without it, the status words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProjectState {
+    Finished,
+    InProgress,
+    NotStarted,
+    Paused,
+}
+
+impl ProjectState {
+    pub fn label(self) -> &'static str {
+        match self {
+            ProjectState::Finished => "已完工",
+            ProjectState::InProgress => "在建",
+            ProjectState::NotStarted => "未开工",
+            ProjectState::Paused => "暂停",
+        }
+    }
+}
+
+/// Whether a status text says the project is finished (已完工, 竣工, 建成, 投入使用).
+pub fn says_finished(status: &str) -> bool {
+    let s = status.trim();
+    !s.contains('未') && ["完工", "竣工", "建成", "投用", "投入使用", "已完成"].iter().any(|w| s.contains(w))
+}
+
+impl ProjectReport {
+    /// The project's state in this report (see [`ProjectState`]).
+    pub fn state(&self) -> ProjectState {
+        let s = self.status.trim();
+        let paused = s.contains("暂停") || s.contains("停工") || s.contains("中止");
+        let not_started = ["前期", "未开工", "未启动", "未动工", "筹备"].iter().any(|w| s.contains(w));
+        match self.progress {
+            Some(p) if p >= 100.0 => ProjectState::Finished,
+            _ if paused => ProjectState::Paused,
+            Some(p) if p <= 0.0 || not_started => ProjectState::NotStarted,
+            Some(_) => ProjectState::InProgress,
+            None if says_finished(s) => ProjectState::Finished,
+            None if not_started => ProjectState::NotStarted,
+            None => ProjectState::InProgress,
+        }
+    }
+}
+
 /// Where each figure of a project row is (empty where the sheet has no such column).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ProjectCells {

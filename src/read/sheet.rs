@@ -63,24 +63,6 @@ pub(super) enum Role {
 
 pub(super) const HEADER_SCAN_ROWS: usize = 30;
 
-/// Read a sheet if it holds an indicator table; `None` if it does not look like one
-/// (an instructions sheet, a projects sheet, an empty sheet). A table with one indicator
-/// per row (竖表) is looked for first, then one with an indicator per column (横表).
-pub fn read_sheet(plan: &Plan, file: &str, sheet: &str, range: &Range<Data>) -> Option<SheetRead> {
-    let grid = Grid::new(range);
-    let headers = find_headers(plan, &grid);
-    if !headers.is_empty() {
-        let mut tables = headers.iter().map(|h| read_rows(plan, file, sheet, &grid, h));
-        let mut first = tables.next()?;
-        for more in tables {
-            first.absorb(more);
-        }
-        return Some(first);
-    }
-    let header = super::columns::find_header(plan, &grid)?;
-    Some(super::columns::read_columns(plan, file, sheet, &grid, &header))
-}
-
 /// What the lines around a table say: who sends it, for which year, when, and (on a
 /// line like `单位：%`) in what unit of measure.
 pub(super) struct Context {
@@ -169,7 +151,7 @@ impl WrittenUnit {
 }
 
 /// Read a 竖表: one indicator per row.
-fn read_rows(plan: &Plan, file: &str, sheet: &str, grid: &Grid, header: &Header) -> SheetRead {
+pub(super) fn read_rows(plan: &Plan, file: &str, sheet: &str, grid: &Grid, header: &Header) -> SheetRead {
     let mut findings = Vec::new();
     let cx = Context::find(plan, grid, file, sheet, header.first_row, &mut findings);
     let mut out = cx.start(sheet, Orientation::IndicatorRows);
@@ -1034,7 +1016,7 @@ pub fn column_name(mut col: u32) -> String {
     String::from_utf8(s).unwrap_or_default()
 }
 
-struct Header {
+pub(super) struct Header {
     first_row: usize,
     last_row: usize,
     roles: Vec<Role>,
@@ -1091,7 +1073,7 @@ impl Header {
 /// Every indicator table of a sheet: each header row (one row, or two where a merged
 /// year sits over 目标 / 实际完成), split where a header holds two tables side by side
 /// (a second 指标名称 column), each table reaching down to the next header below it.
-fn find_headers(plan: &Plan, grid: &Grid) -> Vec<Header> {
+pub(super) fn find_headers(plan: &Plan, grid: &Grid) -> Vec<Header> {
     let mut found: Vec<Header> = Vec::new();
     let mut r = 0;
     while r < grid.height() {

@@ -242,8 +242,15 @@ pub fn report(d: &ReportData, created: &str) -> std::io::Result<Vec<u8>> {
         &head,
         rows,
     ));
-    let head =
-        strings(&["责任单位", "报送填报表（份）", "按时报送", "牵头指标（项）", &format!("{}年已报（项）", d.year), "报送率", "错误/警告"]);
+    let head = strings(&[
+        "责任单位",
+        &format!("{}报送填报表（份）", d.returns_years),
+        "按时报送",
+        "牵头指标（项）",
+        &format!("{}年已报（项）", d.year),
+        "报送率",
+        "错误/警告",
+    ]);
     let rows = d
         .unit_rows
         .iter()
@@ -397,7 +404,7 @@ pub fn report(d: &ReportData, created: &str) -> std::io::Result<Vec<u8>> {
                 p.rate.clone(),
                 p.progress_last.clone(),
                 p.progress.clone(),
-                p.status.clone(),
+                if p.note.is_empty() { p.status.clone() } else { format!("{}（待核实，见“存在的问题”）", p.status) },
             ]
         })
         .collect();
@@ -424,7 +431,7 @@ pub fn feedback(d: &FeedbackData, created: &str) -> std::io::Result<Vec<u8>> {
         docx = docx.add_paragraph(para(p));
     }
     docx = docx.add_paragraph(heading1("一、本单位指标完成情况"));
-    let head = strings(&["编号", "指标", &d.target_heading, &format!("{}年填报值", d.year), "序时进度", "状态", "备注"]);
+    let head = strings(&["编号", "指标", &d.target_heading, "本单位填报值", "评估采用值", "序时进度", "状态", "备注"]);
     let rows = d
         .rows
         .iter()
@@ -433,14 +440,23 @@ pub fn feedback(d: &FeedbackData, created: &str) -> std::io::Result<Vec<u8>> {
                 r.id.clone(),
                 format!("{}（{}）", r.name, r.unit),
                 r.target_text.clone(),
-                r.value.clone(),
+                r.own.clone(),
+                r.used.clone(),
                 r.expected.clone(),
                 r.status.clone(),
                 r.remark.clone(),
             ]
         })
         .collect();
-    docx = docx.add_table(table(&[11.0, 46.0, 19.0, 17.0, 15.0, 28.0, 20.0], &[true, false, true, true, true, true, false], &head, rows));
+    docx = docx.add_table(table(
+        &[11.0, 40.0, 17.0, 16.0, 22.0, 15.0, 25.0, 18.0],
+        &[true, false, true, true, true, true, true, false],
+        &head,
+        rows,
+    ));
+    if !d.late.is_empty() {
+        docx = docx.add_paragraph(para(&d.late));
+    }
     docx = docx.add_paragraph(heading1("二、填报数据问题及修改意见"));
     if d.findings.is_empty() {
         docx = docx.add_paragraph(para("本单位填报表未发现数据问题。"));

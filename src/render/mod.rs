@@ -1,6 +1,7 @@
-//! Stage 4 — render: the report and feedback PDFs (typst), the summary workbook
-//! (rust_xlsxwriter) and the CSV tables, each written to a temporary name and moved
-//! into place so that a failed run never leaves half a file.
+//! Stage 5 — render: the report and feedback PDFs (typst), the Word files, the summary
+//! workbook (rust_xlsxwriter) and the CSV tables, as bytes in memory, from the frozen
+//! assessment alone (taken by shared reference: rendering changes nothing and finds
+//! nothing; `publish` puts the bytes into the output folder).
 
 mod docx;
 pub mod report;
@@ -9,13 +10,11 @@ pub mod typeset;
 mod workbook;
 pub mod world;
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use crate::batch::Batch;
-use crate::finding::{Code, Finding};
+use crate::assess::Assessment;
 use crate::read::Isolation;
 use world::ReportWorld;
 
@@ -87,53 +86,34 @@ struct Doc {
 /// Typeset the report and one feedback sheet per responsible unit, side by side on
 /// the available cores (they are independent documents over one shared world), in
 /// worker processes with a time and memory limit each when `isolation` says so.
-/// Characters no embedded face covers are found first, across all the documents: they
-/// become one finding (counted in every document alike) and 〓 in the PDFs.
+/// Characters no embedded face covers (found by the assessment, which says so in a
+/// finding) are 〓 in the PDFs.
 pub fn pdfs(
-    batch: &mut Batch,
+    a: &Assessment,
     world: &ReportWorld,
     isolation: &Isolation,
     progress: &(dyn Fn() + Sync),
 ) -> std::result::Result<Vec<Rendered>, TypesetFailure> {
-    let units: Vec<String> = batch.plan.reporting_units().iter().map(|u| u.name.clone()).collect();
-    let mut missing: BTreeSet<char> = BTreeSet::new();
-    {
-        let mut coverage = typeset::Coverage::new(world);
-        let mut probe = |mut data: serde_json::Value| coverage.clean(&mut data);
-        probe(serde_json::to_value(report::report_data(batch)).map_err(anyhow::Error::from)?);
-        for unit in &units {
-            probe(serde_json::to_value(report::feedback_data(batch, unit)).map_err(anyhow::Error::from)?);
-        }
-        missing.extend(coverage.missing);
-    }
-    if !missing.is_empty() {
-        let list: String = missing.iter().map(|c| format!("“{c}”(U+{:04X})", *c as u32)).collect::<Vec<_>>().join("、");
-        batch.add_findings(vec![Finding::warning(
-            Code::GlyphMissing,
-            format!("报告字体中没有这些字：{list}，PDF 中以“〓”代替。请核对原表中的写法。"),
-        )]);
-    }
-    let batch = &*batch;
     let mut docs = vec![Doc {
         main: "/report.typ",
         data_path: "/data.json",
-        data: serde_json::to_value(report::report_data(batch)).map_err(anyhow::Error::from)?,
-        ident: format!("planmon-report-{}-{}", batch.year, batch.fingerprint),
-        rel: PathBuf::from(&batch.report_name),
+        data: serde_json::to_value(report::report_data(a)).map_err(anyhow::Error::from)?,
+        ident: format!("planmon-report-{}-{}", a.year, a.fingerprint),
+        rel: PathBuf::from(&a.documents.report_name),
         what: "进展报告",
     }];
-    for unit in &units {
+    for fb in &a.feedback {
         docs.push(Doc {
             main: "/feedback.typ",
             data_path: "/feedback.json",
-            data: serde_json::to_value(report::feedback_data(batch, unit)).map_err(anyhow::Error::from)?,
-            ident: format!("planmon-feedback-{}-{}-{}", unit, batch.year, batch.fingerprint),
-            rel: feedback_path(unit, batch.year, "pdf")?,
+            data: serde_json::to_value(report::feedback_data(a, fb)).map_err(anyhow::Error::from)?,
+            ident: format!("planmon-feedback-{}-{}-{}", fb.unit, a.year, a.fingerprint),
+            rel: feedback_path(&fb.unit, a.year, "pdf")?,
             what: "反馈单",
         });
     }
     let made = match isolation {
-        Isolation::Processes(exe) => typeset_in_processes(world, exe, &batch.plan.rules.limits, &docs, progress),
+        Isolation::Processes(exe) => typeset_in_processes(world, exe, &a.plan.rules.limits, &docs, progress),
         Isolation::Threads => typeset_on_threads(world, &docs, progress),
     };
     // Each failure once: the same words for several documents of a template are said
@@ -266,27 +246,27 @@ fn typeset_in_processes(
 }
 
 /// The report and the feedback sheets as Word documents, from the same data as the PDFs.
-pub fn word(batch: &Batch) -> Result<Vec<Rendered>> {
-    let created = crate::clock::iso_time(batch.created_unix);
+pub fn word(a: &Assessment) -> Result<Vec<Rendered>> {
+    let created = crate::clock::iso_time(a.documents.created_unix);
     let mut out = vec![rendered(
-        PathBuf::from(&batch.report_word_name),
-        docx::report(&report::report_data(batch), &created).context("生成 Word 版报告失败")?,
+        PathBuf::from(&a.documents.report_word_name),
+        docx::report(&report::report_data(a), &created).context("生成 Word 版报告失败")?,
         "进展报告（Word）",
     )];
-    for unit in batch.plan.reporting_units() {
-        let data = report::feedback_data(batch, &unit.name);
-        let rel = feedback_path(&unit.name, batch.year, "docx")?;
+    for fb in &a.feedback {
+        let data = report::feedback_data(a, fb);
+        let rel = feedback_path(&fb.unit, a.year, "docx")?;
         out.push(rendered(rel, docx::feedback(&data, &created).context("生成 Word 版反馈单失败")?, "反馈单（Word）"));
     }
     Ok(out)
 }
 
-/// Everything else: workbook and CSV tables (after all findings are known).
-pub fn tables(batch: &Batch) -> Result<Vec<Rendered>> {
+/// Everything else: workbook and CSV tables.
+pub fn tables(a: &Assessment) -> Result<Vec<Rendered>> {
     Ok(vec![
-        rendered(&batch.workbook_name, workbook::workbook(batch).context("生成汇总表失败")?, "汇总表"),
-        rendered(CSV_FILES[0], tables::observations(batch)?, "数据明细表"),
-        rendered(CSV_FILES[1], tables::findings(batch)?, "数据问题表"),
-        rendered(CSV_FILES[2], tables::progress(batch)?, "指标进展表"),
+        rendered(&a.documents.workbook_name, workbook::workbook(a).context("生成汇总表失败")?, "汇总表"),
+        rendered(CSV_FILES[0], tables::observations(a)?, "数据明细表"),
+        rendered(CSV_FILES[1], tables::findings(a)?, "数据问题表"),
+        rendered(CSV_FILES[2], tables::progress(a)?, "指标进展表"),
     ])
 }

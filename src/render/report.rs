@@ -1,13 +1,14 @@
 //! The documents' content as typed data: [`ReportData`] for the progress report and
-//! [`FeedbackData`] for a unit's feedback sheet. Built from the assessment only — every
-//! number, count and status is the aggregate stage's; here they are put into words and
-//! formatted. The PDF templates (templates/report.typ, feedback.typ) and the Word
+//! [`FeedbackData`] for a unit's feedback sheet. Built from the frozen assessment only —
+//! every number, count, list and status is the assessment's; here they are put into
+//! words and formatted (each figure with its indicator's decimals: display never
+//! changes a number). A sentence that counts a set lists the same set, and a count
+//! of none is said in words (均未, 尚无), never as 0项. The PDF templates (templates/report.typ, feedback.typ) and the Word
 //! writer read these fields, by these names; this file is their documentation.
 
 use serde::Serialize;
 
-use crate::aggregate::{Assessment, IndicatorYear, Status};
-use crate::batch::Batch;
+use crate::assess::{Assessment, IndicatorYear, Status, TaskProgress, UnitFeedback};
 use crate::finding::Finding;
 use crate::plan::{Comparison, Indicator, IndicatorKind, Plan};
 use crate::read::TaskState;
@@ -34,6 +35,8 @@ pub struct ReportData {
     pub overview: Vec<String>,
     pub status_labels: Vec<String>,
     pub area_counts: Vec<AreaCountRow>,
+    /// The returns columns' heading: the years they count (2023—2025年).
+    pub returns_years: String,
     pub unit_rows: Vec<UnitRow>,
     /// 二、主要工作及成效: per area, what the units wrote.
     pub works: Vec<WorkSection>,
@@ -140,8 +143,9 @@ pub struct KeyTaskRow {
     pub responsible: String,
     /// "2025年"
     pub due: String,
-    /// 已完成 / 推进中 / 未启动 / 未报送, with 逾期 when its year has come.
+    /// 已完成 / 推进中 / 未启动 / 未报送, with 已到期 when its year has come.
     pub state: String,
+    /// Why the state is not what was reported (a project tied to it), then the unit's note.
     pub note: String,
 }
 
@@ -179,6 +183,9 @@ pub struct ProjectRow {
     pub progress_last: String,
     pub progress: String,
     pub status: String,
+    /// What to check against a task or an indicator tied to the project (empty when
+    /// they agree).
+    pub note: String,
 }
 
 /// A unit's feedback sheet (templates/feedback.typ, `d`).
@@ -193,6 +200,8 @@ pub struct FeedbackData {
     pub intro: Vec<String>,
     pub rows: Vec<FeedbackRowData>,
     pub findings: Vec<FeedbackFinding>,
+    /// The reporting year's return came late: one sentence (empty when on time).
+    pub late: String,
     /// What the unit did not send, one sentence each.
     pub missing: Vec<String>,
     /// The problems fed back on the unit's previous return, still open first, then
@@ -221,7 +230,11 @@ pub struct FeedbackRowData {
     pub name: String,
     pub unit: String,
     pub target_text: String,
-    pub value: String,
+    /// What this unit reported in its own return (未填报 when nothing).
+    pub own: String,
+    /// The figure the assessment uses where it is not the unit's own figure, with whose
+    /// it is: 98.6（市民政局）; 同左 when it is the same.
+    pub used: String,
     pub expected: String,
     pub status: String,
     pub remark: String,
@@ -237,20 +250,34 @@ pub struct FeedbackFinding {
     pub message: String,
 }
 
-pub fn value_text(v: Option<f64>) -> String {
-    v.map(|v| fmt_num(v, 2)).unwrap_or_else(|| "—".to_string())
+/// A figure of an indicator as every document shows it, or — for none.
+pub fn value_text(a: &Assessment, ind: &Indicator, v: Option<f64>) -> String {
+    v.filter(|v| v.is_finite()).map(|v| a.shown(&ind.id, v)).unwrap_or_else(|| "—".to_string())
 }
 
-fn money(v: f64) -> String {
-    fmt_num(v, 0)
+/// Quotation marks inside quotation marks become single ones, as Chinese writes them:
+/// “‘人社+村居’就业公共服务平台…”, never ““人社+村居”…”.
+pub fn nested_quotes(sentences: Vec<String>) -> Vec<String> {
+    sentences.into_iter().map(|s| crate::text::nest_quotes(&s)).collect()
+}
+
+/// A number planmon worked out (序时进度): see `Assessment::shown_derived`.
+pub fn derived_text(a: &Assessment, ind: &Indicator, v: Option<f64>) -> String {
+    v.filter(|v| v.is_finite()).map(|v| a.shown_derived(&ind.id, v)).unwrap_or_else(|| "—".to_string())
+}
+
+/// An amount as reported (万元, 形象进度): every digit it was written with.
+fn amount(v: f64) -> String {
+    fmt_num(v, 6)
 }
 
 fn percent(v: Option<f64>) -> String {
     v.map(|v| format!("{}%", fmt_num(v, 1))).unwrap_or_else(|| "—".to_string())
 }
 
+/// The target as the plan writes it.
 pub fn target_text(ind: &Indicator) -> String {
-    let t = fmt_num(ind.target, 2);
+    let t = fmt_num(ind.target, 6);
     match ind.comparison {
         Comparison::AtLeast => format!("≥{t}"),
         Comparison::AtMost => format!("≤{t}"),
@@ -261,30 +288,35 @@ pub fn target_text(ind: &Indicator) -> String {
 }
 
 /// A figure with its unit: 96.5%, 3.7‰, 1894套.
-fn with_unit(v: f64, ind: &Indicator) -> String {
-    format!("{}{}", fmt_num(v, 2), ind.unit)
+fn with_unit(a: &Assessment, v: f64, ind: &Indicator) -> String {
+    format!("{}{}", a.shown(&ind.id, v), ind.unit)
+}
+
+/// The target with its unit, as the plan writes it.
+fn target_with_unit(ind: &Indicator) -> String {
+    format!("{}{}", fmt_num(ind.target, 6), ind.unit)
 }
 
 /// A difference of figures: 6.4个百分点 for percentages, else with the unit.
-fn difference(v: f64, ind: &Indicator) -> String {
+fn difference(a: &Assessment, v: f64, ind: &Indicator) -> String {
     if ind.unit == "%" {
-        format!("{}个百分点", fmt_num(v, 2))
+        format!("{}个百分点", a.shown(&ind.id, v))
     } else {
-        with_unit(v, ind)
+        with_unit(a, v, ind)
     }
 }
 
 /// What an indicator's figure means, in the words its kind calls for: 达到 for levels to
 /// reach, 控制在…以内 for limits, 保持 for levels to hold, 累计完成 for totals, 增长 for
 /// yearly rates.
-pub fn describe(ind: &Indicator, p: &IndicatorYear) -> String {
+pub fn describe(a: &Assessment, ind: &Indicator, p: &IndicatorYear) -> String {
     let name = &ind.name;
     let Some(v) = p.value else { return format!("“{name}”无数据") };
-    let (value, target) = (with_unit(v, ind), with_unit(ind.target, ind));
+    let (value, target) = (with_unit(a, v, ind), target_with_unit(ind));
     let met = p.status == Status::Met;
     match ind.comparison {
         Comparison::AtLeast if met => format!("“{name}”为{value}，达到{target}的目标"),
-        Comparison::AtLeast => format!("“{name}”为{value}，距{target}的目标尚差{}", difference(ind.target - v, ind)),
+        Comparison::AtLeast => format!("“{name}”为{value}，距{target}的目标尚差{}", difference(a, ind.target - v, ind)),
         Comparison::AtMost if met => format!("“{name}”为{value}，控制在{target}以内"),
         Comparison::AtMost => format!("“{name}”为{value}，未控制在{target}以内"),
         Comparison::Hold if met => format!("“{name}”为{value}，保持在{target}"),
@@ -297,9 +329,9 @@ pub fn describe(ind: &Indicator, p: &IndicatorYear) -> String {
 }
 
 /// What is still needed each year, in the words of the indicator's kind.
-fn still_needed(ind: &Indicator, change: f64) -> String {
+fn still_needed(a: &Assessment, ind: &Indicator, change: f64) -> String {
     let unit = if ind.unit == "%" { "个百分点" } else { ind.unit.as_str() };
-    let amount = format!("{}{}", fmt_num(change.abs(), 2), unit);
+    let amount = format!("{}{}", a.shown_derived(&ind.id, change.abs()), unit);
     match ind.comparison {
         Comparison::Cumulative => format!("剩余年份需每年新增{amount}"),
         Comparison::AtMost => format!("剩余年份需每年降低{amount}"),
@@ -314,13 +346,20 @@ fn numeral(k: usize) -> String {
     NUMERALS.get(k).copied().unwrap_or("").to_string()
 }
 
+/// The plan's indicators by id (the assessment's lists hold ids).
+fn indicators<'a>(a: &'a Assessment, ids: &'a [String]) -> impl Iterator<Item = &'a Indicator> + 'a {
+    ids.iter().filter_map(|id| a.plan.indicator(id))
+}
+
+/// The indicators of `ids` with their reporting-year assessment.
+fn judged<'a>(a: &'a Assessment, ids: &'a [String]) -> Vec<(&'a Indicator, &'a IndicatorYear)> {
+    indicators(a, ids).filter_map(|i| a.latest(&i.id).map(|p| (i, p))).collect()
+}
+
 /// Everything the report reads.
-pub fn report_data(batch: &Batch) -> ReportData {
-    let plan = &batch.plan;
-    let a = &batch.assessment;
+pub fn report_data(a: &Assessment) -> ReportData {
+    let plan = &a.plan;
     let (year, end) = (a.year, a.period.end);
-    let missing_units: Vec<&str> =
-        a.units.iter().filter(|u| !a.returns_of(&u.unit, year).is_some_and(|r| r.received())).map(|u| u.unit.as_str()).collect();
     // Where each table's rows came from: the imported attachment (its file), or the text.
     let origins = |list: Vec<&str>, name: &str| -> String {
         let files: Vec<&str> = list.iter().map(|o| o.split('，').next().unwrap_or(o)).collect();
@@ -332,54 +371,54 @@ pub fn report_data(batch: &Batch) -> ReportData {
             format!("（{}）", crate::plan::FROM_TEXT)
         }
     };
-    let of_kind = |kind: IndicatorKind| plan.indicators.iter().filter(|i| i.kind == kind).map(|i| i.origin_text()).collect::<Vec<_>>();
+    let of_kind = |kind: IndicatorKind| a.indicators_of_kind(kind).map(|i| i.origin_text()).collect::<Vec<_>>();
     let projects_origin = origins(plan.projects.iter().map(|p| p.origin_text()).collect(), "附件2");
     let label = |official: bool, name: &str| match (official, name) {
         (true, "附件1") => origins(of_kind(IndicatorKind::Goal), name),
         (true, _) => projects_origin.clone(),
         _ => format!("（{}）", crate::plan::FROM_TEXT),
     };
+    let total = &a.investment_total;
     ReportData {
         title: format!("{}实施进展报告（{}年度）", plan.short_title(), year),
-        recipient: format!("{}：", batch.recipient),
-        office: batch.office.clone(),
-        date: batch.date_text(),
+        recipient: format!("{}：", a.documents.recipient),
+        office: a.documents.office.clone(),
+        date: a.documents.date_text.clone(),
         year,
         previous_year: year - 1,
         target_heading: format!("{end}年目标"),
         metadata: vec![
             format!("planmon {}", env!("CARGO_PKG_VERSION")),
             format!("指标表 {}", plan.version),
-            format!("输入指纹 {}", batch.fingerprint),
+            format!("输入指纹 {}", a.fingerprint),
         ],
         intro: intro(plan, a),
-        overview: overview(a, &missing_units),
+        overview: nested_quotes(overview(a)),
         status_labels: Status::ALL.iter().map(|s| s.label().to_string()).collect(),
-        area_counts: a.areas.iter().map(|x| AreaCountRow { area: x.area.clone(), counts: x.counts.0.to_vec() }).collect(),
+        area_counts: a
+            .areas
+            .iter()
+            .map(|x| AreaCountRow { area: x.area.clone(), counts: Status::ALL.iter().map(|s| x.goals.get(*s)).collect() })
+            .collect(),
+        returns_years: years_text(a),
         unit_rows: unit_rows(a),
         works: work_sections(a),
-        areas: area_sections(plan, a),
-        project_sentences: project_sentences(plan, a),
-        investment: a.investment.iter().map(|x| investment_row(&x.area, x.projects, x.reported, x.planned, x.completed)).collect(),
-        investment_total: investment_row(
-            "合计",
-            a.investment.iter().map(|x| x.projects).sum(),
-            a.investment.iter().map(|x| x.reported).sum(),
-            a.investment.iter().map(|x| x.planned).sum(),
-            a.investment.iter().map(|x| x.completed).sum(),
-        ),
-        task_sentences: task_sentences(plan, a),
-        key_tasks: key_task_rows(plan, a),
-        problems: problems(plan, a, &missing_units),
-        suggestions: suggestions(plan, a, &missing_units),
-        appendix_goals: appendix(plan, a, IndicatorKind::Goal, &format!("附表1　主要发展指标完成情况{}", label(plan.official.indicators, "附件1"))),
-        appendix_targets: appendix(plan, a, IndicatorKind::Task, &format!("附表2　重点任务量化指标完成情况{}", origins(of_kind(IndicatorKind::Task), "附件1"))),
+        areas: area_sections(a),
+        project_sentences: nested_quotes(project_sentences(a)),
+        investment: a.investment.iter().map(|x| investment_row(&x.area, x.projects, x.reported, x.planned, x.completed, x.rate())).collect(),
+        investment_total: investment_row(&total.area, total.projects, total.reported, total.planned, total.completed, total.rate()),
+        task_sentences: nested_quotes(task_sentences(a)),
+        key_tasks: key_task_rows(a),
+        problems: nested_quotes(problems(a)),
+        suggestions: nested_quotes(suggestions(a)),
+        appendix_goals: appendix(a, IndicatorKind::Goal, &format!("附表1　主要发展指标完成情况{}", label(plan.official.indicators, "附件1"))),
+        appendix_targets: appendix(a, IndicatorKind::Task, &format!("附表2　重点任务量化指标完成情况{}", origins(of_kind(IndicatorKind::Task), "附件1"))),
         appendix_projects: ProjectTable {
             title: format!("附表3　重点项目进展情况{}", label(plan.official.projects, "附件2")),
-            rows: project_rows(plan, a),
+            rows: project_rows(a),
         },
         data_note: format!(
-            "注：各项数据均取自各责任单位报送的{}年度填报表；每个数据的来源（填报单位、文件、工作表、单元格）见同期汇总表“数据明细”工作表和 observations.csv。{}",
+            "注：各项数据均取自各责任单位报送的{}年度填报表（上年数据取自上年度填报表）；每个数据的来源（填报单位、文件、工作表、单元格）见同期汇总表“数据明细”工作表和 observations.csv。{}",
             year,
             if plan.official.indicators && plan.official.projects {
                 ""
@@ -387,6 +426,16 @@ pub fn report_data(batch: &Batch) -> ReportData {
                 "方案附件未随正文公开的，指标表和项目表据方案正文整理。"
             }
         ),
+    }
+}
+
+/// The years the returns columns count: 2023—2025年, or 2023年.
+fn years_text(a: &Assessment) -> String {
+    let last = a.year.min(a.period.end);
+    if last > a.period.start {
+        format!("{}—{}年", a.period.start, last)
+    } else {
+        format!("{}年", a.period.start)
     }
 }
 
@@ -403,26 +452,51 @@ fn intro(plan: &Plan, a: &Assessment) -> Vec<String> {
     )]
 }
 
-fn overview(a: &Assessment, missing_units: &[&str]) -> Vec<String> {
+/// A date written YYYY-MM-DD, in Chinese.
+fn date_words(iso: &str) -> String {
+    crate::clock::parse_date(iso).map(crate::clock::chinese_date).unwrap_or_else(|| iso.to_string())
+}
+
+fn overview(a: &Assessment) -> Vec<String> {
     let year = a.year;
-    let status_phrase = Status::ALL.iter().map(|s| format!("{}{}项", s.label(), a.goals.get(*s))).collect::<Vec<_>>().join("，");
+    let status_phrase = Status::ALL
+        .iter()
+        .filter(|s| a.goals.get(**s) > 0)
+        .map(|s| format!("{}{}项", s.label(), a.goals.get(*s)))
+        .collect::<Vec<_>>()
+        .join("，");
+    let goals = if a.goals.total() == 0 {
+        "方案未确定主要发展指标。".to_string()
+    } else {
+        format!("方案确定的{}项主要发展指标中，{}年{}。", a.goals.total(), year, status_phrase)
+    };
     let units = a.units.len();
-    let received = units - missing_units.len();
-    let late: usize = a.returns.iter().filter(|r| r.year == year && r.late()).count();
-    let [errors, warnings, _] = a.findings;
-    vec![
-        format!("方案确定的{}项主要发展指标中，{}年{}。", a.goals.total(), year, status_phrase),
+    let received = units - a.missing_units.len();
+    let sent = if received == units {
+        format!("应报送填报表的{units}个责任单位均已报送{year}年度填报表")
+    } else if received == 0 {
+        format!("应报送填报表的{units}个责任单位均未报送{year}年度填报表")
+    } else {
         format!(
-            "应报送填报表的{}个责任单位中，{}个已报送{}年度填报表，报送率{}%{}。数据校验发现错误{}处、警告{}处，已逐条反馈各单位。",
-            units,
-            received,
-            year,
-            fmt_num(if units == 0 { 0.0 } else { received as f64 * 100.0 / units as f64 }, 1),
-            if late > 0 { format!("，其中{late}份逾期报送") } else { String::new() },
-            errors,
-            warnings
-        ),
-    ]
+            "应报送填报表的{units}个责任单位中，{received}个已报送{year}年度填报表，报送率{}%，{}未报送",
+            fmt_num(received as f64 * 100.0 / units as f64, 1),
+            a.missing_units.join("、")
+        )
+    };
+    let late = if a.late.is_empty() {
+        String::new()
+    } else {
+        let named: Vec<String> = a.late.iter().map(|l| format!("{}（{}报送）", l.unit, date_words(&l.filled_date))).collect();
+        format!("；逾期报送{}份：{}", a.late.len(), named.join("、"))
+    };
+    let n = a.finding_counts;
+    let checked = match (n.error, n.warning) {
+        (0, 0) => "数据校验未发现错误和警告。".to_string(),
+        (e, 0) => format!("数据校验发现错误{e}处，已逐条反馈各单位。"),
+        (0, w) => format!("数据校验发现警告{w}处，已逐条反馈各单位。"),
+        (e, w) => format!("数据校验发现错误{e}处、警告{w}处，已逐条反馈各单位。"),
+    };
+    vec![goals, format!("{sent}{late}。{checked}")]
 }
 
 fn unit_rows(a: &Assessment) -> Vec<UnitRow> {
@@ -434,7 +508,7 @@ fn unit_rows(a: &Assessment) -> Vec<UnitRow> {
             on_time: if u.returns_received == 0 { "—".to_string() } else { format!("{}/{}", u.on_time, u.returns_received) },
             indicators: u.indicators,
             reported: u.reported,
-            rate: format!("{}%", fmt_num(u.reporting_rate(), 0)),
+            rate: u.reporting_rate().map_or_else(|| "—".to_string(), |r| format!("{}%", fmt_num(r, 0))),
             problems: format!("{}/{}", u.errors, u.warnings),
         })
         .collect()
@@ -462,9 +536,8 @@ fn work_sections(a: &Assessment) -> Vec<WorkSection> {
         .collect()
 }
 
-fn indicator_row(plan: &Plan, a: &Assessment, ind: &Indicator) -> IndicatorRow {
+fn indicator_row(a: &Assessment, ind: &Indicator) -> IndicatorRow {
     let p = a.latest(&ind.id);
-    let _ = plan;
     IndicatorRow {
         seq: ind.seq.map(|s| s.to_string()).unwrap_or_else(|| ind.id.clone()),
         id: ind.id.clone(),
@@ -472,68 +545,99 @@ fn indicator_row(plan: &Plan, a: &Assessment, ind: &Indicator) -> IndicatorRow {
         name: if ind.attribute.is_empty() { ind.name.clone() } else { format!("{}（{}）", ind.name, ind.attribute) },
         unit: ind.unit.clone(),
         target_text: target_text(ind),
-        last: value_text(a.of(&ind.id, a.year - 1).and_then(|p| p.value)),
-        this: value_text(p.and_then(|p| p.value)),
-        expected: value_text(p.and_then(|p| p.expected)),
+        last: value_text(a, ind, a.of(&ind.id, a.year - 1).and_then(|p| p.value)),
+        this: value_text(a, ind, p.and_then(|p| p.value)),
+        expected: derived_text(a, ind, p.and_then(|p| p.expected)),
         status: a.status(&ind.id).label().to_string(),
         responsible: ind.responsible_joined(),
     }
 }
 
-fn area_sections(plan: &Plan, a: &Assessment) -> Vec<AreaSection> {
+/// One set of an area's indicators in a sentence: how many there are, how many are
+/// met or on track, and the lagging ones named — the same set counted and listed.
+fn set_sentence(a: &Assessment, what: &str, counts: &crate::assess::StatusCounts, lagging: &[String]) -> Option<String> {
+    let total = counts.total();
+    if total == 0 {
+        return None;
+    }
+    let good = counts.good();
+    let mut s = match good {
+        g if g == total && total == 1 => format!("本领域{total}项{what}已达标或符合序时进度"),
+        g if g == total => format!("本领域{total}项{what}均已达标或符合序时进度"),
+        0 if total == 1 => format!("本领域{total}项{what}尚未达标"),
+        0 => format!("本领域{total}项{what}均未达标或符合序时进度"),
+        g => format!("本领域{total}项{what}中{g}项已达标或符合序时进度"),
+    };
+    let no_data = counts.get(Status::NoData);
+    if no_data > 0 && no_data < total {
+        s.push_str(&format!("，{no_data}项无数据"));
+    }
+    let described: Vec<String> = judged(a, lagging).into_iter().map(|(i, p)| describe(a, i, p)).collect();
+    if described.is_empty() {
+        s.push('。');
+    } else {
+        s.push_str(&format!("；{}，需加快推进。", described.join("；")));
+    }
+    Some(s)
+}
+
+fn area_sections(a: &Assessment) -> Vec<AreaSection> {
     a.areas
         .iter()
         .enumerate()
         .map(|(k, area)| {
-            let list: Vec<&Indicator> = plan.indicators.iter().filter(|i| i.area == area.area).collect();
-            let mut sentence = format!("本领域{}项主要指标中{}项已达标或符合序时进度", area.counts.total(), area.counts.good());
-            let lagging: Vec<String> =
-                list.iter().filter_map(|i| a.latest(&i.id).filter(|p| p.status.is_lagging()).map(|p| describe(i, p))).collect();
-            if lagging.is_empty() {
-                sentence.push('。');
-            } else {
-                sentence.push_str(&format!("；{}，需加快推进。", lagging.join("；")));
-            }
+            let sentences = [
+                set_sentence(a, "主要指标", &area.goals, &area.goals_lagging),
+                set_sentence(a, "重点任务量化指标", &area.targets, &area.targets_lagging),
+            ];
             AreaSection {
                 number: numeral(k),
                 name: area.area.clone(),
-                sentences: vec![sentence],
-                rows: list.iter().map(|i| indicator_row(plan, a, i)).collect(),
+                sentences: nested_quotes(sentences.into_iter().flatten().collect()),
+                rows: a.plan.indicators.iter().filter(|i| i.area == area.area).map(|i| indicator_row(a, i)).collect(),
             }
         })
         .collect()
 }
 
-fn investment_row(area: &str, projects: usize, reported: usize, planned: f64, completed: f64) -> InvestmentRow {
+fn investment_row(area: &str, projects: usize, reported: usize, planned: f64, completed: f64, rate: Option<f64>) -> InvestmentRow {
     InvestmentRow {
         area: area.to_string(),
         projects,
         reported,
-        planned: money(planned),
-        completed: money(completed),
-        rate: percent((planned > 0.0).then(|| completed * 100.0 / planned)),
+        planned: if reported == 0 { "—".into() } else { amount(planned) },
+        completed: if reported == 0 { "—".into() } else { amount(completed) },
+        rate: percent(rate),
     }
 }
 
-fn project_sentences(plan: &Plan, a: &Assessment) -> Vec<String> {
-    let year = a.year;
-    let reported: Vec<_> = a.projects.iter().filter_map(|p| p.this_year.as_ref()).collect();
-    let finished = reported.iter().filter(|r| r.progress.is_some_and(|p| p >= 100.0)).count();
-    let planned: f64 = a.investment.iter().map(|x| x.planned).sum();
-    let completed: f64 = a.investment.iter().map(|x| x.completed).sum();
+fn project_sentences(a: &Assessment) -> Vec<String> {
+    let (year, n, total) = (a.year, &a.project_counts, &a.investment_total);
+    if n.total == 0 {
+        return Vec::new();
+    }
+    let reported = match n.reported {
+        0 => format!("方案重点任务中点名的{}个建设项目均未报送{year}年度进展。", n.total),
+        r if r == n.total => format!("方案重点任务中点名的{}个建设项目均报送了{year}年度进展", n.total),
+        r => format!("方案重点任务中点名的{}个建设项目，{r}个报送了{year}年度进展", n.total),
+    };
+    if n.reported == 0 {
+        return vec![reported];
+    }
+    let finished = match n.finished {
+        0 => "，尚无已完工的项目".to_string(),
+        f if f == n.total => "，均已完工".to_string(),
+        f => format!("，其中{f}个已完工"),
+    };
     vec![format!(
-        "方案重点任务中点名的{}个建设项目，{}个报送了{}年度进展，其中{}个已完工。已报送项目计划总投资{}万元，累计完成投资{}万元，完成率{}。",
-        plan.projects.len(),
-        reported.len(),
-        year,
-        finished,
-        money(planned),
-        money(completed),
-        percent((planned > 0.0).then(|| completed * 100.0 / planned))
+        "{reported}{finished}。已报送项目计划总投资{}万元，累计完成投资{}万元，投资完成率{}。",
+        amount(total.planned),
+        amount(total.completed),
+        percent(total.rate())
     )]
 }
 
-fn task_state(a: &Assessment, t: &crate::aggregate::TaskProgress) -> String {
+fn task_state(a: &Assessment, t: &TaskProgress) -> String {
     let state = t.state.map_or("未报送", TaskState::label);
     if t.overdue(a.year) {
         format!("{state}（已到期）")
@@ -542,56 +646,83 @@ fn task_state(a: &Assessment, t: &crate::aggregate::TaskProgress) -> String {
     }
 }
 
-fn task_sentences(plan: &Plan, a: &Assessment) -> Vec<String> {
-    if plan.tasks.is_empty() {
+fn task_sentences(a: &Assessment) -> Vec<String> {
+    let n = &a.task_counts;
+    if n.total == 0 {
         return Vec::new();
     }
-    let done = a.key_tasks.iter().filter(|t| t.state == Some(TaskState::Done)).count();
-    let overdue = a.key_tasks.iter().filter(|t| t.overdue(a.year)).count();
-    let mut s = format!("方案提出的{}项有完成时限的重点任务中，已完成{}项", plan.tasks.len(), done);
-    if overdue > 0 {
-        s.push_str(&format!("，{}项已到完成时限仍未完成", overdue));
+    let mut s = match n.done {
+        0 => format!("方案提出的{}项有完成时限的重点任务尚无已完成的", n.total),
+        d if d == n.total => format!("方案提出的{}项有完成时限的重点任务均已完成", n.total),
+        d => format!("方案提出的{}项有完成时限的重点任务中，已完成{d}项", n.total),
+    };
+    if n.overdue > 0 {
+        let names: Vec<String> =
+            a.overdue_tasks.iter().filter_map(|id| a.plan.tasks.iter().find(|t| &t.id == id)).map(|t| format!("“{}”", t.name)).collect();
+        s.push_str(&format!("，{}项已到完成时限仍未完成：{}", n.overdue, names.join("、")));
     }
     s.push('。');
+    let changed: Vec<String> = a
+        .key_tasks
+        .iter()
+        .filter(|t| t.reported.is_some())
+        .filter_map(|t| a.plan.tasks.iter().find(|k| k.id == t.task_id).map(|k| format!("“{}”{}", k.name, t.reason)))
+        .collect();
+    if !changed.is_empty() {
+        s.push_str(&format!("其中{}。", changed.join("；")));
+    }
     vec![s]
 }
 
-fn key_task_rows(plan: &Plan, a: &Assessment) -> Vec<KeyTaskRow> {
-    plan.tasks
+fn key_task_rows(a: &Assessment) -> Vec<KeyTaskRow> {
+    a.plan
+        .tasks
         .iter()
         .filter_map(|t| {
-            let p = a.key_tasks.iter().find(|x| x.task_id == t.id)?;
+            let p = a.task(&t.id)?;
+            let unit_note = p.report.as_ref().map(|r| r.note.trim().to_string()).unwrap_or_default();
+            let note = match (p.reason.is_empty(), unit_note.is_empty()) {
+                (true, _) => unit_note,
+                (false, true) => format!("{}。", p.reason),
+                (false, false) => format!("{}。单位说明：{unit_note}", p.reason),
+            };
             Some(KeyTaskRow {
                 name: t.name.clone(),
                 responsible: t.responsible.join("、"),
                 due: format!("{}年", p.due),
                 state: task_state(a, p),
-                note: p.report.as_ref().map(|r| r.note.clone()).unwrap_or_default(),
+                note,
             })
         })
         .collect()
 }
 
-/// The indicators of the plan with their reporting-year assessment.
-fn latest<'a>(plan: &'a Plan, a: &'a Assessment) -> Vec<(&'a Indicator, &'a IndicatorYear)> {
-    plan.indicators.iter().filter_map(|i| a.latest(&i.id).map(|p| (i, p))).collect()
+/// A conflict of the reporting year in words: the indicator, every figure and whose.
+fn conflict_text(a: &Assessment, c: &crate::assess::Conflict) -> String {
+    let Some(ind) = a.plan.indicator(&c.indicator_id) else { return String::new() };
+    let mut given: Vec<(String, Vec<String>)> = Vec::new();
+    for f in &c.figures {
+        let v = with_unit(a, f.value, ind);
+        match given.iter_mut().find(|(x, _)| *x == v) {
+            Some((_, units)) if units.contains(&f.department) => {}
+            Some((_, units)) => units.push(f.department.clone()),
+            None => given.push((v, vec![f.department.clone()])),
+        }
+    }
+    let listed: Vec<String> = given.iter().map(|(v, units)| format!("{}报{v}", units.join("、"))).collect();
+    format!("“{}”{}，采用{}的{}", ind.name, listed.join("、"), c.used.department, with_unit(a, c.used.value, ind))
 }
 
-fn problems(plan: &Plan, a: &Assessment, missing_units: &[&str]) -> Vec<String> {
+fn problems(a: &Assessment) -> Vec<String> {
     let year = a.year;
-    let latest = latest(plan, a);
     let mut problems = Vec::new();
     let lag: Vec<String> =
-        latest.iter().filter(|(_, p)| p.status.is_lagging()).map(|(i, p)| format!("{}（{}）", describe(i, p), p.status.label())).collect();
+        judged(a, &a.lagging).into_iter().map(|(i, p)| format!("{}（{}）", describe(a, i, p), p.status.label())).collect();
     if !lag.is_empty() {
         problems.push(format!("部分指标进度滞后。{}。", lag.join("；")));
     }
-    let overdue: Vec<String> = plan
-        .tasks
-        .iter()
-        .filter(|t| a.key_tasks.iter().any(|x| x.task_id == t.id && x.overdue(year)))
-        .map(|t| format!("“{}”", t.name))
-        .collect();
+    let overdue: Vec<String> =
+        a.overdue_tasks.iter().filter_map(|id| a.plan.tasks.iter().find(|t| &t.id == id)).map(|t| format!("“{}”", t.name)).collect();
     if !overdue.is_empty() {
         problems.push(format!("部分重点任务未按期完成：{}。", overdue.join("、")));
     }
@@ -599,17 +730,32 @@ fn problems(plan: &Plan, a: &Assessment, missing_units: &[&str]) -> Vec<String> 
     if !reported.is_empty() {
         problems.push(format!("各单位反映的主要问题：{}", reported.join("；")));
     }
-    if !missing_units.is_empty() {
-        problems.push(format!("{}未报送{}年度填报表。", missing_units.join("、"), year));
+    if !a.missing_units.is_empty() {
+        problems.push(format!("{}未报送{}年度填报表。", a.missing_units.join("、"), year));
     }
-    let nodata: Vec<String> = latest.iter().filter(|(_, p)| p.status == Status::NoData).map(|(i, _)| format!("“{}”", i.name)).collect();
+    if !a.late.is_empty() {
+        let named: Vec<String> = a
+            .late
+            .iter()
+            .map(|l| format!("{}（{}报送，报送时限为{}）", l.unit, date_words(&l.filled_date), date_words(&l.deadline)))
+            .collect();
+        problems.push(format!("{}逾期报送{}年度填报表。", named.join("、"), year));
+    }
+    let nodata: Vec<String> = indicators(a, &a.no_data).map(|i| format!("“{}”", i.name)).collect();
     if !nodata.is_empty() {
         problems.push(format!("{}项指标{}年无数据：{}。", nodata.len(), year, nodata.join("、")));
     }
-    let conflicted = a.conflicts.iter().filter(|c| c.year == year).count();
-    if conflicted > 0 {
-        problems
-            .push(format!("{}项指标{}年的数据在不同单位之间不一致，评估采用牵头责任单位的数据，请相关单位核对统一。", conflicted, year));
+    if !a.conflicts_this_year.is_empty() {
+        let named: Vec<String> = a.conflicts_this_year.iter().map(|c| conflict_text(a, c)).collect();
+        problems.push(format!(
+            "{}项指标{}年的数据在不同单位之间不一致：{}。评估采用牵头责任单位的数据，请相关单位核对统一。",
+            a.conflicts_this_year.len(),
+            year,
+            named.join("；")
+        ));
+    }
+    if !a.mismatches.is_empty() {
+        problems.push(format!("部分单位报送的任务、指标和项目进展互相矛盾：{}。请相关单位核实后统一填报。", a.mismatches.join("；")));
     }
     if problems.is_empty() {
         problems.push("未发现突出问题。".to_string());
@@ -635,13 +781,12 @@ fn by_unit(a: &Assessment, column: impl Fn(&crate::read::WorkReport) -> &String)
     units.into_iter().map(|(u, texts)| format!("{u}：{}", texts.join("；"))).collect()
 }
 
-fn suggestions(plan: &Plan, a: &Assessment, missing_units: &[&str]) -> Vec<String> {
+fn suggestions(a: &Assessment) -> Vec<String> {
     let ended = a.year >= a.period.end;
-    let mut suggestions: Vec<String> = latest(plan, a)
-        .iter()
-        .filter(|(_, p)| p.status.is_lagging())
+    let mut suggestions: Vec<String> = judged(a, &a.lagging)
+        .into_iter()
         .map(|(i, p)| match p.required_annual_change {
-            Some(c) if !ended => format!("{}加快推进“{}”，{}。", i.lead_unit(), i.name, still_needed(i, c)),
+            Some(c) if !ended => format!("{}加快推进“{}”，{}。", i.lead_unit(), i.name, still_needed(a, i, c)),
             _ if ended => format!("{}对“{}”未达到目标的原因作出说明，纳入下一轮规划统筹解决。", i.lead_unit(), i.name),
             _ => format!("{}加快推进“{}”。", i.lead_unit(), i.name),
         })
@@ -650,7 +795,7 @@ fn suggestions(plan: &Plan, a: &Assessment, missing_units: &[&str]) -> Vec<Strin
     if !next.is_empty() {
         suggestions.push(format!("各单位下一步打算：{}", next.join("；")));
     }
-    if !missing_units.is_empty() || a.goals.get(Status::NoData) > 0 {
+    if !a.missing_units.is_empty() || !a.no_data.is_empty() {
         suggestions.push("未报送或缺报的单位尽快补报，确保评估数据完整。".to_string());
     }
     if ended {
@@ -659,68 +804,74 @@ fn suggestions(plan: &Plan, a: &Assessment, missing_units: &[&str]) -> Vec<Strin
     suggestions
 }
 
-fn appendix(plan: &Plan, a: &Assessment, kind: IndicatorKind, title: &str) -> AppendixTable {
-    let groups = plan
+fn appendix(a: &Assessment, kind: IndicatorKind, title: &str) -> AppendixTable {
+    let groups = a
+        .plan
         .areas()
         .into_iter()
         .filter_map(|area| {
-            let rows: Vec<IndicatorRow> =
-                plan.indicators.iter().filter(|i| i.area == area && i.kind == kind).map(|i| indicator_row(plan, a, i)).collect();
+            let rows: Vec<IndicatorRow> = a.indicators_of_kind(kind).filter(|i| i.area == area).map(|i| indicator_row(a, i)).collect();
             (!rows.is_empty()).then_some(AppendixGroup { area, rows })
         })
         .collect();
     AppendixTable { title: title.to_string(), groups }
 }
 
-fn project_rows(plan: &Plan, a: &Assessment) -> Vec<ProjectRow> {
-    plan.projects
+fn project_rows(a: &Assessment) -> Vec<ProjectRow> {
+    a.plan
+        .projects
         .iter()
         .map(|p| {
             let progress = a.project(&p.id);
             let rep = progress.and_then(|x| x.this_year.as_ref());
             let last = progress.and_then(|x| x.last_year.as_ref());
+            let dash = || "—".to_string();
             ProjectRow {
                 id: p.id.clone(),
                 area: p.area.clone(),
                 name: p.name.clone(),
                 responsible: p.responsible.join("、"),
-                planned: rep.and_then(|r| r.planned_investment).map(money).unwrap_or_else(|| "—".into()),
-                completed: rep.and_then(|r| r.completed_investment).map(money).unwrap_or_else(|| "—".into()),
+                planned: rep.and_then(|r| r.planned_investment).map(amount).unwrap_or_else(dash),
+                completed: rep.and_then(|r| r.completed_investment).map(amount).unwrap_or_else(dash),
                 rate: percent(progress.and_then(|x| x.completion_rate())),
-                progress_last: last.and_then(|r| r.progress).map(|v| format!("{}%", fmt_num(v, 0))).unwrap_or_else(|| "—".into()),
-                progress: rep.and_then(|r| r.progress).map(|v| format!("{}%", fmt_num(v, 0))).unwrap_or_else(|| "—".into()),
-                status: rep.map(|r| r.status.clone()).filter(|s| !s.is_empty()).unwrap_or_else(|| "未报送".into()),
+                progress_last: last.and_then(|r| r.progress).map(|v| format!("{}%", amount(v))).unwrap_or_else(dash),
+                progress: rep.and_then(|r| r.progress).map(|v| format!("{}%", amount(v))).unwrap_or_else(dash),
+                status: progress.map(|x| x.state_text()).unwrap_or_else(|| "未报送".into()),
+                note: progress.map(|x| x.check.clone()).unwrap_or_default(),
             }
         })
         .collect()
 }
 
 /// Everything a unit's feedback sheet reads.
-pub fn feedback_data(batch: &Batch, unit: &str) -> FeedbackData {
-    let plan = &batch.plan;
-    let a = &batch.assessment;
+pub fn feedback_data(a: &Assessment, fb: &UnitFeedback) -> FeedbackData {
+    let plan = &a.plan;
     let year = a.year;
-    let empty = crate::aggregate::UnitFeedback {
-        unit: unit.to_string(),
-        received: false,
-        rows: Vec::new(),
-        findings: Vec::new(),
-        missing: Vec::new(),
-        followup: None,
-    };
-    let fb = a.feedback_of(unit).unwrap_or(&empty);
+    let unit = fb.unit.as_str();
     let rows = fb
         .rows
         .iter()
         .filter_map(|r| {
             let i = plan.indicator(&r.indicator_id)?;
+            let used = match r.value {
+                _ if !r.shows_used(unit) => {
+                    if r.value.is_some() {
+                        "同左".to_string()
+                    } else {
+                        "—".to_string()
+                    }
+                }
+                Some(v) => format!("{}（{}）", a.shown(&i.id, v), r.used_by),
+                None => "—".to_string(),
+            };
             Some(FeedbackRowData {
                 id: i.id.clone(),
                 name: i.name.clone(),
                 unit: i.unit.clone(),
                 target_text: target_text(i),
-                value: value_text(r.value),
-                expected: value_text(r.expected),
+                own: r.own_value.map(|v| a.shown(&i.id, v)).unwrap_or_else(|| "未填报".to_string()),
+                used,
+                expected: derived_text(a, i, r.expected),
                 status: r.status.label().to_string(),
                 remark: crate::text::clip(&r.remark, 300).into_owned(),
             })
@@ -733,20 +884,42 @@ pub fn feedback_data(batch: &Batch, unit: &str) -> FeedbackData {
         severity: f.severity.label().to_string(),
         message: f.message.clone(),
     };
+    let mut missing: Vec<String> = fb.missing.iter().map(|f| f.message.clone()).collect();
+    if !fb.missing_works.is_empty() {
+        missing.push(format!(
+            "{}年度填报表中没有“{}”领域的工作进展（主要工作及成效、存在问题、下一步打算）。请在“工作进展”表中补报。",
+            year,
+            fb.missing_works.join("”“")
+        ));
+    }
+    let received = if fb.received {
+        format!("你单位报送的{}年度《{}》填报表已收悉。", year, plan.title)
+    } else {
+        format!("截至汇总时，未收到你单位{}年度《{}》填报表。", year, plan.title)
+    };
     FeedbackData {
         title: format!("{}年度填报数据反馈单", year),
         unit: unit.to_string(),
-        office: batch.office.clone(),
-        date: batch.date_text(),
+        office: a.documents.office.clone(),
+        date: a.documents.date_text.clone(),
         year,
         target_heading: format!("{}年目标", a.period.end),
-        intro: vec![format!(
-            "你单位报送的{}年度《{}》填报表已收悉。经汇总校验，现将你单位负责指标的完成情况和填报数据存在的问题反馈如下。",
-            year, plan.title
-        )],
+        intro: vec![format!("{received}经汇总校验，现将你单位负责指标的完成情况和填报数据存在的问题反馈如下。")],
         rows,
         findings: fb.findings.iter().map(finding).collect(),
-        missing: fb.missing.iter().map(|f| f.message.clone()).collect(),
+        late: fb
+            .late
+            .as_ref()
+            .map(|d| {
+                format!(
+                    "你单位{}年度填报表的填报日期为{}，晚于报送时限{}。请按时报送下一年度的填报表。",
+                    year,
+                    date_words(d),
+                    date_words(&format!("{}-{}", year + 1, plan.rules.validate.deadline))
+                )
+            })
+            .unwrap_or_default(),
+        missing,
         followup: fb
             .followup
             .iter()
@@ -763,7 +936,7 @@ pub fn feedback_data(batch: &Batch, unit: &str) -> FeedbackData {
             })
             .collect(),
         followup_from: fb.followup.as_ref().map(|up| run_date(&up.previous)).unwrap_or_default(),
-        resend: resend_text(a, unit, year),
+        resend: resend_text(a, fb),
     }
 }
 
@@ -794,18 +967,26 @@ fn run_date(run_id: &str) -> String {
     }
 }
 
-/// How a unit sends its corrected return so that it replaces the first one.
-fn resend_text(a: &crate::aggregate::Assessment, unit: &str, year: i32) -> String {
-    let file = a.returns_of(unit, year).and_then(|r| r.files.first()).map(|f| f.rsplit('/').next().unwrap_or(f).to_string());
+/// What the unit is to do now: nothing, or send its return (again), and how so that
+/// the new one replaces the first — as the assessment decided (`UnitFeedback::resend`).
+fn resend_text(a: &Assessment, fb: &UnitFeedback) -> String {
+    if !fb.resend {
+        return "本次未发现需要修改的问题，无需重新报送。".to_string();
+    }
+    if !fb.received {
+        return format!("请尽快报送{}年度填报表（可使用统一下发的填报表），并写明填报日期。", a.year);
+    }
+    let file = a.returns_of(&fb.unit, a.year).and_then(|r| r.files.first()).map(|f| f.rsplit('/').next().unwrap_or(f).to_string());
     let example = match file.as_deref().and_then(|f| f.rsplit_once('.')) {
         Some((stem, ext)) => format!("（如“{}（修改版）.{ext}”）", without_version_marker(stem)),
         None => String::new(),
     };
-    let fb = a.feedback_of(unit);
-    if fb.is_some_and(|f| f.received && f.missing.is_empty() && f.findings.iter().all(|x| x.severity == crate::finding::Severity::Info)) {
-        return "本次未发现需要修改的问题，无需重新报送。".to_string();
+    let how = format!(
+        "在原填报表上修改，把“填报日期”改为修改当天，文件名末尾加“（修改版）”{example}后报送；也可重新填写统一下发的填报表。汇总时以填报日期最晚的一份为准，原来的一份不再采用。"
+    );
+    if fb.must_correct {
+        format!("请于收到本反馈单后核实修改、补报缺项，重新报送填报表：{how}")
+    } else {
+        format!("以上问题请核实。核实后需要修改的，请重新报送填报表：{how}核实无误的，请告知{}，无需重新报送。", a.documents.office)
     }
-    format!(
-        "请于收到本反馈单后核实修改，重新报送填报表：在原填报表上修改，把“填报日期”改为修改当天，文件名末尾加“（修改版）”{example}后报送；也可重新填写统一下发的填报表。汇总时以填报日期最晚的一份为准，原来的一份不再采用。"
-    )
 }

@@ -6,8 +6,7 @@
 //! by double-click in the system code page (GBK on Chinese Windows) and the Chinese
 //! turns to mojibake; the csv crate, pandas (`utf-8-sig`) and R skip the mark.
 
-use crate::batch::Batch;
-use crate::read::{NotUsed, Observation};
+use crate::assess::Assessment;
 use crate::text::fmt_num;
 
 fn num(v: Option<f64>) -> String {
@@ -26,15 +25,7 @@ fn to_bytes(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> csv::Re
     w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
 }
 
-/// Every figure read, in the order of the tables: the ones the figures were chosen from
-/// (each with None when it is the one used, else why not), then those set aside before
-/// the choice.
-pub(super) fn observation_rows(batch: &Batch) -> Vec<(&Observation, Option<NotUsed>)> {
-    let chosen = batch.observations.iter().enumerate().map(|(i, o)| (o, batch.fates.get(i).copied().flatten()));
-    chosen.chain(batch.unused.iter().map(|u| (&u.observation, Some(u.because)))).collect()
-}
-
-pub fn observations(batch: &Batch) -> csv::Result<Vec<u8>> {
+pub fn observations(a: &Assessment) -> csv::Result<Vec<u8>> {
     to_bytes(
         &[
             "file",
@@ -52,7 +43,7 @@ pub fn observations(batch: &Batch) -> csv::Result<Vec<u8>> {
             "used",
             "not_used_because",
         ],
-        observation_rows(batch).into_iter().map(|(o, fate)| {
+        a.figures_read().into_iter().map(|(o, fate)| {
             vec![
                 o.file.to_string(),
                 o.sheet.to_string(),
@@ -73,10 +64,10 @@ pub fn observations(batch: &Batch) -> csv::Result<Vec<u8>> {
     )
 }
 
-pub fn findings(batch: &Batch) -> csv::Result<Vec<u8>> {
+pub fn findings(a: &Assessment) -> csv::Result<Vec<u8>> {
     to_bytes(
-        &["severity", "code", "file", "sheet", "cell", "department", "indicator_id", "message"],
-        batch.findings.iter().map(|f| {
+        &["severity", "code", "file", "sheet", "cell", "department", "indicator_id", "message", "year"],
+        a.findings.iter().map(|f| {
             vec![
                 f.severity.as_str().to_string(),
                 f.code.as_str().to_string(),
@@ -86,13 +77,14 @@ pub fn findings(batch: &Batch) -> csv::Result<Vec<u8>> {
                 f.department.clone(),
                 f.indicator_id.clone(),
                 f.message.clone(),
+                f.year.map(|y| y.to_string()).unwrap_or_default(),
             ]
         }),
     )
 }
 
-pub fn progress(batch: &Batch) -> csv::Result<Vec<u8>> {
-    let projected = format!("projected_{}", batch.assessment.period.end);
+pub fn progress(a: &Assessment) -> csv::Result<Vec<u8>> {
+    let projected = format!("projected_{}", a.period.end);
     to_bytes(
         &[
             "indicator_id",
@@ -111,8 +103,8 @@ pub fn progress(batch: &Batch) -> csv::Result<Vec<u8>> {
             "note",
             "ratio",
         ],
-        batch.assessment.progress.iter().map(|p| {
-            let source = |f: fn(&crate::aggregate::Figure) -> &str| p.source.as_ref().map(|s| f(s).to_string()).unwrap_or_default();
+        a.progress.iter().map(|p| {
+            let source = |f: fn(&crate::assess::Figure) -> &str| p.source.as_ref().map(|s| f(s).to_string()).unwrap_or_default();
             vec![
                 p.indicator_id.clone(),
                 p.year.to_string(),

@@ -1,16 +1,17 @@
 //! The summary workbook a planning office circulates (rust_xlsxwriter): 总览 with a native
 //! chart, progress per indicator and per task target, per-unit completeness, projects,
 //! findings, and every observation with its source. Cell text is always written as
-//! text (never a formula), numbers get formats that fit their unit, every sheet prints
-//! on A4 landscape with a header and page numbers.
+//! text (never a formula); each indicator's figures are shown with the decimals the
+//! assessment gives it (as many as any figure was reported with: display never
+//! changes a number), counts without decimals, reported amounts as written (General);
+//! every sheet prints on A4 landscape with a header and page numbers.
 
 use rust_xlsxwriter::{
     Chart, ChartType, Color, ConditionalFormatText, ConditionalFormatTextRule, DocProperties, ExcelDateTime, Format, FormatAlign,
     FormatBorder, Table, TableColumn, TableStyle, Workbook, Worksheet, XlsxError,
 };
 
-use crate::aggregate::Status;
-use crate::batch::Batch;
+use crate::assess::{Assessment, Status};
 use crate::plan::{Indicator, IndicatorKind};
 use crate::text::clip;
 
@@ -56,9 +57,15 @@ struct Styles {
     head: Format,
     text: Format,
     wrap: Format,
+    /// Counts (of indicators, returns, findings): no decimals.
     int: Format,
+    /// Rates planmon works out (reporting rate, investment completion): one decimal.
     pct: Format,
-    dec: Format,
+    /// A figure reported with no indicator to give it decimals (project amounts and
+    /// progress): General, which shows it as written.
+    general: Format,
+    /// An indicator's figures with 0, 1, … 6 decimals.
+    fixed: Vec<Format>,
 }
 
 impl Styles {
@@ -69,20 +76,23 @@ impl Styles {
             head: cell.clone().set_bold().set_background_color(Color::RGB(0xDDEBF7)).set_align(FormatAlign::Center).set_text_wrap(),
             text: cell.clone(),
             wrap: cell.clone().set_text_wrap(),
-            int: cell.clone().set_num_format("#,##0"),
+            int: cell.clone().set_num_format("0"),
             pct: cell.clone().set_num_format("0.0"),
-            dec: cell.set_num_format("0.00"),
+            general: cell.clone(),
+            fixed: (0..=6)
+                .map(|dp| cell.clone().set_num_format(if dp == 0 { "0".to_string() } else { format!("0.{}", "0".repeat(dp)) }))
+                .collect(),
         }
     }
 
-    /// 0.0 for percentages and rates per mille, integers for counts, 0.00 for the rest
-    /// (per-1,000 rates, years, areas).
-    fn number(&self, ind: &Indicator) -> &Format {
-        match ind.unit.as_str() {
-            "%" | "‰" | "/10万" | "岁" => &self.pct,
-            _ if ind.target.fract() == 0.0 && ind.target >= 10.0 => &self.int,
-            _ => &self.dec,
-        }
+    /// The format of an indicator's figures: its decimals in the assessment.
+    fn number(&self, a: &Assessment, ind: &Indicator) -> &Format {
+        &self.fixed[a.decimals_of(&ind.id).min(self.fixed.len() - 1)]
+    }
+
+    /// The format of a number worked out for an indicator (`Assessment::derived_decimals`).
+    fn derived(&self, a: &Assessment, ind: &Indicator, v: f64) -> &Format {
+        &self.fixed[a.derived_decimals(&ind.id, v).min(self.fixed.len() - 1)]
     }
 }
 
@@ -164,46 +174,45 @@ fn status_colours(ws: &mut Worksheet, first: u32, last: u32, col: u16) -> Result
 }
 
 /// Build the workbook in memory.
-pub fn workbook(batch: &Batch) -> Result<Vec<u8>, XlsxError> {
-    let plan = &batch.plan;
+pub fn workbook(a: &Assessment) -> Result<Vec<u8>, XlsxError> {
+    let plan = &a.plan;
     let mut wb = Workbook::new();
     wb.set_properties(
         &DocProperties::new()
-            .set_title(format!("{}监测汇总表（{}年度）", plan.title, batch.year))
+            .set_title(format!("{}监测汇总表（{}年度）", plan.title, a.year))
             .set_subject("公共服务发展行动方案实施监测")
-            .set_author(&batch.office)
-            .set_company(&batch.office)
-            .set_comment(format!("planmon {}；指标表 {}；输入指纹 {}", env!("CARGO_PKG_VERSION"), plan.version, batch.fingerprint))
-            .set_creation_datetime(&ExcelDateTime::from_timestamp(batch.created_unix)?),
+            .set_author(&a.documents.office)
+            .set_company(&a.documents.office)
+            .set_comment(format!("planmon {}；指标表 {}；输入指纹 {}", env!("CARGO_PKG_VERSION"), plan.version, a.fingerprint))
+            .set_creation_datetime(&ExcelDateTime::from_timestamp(a.documents.created_unix)?),
     );
     let st = Styles::new();
-    overview(&mut wb, batch, &st)?;
-    progress_sheet(&mut wb, batch, &st, GOALS, IndicatorKind::Goal)?;
-    progress_sheet(&mut wb, batch, &st, TASKS, IndicatorKind::Task)?;
-    units_sheet(&mut wb, batch, &st)?;
-    projects_sheet(&mut wb, batch, &st)?;
-    findings_sheet(&mut wb, batch, &st)?;
-    changes_sheet(&mut wb, batch, &st)?;
-    detail_sheet(&mut wb, batch, &st)?;
+    overview(&mut wb, a, &st)?;
+    progress_sheet(&mut wb, a, &st, GOALS, IndicatorKind::Goal)?;
+    progress_sheet(&mut wb, a, &st, TASKS, IndicatorKind::Task)?;
+    units_sheet(&mut wb, a, &st)?;
+    projects_sheet(&mut wb, a, &st)?;
+    findings_sheet(&mut wb, a, &st)?;
+    changes_sheet(&mut wb, a, &st)?;
+    detail_sheet(&mut wb, a, &st)?;
     wb.save_to_buffer()
 }
 
-fn overview(wb: &mut Workbook, batch: &Batch, st: &Styles) -> Result<(), XlsxError> {
-    let plan = &batch.plan;
+fn overview(wb: &mut Workbook, a: &Assessment, st: &Styles) -> Result<(), XlsxError> {
+    let plan = &a.plan;
     let ws = wb.add_worksheet();
     ws.set_name(OVERVIEW)?;
-    ws.merge_range(0, 0, 0, 7, &format!("{}监测汇总表（{}年度）", plan.title, batch.year), &st.title)?;
-    let a = &batch.assessment;
-    let (read, rejected) = (a.inputs[0], a.inputs[1]);
+    ws.merge_range(0, 0, 0, 7, &format!("{}监测汇总表（{}年度）", plan.title, a.year), &st.title)?;
+    let later = if a.inputs.out_of_scope > 0 { format!("，{}份不在本次汇总年度", a.inputs.out_of_scope) } else { String::new() };
     ws.write_string(
         1,
         0,
         format!(
-            "生成日期：{}　　输入指纹：{}　　填报表：读取 {} 份，拒收 {} 份　　planmon {}，指标表 {}",
-            batch.date_text(),
-            batch.fingerprint,
-            read,
-            rejected,
+            "生成日期：{}　　输入指纹：{}　　填报表：读取 {} 份，拒收 {} 份{later}　　planmon {}，指标表 {}",
+            a.documents.date_text,
+            a.fingerprint,
+            a.inputs.read,
+            a.inputs.rejected,
             env!("CARGO_PKG_VERSION"),
             plan.version
         ),
@@ -219,10 +228,10 @@ fn overview(wb: &mut Workbook, batch: &Batch, st: &Styles) -> Result<(), XlsxErr
     for (i, area) in a.areas.iter().enumerate() {
         let r = top + 1 + i as u32;
         ws.write_string_with_format(r, 0, &area.area, &st.text)?;
-        for (k, n) in area.counts.0.iter().enumerate() {
-            ws.write_number_with_format(r, 1 + k as u16, *n as f64, &st.int)?;
+        for (k, s) in Status::ALL.iter().enumerate() {
+            ws.write_number_with_format(r, 1 + k as u16, area.goals.get(*s) as f64, &st.int)?;
         }
-        ws.write_number_with_format(r, total_col, area.counts.total() as f64, &st.int)?;
+        ws.write_number_with_format(r, total_col, area.goals.total() as f64, &st.int)?;
     }
     let total_row = top + 1 + a.areas.len() as u32;
     let bold = st.int.clone().set_bold();
@@ -232,7 +241,7 @@ fn overview(wb: &mut Workbook, batch: &Batch, st: &Styles) -> Result<(), XlsxErr
     }
     ws.write_number_with_format(total_row, total_col, a.goals.total() as f64, &bold)?;
     let mut chart = Chart::new(ChartType::BarStacked);
-    chart.title().set_name(&format!("{}年各领域主要指标进展", batch.year));
+    chart.title().set_name(&format!("{}年各领域主要指标进展", a.year));
     for (k, s) in Status::ALL.iter().enumerate() {
         let c = 1 + k as u16;
         chart
@@ -254,8 +263,9 @@ fn overview(wb: &mut Workbook, batch: &Batch, st: &Styles) -> Result<(), XlsxErr
     let r0 = total_row + 2;
     headers(ws, r0, &[("数据问题", 16.0), ("错误", 11.0), ("警告", 11.0), ("提示", 11.0)], st)?;
     ws.write_string_with_format(r0 + 1, 0, "条数", &st.text)?;
-    for (k, n) in a.findings.iter().enumerate() {
-        ws.write_number_with_format(r0 + 1, 1 + k as u16, *n as f64, &st.int)?;
+    let n = a.finding_counts;
+    for (k, count) in [n.error, n.warning, n.info].into_iter().enumerate() {
+        ws.write_number_with_format(r0 + 1, 1 + k as u16, count as f64, &st.int)?;
     }
 
     // Units' completeness at a glance (details on 部门填报情况).
@@ -267,15 +277,13 @@ fn overview(wb: &mut Workbook, batch: &Batch, st: &Styles) -> Result<(), XlsxErr
         ws.write_string_with_format(r, 1, format!("{}/{}", u.returns_received, u.returns_expected), &st.text)?;
         ws.write_number_with_format(r, 2, u.indicators as f64, &st.int)?;
         ws.write_number_with_format(r, 3, u.reported as f64, &st.int)?;
-        ws.write_number_with_format(r, 4, u.reporting_rate(), &st.pct)?;
+        opt_number(ws, r, 4, u.reporting_rate(), &st.pct)?;
     }
-    print_setup(ws, &format!("总览（{}年度）", batch.year), 0)?;
+    print_setup(ws, &format!("总览（{}年度）", a.year), 0)?;
     Ok(())
 }
 
-fn progress_sheet(wb: &mut Workbook, batch: &Batch, st: &Styles, name: &str, kind: IndicatorKind) -> Result<(), XlsxError> {
-    let plan = &batch.plan;
-    let a = &batch.assessment;
+fn progress_sheet(wb: &mut Workbook, a: &Assessment, st: &Styles, name: &str, kind: IndicatorKind) -> Result<(), XlsxError> {
     let years = a.years();
     let ws = wb.add_worksheet();
     ws.set_name(name)?;
@@ -305,10 +313,10 @@ fn progress_sheet(wb: &mut Workbook, batch: &Batch, st: &Styles, name: &str, kin
         ("指标出处", 30.0),
     ]);
     headers(ws, 0, &cols, st)?;
-    let list: Vec<&Indicator> = plan.indicators.iter().filter(|i| i.kind == kind).collect();
+    let list: Vec<&Indicator> = a.indicators_of_kind(kind).collect();
     for (k, ind) in list.iter().enumerate() {
         let r = k as u32 + 1;
-        let num = st.number(ind);
+        let num = st.number(a, ind);
         let latest = a.latest(&ind.id);
         ws.write_string_with_format(r, 0, ind.seq.map(|s| s.to_string()).unwrap_or_default(), &st.text)?;
         ws.write_string_with_format(r, 1, &ind.area, &st.text)?;
@@ -323,10 +331,13 @@ fn progress_sheet(wb: &mut Workbook, batch: &Batch, st: &Styles, name: &str, kin
             opt_number(ws, r, c, a.of(&ind.id, *y).and_then(|p| p.value), num)?;
             c += 1;
         }
-        opt_number(ws, r, c, latest.and_then(|p| p.expected), num)?;
+        let derived = |v: Option<f64>| v.map_or(num, |v| st.derived(a, ind, v));
+        let expected = latest.and_then(|p| p.expected);
+        opt_number(ws, r, c, expected, derived(expected))?;
         ws.write_string_with_format(r, c + 1, latest.map(|p| p.status).unwrap_or(Status::NoData).label(), &st.text)?;
-        opt_number(ws, r, c + 2, latest.and_then(|p| p.projected_end), num)?;
-        opt_number(ws, r, c + 3, latest.and_then(|p| p.required_annual_change), num)?;
+        let (projected, needed) = (latest.and_then(|p| p.projected_end), latest.and_then(|p| p.required_annual_change));
+        opt_number(ws, r, c + 2, projected, derived(projected))?;
+        opt_number(ws, r, c + 3, needed, derived(needed))?;
         ws.write_string_with_format(r, c + 4, ind.responsible_joined(), &st.wrap)?;
         let source = latest.and_then(|p| p.source.as_ref()).map(|s| format!("{}!{}（{}）", s.sheet, s.cell, s.file)).unwrap_or_default();
         ws.write_string_with_format(r, c + 5, source, &st.wrap)?;
@@ -338,11 +349,11 @@ fn progress_sheet(wb: &mut Workbook, batch: &Batch, st: &Styles, name: &str, kin
     table(ws, 0, list.len(), &cols, &format!("表_{name}"), None)?;
     status_colours(ws, 1, list.len() as u32, status_col)?;
     ws.set_freeze_panes(1, 4)?;
-    print_setup(ws, &format!("{}（{}年度）", name, batch.year), 0)?;
+    print_setup(ws, &format!("{}（{}年度）", name, a.year), 0)?;
     Ok(())
 }
 
-fn units_sheet(wb: &mut Workbook, batch: &Batch, st: &Styles) -> Result<(), XlsxError> {
+fn units_sheet(wb: &mut Workbook, a: &Assessment, st: &Styles) -> Result<(), XlsxError> {
     let ws = wb.add_worksheet();
     ws.set_name(UNITS)?;
     let cols: [(&str, f64); 12] = [
@@ -360,25 +371,25 @@ fn units_sheet(wb: &mut Workbook, batch: &Batch, st: &Styles) -> Result<(), Xlsx
         ("错误/警告（条）", 11.0),
     ];
     headers(ws, 0, &cols, st)?;
-    let units = &batch.assessment.units;
+    let units = &a.units;
     for (i, u) in units.iter().enumerate() {
         let r = i as u32 + 1;
         ws.write_string_with_format(r, 0, &u.unit, &st.text)?;
         for (c, v) in [u.returns_expected, u.returns_received, u.on_time, u.late, u.undated, u.indicators, u.reported].iter().enumerate() {
             ws.write_number_with_format(r, 1 + c as u16, *v as f64, &st.int)?;
         }
-        ws.write_number_with_format(r, 8, u.reporting_rate(), &st.pct)?;
+        opt_number(ws, r, 8, u.reporting_rate(), &st.pct)?;
         ws.write_number_with_format(r, 9, u.counts.good() as f64, &st.int)?;
         ws.write_number_with_format(r, 10, u.counts.lagging() as f64, &st.int)?;
         ws.write_string_with_format(r, 11, format!("{}/{}", u.errors, u.warnings), &st.text)?;
     }
     table(ws, 0, units.len(), &cols, "表_部门填报情况", None)?;
     ws.set_freeze_panes(1, 1)?;
-    print_setup(ws, &format!("部门填报情况（{}年度）", batch.year), 0)?;
+    print_setup(ws, &format!("部门填报情况（{}年度）", a.year), 0)?;
     Ok(())
 }
 
-fn projects_sheet(wb: &mut Workbook, batch: &Batch, st: &Styles) -> Result<(), XlsxError> {
+fn projects_sheet(wb: &mut Workbook, a: &Assessment, st: &Styles) -> Result<(), XlsxError> {
     let ws = wb.add_worksheet();
     ws.set_name(PROJECTS)?;
     let cols: [(&str, f64); 12] = [
@@ -396,37 +407,32 @@ fn projects_sheet(wb: &mut Workbook, batch: &Batch, st: &Styles) -> Result<(), X
         ("数据来源", 30.0),
     ];
     headers(ws, 0, &cols, st)?;
-    for (i, p) in batch.plan.projects.iter().enumerate() {
+    for (i, p) in a.plan.projects.iter().enumerate() {
         let r = i as u32 + 1;
         // The project's report for the reporting year (as in the report).
-        let progress = batch.assessment.project(&p.id);
+        let progress = a.project(&p.id);
         let rep = progress.and_then(|x| x.this_year.as_ref());
         ws.write_string_with_format(r, 0, &p.id, &st.text)?;
         ws.write_string_with_format(r, 1, &p.area, &st.text)?;
         ws.write_string_with_format(r, 2, &p.name, &st.wrap)?;
         ws.write_string_with_format(r, 3, p.responsible.join("、"), &st.wrap)?;
         ws.write_string_with_format(r, 4, &p.goal, &st.wrap)?;
-        opt_number(ws, r, 5, rep.and_then(|x| x.planned_investment), &st.int)?;
-        opt_number(ws, r, 6, rep.and_then(|x| x.completed_investment), &st.int)?;
+        opt_number(ws, r, 5, rep.and_then(|x| x.planned_investment), &st.general)?;
+        opt_number(ws, r, 6, rep.and_then(|x| x.completed_investment), &st.general)?;
         opt_number(ws, r, 7, progress.and_then(|x| x.completion_rate()), &st.pct)?;
-        opt_number(ws, r, 8, rep.and_then(|x| x.progress), &st.pct)?;
-        ws.write_string_with_format(
-            r,
-            9,
-            clip(rep.map(|x| x.status.as_str()).filter(|s| !s.is_empty()).unwrap_or("未报送"), 200),
-            &st.text,
-        )?;
+        opt_number(ws, r, 8, rep.and_then(|x| x.progress), &st.general)?;
+        ws.write_string_with_format(r, 9, clip(&progress.map(|x| x.state_text()).unwrap_or_else(|| "未报送".into()), 200), &st.text)?;
         ws.write_string_with_format(r, 10, clip(rep.map(|x| x.problems.as_str()).unwrap_or(""), CELL_CHARS), &st.wrap)?;
         let source = rep.map(|x| format!("{}年 {}!{}（{}）", x.year, x.sheet, x.cell, x.file)).unwrap_or_default();
         ws.write_string_with_format(r, 11, source, &st.wrap)?;
     }
-    table(ws, 0, batch.plan.projects.len(), &cols, "表_项目进展", None)?;
+    table(ws, 0, a.plan.projects.len(), &cols, "表_项目进展", None)?;
     ws.set_freeze_panes(1, 3)?;
-    print_setup(ws, &format!("附件2 项目进展（{}年度）", batch.year), 0)?;
+    print_setup(ws, &format!("附件2 项目进展（{}年度）", a.year), 0)?;
     Ok(())
 }
 
-fn findings_sheet(wb: &mut Workbook, batch: &Batch, st: &Styles) -> Result<(), XlsxError> {
+fn findings_sheet(wb: &mut Workbook, a: &Assessment, st: &Styles) -> Result<(), XlsxError> {
     let ws = wb.add_worksheet();
     ws.set_name(FINDINGS)?;
     let cols: [(&str, f64); 8] = [
@@ -441,7 +447,7 @@ fn findings_sheet(wb: &mut Workbook, batch: &Batch, st: &Styles) -> Result<(), X
     ];
     headers(ws, 0, &cols, st)?;
     // Already sorted by unit, then severity (finding::sort).
-    for (i, f) in batch.findings.iter().enumerate() {
+    for (i, f) in a.findings.iter().enumerate() {
         let r = i as u32 + 1;
         let unit = if f.department.is_empty() { "（未识别单位）" } else { &f.department };
         let cells = [unit, f.severity.label(), &f.file, &f.sheet, &f.cell, &f.indicator_id, &f.message, f.code.as_str()];
@@ -450,18 +456,18 @@ fn findings_sheet(wb: &mut Workbook, batch: &Batch, st: &Styles) -> Result<(), X
         }
         fit_row(ws, r, &cells, &cols)?;
     }
-    table(ws, 0, batch.findings.len(), &cols, "表_数据问题清单", None)?;
+    table(ws, 0, a.findings.len(), &cols, "表_数据问题清单", None)?;
     let red = Format::new().set_font_color(Color::RGB(0x9C0006));
     let cf = ConditionalFormatText::new().set_rule(ConditionalFormatTextRule::BeginsWith("错误".into())).set_format(red);
-    ws.add_conditional_format(1, 1, batch.findings.len().max(1) as u32, 1, &cf)?;
+    ws.add_conditional_format(1, 1, a.findings.len().max(1) as u32, 1, &cf)?;
     ws.set_freeze_panes(1, 0)?;
-    print_setup(ws, &format!("数据问题清单（{}年度）", batch.year), 0)?;
+    print_setup(ws, &format!("数据问题清单（{}年度）", a.year), 0)?;
     Ok(())
 }
 
 /// 变更记录: what differs from the previous run (empty on the first run and when
 /// nothing changed, so that a rerun on the same files writes the same workbook).
-fn changes_sheet(wb: &mut Workbook, batch: &Batch, st: &Styles) -> Result<(), XlsxError> {
+fn changes_sheet(wb: &mut Workbook, a: &Assessment, st: &Styles) -> Result<(), XlsxError> {
     let ws = wb.add_worksheet();
     ws.set_name("变更记录")?;
     let cols: [(&str, f64); 11] = [
@@ -478,8 +484,8 @@ fn changes_sheet(wb: &mut Workbook, batch: &Batch, st: &Styles) -> Result<(), Xl
         ("说明", 60.0),
     ];
     headers(ws, 0, &cols, st)?;
-    let c = &batch.changes;
-    let name = |id: &str| batch.plan.indicator(id).map(|i| i.name.clone()).unwrap_or_default();
+    let c = &a.changes;
+    let name = |id: &str| a.plan.indicator(id).map(|i| i.name.clone()).unwrap_or_default();
     // One row each: the texts of the eleven columns, and the year and values as numbers.
     struct Row {
         text: [String; 11],
@@ -490,7 +496,7 @@ fn changes_sheet(wb: &mut Workbook, batch: &Batch, st: &Styles) -> Result<(), Xl
     for f in &c.figures {
         rows.push(Row {
             text: [
-                format!("数据{}", f.kind()),
+                format!("数据{}", f.kind().label()),
                 f.indicator_id.clone(),
                 name(&f.indicator_id),
                 f.department.clone(),
@@ -511,7 +517,7 @@ fn changes_sheet(wb: &mut Workbook, batch: &Batch, st: &Styles) -> Result<(), Xl
         text[0] = "状态变化".into();
         text[1] = s.indicator_id.clone();
         text[2] = name(&s.indicator_id);
-        text[10] = format!("{} → {}", s.before, s.after);
+        text[10] = format!("{} → {}", s.before.label(), s.after.label());
         rows.push(Row { text, year: Some(s.year), values: [None, None] });
     }
     for (label, list) in [("问题已解决", &c.fixed), ("新出现问题", &c.new)] {
@@ -538,7 +544,7 @@ fn changes_sheet(wb: &mut Workbook, batch: &Batch, st: &Styles) -> Result<(), Xl
         }
         if row.values.iter().any(Option::is_some) {
             // Shown as the indicator's figures are shown elsewhere in the workbook.
-            let num = batch.plan.indicator(&row.text[1]).map(|i| st.number(i)).unwrap_or(&st.dec);
+            let num = a.plan.indicator(&row.text[1]).map(|i| st.number(a, i)).unwrap_or(&st.general);
             opt_number(ws, r, 5, row.values[0], num)?;
             opt_number(ws, r, 6, row.values[1], num)?;
         }
@@ -548,11 +554,11 @@ fn changes_sheet(wb: &mut Workbook, batch: &Batch, st: &Styles) -> Result<(), Xl
     let r = rows.len() as u32 + 1;
     table(ws, 0, (r - 1) as usize, &cols, "表_变更记录", None)?;
     ws.set_freeze_panes(1, 0)?;
-    print_setup(ws, &format!("变更记录（{}年度）", batch.year), 0)?;
+    print_setup(ws, &format!("变更记录（{}年度）", a.year), 0)?;
     Ok(())
 }
 
-fn detail_sheet(wb: &mut Workbook, batch: &Batch, st: &Styles) -> Result<(), XlsxError> {
+fn detail_sheet(wb: &mut Workbook, a: &Assessment, st: &Styles) -> Result<(), XlsxError> {
     // One row per figure: written row by row to a temporary file rather than held in
     // memory (a province's batch has hundreds of thousands of figures).
     let ws = wb.add_worksheet_with_constant_memory()?;
@@ -573,7 +579,7 @@ fn detail_sheet(wb: &mut Workbook, batch: &Batch, st: &Styles) -> Result<(), Xls
         ("是否采用", 9.0),
         ("未采用原因", 22.0),
     ];
-    let rows = super::tables::observation_rows(batch);
+    let rows = a.figures_read();
     // Rows are written in order here, so the table (and its header row) comes first.
     column_widths(ws, 0, &cols)?;
     table(ws, 0, rows.len(), &cols, "表_数据明细", Some(&st.head))?;
@@ -599,6 +605,7 @@ fn detail_sheet(wb: &mut Workbook, batch: &Batch, st: &Styles) -> Result<(), Xls
         ws.write_string(r, 13, fate.map(|f| f.label()).unwrap_or_default())?;
     }
     ws.set_freeze_panes(1, 0)?;
-    print_setup(ws, &format!("数据明细（{}年度）", batch.year), 0)?;
+    // The figures of every year up to the reporting year: the sheet says so.
+    print_setup(ws, &format!("数据明细（截至{}年度，含此前各年度报送的全部数据）", a.year), 0)?;
     Ok(())
 }

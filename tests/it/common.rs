@@ -129,3 +129,246 @@ pub fn pdf_text(pdf: &Path, layout: bool) -> String {
     assert!(out.status.success(), "pdftotext {}: {}", pdf.display(), String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+/// A worksheet of an .xlsx as a reader sees it: each cell's text as displayed, its
+/// number formatted by the cell's own number format (read from the package, not
+/// guessed). Formats planmon does not write make the test fail, so that a new one is
+/// added here on purpose.
+pub fn displayed_sheet(path: &Path, sheet: &str) -> Vec<Vec<String>> {
+    use quick_xml::events::Event;
+    let file = std::fs::File::open(path).unwrap();
+    let mut zip = zip::ZipArchive::new(file).unwrap();
+    let mut part = |name: &str| -> String {
+        let mut s = String::new();
+        if let Ok(mut f) = zip.by_name(name) {
+            std::io::Read::read_to_string(&mut f, &mut s).unwrap();
+        }
+        s
+    };
+    let (workbook, rels, styles, strings) =
+        (part("xl/workbook.xml"), part("xl/_rels/workbook.xml.rels"), part("xl/styles.xml"), part("xl/sharedStrings.xml"));
+    fn element(e: &quick_xml::events::BytesStart) -> (String, HashMap<String, String>, String) {
+        let name = e.local_name().as_ref().to_string();
+        let attrs = e
+            .attributes()
+            .flatten()
+            .map(|a| {
+                let value = a.normalized_value(quick_xml::XmlVersion::Implicit1_0).map(|v| v.into_owned()).unwrap_or_default();
+                (a.key.local_name().as_ref().to_string(), value)
+            })
+            .collect();
+        (name, attrs, String::new())
+    }
+    // Every element with its attributes, in order, with the text inside it.
+    fn elements(xml: &str) -> Vec<(String, HashMap<String, String>, String)> {
+        let mut r = quick_xml::Reader::from_str(xml);
+        let mut out: Vec<(String, HashMap<String, String>, String)> = Vec::new();
+        let mut open: Vec<usize> = Vec::new();
+        loop {
+            match r.read_event().unwrap() {
+                Event::Start(e) => {
+                    out.push(element(&e));
+                    open.push(out.len() - 1);
+                }
+                Event::Empty(e) => out.push(element(&e)),
+                Event::End(_) => {
+                    open.pop();
+                }
+                Event::Text(t) => {
+                    if let Some(&k) = open.last() {
+                        out[k].2.push_str(&t.xml10_content());
+                    }
+                }
+                Event::GeneralRef(g) => {
+                    let name = g.xml10_content().into_owned();
+                    let c = match name.as_str() {
+                        "amp" => '&',
+                        "lt" => '<',
+                        "gt" => '>',
+                        "quot" => '"',
+                        "apos" => '\'',
+                        n if n.starts_with("#x") => char::from_u32(u32::from_str_radix(&n[2..], 16).unwrap()).unwrap(),
+                        n => char::from_u32(n[1..].parse().unwrap()).unwrap(),
+                    };
+                    if let Some(&k) = open.last() {
+                        out[k].2.push(c);
+                    }
+                }
+                Event::Eof => break,
+                _ => {}
+            }
+        }
+        out
+    }
+    let rid = elements(&workbook).into_iter().find(|(n, a, _)| n == "sheet" && a["name"] == sheet).map(|(_, a, _)| a["id"].clone());
+    let rid = rid.unwrap_or_else(|| panic!("{}: no sheet {sheet}", path.display()));
+    let target = elements(&rels).into_iter().find(|(n, a, _)| n == "Relationship" && a["Id"] == rid).unwrap().1["Target"].clone();
+    let sheet_xml = part(&format!("xl/{}", target.trim_start_matches("/xl/")));
+    let mut codes: HashMap<String, String> =
+        [("0", "General"), ("1", "0"), ("2", "0.00"), ("3", "#,##0"), ("4", "#,##0.00"), ("9", "0%"), ("10", "0.00%"), ("49", "@")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+    let style_elements = elements(&styles);
+    for (n, a, _) in &style_elements {
+        if n == "numFmt" {
+            codes.insert(a["numFmtId"].clone(), a["formatCode"].clone());
+        }
+    }
+    // The cell formats are the xf elements inside cellXfs (after cellStyleXfs).
+    let mut xfs = Vec::new();
+    let mut in_cell_xfs = false;
+    for (n, a, _) in &style_elements {
+        match n.as_str() {
+            "cellXfs" => in_cell_xfs = true,
+            "cellStyles" | "dxfs" => in_cell_xfs = false,
+            "xf" if in_cell_xfs => xfs.push(codes.get(a.get("numFmtId").map_or("0", String::as_str)).cloned().unwrap_or_default()),
+            _ => {}
+        }
+    }
+    let mut shared = Vec::new();
+    for (n, _, text) in elements(&strings) {
+        match n.as_str() {
+            "si" => shared.push(String::new()),
+            "t" => shared.last_mut().unwrap().push_str(&text),
+            _ => {}
+        }
+    }
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut cell: Option<(usize, usize, String, String)> = None; // row, col, type, style
+    let finish = |cell: &mut Option<(usize, usize, String, String)>, text: Option<String>, rows: &mut Vec<Vec<String>>| {
+        let Some((r, c, t, s)) = cell.take() else { return };
+        let Some(text) = text else { return };
+        let shown = match t.as_str() {
+            "s" => shared[text.parse::<usize>().unwrap()].clone(),
+            "str" | "inlineStr" | "b" | "e" => text,
+            _ => {
+                let v: f64 = text.parse().unwrap();
+                let code = s.parse::<usize>().ok().and_then(|k| xfs.get(k)).map_or("General", String::as_str);
+                shown_number(v, code)
+            }
+        };
+        while rows.len() <= r {
+            rows.push(Vec::new());
+        }
+        while rows[r].len() <= c {
+            rows[r].push(String::new());
+        }
+        rows[r][c] = shown;
+    };
+    let mut value: Option<String> = None;
+    for (n, a, text) in elements(&sheet_xml) {
+        match n.as_str() {
+            "c" => {
+                finish(&mut cell, value.take(), &mut rows);
+                let (r, c) = cell_ref(&a["r"]);
+                cell = Some((r, c, a.get("t").cloned().unwrap_or_default(), a.get("s").cloned().unwrap_or_default()));
+            }
+            "v" => value = Some(text),
+            "t" if cell.is_some() => value.get_or_insert_with(String::new).push_str(&text),
+            _ => {}
+        }
+    }
+    finish(&mut cell, value.take(), &mut rows);
+    rows
+}
+
+/// "B12" → (11, 1).
+fn cell_ref(r: &str) -> (usize, usize) {
+    let letters: String = r.chars().take_while(|c| c.is_ascii_alphabetic()).collect();
+    let col = letters.bytes().fold(0usize, |n, b| n * 26 + (b - b'A' + 1) as usize) - 1;
+    (r[letters.len()..].parse::<usize>().unwrap() - 1, col)
+}
+
+/// A number as Excel shows it in the number formats planmon writes.
+pub fn shown_number(v: f64, code: &str) -> String {
+    match code {
+        "General" | "" => {
+            // Excel's General: up to 11 significant characters, no trailing zeros.
+            let s = format!("{:.10}", v);
+            let s = s.trim_end_matches('0').trim_end_matches('.').to_string();
+            if s == "-0" {
+                "0".into()
+            } else {
+                s
+            }
+        }
+        c if c.chars().all(|ch| ch == '0' || ch == '.') && c.starts_with('0') => {
+            let dp = c.split('.').nth(1).map_or(0, str::len);
+            format!("{v:.dp$}")
+        }
+        other => panic!("number format {other:?} is not one planmon writes: add it to shown_number"),
+    }
+}
+
+/// The paragraphs of a .docx (document.xml), in order, each as its text; and its
+/// tables as rows of cell texts. Read from the package: no outside program.
+pub struct DocxText {
+    pub paragraphs: Vec<String>,
+    pub tables: Vec<Vec<Vec<String>>>,
+}
+
+pub fn docx_text(path: &Path) -> DocxText {
+    use quick_xml::events::Event;
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+    let mut xml = String::new();
+    std::io::Read::read_to_string(&mut zip.by_name("word/document.xml").unwrap(), &mut xml).unwrap();
+    let mut r = quick_xml::Reader::from_str(&xml);
+    let mut out = DocxText { paragraphs: Vec::new(), tables: Vec::new() };
+    let (mut para, mut cell, mut in_text) = (String::new(), String::new(), false);
+    let mut depth = 0usize; // table nesting
+    loop {
+        match r.read_event().unwrap() {
+            Event::Start(e) => match e.local_name().as_ref() {
+                "tbl" => {
+                    depth += 1;
+                    if depth == 1 {
+                        out.tables.push(Vec::new());
+                    }
+                }
+                "tr" if depth == 1 => out.tables.last_mut().unwrap().push(Vec::new()),
+                "tc" if depth == 1 => cell.clear(),
+                "t" => in_text = true,
+                _ => {}
+            },
+            Event::Empty(e) => match e.local_name().as_ref() {
+                "tab" => para.push('\t'),
+                "br" => para.push('\n'),
+                _ => {}
+            },
+            Event::End(e) => match e.local_name().as_ref() {
+                "t" => in_text = false,
+                "p" => {
+                    if depth >= 1 {
+                        if !cell.is_empty() {
+                            cell.push('\n');
+                        }
+                        cell.push_str(&para);
+                    }
+                    out.paragraphs.push(std::mem::take(&mut para));
+                }
+                "tc" if depth == 1 => {
+                    out.tables.last_mut().unwrap().last_mut().unwrap().push(std::mem::take(&mut cell));
+                }
+                "tbl" => depth -= 1,
+                _ => {}
+            },
+            Event::Text(t) if in_text => para.push_str(&t.xml10_content()),
+            Event::GeneralRef(g) if in_text => {
+                let name = g.xml10_content().into_owned();
+                para.push(match name.as_str() {
+                    "amp" => '&',
+                    "lt" => '<',
+                    "gt" => '>',
+                    "quot" => '"',
+                    "apos" => '\'',
+                    n if n.starts_with("#x") => char::from_u32(u32::from_str_radix(&n[2..], 16).unwrap()).unwrap(),
+                    n => char::from_u32(n[1..].parse().unwrap()).unwrap(),
+                });
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    out
+}

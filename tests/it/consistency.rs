@@ -1,128 +1,330 @@
-//! One assessment, shown alike everywhere: on the shipped sample, the report, the
-//! workbook, every feedback sheet, progress.csv and the terminal summary give the same
-//! status for every indicator, the same counts and the same project figures for the
-//! reporting year.
+//! One frozen assessment, shown alike everywhere, for every year of the plan.
+//!
+//! The shipped sample holds every year's returns. For each year Y of the plan the test
+//! runs the real binary with `--year Y`, and computes the assessment of the same input
+//! through the library; then it reads every document back — the report (PDF and Word),
+//! each unit's feedback sheet (PDF and Word), the workbook (cells as displayed), the
+//! CSVs and the manifest — and checks that each number shown is the assessment's, that
+//! each count in a sentence is the length of the list it introduces, that a unit's
+//! feedback sheet shows what *that unit* reported, and that nothing of a later year
+//! appears.
 
 use crate::common;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use crate::common::{pdf_text, stdout, Workdir};
-use calamine::{open_workbook_auto, Data, Reader};
-use planmon::aggregate::Status;
-use planmon::plan::Plan;
+use crate::common::{displayed_sheet, docx_text, pdf_text, Workdir};
+use planmon::assess::{Assessment, Status};
+use planmon::config::RunConfig;
+use planmon::plan::{IndicatorKind, Plan};
+use planmon::read::ObsKind;
 
-const YEAR: &str = "2025";
-const REPORT: &str = "仁怀市公共服务发展行动方案实施进展报告（2025年度）.pdf";
-const WORKBOOK: &str = "仁怀市公共服务发展行动方案监测汇总表（2025年度）.xlsx";
+const DATE: &str = "2026-03-01";
 
-fn labels() -> Vec<&'static str> {
-    Status::ALL.iter().map(|s| s.label()).collect()
+fn flat(s: &str) -> String {
+    s.split_whitespace().collect()
 }
 
-/// The first row of a table in `pdftotext -layout` text that starts with each of `ids`:
-/// id → the fields of the line.
-fn table_rows(text: &str, ids: &[String]) -> BTreeMap<String, Vec<String>> {
-    let mut out = BTreeMap::new();
-    for line in text.lines() {
-        let fields: Vec<&str> = line.split_whitespace().collect();
-        let Some(first) = fields.first() else { continue };
-        if ids.iter().any(|id| id == first) && fields.len() >= 2 {
-            out.entry(first.to_string()).or_insert_with(|| fields.iter().map(|f| f.to_string()).collect());
+/// The assessment the run for `year` must show, computed through the library.
+fn assessment(input: &Path, year: i32) -> Assessment {
+    let plan = Plan::embedded().unwrap();
+    let read = planmon::read::read_inputs(&plan, input);
+    let mut config = RunConfig::defaults(&plan);
+    config.year = Some(year);
+    config.date = Some(time::Date::from_calendar_date(2026, time::Month::March, 1).unwrap());
+    planmon::assess::assess(plan, read, &config, &[], None).unwrap()
+}
+
+/// A figure as the documents must show it, or "—" for none.
+fn shown(a: &Assessment, id: &str, v: Option<f64>) -> String {
+    v.map(|v| a.shown(id, v)).unwrap_or_else(|| "—".into())
+}
+
+/// The part of `text` from `start` to the first `end` after it.
+fn between<'t>(text: &'t str, start: &str, end: &str) -> &'t str {
+    let from = text.find(start).unwrap_or_else(|| panic!("no {start:?} in the text"));
+    let rest = &text[from..];
+    &rest[..rest[start.len()..].find(end).map_or(rest.len(), |k| k + start.len())]
+}
+
+/// A count of nothing stated as a number ("0项", "0个", …): the documents say 均未/尚无.
+fn zero_counts(text: &str) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = Vec::new();
+    for k in 0..chars.len().saturating_sub(1) {
+        let before_digit = k > 0 && (chars[k - 1].is_ascii_digit() || chars[k - 1] == '.');
+        if chars[k] == '0' && !before_digit && "项个份处条家".contains(chars[k + 1]) {
+            out.push(chars[k.saturating_sub(12)..(k + 2).min(chars.len())].iter().collect());
         }
     }
     out
 }
 
-fn sheet(path: &Path, name: &str) -> Vec<BTreeMap<String, String>> {
-    let mut wb = open_workbook_auto(path).unwrap();
-    let range = wb.worksheet_range(name).unwrap();
-    let mut rows = range.rows();
-    let header: Vec<String> = rows.next().unwrap().iter().map(|d| d.to_string()).collect();
-    rows.map(|r| header.iter().cloned().zip(r.iter().map(cell_text)).collect()).collect()
-}
-
-fn cell_text(d: &Data) -> String {
-    match d {
-        Data::Float(f) => planmon::text::fmt_num(*f, 4),
-        Data::Int(i) => i.to_string(),
-        other => other.to_string(),
-    }
-}
-
 #[test]
-fn every_document_shows_the_same_assessment() {
-    let w = Workdir::with_input(&Path::new(env!("CARGO_MANIFEST_DIR")).join("input"));
-    let out = w.run(&["run"]);
-    assert!(out.status.success(), "{}", common::stderr(&out));
-    let summary = stdout(&out);
+fn every_document_of_every_year_shows_the_one_assessment() {
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("input");
     let plan = Plan::embedded().unwrap();
-    let ids: Vec<String> = plan.indicators.iter().map(|i| i.id.clone()).collect();
-    let goal_ids: Vec<String> = plan.indicators.iter().filter(|i| i.seq.is_some()).map(|i| i.id.clone()).collect();
-
-    // progress.csv: the reference.
-    let status: BTreeMap<String, String> =
-        w.csv("progress.csv").into_iter().filter(|r| r["year"] == YEAR).map(|r| (r["indicator_id"].clone(), r["status"].clone())).collect();
-    assert_eq!(status.len(), ids.len());
-    let mut counts: BTreeMap<&str, usize> = labels().into_iter().map(|l| (l, 0)).collect();
-    for id in &goal_ids {
-        *counts.get_mut(status[id].as_str()).unwrap() += 1;
+    for year in plan.start..=plan.end {
+        let w = Workdir::with_input(&sample);
+        let out = w.run(&["run", "--year", &year.to_string(), "--date", DATE]);
+        assert!(out.status.success(), "{year}: {}", common::stderr(&out));
+        let a = assessment(&w.input(), year);
+        assert_eq!(a.year, year);
+        check_tables(&w, &a);
+        check_workbook(&w, &a);
+        check_report(&w, &a);
+        check_feedback(&w, &a);
     }
+}
 
-    // Terminal summary: 主要指标：已达标 N，…
-    let line = summary.lines().find(|l| l.starts_with("主要指标：")).expect("summary line");
-    for (label, n) in &counts {
-        assert!(line.contains(&format!("{label} {n}")), "summary {line:?} lacks {label} {n}");
+/// findings.csv, progress.csv, observations.csv and the manifest: the year's own.
+fn check_tables(w: &Workdir, a: &Assessment) {
+    let y = a.year.to_string();
+    let findings = w.csv("findings.csv");
+    assert_eq!(findings.len(), a.findings.len(), "{y}: findings.csv rows");
+    for f in &findings {
+        assert!(f["year"] == y || f["year"].is_empty(), "{y}: a finding of another year: {f:?}");
     }
-
-    // Workbook: each indicator's status, the 总览 totals, the projects.
-    let path = w.output().join(WORKBOOK);
-    for name in ["指标进展", "任务指标"] {
-        for row in sheet(&path, name) {
-            assert_eq!(row["状态"], status[&row["编号"]], "workbook {name} {}", row["编号"]);
+    let csv_messages: BTreeSet<&str> = findings.iter().map(|f| f["message"].as_str()).collect();
+    for f in &a.findings {
+        assert!(csv_messages.contains(f.message.as_str()), "{y}: findings.csv lacks {}", f.message);
+        assert!(f.year.is_none_or(|fy| fy == a.year), "{y}: assessment holds a finding of {:?}", f.year);
+    }
+    for r in w.csv("observations.csv") {
+        assert!(r["year"].parse::<i32>().unwrap() <= a.year, "{y}: observations.csv has a later figure: {r:?}");
+    }
+    for r in w.csv("progress.csv") {
+        assert!(r["year"].parse::<i32>().unwrap() <= a.year, "{y}: progress.csv has a later year: {r:?}");
+        if r["year"] == y {
+            assert_eq!(r["status"], a.status(&r["indicator_id"]).label(), "{y}: progress.csv {}", r["indicator_id"]);
         }
     }
-    let mut wb = open_workbook_auto(&path).unwrap();
-    let overview = wb.worksheet_range("总览").unwrap();
-    let rows: Vec<Vec<String>> = overview.rows().map(|r| r.iter().map(cell_text).collect()).collect();
-    let head = rows.iter().find(|r| r[0] == "领域").unwrap();
-    let total = rows.iter().find(|r| r[0] == "合计").unwrap();
-    for (label, n) in &counts {
-        let col = head.iter().position(|h| h == label).unwrap_or_else(|| panic!("总览 lacks {label}"));
-        assert_eq!(total[col], n.to_string(), "总览 {label}");
+    let manifest: serde_json::Value = serde_json::from_slice(&w.read_output("manifest.json")).unwrap();
+    let later: Vec<&serde_json::Value> =
+        manifest["inputs"].as_array().unwrap().iter().filter(|i| i["year"].as_i64().is_some_and(|fy| fy > a.year as i64)).collect();
+    assert_eq!(later.len(), a.inputs.out_of_scope, "{y}: later returns");
+    assert_eq!(manifest["counts"]["inputs_out_of_scope"].as_u64(), Some(a.inputs.out_of_scope as u64));
+    for i in later {
+        assert_eq!(i["status"], "不在本次汇总年度", "{y}: {i}");
     }
-    let projects: BTreeMap<String, BTreeMap<String, String>> =
-        sheet(&path, "项目进展").into_iter().map(|r| (r["编号"].clone(), r)).collect();
+    if a.year < a.plan.end {
+        assert!(a.inputs.out_of_scope > 0, "{y}: the sample has later returns");
+    }
+}
 
-    // Report: the overview sentence, every indicator's row, every project's row.
-    let report = w.output().join(REPORT);
-    let flat: String = pdf_text(&report, false).split_whitespace().collect();
-    let sentence: String = labels().iter().map(|l| format!("{l}{}项", counts[l])).collect::<Vec<_>>().join("，");
-    assert!(flat.contains(&format!("{YEAR}年{sentence}")), "report overview lacks {sentence}");
-    let layout = pdf_text(&report, true);
-    let rows = table_rows(&layout, &ids);
-    for id in &ids {
-        let row = rows.get(id).unwrap_or_else(|| panic!("report has no row for {id}"));
-        assert_eq!(row.last().unwrap(), &status[id], "report row {id}: {row:?}");
+/// The workbook, read back as displayed: every figure, status and count.
+fn check_workbook(w: &Workdir, a: &Assessment) {
+    let y = a.year;
+    let path = w.output().join(a.documents.workbook_name.as_str());
+    for sheet in ["指标进展", "任务指标"] {
+        let rows = displayed_sheet(&path, sheet);
+        let head = &rows[0];
+        let col = |name: &str| head.iter().position(|h| h == name).unwrap_or_else(|| panic!("{sheet} has no column {name}"));
+        let (id, status) = (col("编号"), col("状态"));
+        let years: Vec<(i32, usize)> = (a.plan.start..=y).map(|yy| (yy, col(&format!("{yy}年")))).collect();
+        assert!(!head.contains(&format!("{}年", y + 1)) || y == a.plan.end, "{y}: {sheet} shows a later year");
+        let mut seen = 0;
+        for r in &rows[1..] {
+            let Some(ind) = a.plan.indicator(&r[id]) else { continue };
+            seen += 1;
+            assert_eq!(r[status], a.status(&ind.id).label(), "{y}: {sheet} {}", ind.id);
+            for &(yy, c) in &years {
+                let v = a.of(&ind.id, yy).and_then(|p| p.value);
+                assert_eq!(r[c], shown(a, &ind.id, v), "{y}: {sheet} {} {yy}年 shows another number", ind.id);
+            }
+        }
+        let kind = if sheet == "指标进展" { IndicatorKind::Goal } else { IndicatorKind::Task };
+        assert_eq!(seen, a.indicators_of_kind(kind).count(), "{y}: {sheet} rows");
     }
-    let pids: Vec<String> = plan.projects.iter().map(|p| p.id.clone()).collect();
-    let prow = table_rows(&layout, &pids);
-    for id in &pids {
-        let row = prow.get(id).unwrap_or_else(|| panic!("report has no row for {id}"));
-        let book = &projects[id];
-        let progress = if book["形象进度(%)"] == "—" { "—".to_string() } else { format!("{}%", book["形象进度(%)"]) };
-        let n = row.len();
-        assert_eq!((&row[n - 2], &row[n - 1]), (&progress, &book["项目状态"]), "project {id}: report {row:?} vs workbook {book:?}");
+    // 总览: the counts by status, as whole numbers.
+    let rows = displayed_sheet(&path, "总览");
+    let head = rows.iter().find(|r| r.first().is_some_and(|c| c == "领域")).unwrap();
+    let total = rows.iter().find(|r| r.first().is_some_and(|c| c == "合计")).unwrap();
+    for s in Status::ALL {
+        let c = head.iter().position(|h| h == s.label()).unwrap();
+        assert_eq!(total[c], a.goals.get(s).to_string(), "{y}: 总览 {}", s.label());
     }
+    // Each unit's counts, shown without decimals.
+    let rows = displayed_sheet(&path, "部门填报情况");
+    for r in &rows[1..] {
+        for cell in &r[1..8] {
+            assert!(cell.chars().all(|c| c.is_ascii_digit()), "{y}: 部门填报情况 shows a count as {cell:?}: {r:?}");
+        }
+    }
+    // The findings of the year, and only those.
+    let rows = displayed_sheet(&path, "数据问题清单");
+    let listed = rows.iter().filter(|r| r.len() > 6 && r[0] != "填报单位" && !r[6].is_empty()).count();
+    assert_eq!(listed, a.findings.len(), "{y}: 数据问题清单");
+    // Every figure read up to the year (the sheet says it shows the earlier years too).
+    let rows = displayed_sheet(&path, "数据明细");
+    let year_col = rows[0].iter().position(|h| h == "年度").unwrap();
+    for r in &rows[1..] {
+        assert!(r[year_col].parse::<i32>().unwrap() <= y, "{y}: 数据明细 has a later figure: {r:?}");
+    }
+}
 
-    // Feedback sheets: each unit's indicators, with the same statuses.
-    for unit in plan.reporting_units() {
-        let pdf = w.output().join("反馈单").join(format!("{}_{YEAR}年度填报数据反馈单.pdf", unit.name));
-        let rows = table_rows(&pdf_text(&pdf, true), &ids);
-        for ind in plan.indicators_of(&unit.name) {
-            let row = rows.get(&ind.id).unwrap_or_else(|| panic!("{}: no row for {}", unit.name, ind.id));
-            assert_eq!(row.last().unwrap(), &status[&ind.id], "{} feedback row {}", unit.name, ind.id);
+/// The report, PDF and Word: the overview, each area's sentences, each indicator's row,
+/// the projects and tasks, the problems.
+fn check_report(w: &Workdir, a: &Assessment) {
+    let y = a.year;
+    let pdf = w.output().join(a.documents.report_name.as_str());
+    let text = flat(&pdf_text(&pdf, false));
+    let word = docx_text(&w.output().join(a.documents.report_word_name.as_str()));
+    let word_flat = flat(&word.paragraphs.join(""));
+    for (what, text) in [("PDF", &text), ("Word", &word_flat)] {
+        assert!(zero_counts(text).is_empty(), "{y} {what}: counts of nothing: {:?}", zero_counts(text));
+        // The overview: the total, then each status with its count.
+        let goals = a.indicators_of_kind(IndicatorKind::Goal).count();
+        assert_eq!(goals, a.goals.total());
+        let stated: Vec<String> =
+            Status::ALL.iter().filter(|s| a.goals.get(**s) > 0).map(|s| format!("{}{}项", s.label(), a.goals.get(*s))).collect();
+        let overview = format!("方案确定的{goals}项主要发展指标中，{y}年{}", stated.join("，"));
+        assert!(text.contains(&overview), "{y} {what}: no overview {overview:?}");
+        if a.lagging.is_empty() {
+            assert!(!text.contains("需加快推进"), "{y} {what}: 需加快推进 with nothing behind");
+        }
+        // Each area: what its sentences count and whom they name.
+        let section = between(text, "三、主要指标完成情况", "四、");
+        for area in &a.areas {
+            let part = between(section, &area.area, "编号指标");
+            for (kind, what_kind, counts, lagging) in [
+                (IndicatorKind::Goal, "主要指标", &area.goals, &area.goals_lagging),
+                (IndicatorKind::Task, "重点任务量化指标", &area.targets, &area.targets_lagging),
+            ] {
+                let n = counts.total();
+                let of_kind: Vec<_> = a.indicators_of_kind(kind).filter(|i| i.area == area.area).collect();
+                assert_eq!(n, of_kind.len(), "{y}: {} {what_kind}", area.area);
+                if n == 0 {
+                    assert!(!part.contains(&format!("项{what_kind}")), "{y} {what}: {} speaks of {what_kind}", area.area);
+                    continue;
+                }
+                assert!(part.contains(&format!("本领域{n}项{what_kind}")), "{y} {what}: {} counts {what_kind}: {part}", area.area);
+                for i in &of_kind {
+                    let named = part.contains(&format!("“{}”", flat(&i.name)));
+                    assert_eq!(named, lagging.contains(&i.id), "{y} {what}: {} in {}'s sentence: {part}", i.id, area.area);
+                }
+            }
+            let behind = [&area.goals_lagging, &area.targets_lagging].iter().filter(|l| !l.is_empty()).count();
+            assert_eq!(part.matches("需加快推进").count(), behind, "{y} {what}: {}: {part}", area.area);
+        }
+        // Late returns, by name; conflicts of the year with indicator, figures and units.
+        for late in &a.late {
+            assert!(text.contains(&format!("{}（", late.unit)) && text.contains("逾期"), "{y} {what}: late {} not named", late.unit);
+        }
+        let problems = between(text, "存在的问题", "六、");
+        for c in &a.conflicts_this_year {
+            let ind = a.plan.indicator(&c.indicator_id).unwrap();
+            assert!(problems.contains(&flat(&ind.name)), "{y} {what}: conflict on {} not named", ind.id);
+            for f in &c.figures {
+                assert!(problems.contains(f.department.as_str()), "{y} {what}: conflict without {}", f.department);
+                assert!(problems.contains(&a.shown(&ind.id, f.value)), "{y} {what}: conflict without {}", f.value);
+            }
+        }
+        // Tasks: the count of overdue ones and each by name.
+        if !a.overdue_tasks.is_empty() {
+            assert!(text.contains(&format!("{}项已到完成时限仍未完成", a.overdue_tasks.len())), "{y} {what}: overdue count");
+            for id in &a.overdue_tasks {
+                let t = a.plan.tasks.iter().find(|t| &t.id == id).unwrap();
+                assert!(text.contains(&flat(&t.name)), "{y} {what}: overdue {} not named", t.name);
+            }
+        }
+        // Projects: the count finished.
+        let n = &a.project_counts;
+        if n.finished > 0 && n.finished < n.reported {
+            assert!(text.contains(&format!("其中{}个已完工", n.finished)), "{y} {what}: projects finished");
+        }
+    }
+    // Each indicator's row: the year's figure and status, in the PDF's tables.
+    let layout = pdf_text(&pdf, true);
+    let ids: Vec<&str> = a.plan.indicators.iter().map(|i| i.id.as_str()).collect();
+    let mut seen = BTreeSet::new();
+    for line in layout.lines() {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        if f.len() < 5 || !ids.contains(&f[0]) || !seen.insert(f[0]) {
+            continue;
+        }
+        let n = f.len();
+        let p = a.of(f[0], y);
+        assert_eq!(f[n - 1], a.status(f[0]).label(), "{y}: report row {}", f[0]);
+        assert_eq!(f[n - 3], shown(a, f[0], p.and_then(|p| p.value)), "{y}: report row {} figure: {line}", f[0]);
+    }
+    assert_eq!(seen.len(), ids.len(), "{y}: report rows");
+    // The Word report's indicator tables: the same cells.
+    for table in &word.tables {
+        let Some(head) = table.first() else { continue };
+        let Some(col) = head.iter().position(|h| h == &format!("{y}年")) else { continue };
+        let Some(status) = head.iter().position(|h| h == "状态") else { continue };
+        for r in &table[1..] {
+            let Some(ind) = a.plan.indicator(&r[0]) else { continue };
+            assert_eq!(r[col], shown(a, &ind.id, a.of(&ind.id, y).and_then(|p| p.value)), "{y}: Word row {}", ind.id);
+            assert_eq!(r[status], a.status(&ind.id).label(), "{y}: Word row {}", ind.id);
+        }
+    }
+}
+
+/// Each unit's feedback sheet: the unit's own figures, the used one beside where it
+/// differs, its late return, its problems of the year only.
+fn check_feedback(w: &Workdir, a: &Assessment) {
+    let y = a.year;
+    let own_figures: BTreeMap<(String, String), f64> = a
+        .observations
+        .iter()
+        .filter(|o| o.year == y && o.kind == ObsKind::Current)
+        .filter_map(|o| Some(((o.department.to_string(), o.indicator_id.to_string()), o.value?)))
+        .collect();
+    for fb in &a.feedback {
+        let unit = fb.unit.as_str();
+        let docx = w.output().join("反馈单").join(format!("{unit}_{y}年度填报数据反馈单.docx"));
+        let doc = docx_text(&docx);
+        let rows = &doc.tables[0];
+        assert_eq!(rows[0][3], "本单位填报值");
+        assert_eq!(rows[0][4], "评估采用值");
+        let mut seen = 0;
+        for r in &rows[1..] {
+            let ind = a.plan.indicator(&r[0]).unwrap_or_else(|| panic!("{unit}: row {:?}", r[0]));
+            seen += 1;
+            let own = own_figures.get(&(unit.to_string(), ind.id.clone())).copied();
+            let expected_own = own.map(|v| a.shown(&ind.id, v)).unwrap_or_else(|| "未填报".into());
+            assert_eq!(r[3], expected_own, "{y} {unit} {}: 本单位填报值 is not what the unit reported", ind.id);
+            let used = a.of(&ind.id, y).and_then(|p| p.value);
+            let used_by = a.of(&ind.id, y).and_then(|p| p.source.as_ref()).map(|s| s.department.to_string());
+            match (own, used) {
+                (Some(o), Some(u)) if a.shown(&ind.id, o) == a.shown(&ind.id, u) && used_by.as_deref() == Some(unit) => {
+                    assert_eq!(r[4], "同左", "{y} {unit} {}", ind.id)
+                }
+                (_, Some(u)) => {
+                    let by = used_by.clone().unwrap();
+                    assert!(r[4].starts_with(&a.shown(&ind.id, u)), "{y} {unit} {}: 评估采用值 {:?}", ind.id, r[4]);
+                    if by != unit {
+                        assert!(r[4].contains(&by), "{y} {unit} {}: 评估采用值 without whose: {:?}", ind.id, r[4]);
+                    }
+                }
+                (_, None) => assert_eq!(r[4], "—", "{y} {unit} {}", ind.id),
+            }
+            assert_eq!(r[6], a.status(&ind.id).label(), "{y} {unit} {}", ind.id);
+        }
+        assert_eq!(seen, a.plan.indicators_of(unit).len(), "{y} {unit}: rows");
+        let text = flat(&doc.paragraphs.join(""));
+        assert!(zero_counts(&text).is_empty(), "{y} {unit}: {:?}", zero_counts(&text));
+        let late = a.late.iter().any(|l| l.unit == unit);
+        assert_eq!(text.contains("晚于报送时限"), late, "{y} {unit}: the late return on the sheet");
+        // Problems: those of the year, for this unit.
+        let mine: Vec<_> = a.findings.iter().filter(|f| f.department == unit).collect();
+        if mine.is_empty() {
+            assert!(text.contains("本单位填报表未发现数据问题"), "{y} {unit}");
+        } else {
+            let problems = doc.tables.iter().find(|t| t[0].last().is_some_and(|h| h == "问题及修改意见")).unwrap();
+            assert_eq!(problems.len() - 1, mine.len(), "{y} {unit}: problems listed");
+        }
+        // And the PDF says the same own figures.
+        let pdf = w.output().join("反馈单").join(format!("{unit}_{y}年度填报数据反馈单.pdf"));
+        let layout = pdf_text(&pdf, true);
+        for r in &rows[1..] {
+            let line = layout.lines().find(|l| l.split_whitespace().next() == Some(r[0].as_str()));
+            let line = line.unwrap_or_else(|| panic!("{y} {unit}: PDF has no row {}", r[0]));
+            let cells: Vec<&str> = line.split_whitespace().collect();
+            assert!(cells.contains(&r[3].as_str()), "{y} {unit} {}: PDF row {line:?} lacks own {}", r[0], r[3]);
         }
     }
 }

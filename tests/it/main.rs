@@ -6,10 +6,12 @@
 mod common;
 
 mod assessment;
+mod codes;
 mod consistency;
 mod corpus;
 mod desktop;
 mod fonts;
+mod frozen;
 mod issuable;
 mod meaning;
 mod method;

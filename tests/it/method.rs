@@ -4,10 +4,10 @@
 
 use std::collections::BTreeMap;
 
-use planmon::aggregate::judge::{judge, Facts, Period, Status};
-use planmon::aggregate::{self, figures};
+use planmon::assess::judge::{judge, Facts, Period, Status};
 use planmon::plan::{Comparison, Indicator, IndicatorKind, Plan};
 use planmon::read::{ObsKind, Observation};
+use planmon::{assess, figures};
 
 const PERIOD: Period = Period { base_year: 2022, start: 2023, end: 2025 };
 
@@ -32,6 +32,7 @@ fn indicator(comparison: Comparison, unit: &str, target: f64, milestones: &[(i32
         attribute: String::new(),
         baseline: None,
         origin: String::new(),
+        projects: Vec::new(),
     }
 }
 
@@ -112,7 +113,9 @@ fn baseline_already_past_a_milestone() {
     // Base 85 above the 2024 milestone 80 (target 100 in 2025).
     let i = || indicator(Comparison::AtLeast, "%", 100.0, &[(2024, 80.0), (2025, 100.0)]);
     check(vec![
-        ("above the milestone, short of the target: behind, not seriously", i(), Some(85.0), None, 2024, Some(90.0), Behind),
+        ("above the milestone, short of the target: the year's requirement is met", i(), Some(85.0), None, 2024, Some(90.0), OnTrack),
+        ("at the milestone exactly", i(), Some(85.0), None, 2024, Some(80.0), OnTrack),
+        ("just under the milestone: behind", i(), Some(85.0), None, 2024, Some(79.5), Behind),
         ("gap to the milestone exactly 5 %", i(), Some(85.0), None, 2024, Some(76.0), Behind),
         ("gap to the milestone over 5 %", i(), Some(85.0), None, 2024, Some(75.0), SeriouslyBehind),
         ("at the target", i(), Some(85.0), None, 2024, Some(100.0), Met),
@@ -218,10 +221,10 @@ fn obs(id: &str, department: &str, year: i32, value: f64, kind: ObsKind) -> Obse
 }
 
 /// Through the aggregate stage: figures chosen, every year judged.
-fn assess(plan: &Plan, list: &[Observation], year: i32) -> Vec<aggregate::IndicatorYear> {
+fn assess(plan: &Plan, list: &[Observation], year: i32) -> Vec<assess::IndicatorYear> {
     let df = planmon::frames::observations(list).unwrap();
     let figures = figures::choose(plan, list, &df).unwrap();
-    aggregate::progress(plan, &figures, year)
+    assess::indicators::progress(plan, &figures, year)
 }
 
 /// A figure series for one indicator of the plan: (year, value); 2022 is the baseline.
@@ -247,8 +250,10 @@ fn readme_examples() {
         ("G24", &[(2023, 1550.0)], 2023, Some(1699.0), Behind),
         // 年增长率：城镇居民收入年增长 8%，填报 6.5%，差 1.5 个百分点
         ("G12", &[(2024, 6.5)], 2024, Some(8.0), Behind),
-        // 基期已超过年度节点：“人社+村居”覆盖率 2022年 85%，2024年节点 80%，填报 82%：按水平判定
-        ("T03", &[(2022, 85.0), (2024, 82.0)], 2024, Some(80.0), Behind),
+        // 基期已超过年度节点：“人社+村居”覆盖率 2022年 85%，2024年节点 80%，填报 82%：按水平判定，
+        // 达到本年节点为符合序时进度（不因 82 < 85 判为滞后），低于节点为滞后
+        ("T03", &[(2022, 85.0), (2024, 82.0)], 2024, Some(80.0), OnTrack),
+        ("T03", &[(2022, 85.0), (2024, 78.0)], 2024, Some(80.0), Behind),
     ];
     for (id, points, year, expected, status) in examples {
         let progress = assess(&plan, &series(&plan, id, points), *year);
@@ -286,7 +291,7 @@ fn the_lead_units_figure_is_used_once_and_the_conflict_noted() {
     let figures = figures::choose(&plan, &list, &df).unwrap();
     assert_eq!(figures.conflicts.len(), 1);
     assert_eq!((figures.conflicts[0].used.value, figures.conflicts[0].used.department.as_str()), (100.0, "市民政局"));
-    let p = aggregate::progress(&plan, &figures, 2024);
+    let p = assess::indicators::progress(&plan, &figures, 2024);
     let g25 = p.iter().find(|p| p.indicator_id == "G25" && p.year == 2024).unwrap();
     assert_eq!(g25.value, Some(100.0));
     assert!(g25.note.contains("牵头单位市民政局"), "{}", g25.note);

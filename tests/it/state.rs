@@ -501,8 +501,9 @@ fn state_plan_import_twice_keeps_every_backup() {
         run_ok(&w, &["plan", "import", file.to_str().unwrap(), "--write", "--into", "templates"]);
     };
     import();
-    // The table as it was, edited by hand: the next import differs from it again.
-    let edited = [original.as_slice(), b"\n# edited between the imports\n"].concat();
+    // The imported table, edited by hand: the next import differs from it again.
+    let imported = std::fs::read(dir.join("indicators.toml")).unwrap();
+    let edited = String::from_utf8(imported).unwrap().replacen("name = \"", "name = \"（手改）", 1).into_bytes();
     std::fs::write(dir.join("indicators.toml"), &edited).unwrap();
     import();
     let backups: Vec<Vec<u8>> = std::fs::read_dir(&dir)

@@ -1,4 +1,4 @@
-//! One figure per indicator and year — chosen once, by one rule, in polars — and the
+//! Stage 2 — figures: one figure per indicator and year — chosen once, by one rule, in polars — and the
 //! places where returns disagree. The rule: the year's own return before a later
 //! return restating the year (its column for the year, or its 上年值) unless the later
 //! one is marked as a correction; the lead responsible unit's before the others'; then
@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::frames::{self, Rows};
 use crate::plan::Plan;
-use crate::read::{NotUsed, Observation};
+use crate::read::{InputFile, NotUsed, Observation};
 
 /// A figure as used, with where it came from.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -152,4 +152,53 @@ fn fates(plan: &Plan, obs: &[Observation], figures: &Figures) -> Vec<Option<NotU
             }
         })
         .collect()
+}
+
+/// One responsible unit's return for one year of the plan.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReturnStatus {
+    pub unit: String,
+    pub year: i32,
+    /// The files read for it (one unit may send several, or share a workbook).
+    pub files: Vec<String>,
+    /// The 填报日期 written in it (the earliest, if several).
+    pub filled_date: Option<String>,
+    /// Sent by the deadline (None: no date written, or not received).
+    pub on_time: Option<bool>,
+}
+
+impl ReturnStatus {
+    pub fn received(&self) -> bool {
+        !self.files.is_empty()
+    }
+
+    pub fn late(&self) -> bool {
+        self.on_time == Some(false)
+    }
+}
+
+/// Every responsible unit's return for every year of the plan up to `year`.
+pub fn returns(plan: &Plan, files: &[InputFile], year: i32) -> Vec<ReturnStatus> {
+    let deadline = &plan.rules.validate.deadline;
+    let mut out = Vec::new();
+    for unit in plan.reporting_units() {
+        for y in plan.start..=year.min(plan.end) {
+            // Counted from what was read: a workbook with a sheet per unit, or a return
+            // spanning several years, holds several returns.
+            // The version used first; the date of the first version sent is the date
+            // the return came in.
+            let mut read: Vec<&InputFile> = files.iter().filter(|f| f.holds_return(&unit.name, y)).collect();
+            read.sort_by_key(|f| f.is_replaced(&unit.name, y));
+            let filled_date = read.iter().filter_map(|f| f.filled_date.clone()).min();
+            let on_time = filled_date.as_ref().map(|d| d.as_str() <= format!("{}-{}", y + 1, deadline).as_str());
+            out.push(ReturnStatus {
+                unit: unit.name.clone(),
+                year: y,
+                files: read.iter().map(|f| f.file.clone()).collect(),
+                filled_date,
+                on_time,
+            });
+        }
+    }
+    out
 }

@@ -1,77 +1,21 @@
-//! Stage 3b — changes: what this run says differently from the runs before it. Every
-//! run keeps a snapshot in its manifest.json (the figures as reported, the figures used
-//! and which version of which file each came from, the findings, the statuses); the
-//! next run compares with it:
+//! What this run says differently from the runs before it. Every run keeps a snapshot
+//! in its manifest.json (`history`: the figures as reported, the figures used and which
+//! version of which file each came from, the findings, the statuses); the next run
+//! compares with it, before the assessment is frozen:
 //! - the change log (变更记录): figures changed, added or withdrawn, findings fixed
 //!   and new, statuses that moved, against the previous run;
 //! - each unit's follow-up: the problems of its last different return, 已更正 or
 //!   仍未更正 now (the feedback sheets). A rerun on the same files changes nothing.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use crate::batch::Batch;
+use super::indicators::IndicatorYear;
+use super::judge::Status;
 use crate::finding::{Finding, Severity};
-use crate::read::{Fate, InputFile, ObsKind};
-
-/// What a run keeps for the next one to compare with.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct Snapshot {
-    /// Every 本年值 with a figure, after choosing the versions.
-    pub figures: Vec<SnapFigure>,
-    /// The figure used for each indicator and year, with the version of the file.
-    pub used: Vec<UsedFigure>,
-    pub findings: Vec<SnapFinding>,
-    pub statuses: Vec<SnapStatus>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SnapFigure {
-    pub indicator_id: String,
-    pub department: String,
-    pub year: i32,
-    pub value: f64,
-    pub unit: String,
-    pub file: String,
-    pub sheet: String,
-    pub cell: String,
-}
-
-/// A figure used in the report: the file (and its SHA-256) of the version it came
-/// from, and the earlier versions that one replaces.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct UsedFigure {
-    pub indicator_id: String,
-    pub year: i32,
-    pub value: f64,
-    pub department: String,
-    pub file: String,
-    pub sha256: String,
-    pub sheet: String,
-    pub cell: String,
-    pub replaces: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SnapFinding {
-    pub severity: Severity,
-    pub code: String,
-    pub department: String,
-    pub indicator_id: String,
-    pub file: String,
-    pub sheet: String,
-    pub cell: String,
-    pub message: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SnapStatus {
-    pub indicator_id: String,
-    pub year: i32,
-    pub status: String,
-}
+use crate::history::{snap_figures, Run, SnapFigure, SnapFinding, SnapStatus, Snapshot, UsedFigure};
+use crate::read::{Fate, InputFile, Observation};
 
 /// One figure that differs from the previous run.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -88,12 +32,31 @@ pub struct FigureChange {
     pub cell: String,
 }
 
+/// How a figure changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeKind {
+    Added,
+    Withdrawn,
+    Changed,
+}
+
+impl ChangeKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            ChangeKind::Added => "新增",
+            ChangeKind::Withdrawn => "撤回",
+            ChangeKind::Changed => "修改",
+        }
+    }
+}
+
 impl FigureChange {
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> ChangeKind {
         match (self.before, self.after) {
-            (None, _) => "新增",
-            (_, None) => "撤回",
-            _ => "修改",
+            (None, _) => ChangeKind::Added,
+            (_, None) => ChangeKind::Withdrawn,
+            _ => ChangeKind::Changed,
         }
     }
 }
@@ -102,8 +65,8 @@ impl FigureChange {
 pub struct StatusChange {
     pub indicator_id: String,
     pub year: i32,
-    pub before: String,
-    pub after: String,
+    pub before: Status,
+    pub after: Status,
 }
 
 /// This run against the previous one.
@@ -151,57 +114,39 @@ impl FollowItem {
     }
 }
 
-/// An earlier run, as its manifest.json tells.
-#[derive(Debug, Deserialize)]
-pub struct Run {
-    pub run_id: String,
-    #[serde(default)]
-    pub inputs: Vec<InputFile>,
-    #[serde(default)]
-    pub snapshot: Option<Snapshot>,
+/// The change log's size, for the summaries.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ChangeCounts {
+    pub figures: usize,
+    pub fixed: usize,
+    pub new: usize,
+    pub statuses: usize,
 }
 
-/// Every 本年值 with a figure among these observations, as a snapshot keeps it.
-pub fn snap_figures(observations: &[crate::read::Observation]) -> Vec<SnapFigure> {
-    observations
-        .iter()
-        .filter(|o| o.kind == ObsKind::Current && !o.department.is_empty())
-        .filter_map(|o| {
-            Some(SnapFigure {
-                indicator_id: o.indicator_id.to_string(),
-                department: o.department.to_string(),
-                year: o.year,
-                value: o.value?,
-                unit: o.unit.to_string(),
-                file: o.file.to_string(),
-                sheet: o.sheet.to_string(),
-                cell: o.cell.clone(),
-            })
-        })
-        .collect()
+impl ChangeLog {
+    pub fn counts(&self) -> ChangeCounts {
+        ChangeCounts { figures: self.figures.len(), fixed: self.fixed.len(), new: self.new.len(), statuses: self.statuses.len() }
+    }
 }
 
-/// The snapshot of this run.
-pub fn snapshot(batch: &Batch) -> Snapshot {
-    let figures = snap_figures(&batch.observations);
-    let used = batch
-        .assessment
-        .progress
+/// The snapshot of this run: its figures as reported, the figures used (with the
+/// version of the file each came from), its findings and its statuses.
+pub fn snapshot(observations: &[Observation], progress: &[IndicatorYear], files: &[InputFile], findings: &[Finding]) -> Snapshot {
+    let by_name: std::collections::HashMap<&str, &InputFile> = files.iter().map(|f| (f.file.as_str(), f)).collect();
+    let used = progress
         .iter()
         .filter_map(|p| {
             let s = p.source.as_ref()?;
-            let file = batch.files.iter().find(|f| f.file == s.file);
             Some(UsedFigure {
                 indicator_id: p.indicator_id.clone(),
                 year: p.year,
                 value: s.value,
                 department: s.department.clone(),
                 file: s.file.clone(),
-                sha256: file.map(|f| f.sha256.clone()).unwrap_or_default(),
+                sha256: by_name.get(s.file.as_str()).map(|f| f.sha256.clone()).unwrap_or_default(),
                 sheet: s.sheet.clone(),
                 cell: s.cell.clone(),
-                replaces: batch
-                    .files
+                replaces: files
                     .iter()
                     .filter(|f| f.replaced.iter().any(|r| r.by == s.file && r.department == s.department && r.year == p.year))
                     .map(|f| f.file.clone())
@@ -209,20 +154,21 @@ pub fn snapshot(batch: &Batch) -> Snapshot {
             })
         })
         .collect();
-    let findings = batch.findings.iter().map(snap_finding).collect();
-    let statuses = batch
-        .assessment
-        .progress
-        .iter()
-        .map(|p| SnapStatus { indicator_id: p.indicator_id.clone(), year: p.year, status: p.status.label().to_string() })
-        .collect();
-    Snapshot { figures, used, findings, statuses }
+    Snapshot {
+        figures: snap_figures(observations),
+        used,
+        findings: findings.iter().map(snap_finding).collect(),
+        statuses: progress
+            .iter()
+            .map(|p| SnapStatus { indicator_id: p.indicator_id.clone(), year: p.year, status: p.status.key().to_string() })
+            .collect(),
+    }
 }
 
 fn snap_finding(f: &Finding) -> SnapFinding {
     SnapFinding {
         severity: f.severity,
-        code: f.code.as_str().to_string(),
+        code: f.code,
         department: f.department.clone(),
         indicator_id: f.indicator_id.clone(),
         file: f.file.clone(),
@@ -230,26 +176,6 @@ fn snap_finding(f: &Finding) -> SnapFinding {
         cell: f.cell.clone(),
         message: f.message.clone(),
     }
-}
-
-/// The earlier runs kept in the output folder, newest first: the current outputs'
-/// manifest, then history/. A manifest that cannot be read is passed over.
-pub fn earlier_runs(output: &Path) -> Vec<Run> {
-    // The manifest in place first: the outputs in place are the latest run's, whatever
-    // the ids of two runs in one second say; then history/, newest first.
-    let mut found = crate::publish::earlier_manifests(output)
-        .filter_map(|bytes| serde_json::from_slice::<Run>(&bytes).ok())
-        .filter(|r| r.snapshot.is_some());
-    let mut runs: Vec<Run> = Vec::new();
-    let current = found.next();
-    let mut history: Vec<Run> = found.collect();
-    history.sort_by(|a, b| b.run_id.cmp(&a.run_id));
-    for r in current.into_iter().chain(history) {
-        if !runs.iter().any(|x| x.run_id == r.run_id) {
-            runs.push(r);
-        }
-    }
-    runs
 }
 
 /// This run (`now`) against the previous one.
@@ -263,15 +189,13 @@ pub fn compare(previous: Option<&Run>, now: &Snapshot, files: &[InputFile]) -> C
     let new_keys: BTreeSet<_> = now.findings.iter().map(|f| finding_key(f, &names)).collect();
     log.fixed = before.findings.iter().filter(|f| !new_keys.contains(&finding_key(f, &names))).cloned().collect();
     log.new = now.findings.iter().filter(|f| !old_keys.contains(&finding_key(f, &names))).cloned().collect();
-    let statuses: BTreeMap<_, _> = before.statuses.iter().map(|s| ((s.indicator_id.clone(), s.year), s.status.clone())).collect();
+    // By the status, not its words: a label reworded in a later version is no change.
+    let statuses: BTreeMap<_, _> =
+        before.statuses.iter().filter_map(|s| Some(((s.indicator_id.clone(), s.year), Status::from_key(&s.status)?))).collect();
     for s in &now.statuses {
-        if let Some(b) = statuses.get(&(s.indicator_id.clone(), s.year)).filter(|b| **b != s.status) {
-            log.statuses.push(StatusChange {
-                indicator_id: s.indicator_id.clone(),
-                year: s.year,
-                before: b.clone(),
-                after: s.status.clone(),
-            });
+        let Some(after) = Status::from_key(&s.status) else { continue };
+        if let Some(&before) = statuses.get(&(s.indicator_id.clone(), s.year)).filter(|b| **b != after) {
+            log.statuses.push(StatusChange { indicator_id: s.indicator_id.clone(), year: s.year, before, after });
         }
     }
     log
@@ -320,7 +244,7 @@ fn file_names(a: &[InputFile], b: &[InputFile]) -> Vec<String> {
 
 /// A finding's identity across runs: what and where, not in which version of the file
 /// (a corrected return has another name).
-type FindingKey = (Severity, String, String, String, String, String, String);
+type FindingKey = (Severity, crate::finding::Code, String, String, String, String, String);
 
 fn finding_key(f: &SnapFinding, names: &[String]) -> FindingKey {
     let mut message = f.message.clone();
@@ -329,7 +253,7 @@ fn finding_key(f: &SnapFinding, names: &[String]) -> FindingKey {
             message = message.replace(n.as_str(), "…");
         }
     }
-    (f.severity, f.code.clone(), f.department.clone(), f.indicator_id.clone(), f.sheet.clone(), f.cell.clone(), message)
+    (f.severity, f.code, f.department.clone(), f.indicator_id.clone(), f.sheet.clone(), f.cell.clone(), message)
 }
 
 /// The returns of `unit` a run read, by content.
@@ -353,11 +277,11 @@ fn problems<'a>(findings: impl Iterator<Item = &'a SnapFinding>, unit: &str, nam
 /// its returns or its problems were different (its own correction, or another unit's
 /// that settled a conflict), each 已更正 or 仍未更正 now. None when no earlier run
 /// differs: a rerun on the same files follows up exactly as the run before it did.
-pub fn follow_up(runs: &[Run], batch: &Batch, unit: &str) -> Option<FollowUp> {
-    let inputs = unit_inputs(&batch.files, unit);
-    let now: Vec<SnapFinding> = batch.findings.iter().filter(|f| f.department == unit).map(snap_finding).collect();
+pub fn follow_up(runs: &[Run], files: &[InputFile], findings: &[Finding], unit: &str) -> Option<FollowUp> {
+    let inputs = unit_inputs(files, unit);
+    let now: Vec<SnapFinding> = findings.iter().filter(|f| f.department == unit).map(snap_finding).collect();
     let (base, names) = runs.iter().find_map(|r| {
-        let names = file_names(&r.inputs, &batch.files);
+        let names = file_names(&r.inputs, files);
         let snap = r.snapshot.as_ref()?;
         let differs =
             unit_inputs(&r.inputs, unit) != inputs || problems(snap.findings.iter(), unit, &names) != problems(now.iter(), unit, &names);

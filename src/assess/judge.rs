@@ -60,6 +60,24 @@ impl Status {
         }
     }
 
+    /// The stable key a run keeps for the next one to compare with: never reworded.
+    pub fn key(self) -> &'static str {
+        match self {
+            Status::Met => "met",
+            Status::Ahead => "ahead",
+            Status::OnTrack => "on_track",
+            Status::Behind => "behind",
+            Status::SeriouslyBehind => "seriously_behind",
+            Status::Unassessable => "unassessable",
+            Status::NoData => "no_data",
+        }
+    }
+
+    /// A status from its key, or from the label an earlier version kept.
+    pub fn from_key(text: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|s| s.key() == text || s.label() == text)
+    }
+
     /// Met, ahead or on track.
     pub fn is_good(self) -> bool {
         matches!(self, Status::Met | Status::Ahead | Status::OnTrack)
@@ -261,7 +279,14 @@ pub fn judge(ind: &Indicator, rules: &StatusRules, period: &Period, facts: &Fact
         return with_origin(level(ind, rules, value, target)).with_note(format!("{from}已达到目标，按水平判定"));
     }
     if reaches(ind.comparison, o, expected, rules) {
-        return with_origin(level(ind, rules, value, expected)).with_note(format!("{from}已达到本年进度要求，按水平判定"));
+        // No progress to measure from a start already past the year's line: a figure
+        // that still reaches the line meets the year's requirement (符合序时进度),
+        // one short of it is behind — never ahead.
+        let mut v = with_origin(level(ind, rules, value, expected));
+        if v.status != Status::Met && reaches(ind.comparison, value, expected, rules) {
+            v.status = Status::OnTrack;
+        }
+        return v.with_note(format!("{from}已达到本年进度要求，按水平判定"));
     }
     let ratio = (value - o) / (expected - o);
     let r = rules;

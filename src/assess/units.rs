@@ -1,0 +1,198 @@
+//! The responsible units: what each owes and sent (returns by year, on time or late),
+//! and everything its feedback sheet says — each indicator with the figure *this unit*
+//! reported beside the one used (and whose it is), its problems, what it did not send,
+//! its earlier problems followed up, and whether it must send its return again.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use super::changes::FollowUp;
+use super::indicators::{IndicatorYear, StatusCounts};
+use super::judge::Status;
+use super::works::AreaWork;
+use crate::figures::ReturnStatus;
+use crate::finding::{Finding, Severity};
+use crate::plan::{Indicator, Plan};
+use crate::read::{ObsKind, Observation};
+
+/// One responsible unit: what it owes and what it sent.
+#[derive(Debug, Clone, Serialize)]
+pub struct UnitSummary {
+    pub unit: String,
+    /// Indicators it leads, and of those with a figure in the reporting year.
+    pub indicators: usize,
+    pub reported: usize,
+    /// Of those it leads, by status in the reporting year.
+    pub counts: StatusCounts,
+    pub returns_expected: usize,
+    pub returns_received: usize,
+    pub on_time: usize,
+    pub late: usize,
+    /// Returns without a 填报日期.
+    pub undated: usize,
+    pub errors: usize,
+    pub warnings: usize,
+}
+
+impl UnitSummary {
+    /// Share of owed figures that were reported, in percent.
+    /// None for a unit that leads no indicator (a rate of nothing is not 100 %).
+    pub fn reporting_rate(&self) -> Option<f64> {
+        (self.indicators > 0).then(|| self.reported as f64 * 100.0 / self.indicators as f64)
+    }
+}
+
+/// One row of a unit's feedback sheet: an indicator it is responsible for.
+#[derive(Debug, Clone, Serialize)]
+pub struct FeedbackRow {
+    pub indicator_id: String,
+    /// The unit leads this indicator.
+    pub lead: bool,
+    /// What this unit reported for the reporting year in its own return (None: it
+    /// reported no figure — “/” for an indicator it only supports, or nothing).
+    pub own_value: Option<f64>,
+    /// The figure used in the assessment, and whose it is.
+    pub value: Option<f64>,
+    pub used_by: String,
+    pub expected: Option<f64>,
+    pub status: Status,
+    /// The unit's remark on the row, as written.
+    pub remark: String,
+}
+
+impl FeedbackRow {
+    /// Whether the figure used is to be shown beside the unit's own: it is another
+    /// unit's, or another figure than the unit reported.
+    pub fn shows_used(&self, unit: &str) -> bool {
+        self.value.is_some() && (self.used_by != unit || self.own_value != self.value)
+    }
+}
+
+/// Everything a unit's feedback sheet says.
+#[derive(Debug, Clone, Serialize)]
+pub struct UnitFeedback {
+    pub unit: String,
+    pub received: bool,
+    /// The reporting year's return came after the deadline: its 填报日期.
+    pub late: Option<String>,
+    pub rows: Vec<FeedbackRow>,
+    /// Problems in what the unit sent, to correct.
+    pub findings: Vec<Finding>,
+    /// What the unit did not send: returns, figures, projects (findings), and the areas
+    /// it wrote no 工作进展 for.
+    pub missing: Vec<Finding>,
+    pub missing_works: Vec<String>,
+    /// The problems of its previous (different) return, fixed or not.
+    pub followup: Option<FollowUp>,
+    /// It must send its return again (not received, something missing, or a problem
+    /// to correct), and why not when it need not.
+    pub resend: bool,
+    /// Whether what is to be sent again must change (an error, something missing), or
+    /// only warnings are to be checked (resend only if the check changes a figure).
+    pub must_correct: bool,
+}
+
+/// Every responsible unit's summary, from the returns, the progress and the findings.
+pub fn summaries(
+    plan: &Plan,
+    progress: &HashMap<String, &IndicatorYear>,
+    returns: &[ReturnStatus],
+    findings: &[Finding],
+) -> Vec<UnitSummary> {
+    let status_of = |id: &str| progress.get(id).map_or(Status::NoData, |p| p.status);
+    plan.reporting_units()
+        .into_iter()
+        .map(|u| {
+            let leads: Vec<&Indicator> = plan.indicators.iter().filter(|i| i.lead_unit() == u.name).collect();
+            let mut counts = StatusCounts::default();
+            for i in &leads {
+                counts.add(status_of(&i.id));
+            }
+            let own: Vec<&ReturnStatus> = returns.iter().filter(|r| r.unit == u.name).collect();
+            let unit_findings = |s: Severity| findings.iter().filter(|f| f.department == u.name && f.severity == s).count();
+            UnitSummary {
+                unit: u.name.clone(),
+                indicators: leads.len(),
+                reported: leads.iter().filter(|i| progress.get(&i.id).is_some_and(|p| p.value.is_some())).count(),
+                counts,
+                returns_expected: own.len(),
+                returns_received: own.iter().filter(|r| r.received()).count(),
+                on_time: own.iter().filter(|r| r.on_time == Some(true)).count(),
+                late: own.iter().filter(|r| r.late()).count(),
+                undated: own.iter().filter(|r| r.received() && r.filled_date.is_none()).count(),
+                errors: unit_findings(Severity::Error),
+                warnings: unit_findings(Severity::Warning),
+            }
+        })
+        .collect()
+}
+
+/// Every responsible unit's feedback sheet. A unit's own figure is what it reported in
+/// its own return for the year (not a later return's restatement, not another unit's
+/// file); the figure used may be another unit's, and the row says whose.
+#[allow(clippy::too_many_arguments)]
+pub fn feedback(
+    plan: &Plan,
+    year: i32,
+    progress: &HashMap<String, &IndicatorYear>,
+    observations: &[Observation],
+    returns: &[ReturnStatus],
+    works: &[AreaWork],
+    findings: &[Finding],
+    followups: &HashMap<String, FollowUp>,
+) -> Vec<UnitFeedback> {
+    // The unit's own figures of the year, looked up once.
+    let mut own: HashMap<(&str, &str), &Observation> = HashMap::new();
+    let mut remarks: HashMap<(&str, &str), &str> = HashMap::new();
+    for o in observations.iter().filter(|o| o.year == year && o.kind == ObsKind::Current && !o.restated() && !o.secondary) {
+        if o.value.is_some() {
+            own.entry((&o.department, &o.indicator_id)).or_insert(o);
+        }
+        if !o.remark.is_empty() {
+            remarks.entry((&o.department, &o.indicator_id)).or_insert(&o.remark);
+        }
+    }
+    plan.reporting_units()
+        .into_iter()
+        .map(|u| {
+            let rows = plan
+                .indicators_of(&u.name)
+                .into_iter()
+                .map(|i| {
+                    let p = progress.get(&i.id);
+                    FeedbackRow {
+                        indicator_id: i.id.clone(),
+                        lead: i.lead_unit() == u.name,
+                        own_value: own.get(&(u.name.as_str(), i.id.as_str())).and_then(|o| o.value),
+                        value: p.and_then(|p| p.value),
+                        used_by: p.and_then(|p| p.source.as_ref()).map(|s| s.department.clone()).unwrap_or_default(),
+                        expected: p.and_then(|p| p.expected),
+                        status: p.map_or(Status::NoData, |p| p.status),
+                        remark: remarks.get(&(u.name.as_str(), i.id.as_str())).map(|r| r.to_string()).unwrap_or_default(),
+                    }
+                })
+                .collect();
+            let (missing, problems): (Vec<Finding>, Vec<Finding>) =
+                findings.iter().filter(|f| f.department == u.name).cloned().partition(|f| f.code.is_missing());
+            let this_year = returns.iter().find(|r| r.unit == u.name && r.year == year);
+            let received = this_year.is_some_and(|r| r.received());
+            let missing_works: Vec<String> =
+                if received { works.iter().filter(|w| w.silent.contains(&u.name)).map(|w| w.area.clone()).collect() } else { Vec::new() };
+            let errors = problems.iter().any(|f| f.severity == Severity::Error);
+            let to_verify = problems.iter().any(|f| f.severity == Severity::Warning);
+            UnitFeedback {
+                unit: u.name.clone(),
+                received,
+                late: this_year.filter(|r| r.late()).and_then(|r| r.filled_date.clone()),
+                rows,
+                must_correct: !received || !missing.is_empty() || !missing_works.is_empty() || errors,
+                resend: !received || !missing.is_empty() || !missing_works.is_empty() || errors || to_verify,
+                findings: problems,
+                missing,
+                missing_works,
+                followup: followups.get(&u.name).cloned(),
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,231 @@
+//! The frozen assessment's rules, each on the case that breaks it: renderers and
+//! commands only format (no filtering of the figures or findings of their own), a task
+//! and its project checked against each other, a 成文日期 before the returns, a display
+//! that never changes a number, the blank returns prefilled from the figures the
+//! assessment uses, a plan table without 序号.
+
+use std::path::Path;
+
+use crate::common::{self, displayed_sheet, docx_text, stdout, Workdir};
+use planmon::forms;
+use planmon::plan::Plan;
+use planmon::sample;
+
+fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            rust_files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
+}
+
+/// A `.filter(` over observations or findings in a line of code.
+fn filters_figures(line: &str) -> bool {
+    let code = line.split("//").next().unwrap_or("");
+    let lower = code.to_lowercase();
+    code.contains(".filter(") && (lower.contains("observation") || lower.contains("finding"))
+}
+
+#[test]
+fn renderers_and_commands_only_format_the_assessment() {
+    assert!(filters_figures("    let n = a.findings.iter().filter(|f| f.year == y).count();"));
+    assert!(!filters_figures("    // findings.iter().filter(...) is what we do not do"));
+    assert!(!filters_figures("    let own = f.covers.iter().filter(|c| !c.secondary);"));
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    for dir in ["render", "cmd"] {
+        rust_files(&root.join(dir), &mut files);
+    }
+    assert!(files.len() >= 8, "{files:?}");
+    let mut found = Vec::new();
+    for f in &files {
+        for (k, line) in std::fs::read_to_string(f).unwrap().lines().enumerate() {
+            if filters_figures(line) {
+                found.push(format!("{}:{}: {}", f.display(), k + 1, line.trim()));
+            }
+        }
+    }
+    assert!(found.is_empty(), "filters over the figures or findings outside the assessment:\n{}", found.join("\n"));
+}
+
+/// The sample's input in a work folder, with the return of `unit` for `year` written
+/// again from its sample figures changed by `change`.
+fn sample_with(unit: &str, year: i32, change: impl FnOnce(&mut forms::Filled)) -> Workdir {
+    let w = Workdir::with_input(&Path::new(env!("CARGO_MANIFEST_DIR")).join("input"));
+    let plan = Plan::embedded().unwrap();
+    let series = sample::synthetic_series(&plan, 2023, plan.end);
+    let mut filled = sample::sample_filled(&plan, unit, year, &series, 2023);
+    change(&mut filled);
+    let bytes = forms::return_workbook(&plan, unit, year, Some(&filled), 1_767_000_000).unwrap();
+    std::fs::write(w.input().join(format!("{unit}_{year}年度填报表.xlsx")), bytes).unwrap();
+    w
+}
+
+#[test]
+fn a_task_reported_done_while_its_project_is_unfinished_is_found_and_shown_in_progress() {
+    let w = sample_with("市卫生健康局", 2025, |f| {
+        f.tasks.insert("K05".into(), ("已完成".into(), "已按期完成".into()));
+        f.projects.insert("P13".into(), (12000.0, 11000.0, 95.0, "在建".into()));
+    });
+    let out = w.run(&["run", "--date", "2026-03-01"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let findings = w.csv("findings.csv");
+    let mismatch: Vec<_> = findings
+        .iter()
+        .filter(|f| f["code"] == "task_project_mismatch" && f["department"] == "市卫生健康局" && f["message"].contains("重点任务"))
+        .collect();
+    assert_eq!(mismatch.len(), 1, "{findings:#?}");
+    let m = &mismatch[0]["message"];
+    for part in [
+        "重点任务“完成仁怀市精神病医院(心理干预咨询中心)项目建设”报为已完成",
+        "仁怀市精神病医院(心理干预咨询中心)项目",
+        "95%",
+        "尚未完工",
+        "推进中",
+    ] {
+        assert!(m.contains(part), "{m} lacks {part}");
+    }
+    assert_eq!(mismatch[0]["sheet"], "重点任务", "the task's own cell: {:?}", mismatch[0]);
+    // The report shows one state, with the reason, in PDF and Word alike.
+    let word = docx_text(&w.output().join("仁怀市公共服务发展行动方案实施进展报告（2025年度）.docx"));
+    let row = word
+        .tables
+        .iter()
+        .flat_map(|t| t.iter())
+        .find(|r| r.first().is_some_and(|c| c == "完成仁怀市精神病医院(心理干预咨询中心)项目建设"))
+        .expect("the task's row");
+    let shown = row.join("|");
+    assert_eq!(row[3], "推进中（已到期）", "the task is shown in progress: {shown}");
+    assert!(row[4].starts_with("报为已完成，但项目“仁怀市精神病医院(心理干预咨询中心)项目”（在建，形象进度95%）尚未完工"), "{shown}");
+    let text: String =
+        common::pdf_text(&w.output().join("仁怀市公共服务发展行动方案实施进展报告（2025年度）.pdf"), false).split_whitespace().collect();
+    assert!(text.contains("报为已完成，但项目"), "the PDF gives the reason");
+    // The unit's feedback sheet lists it.
+    let fb = docx_text(&w.output().join("反馈单/市卫生健康局_2025年度填报数据反馈单.docx"));
+    assert!(fb.paragraphs.iter().chain(fb.tables.iter().flatten().flatten()).any(|p| p.contains("报为已完成，但项目")));
+}
+
+#[test]
+fn a_task_still_open_while_its_projects_are_finished_is_found() {
+    let w = sample_with("市卫生健康局", 2025, |f| {
+        f.tasks.insert("K05".into(), ("推进中".into(), "".into()));
+        f.projects.insert("P13".into(), (12000.0, 12000.0, 100.0, "已完工".into()));
+    });
+    let out = w.run(&["run", "--date", "2026-03-01"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let findings = w.csv("findings.csv");
+    let m = findings
+        .iter()
+        .find(|f| f["code"] == "task_project_mismatch" && f["department"] == "市卫生健康局" && f["message"].contains("重点任务"))
+        .expect("a finding");
+    assert!(m["message"].contains("报为推进中，但所涉项目") && m["message"].contains("已达到任务要求"), "{}", m["message"]);
+}
+
+#[test]
+fn a_date_before_the_returns_is_warned_of() {
+    let w = Workdir::with_input(&Path::new(env!("CARGO_MANIFEST_DIR")).join("input"));
+    let out = w.run(&["run", "--date", "2026-01-06"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let findings = w.csv("findings.csv");
+    let f = findings.iter().find(|f| f["code"] == "date_before_returns").unwrap_or_else(|| panic!("{findings:#?}"));
+    assert_eq!(f["severity"], "warning");
+    for part in ["成文日期2026年1月6日早于", "最晚的填报日期2026年2月12日", "市退役军人事务局_2025年度填报表.xlsx"]
+    {
+        assert!(f["message"].contains(part), "{} lacks {part}", f["message"]);
+    }
+    // And a date after them says nothing.
+    let out = w.run(&["run", "--date", "2026-03-01"]);
+    assert!(out.status.success());
+    assert!(!w.csv("findings.csv").iter().any(|f| f["code"] == "date_before_returns"));
+    assert!(stdout(&out).contains("数据问题"));
+}
+
+#[test]
+fn the_display_never_changes_a_number() {
+    // 10.8 years stays 10.8 where the target is 11; 7 decimals are shown as reported
+    // up to the indicator's stated precision; counts are whole.
+    let w = sample_with("市教育体育局", 2025, |f| {
+        f.values.insert("G09".into(), (Some(10.8), Some(10.85)));
+        f.values.insert("G08".into(), (Some(2896.0), Some(3012.5)));
+    });
+    let out = w.run(&["run", "--date", "2026-03-01"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let book = w.output().join("仁怀市公共服务发展行动方案监测汇总表（2025年度）.xlsx");
+    let rows = displayed_sheet(&book, "指标进展");
+    let head = &rows[0];
+    let col = |n: &str| head.iter().position(|h| h == n).unwrap();
+    let g09 = rows.iter().find(|r| r[col("编号")] == "G09").unwrap();
+    assert_eq!((g09[col("2024年")].as_str(), g09[col("2025年")].as_str()), ("10.80", "10.85"), "{g09:?}");
+    assert_ne!(g09[col("状态")], "已达标", "10.85 years is short of 11");
+    let g08 = rows.iter().find(|r| r[col("编号")] == "G08").unwrap();
+    assert_eq!(g08[col("2025年")], "3012.5", "{g08:?}");
+    let report = docx_text(&w.output().join("仁怀市公共服务发展行动方案实施进展报告（2025年度）.docx"));
+    let row = report.tables.iter().flatten().find(|r| r.first().is_some_and(|c| c == "G09")).unwrap();
+    assert!(row.contains(&"10.85".to_string()) && row.contains(&"10.80".to_string()), "{row:?}");
+}
+
+#[test]
+fn blank_returns_prefill_the_figure_of_the_corrected_return() {
+    let w = Workdir::with_input(&Path::new(env!("CARGO_MANIFEST_DIR")).join("input"));
+    let plan = Plan::embedded().unwrap();
+    let series = sample::synthetic_series(&plan, 2023, plan.end);
+    // A corrected 2025 return of 市教育体育局 (修改版, dated later) with another G03.
+    let mut filled = sample::sample_filled(&plan, "市教育体育局", 2025, &series, 2023);
+    let old = filled.values["G03"].1.unwrap();
+    filled.values.insert("G03".into(), (filled.values["G03"].0, Some(96.4)));
+    filled.date = "2026年2月20日".into();
+    let bytes = forms::return_workbook(&plan, "市教育体育局", 2025, Some(&filled), 1_771_000_000).unwrap();
+    std::fs::write(w.input().join("市教育体育局_2025年度填报表（修改版）.xlsx"), bytes).unwrap();
+    assert_ne!(old, 96.4);
+    let out = w.run(&["run", "--date", "2026-03-01"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let used = w.csv("progress.csv").into_iter().find(|r| r["indicator_id"] == "G03" && r["year"] == "2025").unwrap();
+    assert_eq!(used["value"], "96.4");
+    let forms_dir = w.path().join("blank");
+    let out = w.run(&["templates", "--year", "2026", "--output", forms_dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let form = forms_dir.join("市教育体育局_2026年度填报表.xlsx");
+    let rows = displayed_sheet(&form, forms::INDICATOR_SHEET);
+    let row = rows.iter().find(|r| r.iter().any(|c| c == "G03")).unwrap_or_else(|| panic!("{rows:?}"));
+    assert!(row.iter().any(|c| c == "96.4"), "上年值 is the corrected figure: {row:?}");
+    assert!(!row.iter().any(|c| *c == planmon::text::fmt_num(old, 4)), "the replaced figure {old} is prefilled: {row:?}");
+}
+
+#[test]
+fn a_plan_table_without_seq_numbers_gives_the_same_main_and_task_split() {
+    // The split is the plan's `kind`, enforced when the plan is loaded: numbering the
+    // goals or not changes nothing in any document.
+    let dir = tempfile::tempdir().unwrap();
+    let templates = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+    common::copy_dir(&templates, dir.path());
+    let table = std::fs::read_to_string(dir.path().join("indicators.toml")).unwrap();
+    let without: String = table.lines().filter(|l| !l.trim_start().starts_with("seq =")).map(|l| format!("{l}\n")).collect();
+    assert!(without.len() < table.len(), "the table has 序号 to take away");
+    std::fs::write(dir.path().join("indicators.toml"), without).unwrap();
+    let runs: Vec<Workdir> = [None, Some(dir.path())]
+        .into_iter()
+        .map(|t| {
+            let w = Workdir::with_input(&Path::new(env!("CARGO_MANIFEST_DIR")).join("input"));
+            let mut args = vec!["run", "--date", "2026-03-01"];
+            if let Some(t) = t {
+                args.extend(["--templates", t.to_str().unwrap()]);
+            }
+            let out = w.run(&args);
+            assert!(out.status.success(), "{}", common::stderr(&out));
+            w
+        })
+        .collect();
+    let summary = |w: &Workdir| -> Vec<(String, usize)> {
+        let book = w.output().join("仁怀市公共服务发展行动方案监测汇总表（2025年度）.xlsx");
+        ["指标进展", "任务指标"].iter().map(|s| (s.to_string(), displayed_sheet(&book, s).len())).collect()
+    };
+    assert_eq!(summary(&runs[0]), summary(&runs[1]));
+    let overview = |w: &Workdir| -> String {
+        let doc = docx_text(&w.output().join("仁怀市公共服务发展行动方案实施进展报告（2025年度）.docx"));
+        doc.paragraphs.into_iter().find(|p| p.contains("项主要发展指标中")).unwrap()
+    };
+    assert_eq!(overview(&runs[0]), overview(&runs[1]));
+}
