@@ -47,6 +47,9 @@ pub struct Settings {
     pub report_name: Option<String>,
     /// 汇总表文件名，{year} 换成报告年度。
     pub workbook_name: Option<String>,
+    /// 规划期结束以后的年度也按终期评估报告生成（规划期末年默认即是）。
+    #[serde(rename = "final")]
+    pub final_eval: Option<bool>,
 }
 
 /// The template written by `planmon init`.
@@ -69,6 +72,9 @@ recipient = "市人民政府"
 
 # 是否同时生成 Word 版（.docx）报告和反馈单，供修改后印发。命令行 --no-word 不生成。
 word = true
+
+# 规划期末年的报告是方案实施情况终期评估报告；规划期结束以后的年度要按终期评估生成时写 final = true（或命令行 --final）。
+# final = false
 
 # 输出文件名，{year} 会换成报告年度。报告以 .pdf 结尾，汇总表以 .xlsx 结尾；
 # 不能与其他输出文件（Word 版、CSV、manifest.json、history、反馈单等）同名（不分大小写）。
@@ -346,6 +352,9 @@ pub struct RunConfig {
     pub office: Option<String>,
     pub recipient: Option<String>,
     pub word: bool,
+    /// The report of a year after the plan is its final evaluation too (the plan's last
+    /// year's always is).
+    pub final_eval: bool,
     /// Output name patterns ({year} for the year), already checked for every year a
     /// report can be made for.
     pub report_name: String,
@@ -414,6 +423,7 @@ impl RunConfig {
             office: clean(&settings.office),
             recipient: clean(&settings.recipient).map(|r| r.trim_end_matches(['：', ':']).to_string()),
             word: settings.word.unwrap_or(true) && !args.no_word,
+            final_eval: settings.final_eval.unwrap_or(false) || args.final_eval,
             report_name,
             workbook_name,
             notes,
@@ -424,7 +434,17 @@ impl RunConfig {
     /// bench, and tools that assess returns as `planmon run` would by default).
     pub fn defaults(plan: &Plan) -> RunConfig {
         let (report_name, workbook_name) = default_patterns(plan);
-        RunConfig { year: None, date: None, office: None, recipient: None, word: true, report_name, workbook_name, notes: Vec::new() }
+        RunConfig {
+            year: None,
+            date: None,
+            office: None,
+            recipient: None,
+            word: true,
+            final_eval: false,
+            report_name,
+            workbook_name,
+            notes: Vec::new(),
+        }
     }
 
     /// The output names of the reporting year (checked in `new`).

@@ -286,6 +286,13 @@ pub struct StatusRules {
     /// Boundaries are compared with this tolerance, relative to the numbers compared.
     #[serde(default = "default_tolerance")]
     pub tolerance: f64,
+    /// At the plan's end (终期评估): a completion rate of at least this share is 基本完成.
+    #[serde(default = "default_nearly_completed")]
+    pub nearly_completed: f64,
+}
+
+fn default_nearly_completed() -> f64 {
+    0.9
 }
 
 fn default_rate_gap() -> f64 {
@@ -394,6 +401,7 @@ impl Rules {
             b("[status] rate_serious_gap_points", s.rate_serious_gap_points, 0.0, false, 100.0, "年增长率差距的百分点"),
             b("[status] small_count_max", s.small_count_max, 0.0, true, 100.0, "按完成年份判定的小数量目标的上限"),
             b("[status] tolerance", s.tolerance, 0.0, true, 0.01, "比较边界时的相对容差"),
+            b("[status] nearly_completed", s.nearly_completed, 0.0, false, 1.0, "终期评估中完成率达到该比例为基本完成"),
             b("[validate] jump_share", v.jump_share, 0.0, false, 100.0, "比上年变化超过该比例为异常波动"),
             b("[limits] max_file_mb", l.max_file_mb, 0.0, false, 1024.0, "单个文件的大小上限，MB"),
             b("[limits] max_part_mb", l.max_part_mb, 0.0, false, 4096.0, "压缩包中单个部件解压后的大小上限，MB"),

@@ -167,7 +167,7 @@ fn sign(c: Comparison) -> f64 {
 }
 
 /// `value` is at or beyond `line` in the indicator's direction.
-fn reaches(c: Comparison, value: f64, line: f64, rules: &StatusRules) -> bool {
+pub fn reaches(c: Comparison, value: f64, line: f64, rules: &StatusRules) -> bool {
     ge(sign(c) * value, sign(c) * line, rules)
 }
 

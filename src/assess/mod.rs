@@ -15,6 +15,7 @@
 //! font has, so that nothing after the freeze adds a finding.
 
 pub mod changes;
+pub mod final_eval;
 pub mod indicators;
 pub mod judge;
 pub mod units;
@@ -222,6 +223,9 @@ pub struct Assessment {
     /// Returns that contradict each other (a task and its project, an indicator and its
     /// project), each as the report states it.
     pub mismatches: Vec<String>,
+    /// The plan's final evaluation (终期评估): for its last year, and for a year after it
+    /// when asked (`final`); None in the years before.
+    pub final_eval: Option<final_eval::FinalEvaluation>,
     pub feedback: Vec<UnitFeedback>,
     /// Against the previous run in the output folder.
     pub changes: ChangeLog,
@@ -537,6 +541,8 @@ pub fn assess(
     let (mismatch_findings, mismatches) = works::reconcile(&plan, year, &mut key_tasks, &mut projects, &progress);
     findings.extend(mismatch_findings);
     let area_works = works::area_works(&plan, &read.works, year);
+    let final_eval =
+        (year == plan.end || (year > plan.end && config.final_eval)).then(|| final_eval::evaluate(&plan, &progress, &read.works));
     if let Some(f) = date_check(&documents, &read.files) {
         findings.push(f);
     }
@@ -634,6 +640,7 @@ pub fn assess(
         task_counts,
         overdue_tasks,
         mismatches,
+        final_eval,
         key_tasks,
         projects,
         feedback: Vec::new(),

@@ -105,7 +105,12 @@ fn run_noting(
         Err(failure) => (failure.made, Some(failure.error)),
     };
     if a.documents.word && pdf_error.is_none() {
-        files.extend(render::word(&a).context("生成 Word 文件时出错")?);
+        // The PDF's figures as pictures for the Word version (same template code).
+        let figures = match &world {
+            Ok(world) => render::figures(&a, world, &Isolation::this_program()).map_err(|f| f.error)?,
+            Err(_) => Vec::new(),
+        };
+        files.extend(render::word(&a, &figures).context("生成 Word 文件时出错")?);
     }
     files.extend(render::tables(&a).context("生成汇总表（Excel）和数据表（CSV）时出错")?);
 

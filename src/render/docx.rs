@@ -13,7 +13,7 @@
 use std::io::{Read, Write};
 
 use docx_rs::{
-    AlignmentType, BreakType, Docx, Footer, LineSpacing, LineSpacingType, PageMargin, PageNum, Paragraph, Run, RunFonts, Shading,
+    AlignmentType, BreakType, Docx, Footer, LineSpacing, LineSpacingType, PageMargin, PageNum, Paragraph, Pic, Run, RunFonts, Shading,
     SpecialIndentType, Style, StyleType, Table, TableCell, TableRow, VAlignType, WidthType,
 };
 
@@ -86,12 +86,13 @@ fn flush(text: &str) -> Paragraph {
     Paragraph::new().style("Body").add_run(text_run(text))
 }
 
+// Headings never end a page: each goes with the paragraph after it.
 fn heading1(text: &str) -> Paragraph {
-    indented("Heading1").add_run(text_run(text))
+    indented("Heading1").keep_next(true).add_run(text_run(text))
 }
 
 fn heading2(text: &str) -> Paragraph {
-    indented("Heading2").add_run(text_run(text))
+    indented("Heading2").keep_next(true).add_run(text_run(text))
 }
 
 /// The paragraph styles the documents use, so that the office edits them as styles.
@@ -180,7 +181,8 @@ fn table(widths_mm: &[f64], centred: &[bool], header: &[String], rows: Vec<Vec<S
 }
 
 fn caption(text: &str) -> Paragraph {
-    Paragraph::new().style("Caption").add_run(text_run(text))
+    // A caption goes with what it names (keep with next).
+    Paragraph::new().style("Caption").keep_next(true).add_run(text_run(text))
 }
 
 fn strings(v: &[&str]) -> Vec<String> {
@@ -219,7 +221,23 @@ fn signature(docx: Docx, office: &str, date: &str) -> Docx {
 }
 
 /// The progress report as a .docx.
-pub fn report(d: &ReportData, created: &str) -> std::io::Result<Vec<u8>> {
+/// A PNG's size in pixels (from its IHDR header).
+fn png_size(png: &[u8]) -> Option<(u32, u32)> {
+    let word = |k: usize| png.get(k..k + 4).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
+    (png.starts_with(b"\x89PNG")).then_some(())?;
+    Some((word(16)?, word(20)?))
+}
+
+/// A figure as a picture the width of the text, centred, with its caption below.
+fn picture(png: &[u8], width_mm: f64) -> Option<Paragraph> {
+    let (w, h) = png_size(png)?;
+    let emu = |mm: f64| (mm * 36_000.0).round() as u32;
+    let height_mm = width_mm * f64::from(h) / f64::from(w.max(1));
+    let pic = Pic::new_with_dimensions(png.to_vec(), w, h).size(emu(width_mm), emu(height_mm));
+    Some(Paragraph::new().align(AlignmentType::Center).keep_next(true).add_run(Run::new().add_image(pic)))
+}
+
+pub fn report(d: &ReportData, created: &str, figures: &[Vec<u8>]) -> std::io::Result<Vec<u8>> {
     let mut docx = document(created)
         .add_paragraph(Paragraph::new().style("DocTitle").add_run(text_run(&d.title)))
         .add_paragraph(flush(""))
@@ -236,12 +254,16 @@ pub fn report(d: &ReportData, created: &str) -> std::io::Result<Vec<u8>> {
     let rows =
         d.area_counts.iter().map(|a| std::iter::once(a.area.clone()).chain(a.counts.iter().map(|c| c.to_string())).collect()).collect();
     let widths: Vec<f64> = std::iter::once(24.0).chain(std::iter::repeat_n(19.0, d.status_labels.len())).collect();
-    docx = docx.add_paragraph(caption(&format!("表1　主要发展指标完成情况（按领域，{}年）", d.year))).add_table(table(
+    docx = docx.add_paragraph(caption(&d.table1_title)).add_table(table(
         &widths,
         &[false, true, true, true, true, true, true, true],
         &head,
         rows,
     ));
+    // 图1: the picture the PDF draws (typeset from the same template code).
+    if let Some(p) = figures.first().and_then(|png| picture(png, 150.0)) {
+        docx = docx.add_paragraph(p).add_paragraph(caption(&d.figure_title));
+    }
     let head = strings(&[
         "责任单位",
         &format!("{}报送填报表（份）", d.returns_years),
@@ -293,12 +315,45 @@ pub fn report(d: &ReportData, created: &str) -> std::io::Result<Vec<u8>> {
         for p in &a.sentences {
             docx = docx.add_paragraph(para(p));
         }
-        docx = docx.add_table(table(
-            &[11.0, 49.0, 19.0, 15.0, 15.0, 15.0, 32.0],
-            &[true, false, true, true, true, true, true],
-            &head,
-            indicator_rows(&a.rows, false, false),
-        ));
+        docx = match &d.final_eval {
+            // At the plan's end: the whole period, 完成率 and the outcome.
+            Some(f) => {
+                let mut head = vec!["编号".to_string(), "指标".to_string(), format!("基期（{}年）", f.base_year)];
+                head.extend(f.years.iter().map(|y| format!("{y}年")));
+                head.extend(["目标", "完成率", "完成情况"].map(String::from));
+                let rows = a
+                    .final_rows
+                    .iter()
+                    .map(|r| {
+                        let mut row = vec![r.id.clone(), format!("{}（{}）", r.name, r.unit), r.base.clone()];
+                        row.extend(r.values.iter().cloned());
+                        row.extend([r.target_text.clone(), r.rate.clone(), r.outcome.clone()]);
+                        row
+                    })
+                    .collect();
+                let mut widths = vec![10.0, 36.0, 13.0];
+                widths.extend(f.years.iter().map(|_| 13.0));
+                widths.extend([17.0, 16.0, 16.0]);
+                let mut centered = vec![true, false];
+                centered.extend(std::iter::repeat_n(true, widths.len() - 2));
+                docx.add_table(table(&widths, &centered, &head, rows))
+            }
+            None => docx.add_table(table(
+                &[11.0, 49.0, 19.0, 15.0, 15.0, 15.0, 32.0],
+                &[true, false, true, true, true, true, true],
+                &head,
+                indicator_rows(&a.rows, false, false),
+            )),
+        };
+    }
+    if let Some(f) = &d.final_eval {
+        docx = docx.add_paragraph(heading2(&f.heading));
+        for p in &f.lists {
+            docx = docx.add_paragraph(para(p));
+        }
+        for n in &f.not_met {
+            docx = docx.add_paragraph(para(&format!("{}。{}", n.title, n.reason)));
+        }
     }
 
     docx = docx.add_paragraph(heading1("四、重点项目和重点任务推进情况"));
@@ -431,7 +486,8 @@ pub fn feedback(d: &FeedbackData, created: &str) -> std::io::Result<Vec<u8>> {
         docx = docx.add_paragraph(para(p));
     }
     docx = docx.add_paragraph(heading1("一、本单位指标完成情况"));
-    let head = strings(&["编号", "指标", &d.target_heading, "本单位填报值", "评估采用值", "序时进度", "状态", "备注"]);
+    let status_heading = if d.expected_heading == "完成率" { "完成情况" } else { "状态" };
+    let head = strings(&["编号", "指标", &d.target_heading, "本单位填报值", "评估采用值", &d.expected_heading, status_heading, "备注"]);
     let rows = d
         .rows
         .iter()

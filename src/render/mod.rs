@@ -4,6 +4,7 @@
 //! nothing; `publish` puts the bytes into the output folder).
 
 mod docx;
+pub mod final_report;
 pub mod report;
 mod tables;
 pub mod typeset;
@@ -81,6 +82,8 @@ struct Doc {
     /// Where it goes under the output folder, and what it is.
     rel: PathBuf,
     what: &'static str,
+    /// A figure, rendered as a PNG (for the Word version), not a PDF.
+    png: bool,
 }
 
 /// Typeset the report and one feedback sheet per responsible unit, side by side on
@@ -101,6 +104,7 @@ pub fn pdfs(
         ident: format!("planmon-report-{}-{}", a.year, a.fingerprint),
         rel: PathBuf::from(&a.documents.report_name),
         what: "进展报告",
+        png: false,
     }];
     for fb in &a.feedback {
         docs.push(Doc {
@@ -110,6 +114,7 @@ pub fn pdfs(
             ident: format!("planmon-feedback-{}-{}-{}", fb.unit, a.year, a.fingerprint),
             rel: feedback_path(&fb.unit, a.year, "pdf")?,
             what: "反馈单",
+            png: false,
         });
     }
     let made = match isolation {
@@ -140,6 +145,15 @@ pub fn pdfs(
 }
 
 impl Doc {
+    /// Typeset in this process.
+    fn typeset_here(&self, world: &ReportWorld) -> std::result::Result<Vec<u8>, typeset::RenderError> {
+        if self.png {
+            typeset::typeset_png(world, self.main, self.data_path, self.data.clone())
+        } else {
+            typeset::typeset(world, self.main, self.data_path, self.data.clone(), world.today(), &self.ident)
+        }
+    }
+
     /// How a failure names this document: what it is, its file, its template.
     fn named(&self, world: &ReportWorld) -> String {
         format!("{}“{}”（模板 {}）", self.what, crate::text::os_display(self.rel.as_os_str()), world.origin(self.main))
@@ -159,7 +173,7 @@ fn typeset_on_threads(world: &ReportWorld, docs: &[Doc], progress: &(dyn Fn() + 
                     loop {
                         let k = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                         let Some(d) = docs.get(k) else { break };
-                        let pdf = typeset::typeset(world, d.main, d.data_path, d.data.clone(), world.today(), &d.ident);
+                        let pdf = d.typeset_here(world);
                         out.push((k, pdf.map_err(|e| format!("{}：{e}", d.named(world)))));
                         progress();
                     }
@@ -195,6 +209,7 @@ fn typeset_in_processes(
                 data_path: d.data_path.to_string(),
                 data: d.data.to_string(),
                 ident: d.ident.clone(),
+                png: d.png,
             })
             .collect()
     };
@@ -239,18 +254,39 @@ fn typeset_in_processes(
             }
             Err(Lost::Skipped) => Err(format!("{}：同一模板排版的上一份文件已超出上限，这一份未排版。", world.origin(d.main))),
             // No worker could be started: here, without limits.
-            Err(Lost::NoWorker) => typeset::typeset(world, d.main, d.data_path, d.data.clone(), world.today(), &d.ident)
-                .map_err(|e| format!("{}：{e}", d.named(world))),
+            Err(Lost::NoWorker) => d.typeset_here(world).map_err(|e| format!("{}：{e}", d.named(world))),
         })
         .collect()
 }
 
-/// The report and the feedback sheets as Word documents, from the same data as the PDFs.
-pub fn word(a: &Assessment) -> Result<Vec<Rendered>> {
+/// The report's figures as PNG images for the Word version, typeset from the same
+/// template code as the PDF's (templates/figure.typ draws what report.typ draws), under
+/// the same limits.
+pub fn figures(a: &Assessment, world: &ReportWorld, isolation: &Isolation) -> std::result::Result<Vec<Vec<u8>>, TypesetFailure> {
+    let data = report::figure_data(&report::report_data(a));
+    let docs = vec![Doc {
+        main: "/figure.typ",
+        data_path: "/figure.json",
+        data: serde_json::to_value(data).map_err(anyhow::Error::from)?,
+        ident: format!("planmon-figure-{}-{}", a.year, a.fingerprint),
+        rel: PathBuf::from("图1.png"),
+        what: "报告中的图",
+        png: true,
+    }];
+    let made = match isolation {
+        Isolation::Processes(exe) => typeset_in_processes(world, exe, &a.plan.rules.limits, &docs, &|| {}),
+        Isolation::Threads => typeset_on_threads(world, &docs, &|| {}),
+    };
+    made.into_iter().map(|m| m.map_err(|why| TypesetFailure { made: Vec::new(), error: anyhow::anyhow!("{why}") })).collect()
+}
+
+/// The report and the feedback sheets as Word documents, from the same data as the PDFs;
+/// `figures` are the report's figures as images (`figures`).
+pub fn word(a: &Assessment, figures: &[Vec<u8>]) -> Result<Vec<Rendered>> {
     let created = crate::clock::iso_time(a.documents.created_unix);
     let mut out = vec![rendered(
         PathBuf::from(&a.documents.report_word_name),
-        docx::report(&report::report_data(a), &created).context("生成 Word 版报告失败")?,
+        docx::report(&report::report_data(a), &created, figures).context("生成 Word 版报告失败")?,
         "进展报告（Word）",
     )];
     for fb in &a.feedback {

@@ -35,6 +35,9 @@ pub struct ReportData {
     pub overview: Vec<String>,
     pub status_labels: Vec<String>,
     pub area_counts: Vec<AreaCountRow>,
+    /// 图1 (drawn from `status_labels` and `area_counts`): its caption; and 表1's.
+    pub figure_title: String,
+    pub table1_title: String,
     /// The returns columns' heading: the years they count (2023—2025年).
     pub returns_years: String,
     pub unit_rows: Vec<UnitRow>,
@@ -57,6 +60,8 @@ pub struct ReportData {
     pub appendix_projects: ProjectTable,
     /// Where the figures come from (one sentence), and how the tables were made.
     pub data_note: String,
+    /// At the plan's end, the final evaluation's lists and reasons (None before).
+    pub final_eval: Option<super::final_report::FinalReport>,
 }
 
 /// One area's 附件1 indicators by status, in the order of `status_labels`.
@@ -106,6 +111,8 @@ pub struct AreaSection {
     pub name: String,
     pub sentences: Vec<String>,
     pub rows: Vec<IndicatorRow>,
+    /// At the plan's end: the whole-period table instead (empty before).
+    pub final_rows: Vec<super::final_report::FinalRow>,
 }
 
 /// One indicator in the report's tables.
@@ -197,6 +204,8 @@ pub struct FeedbackData {
     pub date: String,
     pub year: i32,
     pub target_heading: String,
+    /// The column beside the figures: 序时进度 in a year of the plan, 完成率 at its end.
+    pub expected_heading: String,
     pub intro: Vec<String>,
     pub rows: Vec<FeedbackRowData>,
     pub findings: Vec<FeedbackFinding>,
@@ -267,7 +276,7 @@ pub fn derived_text(a: &Assessment, ind: &Indicator, v: Option<f64>) -> String {
 }
 
 /// An amount as reported (万元, 形象进度): every digit it was written with.
-fn amount(v: f64) -> String {
+pub(crate) fn amount(v: f64) -> String {
     fmt_num(v, 6)
 }
 
@@ -288,7 +297,7 @@ pub fn target_text(ind: &Indicator) -> String {
 }
 
 /// A figure with its unit: 96.5%, 3.7‰, 1894套.
-fn with_unit(a: &Assessment, v: f64, ind: &Indicator) -> String {
+pub(crate) fn with_unit(a: &Assessment, v: f64, ind: &Indicator) -> String {
     format!("{}{}", a.shown(&ind.id, v), ind.unit)
 }
 
@@ -340,6 +349,11 @@ fn still_needed(a: &Assessment, ind: &Indicator, change: f64) -> String {
     }
 }
 
+/// The Chinese numeral of `k` counted from 0 (一 for 0), for headings.
+pub fn numeral_pub(k: usize) -> String {
+    numeral(k)
+}
+
 const NUMERALS: [&str; 10] = ["一", "二", "三", "四", "五", "六", "七", "八", "九", "十"];
 
 fn numeral(k: usize) -> String {
@@ -379,8 +393,50 @@ pub fn report_data(a: &Assessment) -> ReportData {
         _ => format!("（{}）", crate::plan::FROM_TEXT),
     };
     let total = &a.investment_total;
+    let fe = a.final_eval.as_ref();
+    let mut overview_text = overview(a);
+    if let (Some(e), Some(first)) = (fe, overview_text.first_mut()) {
+        *first = super::final_report::overview(a, e);
+    }
+    let (status_labels, area_counts) = match fe {
+        Some(e) => (
+            crate::assess::final_eval::Outcome::ALL.iter().map(|o| o.label().to_string()).collect(),
+            e.areas
+                .iter()
+                .map(|(area, c)| AreaCountRow {
+                    area: area.clone(),
+                    counts: crate::assess::final_eval::Outcome::ALL.iter().map(|o| c.get(*o)).collect(),
+                })
+                .collect(),
+        ),
+        None => (
+            Status::ALL.iter().map(|s| s.label().to_string()).collect(),
+            a.areas
+                .iter()
+                .map(|x| AreaCountRow { area: x.area.clone(), counts: Status::ALL.iter().map(|s| x.goals.get(*s)).collect() })
+                .collect(),
+        ),
+    };
+    let (problems_text, suggestions_text) = match fe {
+        Some(e) => {
+            let mut p = super::final_report::problems(a, e);
+            p.extend(
+                problems(a)
+                    .into_iter()
+                    .filter(|s| !s.starts_with("部分指标进度滞后") && !s.starts_with("部分重点任务未按期完成") && s != "未发现突出问题。"),
+            );
+            if p.is_empty() {
+                p.push("未发现突出问题。".to_string());
+            }
+            (p, super::final_report::suggestions(a, e))
+        }
+        None => (problems(a), suggestions(a)),
+    };
     ReportData {
-        title: format!("{}实施进展报告（{}年度）", plan.short_title(), year),
+        title: match fe {
+            Some(_) => format!("{}实施情况终期评估报告", plan.short_title()),
+            None => format!("{}实施进展报告（{}年度）", plan.short_title(), year),
+        },
         recipient: format!("{}：", a.documents.recipient),
         office: a.documents.office.clone(),
         date: a.documents.date_text.clone(),
@@ -392,14 +448,18 @@ pub fn report_data(a: &Assessment) -> ReportData {
             format!("指标表 {}", plan.version),
             format!("输入指纹 {}", a.fingerprint),
         ],
-        intro: intro(plan, a),
-        overview: nested_quotes(overview(a)),
-        status_labels: Status::ALL.iter().map(|s| s.label().to_string()).collect(),
-        area_counts: a
-            .areas
-            .iter()
-            .map(|x| AreaCountRow { area: x.area.clone(), counts: Status::ALL.iter().map(|s| x.goals.get(*s)).collect() })
-            .collect(),
+        intro: if fe.is_some() { super::final_report::intro(a) } else { intro(plan, a) },
+        overview: nested_quotes(overview_text),
+        table1_title: match fe {
+            Some(_) => format!("表1　主要发展指标完成情况（按领域，{}—{}年）", a.period.start, a.period.end),
+            None => format!("表1　主要发展指标完成情况（按领域，{year}年）"),
+        },
+        figure_title: match fe {
+            Some(_) => format!("图1　各领域主要指标完成情况（{}—{}年，项）", a.period.start, a.period.end),
+            None => format!("图1　各领域主要指标进展状态（{year}年，项）"),
+        },
+        status_labels,
+        area_counts,
         returns_years: years_text(a),
         unit_rows: unit_rows(a),
         works: work_sections(a),
@@ -409,8 +469,8 @@ pub fn report_data(a: &Assessment) -> ReportData {
         investment_total: investment_row(&total.area, total.projects, total.reported, total.planned, total.completed, total.rate()),
         task_sentences: nested_quotes(task_sentences(a)),
         key_tasks: key_task_rows(a),
-        problems: nested_quotes(problems(a)),
-        suggestions: nested_quotes(suggestions(a)),
+        problems: nested_quotes(problems_text),
+        suggestions: nested_quotes(suggestions_text),
         appendix_goals: appendix(a, IndicatorKind::Goal, &format!("附表1　主要发展指标完成情况{}", label(plan.official.indicators, "附件1"))),
         appendix_targets: appendix(a, IndicatorKind::Task, &format!("附表2　重点任务量化指标完成情况{}", origins(of_kind(IndicatorKind::Task), "附件1"))),
         appendix_projects: ProjectTable {
@@ -426,6 +486,11 @@ pub fn report_data(a: &Assessment) -> ReportData {
                 "方案附件未随正文公开的，指标表和项目表据方案正文整理。"
             }
         ),
+        final_eval: fe.map(|e| {
+            let mut r = super::final_report::report(a, e);
+            r.lists = nested_quotes(r.lists);
+            r
+        }),
     }
 }
 
@@ -548,7 +613,10 @@ fn indicator_row(a: &Assessment, ind: &Indicator) -> IndicatorRow {
         last: value_text(a, ind, a.of(&ind.id, a.year - 1).and_then(|p| p.value)),
         this: value_text(a, ind, p.and_then(|p| p.value)),
         expected: derived_text(a, ind, p.and_then(|p| p.expected)),
-        status: a.status(&ind.id).label().to_string(),
+        status: match a.final_eval.as_ref().and_then(|e| e.of(&ind.id)) {
+            Some(f) => f.outcome.label().to_string(),
+            None => a.status(&ind.id).label().to_string(),
+        },
         responsible: ind.responsible_joined(),
     }
 }
@@ -586,15 +654,23 @@ fn area_sections(a: &Assessment) -> Vec<AreaSection> {
         .iter()
         .enumerate()
         .map(|(k, area)| {
-            let sentences = [
-                set_sentence(a, "主要指标", &area.goals, &area.goals_lagging),
-                set_sentence(a, "重点任务量化指标", &area.targets, &area.targets_lagging),
-            ];
+            let sentences = match &a.final_eval {
+                Some(e) => [
+                    super::final_report::area_sentence(a, e, &area.area, IndicatorKind::Goal, "主要指标"),
+                    super::final_report::area_sentence(a, e, &area.area, IndicatorKind::Task, "重点任务量化指标"),
+                ],
+                None => [
+                    set_sentence(a, "主要指标", &area.goals, &area.goals_lagging),
+                    set_sentence(a, "重点任务量化指标", &area.targets, &area.targets_lagging),
+                ],
+            };
+            let inds: Vec<&Indicator> = a.plan.indicators.iter().filter(|i| i.area == area.area).collect();
             AreaSection {
                 number: numeral(k),
                 name: area.area.clone(),
                 sentences: nested_quotes(sentences.into_iter().flatten().collect()),
-                rows: a.plan.indicators.iter().filter(|i| i.area == area.area).map(|i| indicator_row(a, i)).collect(),
+                rows: inds.iter().map(|i| indicator_row(a, i)).collect(),
+                final_rows: a.final_eval.as_ref().map(|e| super::final_report::rows(a, e, &inds)).unwrap_or_default(),
             }
         })
         .collect()
@@ -871,8 +947,14 @@ pub fn feedback_data(a: &Assessment, fb: &UnitFeedback) -> FeedbackData {
                 target_text: target_text(i),
                 own: r.own_value.map(|v| a.shown(&i.id, v)).unwrap_or_else(|| "未填报".to_string()),
                 used,
-                expected: derived_text(a, i, r.expected),
-                status: r.status.label().to_string(),
+                expected: match a.final_eval.as_ref().and_then(|e| e.of(&i.id)) {
+                    Some(f) => super::final_report::rate_text(f),
+                    None => derived_text(a, i, r.expected),
+                },
+                status: match a.final_eval.as_ref().and_then(|e| e.of(&i.id)) {
+                    Some(f) => f.outcome.label().to_string(),
+                    None => r.status.label().to_string(),
+                },
                 remark: crate::text::clip(&r.remark, 300).into_owned(),
             })
         })
@@ -904,6 +986,7 @@ pub fn feedback_data(a: &Assessment, fb: &UnitFeedback) -> FeedbackData {
         date: a.documents.date_text.clone(),
         year,
         target_heading: format!("{}年目标", a.period.end),
+        expected_heading: if a.final_eval.is_some() { "完成率".to_string() } else { "序时进度".to_string() },
         intro: vec![format!("{received}经汇总校验，现将你单位负责指标的完成情况和填报数据存在的问题反馈如下。")],
         rows,
         findings: fb.findings.iter().map(finding).collect(),
@@ -989,4 +1072,16 @@ fn resend_text(a: &Assessment, fb: &UnitFeedback) -> String {
     } else {
         format!("以上问题请核实。核实后需要修改的，请重新报送填报表：{how}核实无误的，请告知{}，无需重新报送。", a.documents.office)
     }
+}
+
+/// The data of the figure typeset on its own for the Word version (templates/figure.typ).
+#[derive(Debug, Clone, Serialize)]
+pub struct FigureData {
+    pub labels: Vec<String>,
+    pub rows: Vec<AreaCountRow>,
+    pub title: String,
+}
+
+pub fn figure_data(d: &ReportData) -> FigureData {
+    FigureData { labels: d.status_labels.clone(), rows: d.area_counts.clone(), title: d.figure_title.clone() }
 }

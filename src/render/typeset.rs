@@ -83,6 +83,22 @@ pub fn typeset(
     Ok(pdf)
 }
 
+/// Pixels per point of a figure's image: 300 dpi, for print.
+const FIGURE_PIXELS_PER_POINT: f64 = 300.0 / 72.0;
+
+/// Compile the template `main` (a figure on one page) and render it as a PNG: the Word
+/// version's picture of what the PDF draws.
+pub fn typeset_png(world: &ReportWorld, main: &str, data_path: &str, mut data: Value) -> Result<Vec<u8>, RenderError> {
+    Coverage::new(world).clean(&mut data);
+    let doc = Document::new(world, main, data_path, serde_json::to_vec(&data).map_err(|e| RenderError(e.to_string()))?);
+    let warned = typst::compile::<PagedDocument>(&doc);
+    let paged = warned.output.map_err(|errs| RenderError(format!("图的模板有误：\n{}", doc.describe(&errs))))?;
+    let page = paged.pages().first().ok_or_else(|| RenderError("图的模板没有生成任何页面。".to_string()))?;
+    let options = typst_render::RenderOptions { pixel_per_pt: typst::utils::Scalar::new(FIGURE_PIXELS_PER_POINT), render_bleed: false };
+    let pixmap = typst_render::render(page, &options);
+    pixmap.encode_png().map_err(|e| RenderError(format!("生成图片失败（{e}）")))
+}
+
 /// A moment as the worker protocol carries it: year, month, day, hour, minute, second.
 fn moment(d: Datetime) -> [i32; 6] {
     let part = |v: Option<u8>| v.map(i32::from).unwrap_or(0);
@@ -116,6 +132,9 @@ pub struct TypesetJob {
     pub data_path: String,
     pub data: String,
     pub ident: String,
+    /// A figure rendered as a PNG, not a PDF.
+    #[serde(default)]
+    pub png: bool,
 }
 
 /// A typesetting worker: one world (fonts, templates) for all its documents.
@@ -138,6 +157,9 @@ impl crate::worker::Task for Typesetter {
 
     fn perform(&self, job: TypesetJob) -> Self::Answer {
         let data: Value = serde_json::from_str(&job.data).map_err(|e| e.to_string())?;
+        if job.png {
+            return typeset_png(&self.world, &job.main, &job.data_path, data).map_err(|e| e.0);
+        }
         typeset(&self.world, &job.main, &job.data_path, data, self.created, &job.ident).map_err(|e| e.0)
     }
 }

@@ -25,6 +25,7 @@ pub const UNITS: &str = "部门填报情况";
 pub const PROJECTS: &str = "项目进展";
 pub const FINDINGS: &str = "数据问题清单";
 pub const DETAIL: &str = "数据明细";
+pub const FINAL: &str = "终期评估";
 
 fn status_fill(s: Status) -> Color {
     Color::RGB(match s {
@@ -190,6 +191,9 @@ pub fn workbook(a: &Assessment) -> Result<Vec<u8>, XlsxError> {
     overview(&mut wb, a, &st)?;
     progress_sheet(&mut wb, a, &st, GOALS, IndicatorKind::Goal)?;
     progress_sheet(&mut wb, a, &st, TASKS, IndicatorKind::Task)?;
+    if a.final_eval.is_some() {
+        final_sheet(&mut wb, a, &st)?;
+    }
     units_sheet(&mut wb, a, &st)?;
     projects_sheet(&mut wb, a, &st)?;
     findings_sheet(&mut wb, a, &st)?;
@@ -218,40 +222,66 @@ fn overview(wb: &mut Workbook, a: &Assessment, st: &Styles) -> Result<(), XlsxEr
         ),
     )?;
 
-    // Indicators by status per area, with a total row, and a stacked bar chart of it.
+    // Indicators by status per area (at the plan's end, by outcome: 已完成 / 基本完成 /
+    // 未完成), with a total row, and a stacked bar chart of it.
+    use crate::assess::final_eval::Outcome;
+    let outcome_colour = |o: Outcome| {
+        status_strong(match o {
+            Outcome::Completed => Status::Met,
+            Outcome::NearlyCompleted => Status::Behind,
+            Outcome::NotCompleted => Status::SeriouslyBehind,
+            Outcome::NoData => Status::NoData,
+        })
+    };
+    type Counts = (Vec<&'static str>, Vec<Color>, Vec<(String, Vec<usize>)>, Vec<usize>);
+    let (labels, colours, rows, totals): Counts = match &a.final_eval {
+        Some(e) => (
+            Outcome::ALL.iter().map(|o| o.label()).collect(),
+            Outcome::ALL.iter().map(|o| outcome_colour(*o)).collect(),
+            e.areas.iter().map(|(area, c)| (area.clone(), Outcome::ALL.iter().map(|o| c.get(*o)).collect())).collect(),
+            Outcome::ALL.iter().map(|o| e.goals.get(*o)).collect(),
+        ),
+        None => (
+            Status::ALL.iter().map(|s| s.label()).collect(),
+            Status::ALL.iter().map(|s| status_strong(*s)).collect(),
+            a.areas.iter().map(|x| (x.area.clone(), Status::ALL.iter().map(|s| x.goals.get(*s)).collect())).collect(),
+            Status::ALL.iter().map(|s| a.goals.get(*s)).collect(),
+        ),
+    };
     let mut cols: Vec<(&str, f64)> = vec![("领域", 16.0)];
-    cols.extend(Status::ALL.iter().map(|s| (s.label(), 11.0)));
+    cols.extend(labels.iter().map(|l| (*l, 11.0)));
     cols.push(("合计", 8.0));
     let top = 3u32;
     headers(ws, top, &cols, st)?;
-    let total_col = 1 + Status::ALL.len() as u16;
-    for (i, area) in a.areas.iter().enumerate() {
+    let total_col = 1 + labels.len() as u16;
+    for (i, (area, counts)) in rows.iter().enumerate() {
         let r = top + 1 + i as u32;
-        ws.write_string_with_format(r, 0, &area.area, &st.text)?;
-        for (k, s) in Status::ALL.iter().enumerate() {
-            ws.write_number_with_format(r, 1 + k as u16, area.goals.get(*s) as f64, &st.int)?;
+        ws.write_string_with_format(r, 0, area, &st.text)?;
+        for (k, n) in counts.iter().enumerate() {
+            ws.write_number_with_format(r, 1 + k as u16, *n as f64, &st.int)?;
         }
-        ws.write_number_with_format(r, total_col, area.goals.total() as f64, &st.int)?;
+        ws.write_number_with_format(r, total_col, counts.iter().sum::<usize>() as f64, &st.int)?;
     }
-    let total_row = top + 1 + a.areas.len() as u32;
+    let total_row = top + 1 + rows.len() as u32;
     let bold = st.int.clone().set_bold();
     ws.write_string_with_format(total_row, 0, "合计", &st.text.clone().set_bold())?;
-    for (k, s) in Status::ALL.iter().enumerate() {
-        ws.write_number_with_format(total_row, 1 + k as u16, a.goals.get(*s) as f64, &bold)?;
+    for (k, n) in totals.iter().enumerate() {
+        ws.write_number_with_format(total_row, 1 + k as u16, *n as f64, &bold)?;
     }
-    ws.write_number_with_format(total_row, total_col, a.goals.total() as f64, &bold)?;
+    ws.write_number_with_format(total_row, total_col, totals.iter().sum::<usize>() as f64, &bold)?;
     let mut chart = Chart::new(ChartType::BarStacked);
-    chart.title().set_name(&format!("{}年各领域主要指标进展", a.year));
-    for (k, s) in Status::ALL.iter().enumerate() {
+    chart.title().set_name(&match &a.final_eval {
+        Some(_) => format!("{}—{}年各领域主要指标完成情况", a.period.start, a.period.end),
+        None => format!("{}年各领域主要指标进展", a.year),
+    });
+    for (k, colour) in colours.iter().enumerate() {
         let c = 1 + k as u16;
         chart
             .add_series()
             .set_name((OVERVIEW, top, c))
             .set_categories((OVERVIEW, top + 1, 0, total_row - 1, 0))
             .set_values((OVERVIEW, top + 1, c, total_row - 1, c))
-            .set_format(
-                rust_xlsxwriter::ChartFormat::new().set_solid_fill(rust_xlsxwriter::ChartSolidFill::new().set_color(status_strong(*s))),
-            );
+            .set_format(rust_xlsxwriter::ChartFormat::new().set_solid_fill(rust_xlsxwriter::ChartSolidFill::new().set_color(*colour)));
     }
     // In a bar chart the categories run up the vertical axis: reverse it so the areas
     // read top to bottom in the plan's order.
@@ -301,17 +331,15 @@ fn progress_sheet(wb: &mut Workbook, a: &Assessment, st: &Styles, name: &str, ki
         (&base_head, 11.0),
     ];
     cols.extend(year_heads.iter().map(|h| (h.as_str(), 10.0)));
-    cols.extend([
-        ("序时进度", 10.0),
-        ("状态", 14.0),
-        (&projected_head, 11.0),
-        ("尚需年均变化", 12.0),
-        ("责任单位", 22.0),
-        ("数据来源", 30.0),
-        ("说明", 30.0),
-        ("指标属性", 10.0),
-        ("指标出处", 30.0),
-    ]);
+    // At the plan's end, what means nothing then (序时进度, the projection, the change
+    // still needed) is left out; the status is the outcome (终期评估 sheet).
+    let ended = a.final_eval.is_some();
+    if ended {
+        cols.extend([("完成率", 10.0), ("完成情况", 12.0)]);
+    } else {
+        cols.extend([("序时进度", 10.0), ("状态", 14.0), (&projected_head, 11.0), ("尚需年均变化", 12.0)]);
+    }
+    cols.extend([("责任单位", 22.0), ("数据来源", 30.0), ("说明", 30.0), ("指标属性", 10.0), ("指标出处", 30.0)]);
     headers(ws, 0, &cols, st)?;
     let list: Vec<&Indicator> = a.indicators_of_kind(kind).collect();
     for (k, ind) in list.iter().enumerate() {
@@ -332,12 +360,18 @@ fn progress_sheet(wb: &mut Workbook, a: &Assessment, st: &Styles, name: &str, ki
             c += 1;
         }
         let derived = |v: Option<f64>| v.map_or(num, |v| st.derived(a, ind, v));
-        let expected = latest.and_then(|p| p.expected);
-        opt_number(ws, r, c, expected, derived(expected))?;
-        ws.write_string_with_format(r, c + 1, latest.map(|p| p.status).unwrap_or(Status::NoData).label(), &st.text)?;
-        let (projected, needed) = (latest.and_then(|p| p.projected_end), latest.and_then(|p| p.required_annual_change));
-        opt_number(ws, r, c + 2, projected, derived(projected))?;
-        opt_number(ws, r, c + 3, needed, derived(needed))?;
+        if let Some(f) = a.final_eval.as_ref().and_then(|e| e.of(&ind.id)) {
+            ws.write_string_with_format(r, c, crate::render::final_report::rate_text(f), &st.text)?;
+            ws.write_string_with_format(r, c + 1, f.outcome.label(), &st.text)?;
+            c -= 2;
+        } else {
+            let expected = latest.and_then(|p| p.expected);
+            opt_number(ws, r, c, expected, derived(expected))?;
+            ws.write_string_with_format(r, c + 1, latest.map(|p| p.status).unwrap_or(Status::NoData).label(), &st.text)?;
+            let (projected, needed) = (latest.and_then(|p| p.projected_end), latest.and_then(|p| p.required_annual_change));
+            opt_number(ws, r, c + 2, projected, derived(projected))?;
+            opt_number(ws, r, c + 3, needed, derived(needed))?;
+        }
         ws.write_string_with_format(r, c + 4, ind.responsible_joined(), &st.wrap)?;
         let source = latest.and_then(|p| p.source.as_ref()).map(|s| format!("{}!{}（{}）", s.sheet, s.cell, s.file)).unwrap_or_default();
         ws.write_string_with_format(r, c + 5, source, &st.wrap)?;
@@ -347,9 +381,71 @@ fn progress_sheet(wb: &mut Workbook, a: &Assessment, st: &Styles, name: &str, ki
     }
     let status_col = 8 + years.len() as u16 + 1;
     table(ws, 0, list.len(), &cols, &format!("表_{name}"), None)?;
-    status_colours(ws, 1, list.len() as u32, status_col)?;
+    if !ended {
+        status_colours(ws, 1, list.len() as u32, status_col)?;
+    }
     ws.set_freeze_panes(1, 4)?;
     print_setup(ws, &format!("{}（{}年度）", name, a.year), 0)?;
+    Ok(())
+}
+
+/// 终期评估: every indicator over the whole period — base, each year, the target, the
+/// completion rate and the outcome, with the lists' marks.
+fn final_sheet(wb: &mut Workbook, a: &Assessment, st: &Styles) -> Result<(), XlsxError> {
+    let Some(e) = &a.final_eval else { return Ok(()) };
+    let ws = wb.add_worksheet();
+    ws.set_name(FINAL)?;
+    let years: Vec<i32> = (a.period.start..=a.period.end).collect();
+    let year_heads: Vec<String> = years.iter().map(|y| format!("{y}年")).collect();
+    let base_head = format!("基期值（{}年）", a.period.base_year);
+    let mut cols: Vec<(&str, f64)> =
+        vec![("类别", 10.0), ("领域", 12.0), ("编号", 7.0), ("指标名称", 34.0), ("单位", 8.0), (&base_head, 11.0)];
+    cols.extend(year_heads.iter().map(|h| (h.as_str(), 10.0)));
+    cols.extend([
+        ("目标", 12.0),
+        ("完成率", 10.0),
+        ("年均", 9.0),
+        ("完成情况", 11.0),
+        ("期末低于基期", 12.0),
+        ("责任单位", 22.0),
+        ("未完成原因（单位说明）", 40.0),
+    ]);
+    headers(ws, 0, &cols, st)?;
+    for (k, f) in e.indicators.iter().enumerate() {
+        let Some(ind) = a.plan.indicator(&f.indicator_id) else { continue };
+        let r = k as u32 + 1;
+        let num = st.number(a, ind);
+        ws.write_string_with_format(r, 0, if ind.is_goal() { "主要指标" } else { "重点任务量化指标" }, &st.text)?;
+        ws.write_string_with_format(r, 1, &ind.area, &st.text)?;
+        ws.write_string_with_format(r, 2, &ind.id, &st.text)?;
+        ws.write_string_with_format(r, 3, &ind.name, &st.wrap)?;
+        ws.write_string_with_format(r, 4, &ind.unit, &st.text)?;
+        opt_number(ws, r, 5, if ind.comparison == crate::plan::Comparison::Cumulative { None } else { f.base }, num)?;
+        let mut c = 6u16;
+        for (_, v) in &f.values {
+            opt_number(ws, r, c, *v, num)?;
+            c += 1;
+        }
+        ws.write_string_with_format(r, c, crate::render::report::target_text(ind), &st.text)?;
+        ws.write_string_with_format(r, c + 1, crate::render::final_report::rate_text(f), &st.text)?;
+        match f.average {
+            Some(v) => ws.write_number_with_format(r, c + 2, v, st.derived(a, ind, v)).map(|_| ())?,
+            None => ws.write_string_with_format(r, c + 2, "—", &st.text).map(|_| ())?,
+        }
+        ws.write_string_with_format(r, c + 3, f.outcome.label(), &st.text)?;
+        ws.write_string_with_format(r, c + 4, if f.below_base { "是" } else { "" }, &st.text)?;
+        ws.write_string_with_format(r, c + 5, ind.responsible_joined(), &st.wrap)?;
+        let reason = match (&f.reason, f.outcome.met()) {
+            (_, true) => String::new(),
+            (Some((unit, text)), _) => format!("{unit}：{text}"),
+            (None, _) if f.outcome == crate::assess::final_eval::Outcome::NoData => String::new(),
+            (None, _) => format!("{}未说明", ind.lead_unit()),
+        };
+        ws.write_string_with_format(r, c + 6, clip(&reason, CELL_CHARS), &st.wrap)?;
+    }
+    table(ws, 0, e.indicators.len(), &cols, "表_终期评估", None)?;
+    ws.set_freeze_panes(1, 4)?;
+    print_setup(ws, &format!("终期评估（{}—{}年）", a.period.start, a.period.end), 0)?;
     Ok(())
 }
 

@@ -29,6 +29,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("report.typ", include_str!("../../templates/report.typ")),
     ("feedback.typ", include_str!("../../templates/feedback.typ")),
     ("common.typ", include_str!("../../templates/common.typ")),
+    ("figure.typ", include_str!("../../templates/figure.typ")),
 ];
 
 pub struct ReportWorld {

@@ -15,6 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use crate::common::{displayed_sheet, docx_text, pdf_text, Workdir};
+use planmon::assess::final_eval::Outcome;
 use planmon::assess::{Assessment, Status};
 use planmon::config::RunConfig;
 use planmon::plan::{IndicatorKind, Plan};
@@ -34,6 +35,15 @@ fn assessment(input: &Path, year: i32) -> Assessment {
     config.year = Some(year);
     config.date = Some(time::Date::from_calendar_date(2026, time::Month::March, 1).unwrap());
     planmon::assess::assess(plan, read, &config, &[], None).unwrap()
+}
+
+/// The status a document shows for an indicator: at the plan's end its outcome
+/// (已完成 / 基本完成 / 未完成), before it the year's status.
+fn status_shown(a: &Assessment, id: &str) -> String {
+    match a.final_eval.as_ref().and_then(|e| e.of(id)) {
+        Some(f) => f.outcome.label().to_string(),
+        None => a.status(id).label().to_string(),
+    }
 }
 
 /// A figure as the documents must show it, or "—" for none.
@@ -121,14 +131,19 @@ fn check_workbook(w: &Workdir, a: &Assessment) {
         let rows = displayed_sheet(&path, sheet);
         let head = &rows[0];
         let col = |name: &str| head.iter().position(|h| h == name).unwrap_or_else(|| panic!("{sheet} has no column {name}"));
-        let (id, status) = (col("编号"), col("状态"));
+        let (id, status) = (col("编号"), col(if a.final_eval.is_some() { "完成情况" } else { "状态" }));
+        if a.final_eval.is_some() {
+            for gone in ["序时进度", "尚需年均变化"] {
+                assert!(!head.iter().any(|h| h == gone), "{y}: {sheet} keeps {gone} at the plan's end");
+            }
+        }
         let years: Vec<(i32, usize)> = (a.plan.start..=y).map(|yy| (yy, col(&format!("{yy}年")))).collect();
         assert!(!head.contains(&format!("{}年", y + 1)) || y == a.plan.end, "{y}: {sheet} shows a later year");
         let mut seen = 0;
         for r in &rows[1..] {
             let Some(ind) = a.plan.indicator(&r[id]) else { continue };
             seen += 1;
-            assert_eq!(r[status], a.status(&ind.id).label(), "{y}: {sheet} {}", ind.id);
+            assert_eq!(r[status], status_shown(a, &ind.id), "{y}: {sheet} {}", ind.id);
             for &(yy, c) in &years {
                 let v = a.of(&ind.id, yy).and_then(|p| p.value);
                 assert_eq!(r[c], shown(a, &ind.id, v), "{y}: {sheet} {} {yy}年 shows another number", ind.id);
@@ -137,13 +152,37 @@ fn check_workbook(w: &Workdir, a: &Assessment) {
         let kind = if sheet == "指标进展" { IndicatorKind::Goal } else { IndicatorKind::Task };
         assert_eq!(seen, a.indicators_of_kind(kind).count(), "{y}: {sheet} rows");
     }
+    // At the plan's end, the 终期评估 sheet: every indicator with its outcome; none before.
+    let names = calamine::open_workbook_auto(&path).map(|wb| calamine::Reader::sheet_names(&wb)).unwrap();
+    match &a.final_eval {
+        Some(e) => {
+            let rows = displayed_sheet(&path, "终期评估");
+            let head = &rows[0];
+            let (id, outcome) = (head.iter().position(|h| h == "编号").unwrap(), head.iter().position(|h| h == "完成情况").unwrap());
+            assert_eq!(rows.len() - 1, a.plan.indicators.len(), "{y}: 终期评估 rows");
+            for r in &rows[1..] {
+                assert_eq!(r[outcome], e.of(&r[id]).unwrap().outcome.label(), "{y}: 终期评估 {}", r[id]);
+            }
+        }
+        None => assert!(!names.iter().any(|n| n == "终期评估"), "{y}: a 终期评估 sheet before the plan's end"),
+    }
     // 总览: the counts by status, as whole numbers.
     let rows = displayed_sheet(&path, "总览");
     let head = rows.iter().find(|r| r.first().is_some_and(|c| c == "领域")).unwrap();
     let total = rows.iter().find(|r| r.first().is_some_and(|c| c == "合计")).unwrap();
-    for s in Status::ALL {
-        let c = head.iter().position(|h| h == s.label()).unwrap();
-        assert_eq!(total[c], a.goals.get(s).to_string(), "{y}: 总览 {}", s.label());
+    match &a.final_eval {
+        Some(e) => {
+            for o in Outcome::ALL {
+                let c = head.iter().position(|h| h == o.label()).unwrap();
+                assert_eq!(total[c], e.goals.get(o).to_string(), "{y}: 总览 {}", o.label());
+            }
+        }
+        None => {
+            for s in Status::ALL {
+                let c = head.iter().position(|h| h == s.label()).unwrap();
+                assert_eq!(total[c], a.goals.get(s).to_string(), "{y}: 总览 {}", s.label());
+            }
+        }
     }
     // Each unit's counts, shown without decimals.
     let rows = displayed_sheet(&path, "部门填报情况");
@@ -177,12 +216,22 @@ fn check_report(w: &Workdir, a: &Assessment) {
         // The overview: the total, then each status with its count.
         let goals = a.indicators_of_kind(IndicatorKind::Goal).count();
         assert_eq!(goals, a.goals.total());
-        let stated: Vec<String> =
-            Status::ALL.iter().filter(|s| a.goals.get(**s) > 0).map(|s| format!("{}{}项", s.label(), a.goals.get(*s))).collect();
-        let overview = format!("方案确定的{goals}项主要发展指标中，{y}年{}", stated.join("，"));
+        let overview = match &a.final_eval {
+            Some(e) => {
+                let stated: Vec<String> =
+                    Outcome::ALL.iter().filter(|o| e.goals.get(**o) > 0).map(|o| format!("{}{}项", o.label(), e.goals.get(*o))).collect();
+                assert_eq!(e.goals.total(), goals);
+                format!("方案确定的{goals}项主要发展指标中，{}", stated.join("、"))
+            }
+            None => {
+                let stated: Vec<String> =
+                    Status::ALL.iter().filter(|s| a.goals.get(**s) > 0).map(|s| format!("{}{}项", s.label(), a.goals.get(*s))).collect();
+                format!("方案确定的{goals}项主要发展指标中，{y}年{}", stated.join("，"))
+            }
+        };
         assert!(text.contains(&overview), "{y} {what}: no overview {overview:?}");
-        if a.lagging.is_empty() {
-            assert!(!text.contains("需加快推进"), "{y} {what}: 需加快推进 with nothing behind");
+        if a.lagging.is_empty() || a.final_eval.is_some() {
+            assert!(!text.contains("需加快推进"), "{y} {what}: 需加快推进 with nothing behind, or at the plan's end");
         }
         // Each area: what its sentences count and whom they name.
         let section = between(text, "三、主要指标完成情况", "四、");
@@ -201,12 +250,36 @@ fn check_report(w: &Workdir, a: &Assessment) {
                 }
                 assert!(part.contains(&format!("本领域{n}项{what_kind}")), "{y} {what}: {} counts {what_kind}: {part}", area.area);
                 for i in &of_kind {
-                    let named = part.contains(&format!("“{}”", flat(&i.name)));
-                    assert_eq!(named, lagging.contains(&i.id), "{y} {what}: {} in {}'s sentence: {part}", i.id, area.area);
+                    let named = part.contains(&planmon::text::nest_quotes(&format!("“{}”", flat(&i.name))));
+                    // Named: the lagging ones in a year of the plan, the ones not met at its end.
+                    let expected = match &a.final_eval {
+                        Some(e) => e.not_met.contains(&i.id),
+                        None => lagging.contains(&i.id),
+                    };
+                    assert_eq!(named, expected, "{y} {what}: {} in {}'s sentence: {part}", i.id, area.area);
                 }
             }
             let behind = [&area.goals_lagging, &area.targets_lagging].iter().filter(|l| !l.is_empty()).count();
+            let behind = if a.final_eval.is_some() { 0 } else { behind };
             assert_eq!(part.matches("需加快推进").count(), behind, "{y} {what}: {}: {part}", area.area);
+        }
+        // At the plan's end: every indicator not met is named with its unit and the
+        // unit's reason, or a placeholder naming the unit.
+        if let Some(e) = &a.final_eval {
+            let listed = between(text, "未完成的指标及原因", "四、");
+            for id in &e.not_met {
+                let (i, f) = (a.plan.indicator(id).unwrap(), e.of(id).unwrap());
+                assert!(listed.contains(&planmon::text::nest_quotes(&format!("“{}”", flat(&i.name)))), "{y} {what}: {id} not listed");
+                let reason = match &f.reason {
+                    Some((_, why)) => flat(why),
+                    None => format!("（{}未说明未完成的原因，待补充。）", i.lead_unit()),
+                };
+                assert!(listed.contains(i.lead_unit()), "{y} {what}: {id} without its unit");
+                assert!(listed.contains(&reason), "{y} {what}: {id} without its reason {reason:?}");
+            }
+            assert!(text.contains("终期评估报告"), "{y} {what}: the title");
+        } else {
+            assert!(!text.contains("未完成的指标及原因"), "{y} {what}: a final list in a year of the plan");
         }
         // Late returns, by name; conflicts of the year with indicator, figures and units.
         for late in &a.late {
@@ -246,19 +319,31 @@ fn check_report(w: &Workdir, a: &Assessment) {
         }
         let n = f.len();
         let p = a.of(f[0], y);
-        assert_eq!(f[n - 1], a.status(f[0]).label(), "{y}: report row {}", f[0]);
-        assert_eq!(f[n - 3], shown(a, f[0], p.and_then(|p| p.value)), "{y}: report row {} figure: {line}", f[0]);
+        assert_eq!(f[n - 1], status_shown(a, f[0]), "{y}: report row {}", f[0]);
+        if a.final_eval.is_none() {
+            assert_eq!(f[n - 3], shown(a, f[0], p.and_then(|p| p.value)), "{y}: report row {} figure: {line}", f[0]);
+        }
     }
     assert_eq!(seen.len(), ids.len(), "{y}: report rows");
     // The Word report's indicator tables: the same cells.
     for table in &word.tables {
         let Some(head) = table.first() else { continue };
         let Some(col) = head.iter().position(|h| h == &format!("{y}年")) else { continue };
-        let Some(status) = head.iter().position(|h| h == "状态") else { continue };
+        let Some(status) = head.iter().position(|h| h == "状态" || h == "完成情况") else { continue };
+        let rate = head.iter().position(|h| h == "完成率");
         for r in &table[1..] {
             let Some(ind) = a.plan.indicator(&r[0]) else { continue };
             assert_eq!(r[col], shown(a, &ind.id, a.of(&ind.id, y).and_then(|p| p.value)), "{y}: Word row {}", ind.id);
-            assert_eq!(r[status], a.status(&ind.id).label(), "{y}: Word row {}", ind.id);
+            assert_eq!(r[status], status_shown(a, &ind.id), "{y}: Word row {}", ind.id);
+            if let (Some(c), Some(f)) = (rate, a.final_eval.as_ref().and_then(|e| e.of(&ind.id))) {
+                let expected = match (f.small, f.years_met, f.rate, f.final_value) {
+                    (true, _, Some(_), Some(v)) => format!("{}/{}", planmon::text::fmt_num(v, 0), planmon::text::fmt_num(ind.target, 0)),
+                    (_, Some((m, n)), _, _) => format!("{m}/{n}年达标"),
+                    (_, None, Some(x), _) => format!("{}%", planmon::text::fmt_num(x * 100.0, 1)),
+                    _ => "—".to_string(),
+                };
+                assert_eq!(r[c], expected, "{y}: Word row {} 完成率", ind.id);
+            }
         }
     }
 }
@@ -302,7 +387,7 @@ fn check_feedback(w: &Workdir, a: &Assessment) {
                 }
                 (_, None) => assert_eq!(r[4], "—", "{y} {unit} {}", ind.id),
             }
-            assert_eq!(r[6], a.status(&ind.id).label(), "{y} {unit} {}", ind.id);
+            assert_eq!(r[6], status_shown(a, &ind.id), "{y} {unit} {}", ind.id);
         }
         assert_eq!(seen, a.plan.indicators_of(unit).len(), "{y} {unit}: rows");
         let text = flat(&doc.paragraphs.join(""));

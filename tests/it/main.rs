@@ -10,6 +10,7 @@ mod codes;
 mod consistency;
 mod corpus;
 mod desktop;
+mod final_eval;
 mod fonts;
 mod frozen;
 mod issuable;
