@@ -370,7 +370,7 @@ pub fn report(d: &ReportData, created: &str, figures: &[Vec<u8>]) -> std::io::Re
         .collect();
     let t = &d.investment_total;
     rows.push(vec![t.area.clone(), t.projects.to_string(), t.reported.to_string(), t.planned.clone(), t.completed.clone(), t.rate.clone()]);
-    docx = docx.add_paragraph(caption(&format!("表3　重点项目投资完成情况（{}年，万元）", d.year))).add_table(table(
+    docx = docx.add_paragraph(caption(&d.table3_title)).add_table(table(
         &[32.0, 18.0, 18.0, 30.0, 30.0, 28.0],
         &[false, true, true, true, true, true],
         &head,

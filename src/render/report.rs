@@ -19,6 +19,9 @@ use crate::text::fmt_num;
 pub struct ReportData {
     /// Title, 主送机关 (with its colon), and the 落款: office and 成文日期.
     pub title: String,
+    /// The title as typeset, a line each (a long one breaks between the plan's name and
+    /// what the document is, never inside a word).
+    pub title_lines: Vec<String>,
     pub recipient: String,
     pub office: String,
     pub date: String,
@@ -38,6 +41,8 @@ pub struct ReportData {
     /// 图1 (drawn from `status_labels` and `area_counts`): its caption; and 表1's.
     pub figure_title: String,
     pub table1_title: String,
+    /// 表3's caption (the year, or at the plan's end the period's close).
+    pub table3_title: String,
     /// The returns columns' heading: the years they count (2023—2025年).
     pub returns_years: String,
     pub unit_rows: Vec<UnitRow>,
@@ -432,7 +437,12 @@ pub fn report_data(a: &Assessment) -> ReportData {
         }
         None => (problems(a), suggestions(a)),
     };
+    let title_lines = match fe {
+        Some(_) => vec![plan.short_title(), "实施情况终期评估报告".to_string()],
+        None => vec![format!("{}实施进展报告（{}年度）", plan.short_title(), year)],
+    };
     ReportData {
+        title_lines,
         title: match fe {
             Some(_) => format!("{}实施情况终期评估报告", plan.short_title()),
             None => format!("{}实施进展报告（{}年度）", plan.short_title(), year),
@@ -450,6 +460,10 @@ pub fn report_data(a: &Assessment) -> ReportData {
         ],
         intro: if fe.is_some() { super::final_report::intro(a) } else { intro(plan, a) },
         overview: nested_quotes(overview_text),
+        table3_title: match fe {
+            Some(_) => format!("表3　重点项目投资完成情况（截至{}年末，万元）", a.period.end),
+            None => format!("表3　重点项目投资完成情况（{year}年，万元）"),
+        },
         table1_title: match fe {
             Some(_) => format!("表1　主要发展指标完成情况（按领域，{}—{}年）", a.period.start, a.period.end),
             None => format!("表1　主要发展指标完成情况（按领域，{year}年）"),
@@ -478,8 +492,8 @@ pub fn report_data(a: &Assessment) -> ReportData {
             rows: project_rows(a),
         },
         data_note: format!(
-            "注：各项数据均取自各责任单位报送的{}年度填报表（上年数据取自上年度填报表）；每个数据的来源（填报单位、文件、工作表、单元格）见同期汇总表“数据明细”工作表和 observations.csv。{}",
-            year,
+            "注：各项数据均取自各责任单位报送的{}（每年的数据取自该年度的填报表）；每个数据的来源（填报单位、文件、工作表、单元格）见同期汇总表“数据明细”工作表和 observations.csv。{}",
+            if fe.is_some() { format!("{}—{}年度填报表", a.period.start, a.period.end) } else { format!("{year}年度填报表") },
             if plan.official.indicators && plan.official.projects {
                 ""
             } else {
@@ -995,10 +1009,12 @@ pub fn feedback_data(a: &Assessment, fb: &UnitFeedback) -> FeedbackData {
             .as_ref()
             .map(|d| {
                 format!(
-                    "你单位{}年度填报表的填报日期为{}，晚于报送时限{}。请按时报送下一年度的填报表。",
+                    "你单位{}年度填报表的填报日期为{}，晚于报送时限{}。{}",
                     year,
                     date_words(d),
-                    date_words(&format!("{}-{}", year + 1, plan.rules.validate.deadline))
+                    date_words(&format!("{}-{}", year + 1, plan.rules.validate.deadline)),
+                    // After the plan's last year there is no next return to ask for.
+                    if year >= a.period.end { "" } else { "请按时报送下一年度的填报表。" }
                 )
             })
             .unwrap_or_default(),
