@@ -425,11 +425,7 @@ pub fn report_data(a: &Assessment) -> ReportData {
     let (problems_text, suggestions_text) = match fe {
         Some(e) => {
             let mut p = super::final_report::problems(a, e);
-            p.extend(
-                problems(a)
-                    .into_iter()
-                    .filter(|s| !s.starts_with("部分指标进度滞后") && !s.starts_with("部分重点任务未按期完成") && s != "未发现突出问题。"),
-            );
+            p.extend(return_problems(a));
             if p.is_empty() {
                 p.push("未发现突出问题。".to_string());
             }
@@ -803,8 +799,8 @@ fn conflict_text(a: &Assessment, c: &crate::assess::Conflict) -> String {
     format!("“{}”{}，采用{}的{}", ind.name, listed.join("、"), c.used.department, with_unit(a, c.used.value, ind))
 }
 
+/// 五、存在的问题 of a year of the plan: what lags, then the returns' own problems.
 fn problems(a: &Assessment) -> Vec<String> {
-    let year = a.year;
     let mut problems = Vec::new();
     let lag: Vec<String> =
         judged(a, &a.lagging).into_iter().map(|(i, p)| format!("{}（{}）", describe(a, i, p), p.status.label())).collect();
@@ -816,6 +812,18 @@ fn problems(a: &Assessment) -> Vec<String> {
     if !overdue.is_empty() {
         problems.push(format!("部分重点任务未按期完成：{}。", overdue.join("、")));
     }
+    problems.extend(return_problems(a));
+    if problems.is_empty() {
+        problems.push("未发现突出问题。".to_string());
+    }
+    problems
+}
+
+/// The problems of the returns themselves (the units' own words, missing and late
+/// returns, no data, conflicts, contradictions): in every report, annual or final.
+fn return_problems(a: &Assessment) -> Vec<String> {
+    let year = a.year;
+    let mut problems = Vec::new();
     let reported = by_unit(a, |e| &e.problems);
     if !reported.is_empty() {
         problems.push(format!("各单位反映的主要问题：{}", reported.join("；")));
@@ -846,9 +854,6 @@ fn problems(a: &Assessment) -> Vec<String> {
     }
     if !a.mismatches.is_empty() {
         problems.push(format!("部分单位报送的任务、指标和项目进展互相矛盾：{}。请相关单位核实后统一填报。", a.mismatches.join("；")));
-    }
-    if problems.is_empty() {
-        problems.push("未发现突出问题。".to_string());
     }
     problems
 }

@@ -180,18 +180,8 @@ pub fn displayed_sheet(path: &Path, sheet: &str) -> Vec<Vec<String>> {
                     }
                 }
                 Event::GeneralRef(g) => {
-                    let name = g.xml10_content().into_owned();
-                    let c = match name.as_str() {
-                        "amp" => '&',
-                        "lt" => '<',
-                        "gt" => '>',
-                        "quot" => '"',
-                        "apos" => '\'',
-                        n if n.starts_with("#x") => char::from_u32(u32::from_str_radix(&n[2..], 16).unwrap()).unwrap(),
-                        n => char::from_u32(n[1..].parse().unwrap()).unwrap(),
-                    };
                     if let Some(&k) = open.last() {
-                        out[k].2.push(c);
+                        out[k].2.push_str(&entity(&g));
                     }
                 }
                 Event::Eof => break,
@@ -354,21 +344,22 @@ pub fn docx_text(path: &Path) -> DocxText {
                 _ => {}
             },
             Event::Text(t) if in_text => para.push_str(&t.xml10_content()),
-            Event::GeneralRef(g) if in_text => {
-                let name = g.xml10_content().into_owned();
-                para.push(match name.as_str() {
-                    "amp" => '&',
-                    "lt" => '<',
-                    "gt" => '>',
-                    "quot" => '"',
-                    "apos" => '\'',
-                    n if n.starts_with("#x") => char::from_u32(u32::from_str_radix(&n[2..], 16).unwrap()).unwrap(),
-                    n => char::from_u32(n[1..].parse().unwrap()).unwrap(),
-                });
-            }
+            Event::GeneralRef(g) if in_text => para.push_str(&entity(&g)),
             Event::Eof => break,
             _ => {}
         }
     }
     out
+}
+
+/// The text an entity reference in a package part stands for (&amp;, &#20013;, …):
+/// quick-xml's own resolution of character and predefined references.
+fn entity(g: &quick_xml::events::BytesRef) -> String {
+    match g.resolve_char_ref().unwrap() {
+        Some(c) => c.to_string(),
+        None => {
+            let name = g.xml10_content();
+            quick_xml::escape::resolve_predefined_entity(&name).unwrap_or_else(|| panic!("unknown entity &{name};")).to_string()
+        }
+    }
 }
