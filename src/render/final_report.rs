@@ -106,6 +106,11 @@ pub fn overview(a: &Assessment, e: &FinalEvaluation) -> String {
         if e.goals.get(Outcome::Completed) == e.goals.total() {
             s = format!("方案确定的{}项主要发展指标均已完成", e.goals.total());
         }
+        // The main indicators that ended below their base, said with them.
+        let below = e.below_base.iter().filter(|id| a.plan.indicator(id).is_some_and(|i| i.is_goal())).count();
+        if below > 0 {
+            s.push_str(&format!("，其中{below}项期末低于{}年基期水平", a.period.base_year));
+        }
     }
     if e.targets.total() > 0 {
         if !s.is_empty() {
@@ -116,10 +121,6 @@ pub fn overview(a: &Assessment, e: &FinalEvaluation) -> String {
         } else {
             s.push_str(&format!("重点任务中{}项量化指标{}", e.targets.total(), counts_phrase(&e.targets)));
         }
-    }
-    let below = e.below_base.iter().filter(|id| a.plan.indicator(id).is_some_and(|i| i.is_goal())).count();
-    if below > 0 {
-        s.push_str(&format!("，其中{below}项期末低于{}年基期水平", a.period.base_year));
     }
     let n = &a.project_counts;
     if n.total > 0 && n.reported > 0 {

@@ -221,7 +221,11 @@ fn check_report(w: &Workdir, a: &Assessment) {
                 let stated: Vec<String> =
                     Outcome::ALL.iter().filter(|o| e.goals.get(**o) > 0).map(|o| format!("{}{}项", o.label(), e.goals.get(*o))).collect();
                 assert_eq!(e.goals.total(), goals);
-                format!("方案确定的{goals}项主要发展指标中，{}", stated.join("、"))
+                // The main indicators below their base are counted with the main ones.
+                let below = e.below_base.iter().filter(|id| a.plan.indicator(id).unwrap().is_goal()).count();
+                let below =
+                    if below > 0 { format!("，其中{below}项期末低于{}年基期水平", a.period.base_year) } else { String::new() };
+                format!("方案确定的{goals}项主要发展指标中，{}{below}", stated.join("、"))
             }
             None => {
                 let stated: Vec<String> =
