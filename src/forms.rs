@@ -20,6 +20,8 @@ pub struct Filled {
     pub projects: BTreeMap<String, (f64, f64, f64, String)>,
     pub works: BTreeMap<String, [String; 3]>,
     pub tasks: BTreeMap<String, (String, String)>,
+    /// In the plan's last year: indicator id → 未完成原因及下一步措施.
+    pub reasons: BTreeMap<String, String>,
     /// Printed in the header row, e.g. "示例数据（合成，非真实统计）".
     pub banner: String,
     pub person: String,
@@ -31,6 +33,10 @@ pub const INDICATOR_SHEET: &str = "指标填报";
 pub const PROJECT_SHEET: &str = "项目进展";
 pub const WORK_SHEET: &str = "工作进展";
 pub const TASK_SHEET: &str = "重点任务";
+
+/// The column a return for the plan's last year adds to 指标填报: why a target was not
+/// met and what is to be done (read back into the final evaluation).
+pub const REASON_HEADER: &str = "未完成原因及下一步措施";
 
 /// The columns of the 工作进展 sheet after 领域.
 pub const WORK_HEADERS: [&str; 3] = ["主要工作及成效", "存在问题", "下一步打算"];
@@ -72,9 +78,18 @@ pub fn return_workbook(plan: &Plan, unit: &str, year: i32, filled: Option<&Fille
             month.trim_start_matches('0'),
             day.trim_start_matches('0')
         ),
-        String::new(),
-        "本单位负责的指标：".to_string(),
     ];
+    // The plan's last year: the final evaluation quotes each unit's reason for a target
+    // not met.
+    let last_year = year >= plan.end;
+    if last_year {
+        notes.push(format!(
+            "6. 本年度是方案实施的最后一年，将开展终期评估。本单位牵头的指标未达到{}年目标的，请在“指标填报”表“{REASON_HEADER}”列逐项写明未完成的原因和下一步措施（两三句话）；终期评估报告将在该指标下引用，并注明单位。已达到目标的指标不填。",
+            plan.end
+        ));
+    }
+    notes.push(String::new());
+    notes.push("本单位负责的指标：".to_string());
     notes.extend(
         plan.indicators_of(unit)
             .iter()
@@ -89,9 +104,14 @@ pub fn return_workbook(plan: &Plan, unit: &str, year: i32, filled: Option<&Fille
     let ws = wb.add_worksheet();
     ws.set_name(INDICATOR_SHEET)?;
     let target_head = format!("{}年目标值", plan.end);
-    let headers = ["序号", "指标编号", "领域", "指标名称", "计量单位", &target_head, "上年值", "本年完成值", "数据来源", "备注"];
-    let widths = [6.0, 9.0, 12.0, 40.0, 9.0, 12.0, 11.0, 12.0, 16.0, 20.0];
-    ws.merge_range(0, 0, 0, 9, &format!("{}指标填报表（{}年度）", plan.title, year), &title)?;
+    let mut headers = vec!["序号", "指标编号", "领域", "指标名称", "计量单位", &target_head, "上年值", "本年完成值", "数据来源", "备注"];
+    let mut widths = vec![6.0, 9.0, 12.0, 40.0, 9.0, 12.0, 11.0, 12.0, 16.0, 20.0];
+    if last_year {
+        headers.push(REASON_HEADER);
+        widths.push(40.0);
+    }
+    let last_col = headers.len() as u16 - 1;
+    ws.merge_range(0, 0, 0, last_col, &format!("{}指标填报表（{}年度）", plan.title, year), &title)?;
     ws.write_string(1, 0, "填报单位：")?;
     ws.write_string(1, 2, unit)?;
     ws.write_string(1, 5, "填报年度：")?;
@@ -129,6 +149,10 @@ pub fn return_workbook(plan: &Plan, unit: &str, year: i32, filled: Option<&Fille
         }
         ws.write_string_with_format(r, 8, if sample { "部门统计" } else { "" }, &input)?;
         ws.write_blank(r, 9, &input)?;
+        if last_year {
+            let reason = filled.and_then(|f| f.reasons.get(&ind.id)).map_or("", String::as_str);
+            ws.write_string_with_format(r, 10, reason, &input.clone().set_text_wrap())?;
+        }
         let validation = number_validation(plan, ind)?;
         ws.add_data_validation(r, 6, r, 7, &validation)?;
         r += 1;

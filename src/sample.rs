@@ -202,6 +202,17 @@ pub fn sample_filled(plan: &Plan, unit: &str, year: i32, series: &BTreeMap<Strin
         let cur = s.and_then(|s| s.get(&year).copied());
         f.values.insert(ind.id.clone(), (prev, cur));
     }
+    // In the plan's last year the unit says why each target it leads was not met; one
+    // unit (by the seed) leaves the column empty, and the report shows the gap.
+    let reticent =
+        plan.reporting_units().iter().map(|u| hash(&u.name) ^ seed.rotate_left(13)).min() == Some(hash(unit) ^ seed.rotate_left(13));
+    if year == plan.end && !reticent {
+        for ind in plan.indicators_of(unit).into_iter().filter(|i| i.lead_unit() == unit) {
+            if let Some(reason) = reason_text(plan, ind, series) {
+                f.reasons.insert(ind.id.clone(), reason);
+            }
+        }
+    }
     let mut rng = Rng::new(seed ^ hash(unit) ^ year as u64);
     // Most returns arrive in January; one unit's, one year, in February (late).
     let late = plan.reporting_units().iter().map(|u| hash(&u.name) ^ seed).min() == Some(hash(unit) ^ seed) && year == plan.end;
@@ -272,6 +283,25 @@ fn work_text(plan: &Plan, unit: &str, area: &str, year: i32, series: &BTreeMap<S
     };
     let next = format!("下一步将对照{}年目标查漏补缺，加快推进未完成事项。（示例文字）", plan.end);
     [work, problems.to_string(), next]
+}
+
+/// Why an indicator the sample leaves short of its target was not met, and what is to be
+/// done (marked as sample text); None when the series meets the target.
+fn reason_text(plan: &Plan, ind: &Indicator, series: &BTreeMap<String, BTreeMap<i32, f64>>) -> Option<String> {
+    let s = series.get(&ind.id)?;
+    let values: Vec<(i32, Option<f64>)> = (plan.start..=plan.end).map(|y| (y, s.get(&y).copied())).collect();
+    let base = ind.baseline.or_else(|| s.get(&plan.baseline_year).copied());
+    let f = crate::assess::final_eval::complete(ind, &plan.rules.status, base, &values);
+    if f.outcome.met() || f.outcome == crate::assess::final_eval::Outcome::NoData {
+        return None;
+    }
+    let why = match ind.comparison {
+        Comparison::AnnualRate => "受宏观经济形势和市场需求影响，部分年份增速低于预期",
+        Comparison::Hold => "部分对象因户籍迁移、身份认定等原因未能及时纳入",
+        Comparison::Cumulative => "部分项目用地、资金落实较晚，建设进度慢于计划",
+        _ => "相关设施建设和专业人员配备进度慢于预期，部分服务覆盖不到位",
+    };
+    Some(format!("主要原因是{why}。下一步将查清缺口，明确责任和时限，纳入{}—{}年规划继续推进。（示例文字）", plan.end + 1, plan.end + 5))
 }
 
 /// A return in a layout the unit made itself (what the reader must also accept): a

@@ -637,6 +637,7 @@ mod tests {
             unit: "".into(),
             kind,
             remark: String::new(),
+            reason: String::new(),
             return_year: if kind == ObsKind::Previous { year + 1 } else { year },
             provisional: false,
             correction: false,

@@ -16,7 +16,7 @@ use serde::Serialize;
 use super::judge::{is_small_count, reaches};
 use super::IndicatorYear;
 use crate::plan::{Comparison, Indicator, IndicatorKind, Plan, StatusRules};
-use crate::read::WorkReport;
+use crate::read::{Observation, WorkReport};
 
 /// An indicator's outcome over the plan period.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -80,9 +80,33 @@ pub struct FinalIndicator {
     pub below_base: bool,
     /// A small count target, done or not done.
     pub small: bool,
-    /// Not met: the lead unit's own words on why (its 存在问题 for the area in the
-    /// last year), with the unit; None when the unit wrote none.
-    pub reason: Option<(String, String)>,
+    /// Not met: what the units wrote of why, lead unit first; empty when none wrote
+    /// anything (the report then names the lead unit as owing it).
+    pub reasons: Vec<Reason>,
+}
+
+/// A unit's words on why a target was not met.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Reason {
+    pub unit: String,
+    pub text: String,
+    pub source: ReasonSource,
+}
+
+/// Where a reason was written.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum ReasonSource {
+    /// The indicator's own 未完成原因及下一步措施, on the row of the figure at `cell`.
+    Stated { file: String, sheet: String, cell: String },
+    /// No reason for the indicator: the 存在问题 the unit wrote for its area in the last
+    /// year's 工作进展 (quoted as that, not as a reason for this indicator).
+    AreaProblems { area: String, year: i32, file: String, sheet: String, cell: String },
+}
+
+impl Reason {
+    pub fn stated(&self) -> bool {
+        matches!(self.source, ReasonSource::Stated { .. })
+    }
 }
 
 /// The plan's final evaluation: every indicator, and the lists the report names.
@@ -135,7 +159,7 @@ pub fn complete(ind: &Indicator, rules: &StatusRules, base: Option<f64>, values:
         average: None,
         below_base: false,
         small: is_small_count(ind, rules),
-        reason: None,
+        reasons: Vec::new(),
     };
     if ind.comparison == Comparison::AnnualRate {
         let reported: Vec<f64> = values.iter().filter_map(|(_, v)| *v).collect();
@@ -165,9 +189,51 @@ pub fn complete(ind: &Indicator, rules: &StatusRules, base: Option<f64>, values:
     out
 }
 
-/// The final evaluation of the plan from the years judged (`progress`) and the units'
-/// 工作进展 of the last year (`works`, for the reasons of what was not met).
-pub fn evaluate(plan: &Plan, progress: &[IndicatorYear], works: &[WorkReport]) -> FinalEvaluation {
+/// Why `ind` was not met, in the units' words: each unit's 未完成原因及下一步措施 for it
+/// in the last year's return (lead unit first); else the lead unit's 存在问题 for the
+/// indicator's area that year.
+fn reasons(plan: &Plan, ind: &Indicator, observations: &[Observation], works: &[WorkReport]) -> Vec<Reason> {
+    let lead = ind.lead_unit();
+    let mut stated: Vec<Reason> = Vec::new();
+    for o in observations
+        .iter()
+        .filter(|o| *o.indicator_id == *ind.id && o.year == plan.end && o.return_year == plan.end && !o.reason.trim().is_empty())
+    {
+        if stated.iter().any(|r| r.unit == *o.department) {
+            continue;
+        }
+        stated.push(Reason {
+            unit: o.department.to_string(),
+            text: o.reason.trim().to_string(),
+            source: ReasonSource::Stated { file: o.file.to_string(), sheet: o.sheet.to_string(), cell: o.cell.clone() },
+        });
+    }
+    stated.sort_by_key(|r| r.unit != lead);
+    if !stated.is_empty() {
+        return stated;
+    }
+    works
+        .iter()
+        .filter(|w| w.department == lead && w.area == ind.area && w.year == plan.end && !w.problems.trim().is_empty())
+        .take(1)
+        .map(|w| Reason {
+            unit: lead.to_string(),
+            text: w.problems.trim().to_string(),
+            source: ReasonSource::AreaProblems {
+                area: w.area.clone(),
+                year: w.year,
+                file: w.file.clone(),
+                sheet: w.sheet.clone(),
+                cell: w.cell.clone(),
+            },
+        })
+        .collect()
+}
+
+/// The final evaluation of the plan from the years judged (`progress`), the figures read
+/// (`observations`, for the reasons written beside them) and the units' 工作进展 of the
+/// last year (`works`, for a reason where none is written beside the figure).
+pub fn evaluate(plan: &Plan, progress: &[IndicatorYear], observations: &[Observation], works: &[WorkReport]) -> FinalEvaluation {
     let rules = &plan.rules.status;
     let mut eval = FinalEvaluation {
         indicators: Vec::new(),
@@ -188,11 +254,7 @@ pub fn evaluate(plan: &Plan, progress: &[IndicatorYear], works: &[WorkReport]) -
         let base = ind.baseline.or_else(|| year_of(plan.end).and_then(|p| p.baseline));
         let mut f = complete(ind, rules, base, &values);
         if !f.outcome.met() && f.outcome != Outcome::NoData {
-            let lead = ind.lead_unit();
-            f.reason = works
-                .iter()
-                .find(|w| w.department == lead && w.area == ind.area && w.year == plan.end && !w.problems.trim().is_empty())
-                .map(|w| (lead.to_string(), w.problems.trim().to_string()));
+            f.reasons = reasons(plan, ind, observations, works);
             eval.not_met.push(ind.id.clone());
         }
         if f.outcome == Outcome::NoData {
@@ -322,5 +384,65 @@ mod tests {
         let i = indicator(Comparison::AtLeast, "%", 80.0);
         let f = complete(&i, &rules(), Some(70.0), &years(&[Some(75.0), Some(79.0), None]));
         assert_eq!((f.rate, f.outcome), (None, Outcome::NoData));
+    }
+
+    fn stated(unit: &str, id: &str, reason: &str) -> Observation {
+        Observation {
+            file: format!("{unit}_2025年度填报表.xlsx").into(),
+            sheet: "指标填报".into(),
+            cell: "H5".into(),
+            department: unit.into(),
+            year: 2025,
+            indicator_id: id.into(),
+            indicator_name: id.into(),
+            raw: "80".into(),
+            value: Some(80.0),
+            unit: "%".into(),
+            kind: crate::read::ObsKind::Current,
+            remark: String::new(),
+            reason: reason.into(),
+            return_year: 2025,
+            provisional: false,
+            correction: false,
+            secondary: false,
+            no_value: None,
+        }
+    }
+
+    #[test]
+    fn reasons_are_the_units_own_words_lead_first_else_its_area_problems_else_none() {
+        let plan = Plan::embedded().unwrap();
+        let ind = plan.indicators.iter().find(|i| i.responsible.len() > 1).unwrap().clone();
+        let (lead, other) = (ind.responsible[0].clone(), ind.responsible[1].clone());
+        let obs =
+            vec![stated(&other, &ind.id, "配合单位的说明"), stated(&lead, &ind.id, " 牵头单位的说明 "), stated(&lead, "X99", "别的指标")];
+        let work = WorkReport {
+            department: lead.clone(),
+            year: 2025,
+            area: ind.area.clone(),
+            work: "做了工作".into(),
+            problems: "资金不足".into(),
+            next: String::new(),
+            file: "f.xlsx".into(),
+            sheet: "工作进展".into(),
+            cell: "A4".into(),
+        };
+        let r = reasons(&plan, &ind, &obs, std::slice::from_ref(&work));
+        assert_eq!(
+            r.iter().map(|r| (r.unit.as_str(), r.text.as_str())).collect::<Vec<_>>(),
+            [(lead.as_str(), "牵头单位的说明"), (other.as_str(), "配合单位的说明")]
+        );
+        assert!(r.iter().all(Reason::stated));
+        // No reason beside the figures: the lead unit's 存在问题 for the area, said to be that.
+        let r = reasons(&plan, &ind, &obs[2..], std::slice::from_ref(&work));
+        assert_eq!(r.len(), 1);
+        assert!(matches!(&r[0].source, ReasonSource::AreaProblems { area, year: 2025, .. } if *area == ind.area));
+        assert_eq!(r[0].text, "资金不足");
+        // An earlier year's return or problems of another year are not the reason.
+        let mut old = stated(&lead, &ind.id, "旧的说明");
+        old.year = 2024;
+        old.return_year = 2024;
+        let earlier = WorkReport { year: 2024, ..work };
+        assert!(reasons(&plan, &ind, &[old], &[earlier]).is_empty());
     }
 }

@@ -541,8 +541,8 @@ pub fn assess(
     let (mismatch_findings, mismatches) = works::reconcile(&plan, year, &mut key_tasks, &mut projects, &progress);
     findings.extend(mismatch_findings);
     let area_works = works::area_works(&plan, &read.works, year);
-    let final_eval =
-        (year == plan.end || (year > plan.end && config.final_eval)).then(|| final_eval::evaluate(&plan, &progress, &read.works));
+    let final_eval = (year == plan.end || (year > plan.end && config.final_eval))
+        .then(|| final_eval::evaluate(&plan, &progress, &read.observations, &read.works));
     if let Some(f) = date_check(&documents, &read.files) {
         findings.push(f);
     }
@@ -678,7 +678,8 @@ pub fn assess(
     let this_year: HashMap<String, &IndicatorYear> =
         a.progress.iter().filter(|p| p.year == year).map(|p| (p.indicator_id.clone(), p)).collect();
     a.units = units::summaries(&a.plan, &this_year, &a.returns, &findings);
-    a.feedback = units::feedback(&a.plan, year, &this_year, &a.observations, &a.returns, &a.works, &findings, &followups);
+    a.feedback =
+        units::feedback(&a.plan, year, &this_year, &a.observations, &a.returns, &a.works, &findings, &followups, a.final_eval.as_ref());
     a.snapshot = changes::snapshot(&a.observations, &a.progress, &a.files, &findings);
     a.changes = changes::compare(runs.first(), &a.snapshot, &a.files);
     a.findings = findings;

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use super::changes::FollowUp;
+use super::final_eval::FinalEvaluation;
 use super::indicators::{IndicatorYear, StatusCounts};
 use super::judge::Status;
 use super::works::AreaWork;
@@ -83,6 +84,9 @@ pub struct UnitFeedback {
     /// it wrote no 工作进展 for.
     pub missing: Vec<Finding>,
     pub missing_works: Vec<String>,
+    /// At the plan's end: the indicators it leads that were not met and for which it
+    /// gave no 未完成原因及下一步措施.
+    pub missing_reasons: Vec<String>,
     /// The problems of its previous (different) return, fixed or not.
     pub followup: Option<FollowUp>,
     /// It must send its return again (not received, something missing, or a problem
@@ -141,6 +145,7 @@ pub fn feedback(
     works: &[AreaWork],
     findings: &[Finding],
     followups: &HashMap<String, FollowUp>,
+    final_eval: Option<&FinalEvaluation>,
 ) -> Vec<UnitFeedback> {
     // The unit's own figures of the year, looked up once.
     let mut own: HashMap<(&str, &str), &Observation> = HashMap::new();
@@ -179,6 +184,17 @@ pub fn feedback(
             let received = this_year.is_some_and(|r| r.received());
             let missing_works: Vec<String> =
                 if received { works.iter().filter(|w| w.silent.contains(&u.name)).map(|w| w.area.clone()).collect() } else { Vec::new() };
+            let missing_reasons: Vec<String> = match final_eval {
+                Some(e) if received => e
+                    .not_met
+                    .iter()
+                    .filter(|id| plan.indicator(id).is_some_and(|i| i.lead_unit() == u.name))
+                    .filter(|id| e.of(id).is_some_and(|f| !f.reasons.iter().any(|r| r.stated() && r.unit == u.name)))
+                    .cloned()
+                    .collect(),
+                _ => Vec::new(),
+            };
+            let owes = !missing.is_empty() || !missing_works.is_empty() || !missing_reasons.is_empty();
             let errors = problems.iter().any(|f| f.severity == Severity::Error);
             let to_verify = problems.iter().any(|f| f.severity == Severity::Warning);
             UnitFeedback {
@@ -186,11 +202,12 @@ pub fn feedback(
                 received,
                 late: this_year.filter(|r| r.late()).and_then(|r| r.filled_date.clone()),
                 rows,
-                must_correct: !received || !missing.is_empty() || !missing_works.is_empty() || errors,
-                resend: !received || !missing.is_empty() || !missing_works.is_empty() || errors || to_verify,
+                must_correct: !received || owes || errors,
+                resend: !received || owes || errors || to_verify,
                 findings: problems,
                 missing,
                 missing_works,
+                missing_reasons,
                 followup: followups.get(&u.name).cloned(),
             }
         })

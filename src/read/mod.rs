@@ -75,6 +75,9 @@ pub struct Observation {
     pub kind: ObsKind,
     /// The row's 备注, as written.
     pub remark: String,
+    /// The row's 未完成原因及下一步措施 (asked in the plan's last year), as written.
+    #[serde(default)]
+    pub reason: String,
     /// The year of the return it was read from: the figure's own year, or a later one
     /// when the return restates it (a 上年值, or an earlier year's column).
     pub return_year: i32,

@@ -58,6 +58,8 @@ pub(super) enum Role {
     Total,
     /// 备注 / 说明: kept with the figures of the row.
     Remark,
+    /// 未完成原因及下一步措施: why a target was not met, kept with the row's figures.
+    Reason,
     Other,
 }
 
@@ -204,6 +206,7 @@ pub(super) fn read_rows(plan: &Plan, file: &str, sheet: &str, grid: &Grid, heade
     }
     let previous_col = header.col(&Role::Previous);
     let remark_col = header.col(&Role::Remark);
+    let reason_col = header.col(&Role::Reason);
     // Columns headed by reporting units: each unit's figures, for the sheet's year.
     let unit_cols: Vec<(usize, Arc<str>)> = header
         .roles
@@ -308,6 +311,7 @@ pub(super) fn read_rows(plan: &Plan, file: &str, sheet: &str, grid: &Grid, heade
             .or_else(|| name_unit(plan, ind, &name_text).map(|u| WrittenUnit::new(&u, "指标名称后的括号".into())));
         let unit_for = |c: usize| row_unit.clone().or_else(|| column_unit(c)).or_else(|| cx.line_unit()).unwrap_or_default();
         let remark = remark_col.map(|c| grid.text(r, c).trim().to_string()).unwrap_or_default();
+        let reason = reason_col.map(|c| grid.text(r, c).trim().to_string()).unwrap_or_default();
         let origin = Origin { file: &file_text, sheet: &sheet_text, department: &department_text, return_year: year };
         // This row's figures, to add the remark to.
         // (observation, column) of this row's figures.
@@ -326,6 +330,7 @@ pub(super) fn read_rows(plan: &Plan, file: &str, sheet: &str, grid: &Grid, heade
         for (i, c) in taken {
             let o = &mut out.observations[i];
             o.remark.clone_from(&remark);
+            o.reason.clone_from(&reason);
             // A column headed as an estimate (2024年全年（预计）): its figures are provisional.
             if !o.provisional && o.value.is_some() && value::is_provisional(&header_text(grid, header, c)) {
                 o.provisional = true;
@@ -846,6 +851,7 @@ pub(super) fn observe(
         unit: Arc::clone(&ind.shared.unit),
         kind,
         remark: String::new(),
+        reason: String::new(),
         return_year: if kind == ObsKind::Previous { year + 1 } else { origin.return_year.unwrap_or(year).max(year) },
         provisional: false,
         correction: false,
@@ -1218,6 +1224,10 @@ pub(super) fn classify(text: &str) -> Role {
         "备注" | "说明" | "备注说明" | "情况说明" => return Role::Remark,
         _ => {}
     }
+    // 未完成原因及下一步措施, 未达标原因, 原因分析: before the value words (完成) and 目标.
+    if bare.contains("原因") || bare.ends_with("措施") {
+        return Role::Reason;
+    }
     if bare.contains("目标") || bare.contains("规划值") {
         return Role::Target;
     }
@@ -1547,6 +1557,10 @@ mod tests {
         assert_eq!(classify("完成情况"), Role::Value(None));
         assert_eq!(classify("实际值"), Role::Value(None));
         assert_eq!(classify("备注"), Role::Remark);
+        for reason in ["未完成原因及下一步措施", "未达到目标原因", "原因分析", "未完成原因（2025年）", "整改措施"]
+        {
+            assert_eq!(classify(reason), Role::Reason, "{reason}");
+        }
         assert_eq!(classify("数据来源"), Role::Other);
         // A unit in brackets closing the header word is not part of it.
         assert_eq!(classify("完成值（%）"), Role::Value(None));

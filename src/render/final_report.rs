@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::report::{amount, with_unit};
-use crate::assess::final_eval::{FinalEvaluation, FinalIndicator, Outcome};
+use crate::assess::final_eval::{FinalEvaluation, FinalIndicator, Outcome, ReasonSource};
 use crate::assess::Assessment;
 use crate::plan::{Comparison, Indicator, IndicatorKind};
 use crate::text::fmt_num;
@@ -237,19 +237,32 @@ pub fn report(a: &Assessment, e: &FinalEvaluation) -> FinalReport {
             Some(NotMet {
                 title: format!("{}. {}", k + 1, describe_final(a, i, f)),
                 unit: i.lead_unit().to_string(),
-                // The returns ask no reason per indicator: what the unit wrote of the
-                // area's problems is quoted as that, not as its reason for this one.
-                reason: match &f.reason {
-                    Some((unit, text)) => {
-                        format!("{unit}未针对本指标说明原因；其{}年度“{}”工作进展中反映的问题：{text}", a.period.end, i.area)
-                    }
-                    None => format!("（{}未说明未完成的原因，待补充。）", i.lead_unit()),
-                },
+                reason: reason_text(i, f),
             })
         })
         .collect();
     let heading = format!("（{}）未完成的指标及原因", super::report::numeral_pub(a.areas.len()));
     FinalReport { heading, years: (a.period.start..=a.period.end).collect(), base_year: a.period.base_year, not_met, lists }
+}
+
+/// What the units wrote of why `i` was not met, as the report and the workbook quote it:
+/// each unit's stated reason with its name; else the lead unit's 存在问题 for the area,
+/// said to be that; else a placeholder naming the lead unit.
+pub fn reason_text(i: &Indicator, f: &FinalIndicator) -> String {
+    if f.reasons.is_empty() {
+        return format!("（{}未说明未完成的原因，待补充。）", i.lead_unit());
+    }
+    let said: Vec<String> = f
+        .reasons
+        .iter()
+        .map(|r| match &r.source {
+            ReasonSource::Stated { .. } => format!("{}说明：{}", r.unit, r.text),
+            ReasonSource::AreaProblems { area, year, .. } => {
+                format!("{}未针对本指标说明原因；其{year}年度“{area}”工作进展中反映的问题：{}", r.unit, r.text)
+            }
+        })
+        .collect();
+    said.join("")
 }
 
 /// 五、存在的问题 at the end of the plan.

@@ -993,6 +993,16 @@ pub fn feedback_data(a: &Assessment, fb: &UnitFeedback) -> FeedbackData {
             fb.missing_works.join("”“")
         ));
     }
+    if !fb.missing_reasons.is_empty() {
+        let names: Vec<String> = fb.missing_reasons.iter().filter_map(|id| plan.indicator(id)).map(|i| format!("“{}”", i.name)).collect();
+        missing.push(format!(
+            "你单位牵头的{}项指标未完成{}年目标，填报表中没有说明原因：{}。请在“指标填报”表“{}”列逐项写明未完成的原因和下一步措施，终期评估报告将予引用。",
+            names.len(),
+            a.period.end,
+            names.join("、"),
+            crate::forms::REASON_HEADER
+        ));
+    }
     let received = if fb.received {
         format!("你单位报送的{}年度《{}》填报表已收悉。", year, plan.title)
     } else {

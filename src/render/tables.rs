@@ -40,6 +40,7 @@ pub fn observations(a: &Assessment) -> csv::Result<Vec<u8>> {
             "unit",
             "kind",
             "remark",
+            "reason",
             "used",
             "not_used_because",
         ],
@@ -57,6 +58,7 @@ pub fn observations(a: &Assessment) -> csv::Result<Vec<u8>> {
                 o.unit.to_string(),
                 o.kind.label().to_string(),
                 o.remark.clone(),
+                o.reason.clone(),
                 if fate.is_none() { "是" } else { "否" }.to_string(),
                 fate.map(|f| f.as_str()).unwrap_or_default().to_string(),
             ]

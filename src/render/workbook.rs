@@ -435,11 +435,10 @@ fn final_sheet(wb: &mut Workbook, a: &Assessment, st: &Styles) -> Result<(), Xls
         ws.write_string_with_format(r, c + 3, f.outcome.label(), &st.text)?;
         ws.write_string_with_format(r, c + 4, if f.below_base { "是" } else { "" }, &st.text)?;
         ws.write_string_with_format(r, c + 5, ind.responsible_joined(), &st.wrap)?;
-        let reason = match (&f.reason, f.outcome.met()) {
-            (_, true) => String::new(),
-            (Some((unit, text)), _) => format!("{unit}：{text}"),
-            (None, _) if f.outcome == crate::assess::final_eval::Outcome::NoData => String::new(),
-            (None, _) => format!("{}未说明", ind.lead_unit()),
+        let reason = if f.outcome.met() || f.outcome == crate::assess::final_eval::Outcome::NoData {
+            String::new()
+        } else {
+            crate::render::final_report::reason_text(ind, f)
         };
         ws.write_string_with_format(r, c + 6, clip(&reason, CELL_CHARS), &st.wrap)?;
     }

@@ -274,12 +274,16 @@ fn check_report(w: &Workdir, a: &Assessment) {
             for id in &e.not_met {
                 let (i, f) = (a.plan.indicator(id).unwrap(), e.of(id).unwrap());
                 assert!(listed.contains(&planmon::text::nest_quotes(&format!("“{}”", flat(&i.name)))), "{y} {what}: {id} not listed");
-                let reason = match &f.reason {
-                    Some((_, why)) => flat(why),
-                    None => format!("（{}未说明未完成的原因，待补充。）", i.lead_unit()),
+                let said: Vec<String> = if f.reasons.is_empty() {
+                    vec![format!("（{}未说明未完成的原因，待补充。）", i.lead_unit())]
+                } else {
+                    f.reasons.iter().map(|r| format!("{}{}：{}", r.unit, if r.stated() { "说明" } else { "" }, flat(&r.text))).collect()
                 };
                 assert!(listed.contains(i.lead_unit()), "{y} {what}: {id} without its unit");
-                assert!(listed.contains(&reason), "{y} {what}: {id} without its reason {reason:?}");
+                for reason in said {
+                    let reason = reason.replace(&format!("{}：", i.lead_unit()), "");
+                    assert!(listed.contains(&reason), "{y} {what}: {id} without its reason {reason:?}");
+                }
             }
             assert!(text.contains("终期评估报告"), "{y} {what}: the title");
         } else {

@@ -67,3 +67,132 @@ fn a_year_after_the_plan_is_a_final_evaluation_when_asked() {
     assert!(out.status.success(), "{}", common::stderr(&out));
     assert_eq!(report_title(&w, 2026), "仁怀市公共服务发展行动方案实施情况终期评估报告");
 }
+
+/// The text without the page numbers (—10—) a page break puts inside a paragraph.
+fn without_page_numbers(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(i) = rest.find('—') {
+        let after = &rest[i + '—'.len_utf8()..];
+        let digits = after.chars().take_while(|c| c.is_ascii_digit()).count();
+        out.push_str(&rest[..i]);
+        if digits > 0 && after[digits..].starts_with('—') {
+            rest = &after[digits + '—'.len_utf8()..];
+        } else {
+            out.push('—');
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Each 2025 return's 未完成原因及下一步措施, read with calamine: (unit, indicator id) → text.
+fn stated_reasons(input: &Path) -> std::collections::HashMap<(String, String), String> {
+    use calamine::{open_workbook_auto, Reader};
+    let mut out = std::collections::HashMap::new();
+    for entry in std::fs::read_dir(input).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let Some(unit) = name.strip_suffix("_2025年度填报表.xlsx") else { continue };
+        let mut wb = open_workbook_auto(&path).unwrap();
+        let Ok(range) = wb.worksheet_range("指标填报") else { continue };
+        let rows: Vec<Vec<String>> = range.rows().map(|r| r.iter().map(|c| c.to_string()).collect()).collect();
+        let head = rows.iter().position(|r| r.iter().any(|c| c == "指标编号")).unwrap();
+        let col = |h: &str| rows[head].iter().position(|c| c == h);
+        let (Some(id), Some(reason)) = (col("指标编号"), col("未完成原因及下一步措施")) else { continue };
+        for r in &rows[head + 1..] {
+            if let (Some(i), Some(t)) = (r.get(id), r.get(reason)) {
+                if !t.trim().is_empty() {
+                    out.insert((unit.to_string(), i.clone()), t.trim().to_string());
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn every_unmet_indicator_is_listed_with_its_unit_and_the_units_reason_or_a_placeholder() {
+    let w = sample();
+    let out = w.run(&["run", "--date", "2026-03-01"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let reasons = stated_reasons(&w.input());
+    assert!(!reasons.is_empty(), "the sample's 2025 returns state reasons");
+    let book = w.output().join("仁怀市公共服务发展行动方案监测汇总表（2025年度）.xlsx");
+    let sheet = displayed_sheet(&book, "终期评估");
+    let col = |h: &str| sheet[0].iter().position(|c| c == h).unwrap_or_else(|| panic!("终期评估 has no {h}: {:?}", sheet[0]));
+    let (id, name, outcome, units) = (col("编号"), col("指标名称"), col("完成情况"), col("责任单位"));
+    let pdf = without_page_numbers(
+        &pdf_text(&w.output().join("仁怀市公共服务发展行动方案实施进展报告（2025年度）.pdf"), false).split_whitespace().collect::<String>(),
+    );
+    let docx = docx_text(&w.output().join("仁怀市公共服务发展行动方案实施进展报告（2025年度）.docx"));
+    let section = pdf.split("未完成的指标及原因").nth(1).expect("the unmet list").split("存在的问题").next().unwrap();
+    // The numbered items, each up to the next.
+    let numbered = &section[section.find("1.“").expect("numbered items")..];
+    let unmet_rows: Vec<&Vec<String>> =
+        sheet[1..].iter().filter(|row| !matches!(row[outcome].as_str(), "已完成" | "无数据" | "")).collect();
+    let starts: Vec<usize> = unmet_rows
+        .iter()
+        .map(|row| {
+            let title: String = row[name].split_whitespace().collect();
+            numbered.find(&format!("“{title}”")).unwrap_or_else(|| panic!("{} is not in the unmet list", row[id]))
+        })
+        .collect();
+    let mut unmet = 0;
+    let mut placeholders = 0;
+    for (k, row) in unmet_rows.iter().enumerate() {
+        unmet += 1;
+        let lead = row[units].split('、').next().unwrap().to_string();
+        let item = &numbered[starts[k]..starts.get(k + 1).copied().unwrap_or(numbered.len())];
+        let said = match reasons.get(&(lead.clone(), row[id].clone())) {
+            Some(text) => format!("{lead}说明：{}", text.split_whitespace().collect::<String>()),
+            None => {
+                placeholders += 1;
+                format!("{lead}未")
+            }
+        };
+        assert!(item.contains(&said), "{}: the list does not quote {said}", row[id]);
+        // The Word version says the same.
+        assert!(
+            docx.paragraphs.iter().any(|p| p.contains(&format!("“{}”", row[name])) && p.contains(&said)),
+            "{}: the Word version does not quote {said}",
+            row[id]
+        );
+    }
+    assert!(unmet >= 5, "the sample has indicators not met: {unmet}");
+    assert!(placeholders >= 1 && placeholders < unmet, "both stated reasons and the placeholder: {placeholders} of {unmet}");
+    // The unit that gave no reason is asked for it on its feedback sheet.
+    let missing = docx_text(&w.output().join("反馈单").join("市退役军人事务局_2025年度填报数据反馈单.docx"));
+    assert!(
+        missing.paragraphs.iter().any(|p| p.contains("没有说明原因") && p.contains("退役军人适应性培训参训率")),
+        "{:?}",
+        missing.paragraphs
+    );
+}
+
+#[test]
+fn a_reason_in_a_units_own_layout_is_read_and_quoted() {
+    let w = common::Workdir::empty();
+    let path = w.input().join("退役军人事务局2025年指标完成情况.xlsx");
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.write_string(0, 0, "填报单位：市退役军人事务局").unwrap();
+    for (c, h) in ["指标名称", "单位", "2025年完成值", "未达标原因分析"].iter().enumerate() {
+        ws.write_string(1, c as u16, *h).unwrap();
+    }
+    ws.write_string(2, 0, "退役军人适应性培训参训率").unwrap();
+    ws.write_string(2, 1, "%").unwrap();
+    ws.write_number(2, 2, 80.0).unwrap();
+    ws.write_string(2, 3, "部分退役军人异地就业，集中培训难以组织。").unwrap();
+    ws.write_string(4, 0, "填报日期：2026年1月10日").unwrap();
+    wb.save(&path).unwrap();
+    let out = w.run(&["run", "--date", "2026-03-01"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let obs = w.csv("observations.csv");
+    let g27 = obs.iter().find(|o| o["indicator_id"] == "G27" && o["year"] == "2025").expect("G27 read");
+    assert_eq!(g27["reason"], "部分退役军人异地就业，集中培训难以组织。");
+    let pdf: String =
+        pdf_text(&w.output().join("仁怀市公共服务发展行动方案实施进展报告（2025年度）.pdf"), false).split_whitespace().collect();
+    assert!(pdf.contains("市退役军人事务局说明：部分退役军人异地就业，集中培训难以组织。"), "{pdf}");
+}

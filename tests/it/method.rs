@@ -212,6 +212,7 @@ fn obs(id: &str, department: &str, year: i32, value: f64, kind: ObsKind) -> Obse
         unit: "".into(),
         kind,
         remark: String::new(),
+        reason: String::new(),
         return_year: if kind == ObsKind::Previous { year + 1 } else { year },
         provisional: false,
         correction: false,
