@@ -351,6 +351,10 @@ pub fn report(d: &ReportData, created: &str, figures: &[Vec<u8>]) -> std::io::Re
         for p in &f.lists {
             docx = docx.add_paragraph(para(p));
         }
+        // 图2: the picture the PDF draws.
+        if let Some(p) = figures.get(1).filter(|_| !f.trends.is_empty()).and_then(|png| picture(png, 156.0)) {
+            docx = docx.add_paragraph(p).add_paragraph(caption(&f.trend_title));
+        }
         for n in &f.not_met {
             docx = docx.add_paragraph(para(&format!("{}。{}", n.title, n.reason)));
         }

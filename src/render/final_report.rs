@@ -23,6 +23,34 @@ pub struct FinalReport {
     pub not_met: Vec<NotMet>,
     /// One sentence each, for the named lists in 三.
     pub lists: Vec<String>,
+    /// 图2: each unmet indicator's path from the base year to the last, against its
+    /// target (empty when every indicator was met).
+    pub trends: Vec<Trend>,
+    pub trend_title: String,
+}
+
+/// One small trend line: an unmet indicator from the base year to the plan's last.
+#[derive(Debug, Clone, Serialize)]
+pub struct Trend {
+    pub id: String,
+    pub name: String,
+    pub unit: String,
+    /// The level the line is drawn against (the target, or an annual rate's yearly
+    /// target) and how the report writes it.
+    pub target: f64,
+    pub target_text: String,
+    pub rate: String,
+    pub outcome: String,
+    /// One per year, base year first (`None`: no figure that year).
+    pub points: Vec<TrendPoint>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TrendPoint {
+    pub year: i32,
+    pub value: Option<f64>,
+    /// The figure as the report writes it.
+    pub text: String,
 }
 
 /// One row of the whole-period table.
@@ -242,7 +270,37 @@ pub fn report(a: &Assessment, e: &FinalEvaluation) -> FinalReport {
         })
         .collect();
     let heading = format!("（{}）未完成的指标及原因", super::report::numeral_pub(a.areas.len()));
-    FinalReport { heading, years: (a.period.start..=a.period.end).collect(), base_year: a.period.base_year, not_met, lists }
+    let trends: Vec<Trend> = e.not_met.iter().filter_map(|id| trend(a, a.plan.indicator(id)?, e.of(id)?)).collect();
+    FinalReport {
+        heading,
+        years: (a.period.start..=a.period.end).collect(),
+        base_year: a.period.base_year,
+        not_met,
+        lists,
+        trend_title: format!("图2　未完成指标的变化（{}—{}年）", a.period.base_year, a.period.end),
+        trends,
+    }
+}
+
+/// The trend line of an unmet indicator: its base and each year's figure. An annual
+/// rate has no base level to start from: its line is the years' rates.
+fn trend(a: &Assessment, i: &Indicator, f: &FinalIndicator) -> Option<Trend> {
+    let base = if i.comparison == Comparison::AnnualRate { None } else { f.base };
+    let points: Vec<TrendPoint> = std::iter::once((a.period.base_year, base))
+        .chain(f.values.iter().copied())
+        .map(|(year, value)| TrendPoint { year, value, text: value.map(|v| a.shown(&i.id, v)).unwrap_or_default() })
+        .collect();
+    // A line needs two figures.
+    (points.iter().filter(|p| p.value.is_some()).count() >= 2).then(|| Trend {
+        id: i.id.clone(),
+        name: i.name.clone(),
+        unit: i.unit.clone(),
+        target: i.target,
+        target_text: format!("{}{}", super::report::target_text(i), i.unit),
+        rate: rate_text(f),
+        outcome: f.outcome.label().to_string(),
+        points,
+    })
 }
 
 /// What the units wrote of why `i` was not met, as the report and the workbook quote it:

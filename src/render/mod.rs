@@ -263,16 +263,22 @@ fn typeset_in_processes(
 /// template code as the PDF's (templates/figure.typ draws what report.typ draws), under
 /// the same limits.
 pub fn figures(a: &Assessment, world: &ReportWorld, isolation: &Isolation) -> std::result::Result<Vec<Vec<u8>>, TypesetFailure> {
-    let data = report::figure_data(&report::report_data(a));
-    let docs = vec![Doc {
-        main: "/figure.typ",
-        data_path: "/figure.json",
-        data: serde_json::to_value(data).map_err(anyhow::Error::from)?,
-        ident: format!("planmon-figure-{}-{}", a.year, a.fingerprint),
-        rel: PathBuf::from("图1.png"),
-        what: "报告中的图",
-        png: true,
-    }];
+    let docs = report::figure_data(&report::report_data(a))
+        .into_iter()
+        .enumerate()
+        .map(|(k, data)| {
+            Ok(Doc {
+                main: "/figure.typ",
+                data_path: "/figure.json",
+                data: serde_json::to_value(data)?,
+                ident: format!("planmon-figure{}-{}-{}", k + 1, a.year, a.fingerprint),
+                rel: PathBuf::from(format!("图{}.png", k + 1)),
+                what: "报告中的图",
+                png: true,
+            })
+        })
+        .collect::<std::result::Result<Vec<Doc>, serde_json::Error>>()
+        .map_err(anyhow::Error::from)?;
     let made = match isolation {
         Isolation::Processes(exe) => typeset_in_processes(world, exe, &a.plan.rules.limits, &docs, &|| {}),
         Isolation::Threads => typeset_on_threads(world, &docs, &|| {}),

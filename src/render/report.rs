@@ -1105,14 +1105,34 @@ fn resend_text(a: &Assessment, fb: &UnitFeedback) -> String {
     }
 }
 
-/// The data of the figure typeset on its own for the Word version (templates/figure.typ).
+/// The data of a figure typeset on its own for the Word version (templates/figure.typ):
+/// 图1 (`kind` "areas": labels, rows) or, at the plan's end, 图2 ("trends").
 #[derive(Debug, Clone, Serialize)]
 pub struct FigureData {
+    pub kind: &'static str,
     pub labels: Vec<String>,
     pub rows: Vec<AreaCountRow>,
+    pub trends: Vec<super::final_report::Trend>,
     pub title: String,
 }
 
-pub fn figure_data(d: &ReportData) -> FigureData {
-    FigureData { labels: d.status_labels.clone(), rows: d.area_counts.clone(), title: d.figure_title.clone() }
+/// The report's figures, in the order they appear: 图1, then 图2 when there is one.
+pub fn figure_data(d: &ReportData) -> Vec<FigureData> {
+    let mut out = vec![FigureData {
+        kind: "areas",
+        labels: d.status_labels.clone(),
+        rows: d.area_counts.clone(),
+        trends: Vec::new(),
+        title: d.figure_title.clone(),
+    }];
+    if let Some(f) = d.final_eval.as_ref().filter(|f| !f.trends.is_empty()) {
+        out.push(FigureData {
+            kind: "trends",
+            labels: Vec::new(),
+            rows: Vec::new(),
+            trends: f.trends.clone(),
+            title: f.trend_title.clone(),
+        });
+    }
+    out
 }

@@ -35,11 +35,16 @@ fn the_last_year_is_the_final_evaluation_and_earlier_years_are_annual() {
     let mut zip = zip::ZipArchive::new(std::fs::File::open(&docx).unwrap()).unwrap();
     let media: Vec<String> =
         zip.file_names().filter_map(|n| n.ok()).filter(|n| n.starts_with("word/media/")).map(|n| n.to_string()).collect();
-    assert_eq!(media.len(), 1, "{media:?}");
-    let mut png = Vec::new();
-    std::io::Read::read_to_end(&mut zip.by_name(&media[0]).unwrap(), &mut png).unwrap();
-    assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "a picture of the figure");
-    assert!(docx_text(&docx).paragraphs.iter().any(|p| p == "图1　各领域主要指标完成情况（2023—2025年，项）"));
+    assert_eq!(media.len(), 2, "图1 and 图2: {media:?}");
+    for m in &media {
+        let mut png = Vec::new();
+        std::io::Read::read_to_end(&mut zip.by_name(m).unwrap(), &mut png).unwrap();
+        assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "a picture of the figure");
+    }
+    let paragraphs = docx_text(&docx).paragraphs;
+    assert!(paragraphs.iter().any(|p| p == "图1　各领域主要指标完成情况（2023—2025年，项）"));
+    assert!(paragraphs.iter().any(|p| p == "图2　未完成指标的变化（2022—2025年）"));
+    assert!(pdf.contains("图2") && pdf.contains("未完成指标的变化（2022—2025年）"), "the PDF has 图2 too");
 
     let earlier = w.path().join("o2024");
     let out = w.run(&["run", "--year", "2024", "--date", "2026-03-01", "--output", earlier.to_str().unwrap()]);
@@ -153,6 +158,9 @@ fn every_unmet_indicator_is_listed_with_its_unit_and_the_units_reason_or_a_place
             }
         };
         assert!(item.contains(&said), "{}: the list does not quote {said}", row[id]);
+        // 图2 has its trend line, titled by id and name.
+        let panel = format!("{}{}", row[id], row[name].split_whitespace().collect::<String>());
+        assert!(section.contains(&panel), "图2 has no line for {panel}");
         // The Word version says the same.
         assert!(
             docx.paragraphs.iter().any(|p| p.contains(&format!("“{}”", row[name])) && p.contains(&said)),
