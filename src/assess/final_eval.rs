@@ -14,7 +14,7 @@
 use serde::Serialize;
 
 use super::judge::{is_small_count, reaches};
-use super::IndicatorYear;
+use super::{IndicatorYear, ProjectProgress};
 use crate::plan::{Comparison, Indicator, IndicatorKind, Plan, StatusRules};
 use crate::read::{Observation, WorkReport};
 
@@ -73,8 +73,10 @@ pub struct FinalIndicator {
     /// 完成率, as a share (1.0 = 100 %); for an annual rate the share of years met.
     pub rate: Option<f64>,
     pub outcome: Outcome,
-    /// An annual rate: (years met, years with a figure) and the average rate.
+    /// An annual rate: (years met, years with a figure), the years it was missed, and
+    /// the average rate.
     pub years_met: Option<(usize, usize)>,
+    pub years_missed: Vec<i32>,
     pub average: Option<f64>,
     /// The final value is worse than the base value.
     pub below_base: bool,
@@ -125,6 +127,8 @@ pub struct FinalEvaluation {
     pub rates_missed: Vec<String>,
     /// Indicators with no figure for the last year.
     pub no_data: Vec<String>,
+    /// Projects reported but not finished at the plan's end, in plan order.
+    pub unfinished_projects: Vec<String>,
 }
 
 impl FinalEvaluation {
@@ -156,6 +160,7 @@ pub fn complete(ind: &Indicator, rules: &StatusRules, base: Option<f64>, values:
         rate: None,
         outcome: Outcome::NoData,
         years_met: None,
+        years_missed: Vec::new(),
         average: None,
         below_base: false,
         small: is_small_count(ind, rules),
@@ -169,6 +174,8 @@ pub fn complete(ind: &Indicator, rules: &StatusRules, base: Option<f64>, values:
         let met = reported.iter().filter(|v| reaches(ind.comparison, **v, ind.target, rules)).count();
         let rate = met as f64 / reported.len() as f64;
         out.years_met = Some((met, reported.len()));
+        out.years_missed =
+            values.iter().filter(|(_, v)| v.is_some_and(|v| !reaches(ind.comparison, v, ind.target, rules))).map(|(y, _)| *y).collect();
         out.average = Some(reported.iter().sum::<f64>() / reported.len() as f64);
         out.rate = Some(rate);
         out.outcome = outcome_of(rate, rules, false);
@@ -233,7 +240,13 @@ fn reasons(plan: &Plan, ind: &Indicator, observations: &[Observation], works: &[
 /// The final evaluation of the plan from the years judged (`progress`), the figures read
 /// (`observations`, for the reasons written beside them) and the units' 工作进展 of the
 /// last year (`works`, for a reason where none is written beside the figure).
-pub fn evaluate(plan: &Plan, progress: &[IndicatorYear], observations: &[Observation], works: &[WorkReport]) -> FinalEvaluation {
+pub fn evaluate(
+    plan: &Plan,
+    progress: &[IndicatorYear],
+    projects: &[ProjectProgress],
+    observations: &[Observation],
+    works: &[WorkReport],
+) -> FinalEvaluation {
     let rules = &plan.rules.status;
     let mut eval = FinalEvaluation {
         indicators: Vec::new(),
@@ -244,6 +257,7 @@ pub fn evaluate(plan: &Plan, progress: &[IndicatorYear], observations: &[Observa
         below_base: Vec::new(),
         rates_missed: Vec::new(),
         no_data: Vec::new(),
+        unfinished_projects: projects.iter().filter(|p| p.state.is_some() && !p.finished()).map(|p| p.project_id.clone()).collect(),
     };
     for area in plan.areas() {
         eval.areas.push((area.clone(), OutcomeCounts::default()));
@@ -354,6 +368,7 @@ mod tests {
         let i = indicator(Comparison::AnnualRate, "%", 8.0);
         let f = complete(&i, &rules(), None, &years(&[Some(7.8), Some(8.4), Some(7.9)]));
         assert_eq!(f.years_met, Some((1, 3)));
+        assert_eq!(f.years_missed, [2023, 2025]);
         assert!((f.average.unwrap() - (7.8 + 8.4 + 7.9) / 3.0).abs() < 1e-12);
         assert!((f.rate.unwrap() - 1.0 / 3.0).abs() < 1e-12);
         assert_eq!(f.outcome, Outcome::NotCompleted);

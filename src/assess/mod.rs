@@ -542,7 +542,7 @@ pub fn assess(
     findings.extend(mismatch_findings);
     let area_works = works::area_works(&plan, &read.works, year);
     let final_eval = (year == plan.end || (year > plan.end && config.final_eval))
-        .then(|| final_eval::evaluate(&plan, &progress, &read.observations, &read.works));
+        .then(|| final_eval::evaluate(&plan, &progress, &projects, &read.observations, &read.works));
     if let Some(f) = date_check(&documents, &read.files) {
         findings.push(f);
     }
@@ -677,7 +677,7 @@ pub fn assess(
     a.finding_counts = FindingCounts::of(&findings);
     let this_year: HashMap<String, &IndicatorYear> =
         a.progress.iter().filter(|p| p.year == year).map(|p| (p.indicator_id.clone(), p)).collect();
-    a.units = units::summaries(&a.plan, &this_year, &a.returns, &findings);
+    a.units = units::summaries(&a.plan, &this_year, &a.returns, &findings, a.final_eval.as_ref());
     a.feedback =
         units::feedback(&a.plan, year, &this_year, &a.observations, &a.returns, &a.works, &findings, &followups, a.final_eval.as_ref());
     a.snapshot = changes::snapshot(&a.observations, &a.progress, &a.files, &findings);

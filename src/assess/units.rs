@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use super::changes::FollowUp;
-use super::final_eval::FinalEvaluation;
+use super::final_eval::{FinalEvaluation, OutcomeCounts};
 use super::indicators::{IndicatorYear, StatusCounts};
 use super::judge::Status;
 use super::works::AreaWork;
@@ -26,6 +26,8 @@ pub struct UnitSummary {
     pub reported: usize,
     /// Of those it leads, by status in the reporting year.
     pub counts: StatusCounts,
+    /// At the plan's end: of those it leads, by outcome over the period.
+    pub outcomes: Option<OutcomeCounts>,
     pub returns_expected: usize,
     pub returns_received: usize,
     pub on_time: usize,
@@ -103,6 +105,7 @@ pub fn summaries(
     progress: &HashMap<String, &IndicatorYear>,
     returns: &[ReturnStatus],
     findings: &[Finding],
+    final_eval: Option<&FinalEvaluation>,
 ) -> Vec<UnitSummary> {
     let status_of = |id: &str| progress.get(id).map_or(Status::NoData, |p| p.status);
     plan.reporting_units()
@@ -113,6 +116,13 @@ pub fn summaries(
             for i in &leads {
                 counts.add(status_of(&i.id));
             }
+            let outcomes = final_eval.map(|e| {
+                let mut c = OutcomeCounts::default();
+                for f in leads.iter().filter_map(|i| e.of(&i.id)) {
+                    c.add(f.outcome);
+                }
+                c
+            });
             let own: Vec<&ReturnStatus> = returns.iter().filter(|r| r.unit == u.name).collect();
             let unit_findings = |s: Severity| findings.iter().filter(|f| f.department == u.name && f.severity == s).count();
             UnitSummary {
@@ -120,6 +130,7 @@ pub fn summaries(
                 indicators: leads.len(),
                 reported: leads.iter().filter(|i| progress.get(&i.id).is_some_and(|p| p.value.is_some())).count(),
                 counts,
+                outcomes,
                 returns_expected: own.len(),
                 returns_received: own.iter().filter(|r| r.received()).count(),
                 on_time: own.iter().filter(|r| r.on_time == Some(true)).count(),

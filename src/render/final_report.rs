@@ -240,7 +240,7 @@ pub fn report(a: &Assessment, e: &FinalEvaluation) -> FinalReport {
                 let missed: Vec<String> = f
                     .values
                     .iter()
-                    .filter(|(_, v)| v.is_some_and(|v| v < i.target))
+                    .filter(|(y, _)| f.years_missed.contains(y))
                     .map(|(y, v)| format!("{y}年{}%", v.map(|v| a.shown(id, v)).unwrap_or_default()))
                     .collect();
                 Some(format!("“{}”{n}年中{met}年达到每年{}%的目标（未达到的：{}）", i.name, fmt_num(i.target, 4), missed.join("、")))
@@ -330,10 +330,10 @@ pub fn problems(a: &Assessment, e: &FinalEvaluation) -> Vec<String> {
     if !items.is_empty() {
         out.push(format!("部分指标未完成方案目标。{}。", items.join("；")));
     }
-    let unfinished: Vec<String> = a
-        .projects
+    let unfinished: Vec<String> = e
+        .unfinished_projects
         .iter()
-        .filter(|p| p.state.is_some() && !p.finished())
+        .filter_map(|id| a.projects.iter().find(|p| &p.project_id == id))
         .filter_map(|p| {
             let def = a.plan.projects.iter().find(|d| d.id == p.project_id)?;
             let rep = p.this_year.as_ref();
@@ -379,8 +379,8 @@ pub fn suggestions(a: &Assessment, e: &FinalEvaluation) -> Vec<String> {
             add(i.lead_unit(), format!("“{}”", i.name));
         }
     }
-    for p in a.projects.iter().filter(|p| p.state.is_some() && !p.finished()) {
-        if let Some(def) = a.plan.projects.iter().find(|d| d.id == p.project_id) {
+    for id in &e.unfinished_projects {
+        if let Some(def) = a.plan.projects.iter().find(|d| &d.id == id) {
             add(def.responsible.first().map(String::as_str).unwrap_or(""), format!("“{}”", def.name));
         }
     }

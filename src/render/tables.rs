@@ -104,8 +104,12 @@ pub fn progress(a: &Assessment) -> csv::Result<Vec<u8>> {
             "cell",
             "note",
             "ratio",
+            "completion_rate",
+            "outcome",
         ],
         a.progress.iter().map(|p| {
+            // At the plan's end, its last year's row carries the outcome over the period.
+            let fin = a.final_eval.as_ref().filter(|_| p.year == a.period.end).and_then(|e| e.of(&p.indicator_id));
             let source = |f: fn(&crate::assess::Figure) -> &str| p.source.as_ref().map(|s| f(s).to_string()).unwrap_or_default();
             vec![
                 p.indicator_id.clone(),
@@ -123,6 +127,8 @@ pub fn progress(a: &Assessment) -> csv::Result<Vec<u8>> {
                 source(|s| &s.cell),
                 p.note.clone(),
                 num(p.ratio),
+                num(fin.and_then(|f| f.rate)),
+                fin.map(|f| f.outcome.label().to_string()).unwrap_or_default(),
             ]
         }),
     )

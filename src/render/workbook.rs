@@ -451,7 +451,7 @@ fn final_sheet(wb: &mut Workbook, a: &Assessment, st: &Styles) -> Result<(), Xls
 fn units_sheet(wb: &mut Workbook, a: &Assessment, st: &Styles) -> Result<(), XlsxError> {
     let ws = wb.add_worksheet();
     ws.set_name(UNITS)?;
-    let cols: [(&str, f64); 12] = [
+    let mut cols: Vec<(&str, f64)> = vec![
         ("责任单位", 22.0),
         ("应报送填报表（份）", 11.0),
         ("已报送（份）", 10.0),
@@ -461,10 +461,15 @@ fn units_sheet(wb: &mut Workbook, a: &Assessment, st: &Styles) -> Result<(), Xls
         ("牵头指标（项）", 10.0),
         ("本年已报（项）", 10.0),
         ("指标报送率(%)", 10.0),
-        ("达标或符合进度（项）", 12.0),
-        ("滞后（项）", 9.0),
-        ("错误/警告（条）", 11.0),
     ];
+    // At the plan's end the unit's indicators by outcome; in its years, by status.
+    let at_end = a.final_eval.is_some();
+    if at_end {
+        cols.extend([("已完成（项）", 10.0), ("基本完成（项）", 10.0), ("未完成（项）", 10.0), ("无数据（项）", 10.0)]);
+    } else {
+        cols.extend([("达标或符合进度（项）", 12.0), ("滞后（项）", 9.0)]);
+    }
+    cols.push(("错误/警告（条）", 11.0));
     headers(ws, 0, &cols, st)?;
     let units = &a.units;
     for (i, u) in units.iter().enumerate() {
@@ -474,9 +479,14 @@ fn units_sheet(wb: &mut Workbook, a: &Assessment, st: &Styles) -> Result<(), Xls
             ws.write_number_with_format(r, 1 + c as u16, *v as f64, &st.int)?;
         }
         opt_number(ws, r, 8, u.reporting_rate(), &st.pct)?;
-        ws.write_number_with_format(r, 9, u.counts.good() as f64, &st.int)?;
-        ws.write_number_with_format(r, 10, u.counts.lagging() as f64, &st.int)?;
-        ws.write_string_with_format(r, 11, format!("{}/{}", u.errors, u.warnings), &st.text)?;
+        let counts: Vec<usize> = match (&u.outcomes, at_end) {
+            (Some(o), true) => crate::assess::final_eval::Outcome::ALL.iter().map(|x| o.get(*x)).collect(),
+            _ => vec![u.counts.good(), u.counts.lagging()],
+        };
+        for (k, n) in counts.iter().enumerate() {
+            ws.write_number_with_format(r, 9 + k as u16, *n as f64, &st.int)?;
+        }
+        ws.write_string_with_format(r, cols.len() as u16 - 1, format!("{}/{}", u.errors, u.warnings), &st.text)?;
     }
     table(ws, 0, units.len(), &cols, "表_部门填报情况", None)?;
     ws.set_freeze_panes(1, 1)?;

@@ -363,3 +363,22 @@ fn entity(g: &quick_xml::events::BytesRef) -> String {
         }
     }
 }
+
+/// The text without the page numbers (—10—) a page break puts inside a paragraph.
+pub fn without_page_numbers(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(i) = rest.find('—') {
+        let after = &rest[i + '—'.len_utf8()..];
+        let digits = after.chars().take_while(|c| c.is_ascii_digit()).count();
+        out.push_str(&rest[..i]);
+        if digits > 0 && after[digits..].starts_with('—') {
+            rest = &after[digits + '—'.len_utf8()..];
+        } else {
+            out.push('—');
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
+}

@@ -208,7 +208,7 @@ fn check_workbook(w: &Workdir, a: &Assessment) {
 fn check_report(w: &Workdir, a: &Assessment) {
     let y = a.year;
     let pdf = w.output().join(a.documents.report_name.as_str());
-    let text = flat(&pdf_text(&pdf, false));
+    let text = crate::common::without_page_numbers(&flat(&pdf_text(&pdf, false)));
     let word = docx_text(&w.output().join(a.documents.report_word_name.as_str()));
     let word_flat = flat(&word.paragraphs.join(""));
     for (what, text) in [("PDF", &text), ("Word", &word_flat)] {

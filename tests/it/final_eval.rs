@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use crate::common::{self, displayed_sheet, docx_text, pdf_text, Workdir};
+use crate::common::{self, displayed_sheet, docx_text, pdf_text, without_page_numbers, Workdir};
 
 fn sample() -> Workdir {
     Workdir::with_input(&Path::new(env!("CARGO_MANIFEST_DIR")).join("input"))
@@ -73,25 +73,6 @@ fn a_year_after_the_plan_is_a_final_evaluation_when_asked() {
     assert_eq!(report_title(&w, 2026), "仁怀市公共服务发展行动方案实施情况终期评估报告");
 }
 
-/// The text without the page numbers (—10—) a page break puts inside a paragraph.
-fn without_page_numbers(text: &str) -> String {
-    let mut out = String::new();
-    let mut rest = text;
-    while let Some(i) = rest.find('—') {
-        let after = &rest[i + '—'.len_utf8()..];
-        let digits = after.chars().take_while(|c| c.is_ascii_digit()).count();
-        out.push_str(&rest[..i]);
-        if digits > 0 && after[digits..].starts_with('—') {
-            rest = &after[digits + '—'.len_utf8()..];
-        } else {
-            out.push('—');
-            rest = after;
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
 /// Each 2025 return's 未完成原因及下一步措施, read with calamine: (unit, indicator id) → text.
 fn stated_reasons(input: &Path) -> std::collections::HashMap<(String, String), String> {
     use calamine::{open_workbook_auto, Reader};
@@ -144,6 +125,22 @@ fn every_unmet_indicator_is_listed_with_its_unit_and_the_units_reason_or_a_place
             numbered.find(&format!("“{title}”")).unwrap_or_else(|| panic!("{} is not in the unmet list", row[id]))
         })
         .collect();
+    // progress.csv's last-year rows and 部门填报情况 say the same outcomes as the sheet.
+    let progress = w.csv("progress.csv");
+    for row in &sheet[1..] {
+        let p = progress.iter().find(|p| p["indicator_id"] == row[id] && p["year"] == "2025").expect("a 2025 row");
+        assert_eq!(p["outcome"], row[outcome], "{}", row[id]);
+    }
+    assert!(progress.iter().filter(|p| p["year"] != "2025").all(|p| p["outcome"].is_empty()), "outcomes only at the end");
+    let units_sheet = displayed_sheet(&book, "部门填报情况");
+    let ucol = |h: &str| units_sheet[0].iter().position(|c| c == h).unwrap_or_else(|| panic!("no {h}: {:?}", units_sheet[0]));
+    for (label, header) in [("已完成", "已完成（项）"), ("基本完成", "基本完成（项）"), ("未完成", "未完成（项）")]
+    {
+        let by_units: usize = units_sheet[1..].iter().map(|r| r[ucol(header)].parse::<usize>().unwrap()).sum();
+        let by_sheet = sheet[1..].iter().filter(|r| r[outcome] == label).count();
+        assert_eq!(by_units, by_sheet, "{label}: 部门填报情况 and 终期评估 disagree");
+    }
+    assert!(!units_sheet[0].iter().any(|h| h.contains("滞后")), "no annual statuses at the end: {:?}", units_sheet[0]);
     let mut unmet = 0;
     let mut placeholders = 0;
     for (k, row) in unmet_rows.iter().enumerate() {
