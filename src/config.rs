@@ -317,6 +317,11 @@ pub fn default_patterns(plan: &Plan) -> (String, String) {
     (format!("{short}实施进展报告（{{year}}年度）.pdf"), format!("{short}监测汇总表（{{year}}年度）.xlsx"))
 }
 
+/// The default name of a final evaluation (终期评估) report.
+pub fn final_report_pattern(short: &str) -> String {
+    format!("{short}实施情况终期评估报告.pdf")
+}
+
 /// The output names of `year` from the two patterns: safe file names that collide
 /// neither with each other nor with planmon's own names, compared as Windows compares
 /// them (without regard to case, after normalisation). The error says which key.
@@ -359,6 +364,9 @@ pub struct RunConfig {
     /// report can be made for.
     pub report_name: String,
     pub workbook_name: String,
+    /// planmon.toml names the report (else the plan's default names it, and a final
+    /// evaluation is named as one).
+    pub report_name_set: bool,
     /// What to tell the office at start (a year after the plan).
     pub notes: Vec<String>,
 }
@@ -406,6 +414,12 @@ impl RunConfig {
         let workbook_name = settings.workbook_name.clone().unwrap_or(default_workbook);
         // The names of every year a report can be made for.
         for y in plan.start..=plan.end + YEARS_AFTER_PLAN {
+            // A final evaluation's default name too, from the plan's last year.
+            if settings.report_name.is_none() && y >= plan.end {
+                output_names(&final_report_pattern(&plan.short_title()), &workbook_name, y).map_err(|(key, why)| {
+                    format!("按方案名称“{}”得到的默认文件名有误：{why}。请在 {file} 中用 {key} 另设文件名。", plan.short_title())
+                })?;
+            }
             output_names(&report_name, &workbook_name, y).map_err(|(key, why)| {
                 let pattern = if key == "report_name" { &report_name } else { &workbook_name };
                 let set = if key == "report_name" { settings.report_name.is_some() } else { settings.workbook_name.is_some() };
@@ -426,6 +440,7 @@ impl RunConfig {
             final_eval: settings.final_eval.unwrap_or(false) || args.final_eval,
             report_name,
             workbook_name,
+            report_name_set: settings.report_name.is_some(),
             notes,
         })
     }
@@ -443,13 +458,20 @@ impl RunConfig {
             final_eval: false,
             report_name,
             workbook_name,
+            report_name_set: false,
             notes: Vec::new(),
         }
     }
 
-    /// The output names of the reporting year (checked in `new`).
-    pub fn names(&self, year: i32) -> anyhow::Result<OutputNames> {
-        output_names(&self.report_name, &self.workbook_name, year).map_err(|(key, why)| anyhow::anyhow!("{FILE} 中的 {key}：{why}"))
+    /// The output names of the reporting year (checked in `new`). A final evaluation
+    /// (`final_title`: the plan's short title) is named 实施情况终期评估报告 unless
+    /// planmon.toml names the report.
+    pub fn names(&self, year: i32, final_title: Option<&str>) -> anyhow::Result<OutputNames> {
+        let report = match final_title {
+            Some(short) if !self.report_name_set => final_report_pattern(short),
+            _ => self.report_name.clone(),
+        };
+        output_names(&report, &self.workbook_name, year).map_err(|(key, why)| anyhow::anyhow!("{FILE} 中的 {key}：{why}"))
     }
 }
 

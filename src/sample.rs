@@ -229,7 +229,7 @@ pub fn sample_filled(plan: &Plan, unit: &str, year: i32, series: &BTreeMap<Strin
         let (status, note) = match task_done(plan, t, seed) {
             Some(done) if year >= done => ("已完成", format!("已于{done}年完成（示例）")),
             _ if year == plan.start => ("未启动", "正在开展前期工作（示例）".to_string()),
-            _ if t.due.is_some_and(|due| year >= due) => ("推进中", "未能按期完成，正在加紧推进（示例）".to_string()),
+            _ if year >= t.due.unwrap_or(plan.end) => ("推进中", "未能按期完成，正在加紧推进（示例）".to_string()),
             _ => ("推进中", "按计划推进（示例）".to_string()),
         };
         f.tasks.insert(t.id.clone(), (status.to_string(), note));

@@ -196,7 +196,7 @@ fn conflicts(plan: &Plan, obs: &[Observation], figures: &Figures) -> Vec<Finding
             .take(shown)
             .map(|(v, f, n)| {
                 let more = if *n > 1 { format!("等{n}处") } else { String::new() };
-                format!("{} {}（{}·{}·{}{more}）", fmt_num(*v, 4), ind.unit, f.department, f.file, f.cell)
+                format!("{}{}（{}·{}·{}{more}）", fmt_num(*v, 4), ind.unit, f.department, f.file, f.cell)
             })
             .collect::<Vec<_>>()
             .join("；");
@@ -209,7 +209,7 @@ fn conflicts(plan: &Plan, obs: &[Observation], figures: &Figures) -> Vec<Finding
                 Finding::error(
                     Code::Conflict,
                     format!(
-                        "{}年“{}”有不一致的填报：{}。采用 {} {}（{}），请相关单位核对后统一。",
+                        "{}年“{}”有不一致的填报：{}。采用{}{}（{}），请相关单位核对后统一。",
                         c.year,
                         ind.name,
                         listing,

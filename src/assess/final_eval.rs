@@ -6,7 +6,9 @@
 //! - at most: a limit kept is 100 %; above it, target ÷ value (how far it is over);
 //! - annual rate: years the rate was met ÷ years reported, with the average over them;
 //! - small counts (a target of a few items): done or not done — no 基本完成;
-//! - a base already past the target: met when the final value still is.
+//! - a base already past the target: met when the final value still is;
+//! - a final value worse than the base is never 基本完成 (it moved away from the target):
+//!   short of the target it is 未完成, whatever its rate.
 //!
 //! 100 % or more (within the rules' tolerance) is 已完成; at least `nearly_completed`
 //! (rules.toml) is 基本完成; less is 未完成; no figure for the last year is 无数据.
@@ -193,6 +195,12 @@ pub fn complete(ind: &Indicator, rules: &StatusRules, base: Option<f64>, values:
     out.rate = Some(rate);
     out.outcome = outcome_of(rate, rules, is_small_count(ind, rules));
     out.below_base = ind.comparison != Comparison::Cumulative && base.is_some_and(|b| !reaches(ind.comparison, v, b, rules));
+    // An indicator that ended worse than it began did not nearly reach its target: it
+    // moved away from it (a base already past the target is met while the final value
+    // still is, and stays 已完成).
+    if out.below_base && out.outcome == Outcome::NearlyCompleted {
+        out.outcome = Outcome::NotCompleted;
+    }
     out
 }
 
@@ -318,11 +326,23 @@ mod tests {
     #[test]
     fn at_least_is_value_over_target_shown_as_is() {
         let i = indicator(Comparison::AtLeast, "%", 94.0);
-        let f = complete(&i, &rules(), Some(88.0), &years(&[Some(89.0), Some(90.0), Some(87.6)]));
+        let f = complete(&i, &rules(), Some(86.0), &years(&[Some(89.0), Some(90.0), Some(87.6)]));
         assert!((f.rate.unwrap() - 87.6 / 94.0).abs() < 1e-12);
         assert_eq!(f.outcome, Outcome::NearlyCompleted, "87.6 ÷ 94 = 93.2 %, at least 90 %");
         let f = complete(&i, &rules(), Some(88.0), &years(&[Some(89.0), Some(90.0), Some(84.0)]));
         assert_eq!(f.outcome, Outcome::NotCompleted, "84 ÷ 94 = 89.4 %");
+    }
+
+    #[test]
+    fn ending_below_the_base_is_not_completed_whatever_the_rate() {
+        let i = indicator(Comparison::AtLeast, "%", 95.0);
+        let f = complete(&i, &rules(), Some(91.1), &years(&[Some(89.8), Some(88.4), Some(87.1)]));
+        assert!((f.rate.unwrap() - 87.1 / 95.0).abs() < 1e-12, "91.7 % shown as is");
+        assert!(f.below_base);
+        assert_eq!(f.outcome, Outcome::NotCompleted, "fell every year: not 基本完成");
+        let i = indicator(Comparison::AtMost, "‰", 3.5);
+        let f = complete(&i, &rules(), Some(3.6), &years(&[Some(3.7), Some(3.8), Some(3.7)]));
+        assert_eq!(f.outcome, Outcome::NotCompleted, "a limit exceeded by more than at the start");
     }
 
     #[test]
@@ -348,10 +368,14 @@ mod tests {
     #[test]
     fn hold_is_value_over_the_level() {
         let i = indicator(Comparison::Hold, "%", 100.0);
+        let f = complete(&i, &rules(), Some(99.0), &years(&[Some(99.0), Some(99.5), Some(99.2)]));
+        assert!((f.rate.unwrap() - 0.992).abs() < 1e-12);
+        assert_eq!(f.outcome, Outcome::NearlyCompleted);
+        // Slipping below the level it started from is not holding it.
         let f = complete(&i, &rules(), Some(100.0), &years(&[Some(100.0), Some(100.0), Some(98.6)]));
         assert!((f.rate.unwrap() - 0.986).abs() < 1e-12);
-        assert_eq!(f.outcome, Outcome::NearlyCompleted);
         assert!(f.below_base, "ended below its base of 100");
+        assert_eq!(f.outcome, Outcome::NotCompleted);
     }
 
     #[test]

@@ -79,10 +79,17 @@ pub fn typst_time(unix: i64) -> typst::foundations::Datetime {
         .unwrap_or_else(|| typst::foundations::Datetime::from_ymd(y, m, d).expect("valid date"))
 }
 
+/// The report of `year` is the plan's final evaluation: its last year, or a year after
+/// it when asked (`--final`, `final = true`).
+pub fn is_final_year(plan: &Plan, config: &RunConfig, year: i32) -> bool {
+    year == plan.end || (year > plan.end && config.final_eval)
+}
+
 impl Documents {
     fn new(plan: &Plan, config: &RunConfig, year: i32) -> Result<Documents> {
         let (date, created_unix) = dating(config);
-        let names = config.names(year)?;
+        let short = plan.short_title();
+        let names = config.names(year, is_final_year(plan, config, year).then_some(short.as_str()))?;
         Ok(Documents {
             office: config.office.clone().unwrap_or_else(|| {
                 plan.units.iter().find(|u| u.role == crate::plan::Role::Coordinator).map(|u| u.full.clone()).unwrap_or_default()

@@ -145,9 +145,14 @@ fn document(created: &str) -> Docx {
     )
 }
 
-/// A cell of a table: its text in 五号, centred or not.
-fn cell(text: &str, width: i32, center: bool, header: bool) -> TableCell {
-    let mut p = Paragraph::new().style("TableText").add_run(if header { text_run(text).fonts(fonts(HEITI)) } else { text_run(text) });
+/// A cell of a table: its text in 五号, centred or not; `keep` keeps its row on the page
+/// of the next row.
+fn cell(text: &str, width: i32, center: bool, header: bool, keep: bool) -> TableCell {
+    let mut p = Paragraph::new().style("TableText").keep_next(keep).add_run(if header {
+        text_run(text).fonts(fonts(HEITI))
+    } else {
+        text_run(text)
+    });
     if center {
         p = p.align(AlignmentType::Center);
     }
@@ -163,20 +168,23 @@ fn cell(text: &str, width: i32, center: bool, header: bool) -> TableCell {
 fn table(widths_mm: &[f64], centred: &[bool], header: &[String], rows: Vec<Vec<String>>) -> Table {
     let total: f64 = widths_mm.iter().sum();
     let widths: Vec<i32> = widths_mm.iter().map(|w| mm(w * TEXT_WIDTH_MM / total)).collect();
-    let row = |texts: &[String], head: bool| {
-        let cells =
-            texts.iter().enumerate().map(|(k, t)| cell(t, widths[k], head || centred.get(k).copied().unwrap_or(false), head)).collect();
-        let r = TableRow::new(cells);
-        // The header row: never split, repeated on every page (w:tblHeader, added to
-        // the XML after docx-rs, which cannot say it; see `mark_header_rows`).
-        if head {
-            r.cant_split()
-        } else {
-            r
-        }
+    // The header row goes with the first row; a short table (a dozen rows) stays whole.
+    let together = rows.len() <= 12;
+    let last = rows.len();
+    let row = |texts: &[String], head: bool, k: usize| {
+        let keep = head || (together && k + 1 < last);
+        let cells = texts
+            .iter()
+            .enumerate()
+            .map(|(c, t)| cell(t, widths[c], head || centred.get(c).copied().unwrap_or(false), head, keep))
+            .collect();
+        // No row is split across pages; the header row is repeated on every page
+        // (w:tblHeader, added to the XML after docx-rs, which cannot say it; see
+        // `mark_header_rows`).
+        TableRow::new(cells).cant_split()
     };
-    let mut all = vec![row(header, true)];
-    all.extend(rows.iter().map(|r| row(r, false)));
+    let mut all = vec![row(header, true, 0)];
+    all.extend(rows.iter().enumerate().map(|(k, r)| row(r, false, k)));
     Table::new(all).set_grid(widths.iter().map(|w| *w as usize).collect()).width(mm(TEXT_WIDTH_MM) as usize, WidthType::Dxa)
 }
 
@@ -312,13 +320,14 @@ pub fn report(d: &ReportData, created: &str, figures: &[Vec<u8>]) -> std::io::Re
         strings(&["编号", "指标", &d.target_heading, &format!("{}年", d.previous_year), &format!("{}年", d.year), "序时进度", "状态"]);
     for a in &d.areas {
         docx = docx.add_paragraph(heading2(&format!("（{}）{}", a.number, a.name)));
+        // The sentences go with the start of the area's table.
         for p in &a.sentences {
-            docx = docx.add_paragraph(para(p));
+            docx = docx.add_paragraph(para(p).keep_next(true));
         }
         docx = match &d.final_eval {
             // At the plan's end: the whole period, 完成率 and the outcome.
             Some(f) => {
-                let mut head = vec!["编号".to_string(), "指标".to_string(), format!("基期（{}年）", f.base_year)];
+                let mut head = vec!["编号".to_string(), "指标".to_string(), format!("基期 {}年", f.base_year)];
                 head.extend(f.years.iter().map(|y| format!("{y}年")));
                 head.extend(["目标", "完成率", "完成情况"].map(String::from));
                 let rows = a
@@ -331,15 +340,15 @@ pub fn report(d: &ReportData, created: &str, figures: &[Vec<u8>]) -> std::io::Re
                         row
                     })
                     .collect();
-                let mut widths = vec![10.0, 36.0, 13.0];
+                let mut widths = vec![10.0, 33.0, 14.0];
                 widths.extend(f.years.iter().map(|_| 13.0));
-                widths.extend([17.0, 16.0, 16.0]);
+                widths.extend([17.0, 19.0, 16.0]);
                 let mut centered = vec![true, false];
                 centered.extend(std::iter::repeat_n(true, widths.len() - 2));
                 docx.add_table(table(&widths, &centered, &head, rows))
             }
             None => docx.add_table(table(
-                &[11.0, 49.0, 19.0, 15.0, 15.0, 15.0, 32.0],
+                &[11.0, 47.0, 22.0, 15.0, 15.0, 17.0, 29.0],
                 &[true, false, true, true, true, true, true],
                 &head,
                 indicator_rows(&a.rows, false, false),
@@ -351,12 +360,12 @@ pub fn report(d: &ReportData, created: &str, figures: &[Vec<u8>]) -> std::io::Re
         for p in &f.lists {
             docx = docx.add_paragraph(para(p));
         }
+        for n in &f.not_met {
+            docx = docx.add_paragraph(para(&format!("{}。{}", n.title, n.reason)));
+        }
         // 图2: the picture the PDF draws.
         if let Some(p) = figures.get(1).filter(|_| !f.trends.is_empty()).and_then(|png| picture(png, 156.0)) {
             docx = docx.add_paragraph(p).add_paragraph(caption(&f.trend_title));
-        }
-        for n in &f.not_met {
-            docx = docx.add_paragraph(para(&format!("{}。{}", n.title, n.reason)));
         }
     }
 
@@ -399,19 +408,41 @@ pub fn report(d: &ReportData, created: &str, figures: &[Vec<u8>]) -> std::io::Re
     }
 
     docx = docx.add_paragraph(heading1("五、存在的问题"));
+    // An item's paragraphs (each unit's words) each a paragraph, the first numbered.
+    let numbered = |mut docx: Docx, number: String, item: &str| {
+        for (k, part) in item.split(super::report::PARAGRAPH).enumerate() {
+            docx = docx.add_paragraph(para(&if k == 0 { format!("{number}{part}") } else { part.to_string() }));
+        }
+        docx
+    };
     for (i, p) in d.problems.iter().enumerate() {
-        docx = docx.add_paragraph(para(&format!("（{}）{}", i + 1, p)));
+        docx = numbered(docx, format!("（{}）", i + 1), p);
     }
     docx = docx.add_paragraph(heading1("六、下一步工作建议"));
     for (i, p) in d.suggestions.iter().enumerate() {
-        docx = docx.add_paragraph(para(&format!("{}. {}", i + 1, p)));
+        docx = numbered(docx, format!("{}. ", i + 1), p);
+    }
+    // 附件说明 (GB/T 9704 7.3.4): two characters in, the names aligned after 附表：.
+    docx = docx.add_paragraph(flush(""));
+    for (k, t) in d.attachments.iter().enumerate() {
+        let p = if k == 0 {
+            Paragraph::new()
+                .style("Body")
+                .indent(Some(2 * 320), Some(SpecialIndentType::FirstLine(0)), None, None)
+                .add_run(text_run(&format!("附表：{t}")))
+        } else {
+            Paragraph::new().style("Body").indent(Some(5 * 320), Some(SpecialIndentType::FirstLine(0)), None, None).add_run(text_run(t))
+        };
+        docx = docx.add_paragraph(p);
     }
     docx = signature(docx, &d.office, &d.date);
 
     // The appendices, from a new page.
     let appendix = |docx: Docx, title: &str, head: Vec<String>, widths: &[f64], centred: &[bool], rows: Vec<Vec<String>>| {
-        docx.add_paragraph(Paragraph::new().style("Heading1").page_break_before(title.starts_with("附表1")).add_run(text_run(title)))
-            .add_table(table(widths, centred, &head, rows))
+        docx.add_paragraph(
+            Paragraph::new().style("Heading1").keep_next(true).page_break_before(title.starts_with("附表1")).add_run(text_run(title)),
+        )
+        .add_table(table(widths, centred, &head, rows))
     };
     let ind_head = strings(&[
         "序号",
@@ -424,7 +455,7 @@ pub fn report(d: &ReportData, created: &str, figures: &[Vec<u8>]) -> std::io::Re
         "责任单位",
     ]);
     // Wide enough for “T14” and “P07” on one line.
-    let ind_widths = [11.0, 42.0, 11.0, 17.0, 13.0, 13.0, 25.0, 24.0];
+    let ind_widths = [11.0, 41.0, 12.0, 19.0, 13.0, 13.0, 24.0, 23.0];
     let ind_centred = [true, false, true, true, true, true, true, false];
     for t in [&d.appendix_goals, &d.appendix_targets] {
         let rows: Vec<Vec<String>> = t
@@ -463,7 +494,7 @@ pub fn report(d: &ReportData, created: &str, figures: &[Vec<u8>]) -> std::io::Re
                 p.rate.clone(),
                 p.progress_last.clone(),
                 p.progress.clone(),
-                if p.note.is_empty() { p.status.clone() } else { format!("{}（待核实，见“存在的问题”）", p.status) },
+                p.status.clone(),
             ]
         })
         .collect();
@@ -477,7 +508,7 @@ pub fn report(d: &ReportData, created: &str, figures: &[Vec<u8>]) -> std::io::Re
         rows,
     );
     docx = docx.add_paragraph(flush("")).add_paragraph(Paragraph::new().style("TableText").add_run(text_run(&d.data_note)));
-    package(docx)
+    package(docx, &d.title, &d.office, created)
 }
 
 /// A unit's feedback sheet as a .docx.
@@ -551,13 +582,33 @@ pub fn feedback(d: &FeedbackData, created: &str) -> std::io::Result<Vec<u8>> {
             .collect();
         docx = docx.add_table(table(&[10.0, 18.0, 36.0, 18.0, 74.0], &[true, true, false, true, false], &head, rows));
     }
-    docx = docx.add_paragraph(flush("")).add_paragraph(flush(&d.resend));
-    docx = docx
-        .add_paragraph(flush(""))
-        .add_paragraph(flush(&format!("填报单位（盖章）：　　　　　　　　{}（盖章）", d.office)))
-        .add_paragraph(flush("负责人签字：＿＿＿＿＿＿　　　　　　经办人：＿＿＿＿＿＿"))
-        .add_paragraph(flush(&format!("日期：＿＿＿＿年＿＿月＿＿日　　　　日期：{}", d.date)));
-    package(docx)
+    docx = docx.add_paragraph(flush("")).add_paragraph(flush(&d.resend).keep_next(true));
+    // The signatures as the PDF sets them: two columns (the unit's, the office's) in
+    // 四号, no borders, kept on the page of what precedes them.
+    let half = mm(TEXT_WIDTH_MM / 2.0);
+    let sign = |text: &str, keep: bool| {
+        TableCell::new()
+            .add_paragraph(Paragraph::new().style("TableText").keep_next(keep).add_run(text_run(text).size(28)))
+            .width(half as usize, WidthType::Dxa)
+            .clear_all_border()
+    };
+    let lines = [
+        ("填报单位（盖章）：".to_string(), format!("{}（盖章）", d.office)),
+        ("负责人签字：＿＿＿＿＿＿".to_string(), "经办人：＿＿＿＿＿＿".to_string()),
+        ("日期：＿＿＿＿年＿＿月＿＿日".to_string(), format!("日期：{}", d.date)),
+    ];
+    let rows: Vec<TableRow> = lines
+        .iter()
+        .enumerate()
+        .map(|(k, (left, right))| {
+            let keep = k + 1 < lines.len();
+            TableRow::new(vec![sign(left, keep), sign(right, keep)]).cant_split().row_height(mm(9.0) as f32)
+        })
+        .collect();
+    docx = docx.add_paragraph(flush("").keep_next(true)).add_table(
+        Table::new(rows).set_grid(vec![half as usize, half as usize]).width(mm(TEXT_WIDTH_MM) as usize, WidthType::Dxa).clear_all_border(),
+    );
+    package(docx, &format!("{}（{}）", d.title, d.unit), &d.office, created)
 }
 
 /// The font table: each face the documents name, with the fallbacks Word and WPS use
@@ -567,8 +618,20 @@ const FONT_TABLE: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes
 
 /// Build the package: docx-rs's parts, the header rows marked, our font table, zipped
 /// with fixed times.
-fn package(docx: Docx) -> std::io::Result<Vec<u8>> {
+/// The package's bytes; its core properties name the document and the office that
+/// made it (docx-rs writes “unknown” and cannot say a title).
+fn package(docx: Docx, title: &str, author: &str, created: &str) -> std::io::Result<Vec<u8>> {
     let mut xml = docx.build();
+    xml.doc_props.core = core_properties(title, author, created);
+    // The page number in the size and face of its dashes (docx-rs gives the field's run
+    // no properties, so it would be in the body's 三号).
+    for footer in &mut xml.footers {
+        let text = String::from_utf8_lossy(footer).replace(
+            "<w:r><w:rPr /><w:fldChar",
+            r#"<w:r><w:rPr><w:rFonts w:ascii="Times New Roman" w:hAnsi="Times New Roman" w:cs="Times New Roman" w:eastAsia="宋体" w:hint="eastAsia" /><w:sz w:val="28" /><w:szCs w:val="28" /></w:rPr><w:fldChar"#,
+        );
+        *footer = text.into_bytes();
+    }
     xml.document = mark_header_rows(&xml.document);
     xml.font_table = FONT_TABLE.as_bytes().to_vec();
     let mut packed = std::io::Cursor::new(Vec::new());
@@ -576,9 +639,46 @@ fn package(docx: Docx) -> std::io::Result<Vec<u8>> {
     rezip(&packed.into_inner())
 }
 
-/// Header rows are the rows docx-rs marks `w:cantSplit` (only they are): repeat them.
+fn core_properties(title: &str, author: &str, created: &str) -> Vec<u8> {
+    use quick_xml::escape::escape;
+    let clean = |t: &str| -> String { escape(t.chars().filter(|c| !crate::text::xml_unsafe(*c)).collect::<String>()).into_owned() };
+    format!(
+        concat!(
+            r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>"#,
+            r#"<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" "#,
+            r#"xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" "#,
+            r#"xmlns:dcmitype="http://purl.org/dc/dcmitype/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">"#,
+            r#"<dc:title>{title}</dc:title><dc:creator>{author}</dc:creator><cp:lastModifiedBy>{author}</cp:lastModifiedBy>"#,
+            r#"<dcterms:created xsi:type="dcterms:W3CDTF">{created}</dcterms:created>"#,
+            r#"<dcterms:modified xsi:type="dcterms:W3CDTF">{created}</dcterms:modified><cp:revision>1</cp:revision></cp:coreProperties>"#
+        ),
+        title = clean(title),
+        author = clean(author),
+        created = clean(created),
+    )
+    .into_bytes()
+}
+
+/// Every table's first row is its header: repeat it on every page. (Every row is
+/// marked `w:cantSplit`; the first mark after a `<w:tbl>` is its first row's.)
 fn mark_header_rows(document: &[u8]) -> Vec<u8> {
-    String::from_utf8_lossy(document).replace("<w:cantSplit />", "<w:cantSplit /><w:tblHeader />").into_bytes()
+    let text = String::from_utf8_lossy(document);
+    let mark = "<w:cantSplit />";
+    let mut out = String::with_capacity(text.len() + 1024);
+    let mut rest: &str = &text;
+    while let Some(t) = rest.find("<w:tbl>") {
+        let after = t + "<w:tbl>".len();
+        out.push_str(&rest[..after]);
+        rest = &rest[after..];
+        if let Some(m) = rest.find(mark) {
+            let end = m + mark.len();
+            out.push_str(&rest[..end]);
+            out.push_str("<w:tblHeader />");
+            rest = &rest[end..];
+        }
+    }
+    out.push_str(rest);
+    out.into_bytes()
 }
 
 /// The same parts, in the same order, deflated, each dated 1980-01-01 (the zip epoch).

@@ -203,7 +203,7 @@ pub fn area_sentence(a: &Assessment, e: &FinalEvaluation, area: &str, kind: Indi
 
 /// The named lists and each unmet indicator's reason.
 pub fn report(a: &Assessment, e: &FinalEvaluation) -> FinalReport {
-    let name = |id: &str| a.plan.indicator(id).map(|i| format!("“{}”（{}）", i.name, i.lead_unit())).unwrap_or_default();
+    let name = |id: &str| a.plan.indicator(id).map(|i| format!("“{}”（{}）", i.name, i.responsible_joined())).unwrap_or_default();
     let mut lists = Vec::new();
     if !e.not_met.is_empty() {
         lists.push(format!(
@@ -277,15 +277,14 @@ pub fn report(a: &Assessment, e: &FinalEvaluation) -> FinalReport {
         base_year: a.period.base_year,
         not_met,
         lists,
-        trend_title: format!("图2　未完成指标的变化（{}—{}年）", a.period.base_year, a.period.end),
+        trend_title: format!("图2　未完全完成指标的变化（{}—{}年）", a.period.base_year, a.period.end),
         trends,
     }
 }
 
-/// The trend line of an unmet indicator: its base and each year's figure. An annual
-/// rate has no base level to start from: its line is the years' rates.
+/// The trend line of an unmet indicator: its base and each year's figure.
 fn trend(a: &Assessment, i: &Indicator, f: &FinalIndicator) -> Option<Trend> {
-    let base = if i.comparison == Comparison::AnnualRate { None } else { f.base };
+    let base = f.base;
     let points: Vec<TrendPoint> = std::iter::once((a.period.base_year, base))
         .chain(f.values.iter().copied())
         .map(|(year, value)| TrendPoint { year, value, text: value.map(|v| a.shown(&i.id, v)).unwrap_or_default() })
@@ -369,29 +368,48 @@ pub fn problems(a: &Assessment, e: &FinalEvaluation) -> Vec<String> {
 /// 六、下一步: each unit's unfinished items, to the successor plan.
 pub fn suggestions(a: &Assessment, e: &FinalEvaluation) -> Vec<String> {
     let next = format!("{}—{}年", a.period.end + 1, a.period.end + 5);
-    let mut by_unit: Vec<(String, Vec<String>)> = Vec::new();
-    let mut add = |unit: &str, item: String| match by_unit.iter_mut().find(|(u, _)| u == unit) {
-        Some((_, items)) => items.push(item),
-        None => by_unit.push((unit.to_string(), vec![item])),
+    // Each lead unit's items, with the units that share them.
+    let mut by_unit: Vec<(String, Vec<String>, Vec<String>)> = Vec::new();
+    let mut add = |units: &[String], item: String| {
+        let Some((lead, others)) = units.split_first() else { return };
+        let at = match by_unit.iter().position(|(u, _, _)| u == lead) {
+            Some(k) => k,
+            None => {
+                by_unit.push((lead.clone(), Vec::new(), Vec::new()));
+                by_unit.len() - 1
+            }
+        };
+        let (_, items, with) = &mut by_unit[at];
+        if !items.contains(&item) {
+            items.push(item);
+        }
+        for o in others {
+            if !with.contains(o) {
+                with.push(o.clone());
+            }
+        }
     };
     for id in &e.not_met {
         if let Some(i) = a.plan.indicator(id) {
-            add(i.lead_unit(), format!("“{}”", i.name));
+            add(&i.responsible, format!("“{}”", i.name));
         }
     }
     for id in &e.unfinished_projects {
         if let Some(def) = a.plan.projects.iter().find(|d| &d.id == id) {
-            add(def.responsible.first().map(String::as_str).unwrap_or(""), format!("“{}”", def.name));
+            add(&def.responsible, format!("“{}”", def.name));
         }
     }
     for id in &a.overdue_tasks {
         if let Some(t) = a.plan.tasks.iter().find(|t| &t.id == id) {
-            add(t.lead_unit(), format!("“{}”", t.name));
+            add(&t.responsible, format!("“{}”", t.name));
         }
     }
     let mut out: Vec<String> = by_unit
         .into_iter()
-        .map(|(unit, items)| format!("{unit}对{}总结未完成的原因，提出接续措施，纳入{next}公共服务发展规划继续推进。", items.join("、")))
+        .map(|(unit, items, with)| {
+            let with = if with.is_empty() { String::new() } else { format!("会同{}", with.join("、")) };
+            format!("{unit}{with}对{}总结未完成的原因，提出接续措施，纳入{next}公共服务发展规划继续推进。", items.join("、"))
+        })
         .collect();
     out.push(format!("以本次终期评估结果为基础，做好{next}公共服务发展规划的指标衔接：已完成的指标巩固提升，未完成的指标、项目和任务列入新规划统筹解决。"));
     out

@@ -65,6 +65,9 @@ pub struct ReportData {
     pub appendix_projects: ProjectTable,
     /// Where the figures come from (one sentence), and how the tables were made.
     pub data_note: String,
+    /// The 附件说明 under the body (GB/T 9704 7.3.4): the appended tables' names, in
+    /// order, without their 附表N.
+    pub attachments: Vec<String>,
     /// At the plan's end, the final evaluation's lists and reasons (None before).
     pub final_eval: Option<super::final_report::FinalReport>,
 }
@@ -437,7 +440,9 @@ pub fn report_data(a: &Assessment) -> ReportData {
         Some(_) => vec![plan.short_title(), "实施情况终期评估报告".to_string()],
         None => vec![format!("{}实施进展报告（{}年度）", plan.short_title(), year)],
     };
-    ReportData {
+    let project_rows = project_rows(a);
+    let projects_to_check = project_rows.iter().any(|p| !p.note.is_empty());
+    let mut d = ReportData {
         title_lines,
         title: match fe {
             Some(_) => format!("{}实施情况终期评估报告", plan.short_title()),
@@ -485,11 +490,17 @@ pub fn report_data(a: &Assessment) -> ReportData {
         appendix_targets: appendix(a, IndicatorKind::Task, &format!("附表2　重点任务量化指标完成情况{}", origins(of_kind(IndicatorKind::Task), "附件1"))),
         appendix_projects: ProjectTable {
             title: format!("附表3　重点项目进展情况{}", label(plan.official.projects, "附件2")),
-            rows: project_rows(a),
+            rows: project_rows,
         },
+        attachments: Vec::new(),
         data_note: format!(
-            "注：各项数据均取自各责任单位报送的{}（每年的数据取自该年度的填报表）；每个数据的来源（填报单位、文件、工作表、单元格）见同期汇总表“数据明细”工作表和 observations.csv。{}",
-            if fe.is_some() { format!("{}—{}年度填报表", a.period.start, a.period.end) } else { format!("{year}年度填报表") },
+            "注：各项数据均取自各责任单位报送的{}度填报表（每年的数据取自该年度的填报表）；每个数据的来源（填报单位、文件、工作表、单元格）见同期汇总表“数据明细”工作表。{}{}",
+            years_text(a),
+            if projects_to_check {
+                "附表3中状态注“待核实”的项目，报送的数据与相关数据不一致，见正文“存在的问题”。"
+            } else {
+                ""
+            },
             if plan.official.indicators && plan.official.projects {
                 ""
             } else {
@@ -501,7 +512,13 @@ pub fn report_data(a: &Assessment) -> ReportData {
             r.lists = nested_quotes(r.lists);
             r
         }),
-    }
+    };
+    d.attachments = [&d.appendix_goals.title, &d.appendix_targets.title, &d.appendix_projects.title]
+        .iter()
+        .enumerate()
+        .map(|(k, t)| format!("{}. {}", k + 1, t.split_once('　').map_or(t.as_str(), |(_, name)| name)))
+        .collect();
+    d
 }
 
 /// The years the returns columns count: 2023—2025年, or 2023年.
@@ -821,12 +838,17 @@ fn problems(a: &Assessment) -> Vec<String> {
 
 /// The problems of the returns themselves (the units' own words, missing and late
 /// returns, no data, conflicts, contradictions): in every report, annual or final.
+/// Separates the paragraphs of one numbered item of 存在的问题 or 下一步 (each unit's
+/// words in a paragraph of its own): both renderers split on it.
+pub const PARAGRAPH: &str = "\u{2029}";
+
 fn return_problems(a: &Assessment) -> Vec<String> {
     let year = a.year;
     let mut problems = Vec::new();
     let reported = by_unit(a, |e| &e.problems);
     if !reported.is_empty() {
-        problems.push(format!("各单位反映的主要问题：{}", reported.join("；")));
+        // One paragraph per unit (PARAGRAPH separates them within the item).
+        problems.push(format!("各单位反映的主要问题如下。{PARAGRAPH}{}", reported.join(PARAGRAPH)));
     }
     if !a.missing_units.is_empty() {
         problems.push(format!("{}未报送{}年度填报表。", a.missing_units.join("、"), year));
@@ -888,7 +910,7 @@ fn suggestions(a: &Assessment) -> Vec<String> {
         .collect();
     let next = by_unit(a, |e| &e.next);
     if !next.is_empty() {
-        suggestions.push(format!("各单位下一步打算：{}", next.join("；")));
+        suggestions.push(format!("各单位下一步打算如下。{PARAGRAPH}{}", next.join(PARAGRAPH)));
     }
     if !a.missing_units.is_empty() || !a.no_data.is_empty() {
         suggestions.push("未报送或缺报的单位尽快补报，确保评估数据完整。".to_string());
@@ -931,7 +953,16 @@ fn project_rows(a: &Assessment) -> Vec<ProjectRow> {
                 rate: percent(progress.and_then(|x| x.completion_rate())),
                 progress_last: last.and_then(|r| r.progress).map(|v| format!("{}%", amount(v))).unwrap_or_else(dash),
                 progress: rep.and_then(|r| r.progress).map(|v| format!("{}%", amount(v))).unwrap_or_else(dash),
-                status: progress.map(|x| x.state_text()).unwrap_or_else(|| "未报送".into()),
+                status: {
+                    let state = progress.map(|x| x.state_text()).unwrap_or_else(|| "未报送".into());
+                    // A project whose figures disagree with another's: 附表3 says so briefly,
+                    // the note under the table says where (存在的问题).
+                    if progress.is_some_and(|x| !x.check.is_empty()) {
+                        format!("{state}（待核实）")
+                    } else {
+                        state
+                    }
+                },
                 note: progress.map(|x| x.check.clone()).unwrap_or_default(),
             }
         })
@@ -964,7 +995,9 @@ pub fn feedback_data(a: &Assessment, fb: &UnitFeedback) -> FeedbackData {
                 name: i.name.clone(),
                 unit: i.unit.clone(),
                 target_text: target_text(i),
-                own: r.own_value.map(|v| a.shown(&i.id, v)).unwrap_or_else(|| "未填报".to_string()),
+                // A unit that shares an indicator leaves its figure to the lead unit: no
+                // figure of its own is not a gap (—).
+                own: r.own_value.map(|v| a.shown(&i.id, v)).unwrap_or_else(|| if r.lead { "未填报" } else { "—" }.to_string()),
                 used,
                 expected: match a.final_eval.as_ref().and_then(|e| e.of(&i.id)) {
                     Some(f) => super::final_report::rate_text(f),
@@ -1099,7 +1132,14 @@ fn resend_text(a: &Assessment, fb: &UnitFeedback) -> String {
         "在原填报表上修改，把“填报日期”改为修改当天，文件名末尾加“（修改版）”{example}后报送；也可重新填写统一下发的填报表。汇总时以填报日期最晚的一份为准，原来的一份不再采用。"
     );
     if fb.must_correct {
-        format!("请于收到本反馈单后核实修改、补报缺项，重新报送填报表：{how}")
+        let owes = !fb.missing.is_empty() || !fb.missing_works.is_empty() || !fb.missing_reasons.is_empty();
+        let errors = fb.findings.iter().any(|f| f.severity == crate::finding::Severity::Error);
+        let what = match (errors, owes) {
+            (true, true) => "核实修改、补报缺项",
+            (false, true) => "补报缺项",
+            _ => "核实修改",
+        };
+        format!("请于收到本反馈单后{what}，重新报送填报表：{how}")
     } else {
         format!("以上问题请核实。核实后需要修改的，请重新报送填报表：{how}核实无误的，请告知{}，无需重新报送。", a.documents.office)
     }

@@ -24,6 +24,10 @@ pub struct Coverage<'a> {
     known: std::collections::HashMap<char, bool>,
 }
 
+/// The paragraph separator the data carries between an item's paragraphs
+/// (`report::PARAGRAPH`), kept for the templates to split on.
+const PARAGRAPH: char = '\u{2029}';
+
 impl<'a> Coverage<'a> {
     pub fn new(world: &'a ReportWorld) -> Coverage<'a> {
         Coverage { world, missing: BTreeSet::new(), known: std::collections::HashMap::new() }
@@ -37,11 +41,14 @@ impl<'a> Coverage<'a> {
     /// Replace what no face covers (and control characters) in every string of `v`.
     pub fn clean(&mut self, v: &mut Value) {
         match v {
-            Value::String(s) if s.chars().any(|c| c.is_control() || !self.covers(c)) => {
+            Value::String(s) if s.chars().any(|c| c != PARAGRAPH && (c.is_control() || !self.covers(c))) => {
                 *s = s
                     .chars()
                     .map(|c| {
-                        if c.is_control() {
+                        // The templates split an item's paragraphs on it.
+                        if c == PARAGRAPH {
+                            c
+                        } else if c.is_control() {
                             ' '
                         } else if self.covers(c) {
                             c

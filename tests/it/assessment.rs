@@ -15,11 +15,9 @@ fn conflicting_returns_give_a_conflict_finding_and_the_leads_figure() {
         assert_eq!(f["indicator_id"], "G25");
         assert_eq!(f["severity"], "error");
         // Both figures are listed with where they came from, and the one used is named.
-        for part in [
-            "100 %（市民政局·市民政局_2024年度填报表.xlsx·H4）",
-            "97.5 %（市残联·市残联_2024年度填报表.xlsx·H4）",
-            "采用 100 %（市民政局）",
-        ] {
+        for part in
+            ["100%（市民政局·市民政局_2024年度填报表.xlsx·H4）", "97.5%（市残联·市残联_2024年度填报表.xlsx·H4）", "采用100%（市民政局）"]
+        {
             assert!(f["message"].contains(part), "{} lacks {part}", f["message"]);
         }
     }

@@ -90,7 +90,7 @@ fn a_task_reported_done_while_its_project_is_unfinished_is_found_and_shown_in_pr
     }
     assert_eq!(mismatch[0]["sheet"], "重点任务", "the task's own cell: {:?}", mismatch[0]);
     // The report shows one state, with the reason, in PDF and Word alike.
-    let word = docx_text(&w.output().join("仁怀市公共服务发展行动方案实施进展报告（2025年度）.docx"));
+    let word = docx_text(&w.output().join("仁怀市公共服务发展行动方案实施情况终期评估报告.docx"));
     let row = word
         .tables
         .iter()
@@ -101,7 +101,7 @@ fn a_task_reported_done_while_its_project_is_unfinished_is_found_and_shown_in_pr
     assert_eq!(row[3], "推进中（已到期）", "the task is shown in progress: {shown}");
     assert!(row[4].starts_with("报为已完成，但项目“仁怀市精神病医院(心理干预咨询中心)项目”（在建，形象进度95%）尚未完工"), "{shown}");
     let text: String =
-        common::pdf_text(&w.output().join("仁怀市公共服务发展行动方案实施进展报告（2025年度）.pdf"), false).split_whitespace().collect();
+        common::pdf_text(&w.output().join("仁怀市公共服务发展行动方案实施情况终期评估报告.pdf"), false).split_whitespace().collect();
     assert!(text.contains("报为已完成，但项目"), "the PDF gives the reason");
     // The unit's feedback sheet lists it.
     let fb = docx_text(&w.output().join("反馈单/市卫生健康局_2025年度填报数据反馈单.docx"));
@@ -163,7 +163,7 @@ fn the_display_never_changes_a_number() {
     assert_eq!(g09[col("完成情况")], "基本完成", "10.85 years is short of 11: {g09:?}");
     let g08 = rows.iter().find(|r| r[col("编号")] == "G08").unwrap();
     assert_eq!(g08[col("2025年")], "3012.5", "{g08:?}");
-    let report = docx_text(&w.output().join("仁怀市公共服务发展行动方案实施进展报告（2025年度）.docx"));
+    let report = docx_text(&w.output().join("仁怀市公共服务发展行动方案实施情况终期评估报告.docx"));
     let row = report.tables.iter().flatten().find(|r| r.first().is_some_and(|c| c == "G09")).unwrap();
     assert!(row.contains(&"10.85".to_string()) && row.contains(&"10.80".to_string()), "{row:?}");
 }
@@ -225,7 +225,7 @@ fn a_plan_table_without_seq_numbers_gives_the_same_main_and_task_split() {
     };
     assert_eq!(summary(&runs[0]), summary(&runs[1]));
     let overview = |w: &Workdir| -> String {
-        let doc = docx_text(&w.output().join("仁怀市公共服务发展行动方案实施进展报告（2025年度）.docx"));
+        let doc = docx_text(&w.output().join("仁怀市公共服务发展行动方案实施情况终期评估报告.docx"));
         doc.paragraphs.into_iter().find(|p| p.contains("项主要发展指标中")).unwrap()
     };
     assert_eq!(overview(&runs[0]), overview(&runs[1]));

@@ -11,7 +11,7 @@ use calamine::{open_workbook_auto, Data, Reader};
 use crate::common;
 
 const WORKBOOK: &str = "仁怀市公共服务发展行动方案监测汇总表（2025年度）.xlsx";
-const REPORT: &str = "仁怀市公共服务发展行动方案实施进展报告（2025年度）.pdf";
+const REPORT: &str = "仁怀市公共服务发展行动方案实施情况终期评估报告.pdf";
 
 fn set_modified(path: &Path, days_ago: u64) {
     let t = SystemTime::now() - Duration::from_secs(days_ago * 86_400);

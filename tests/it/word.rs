@@ -11,8 +11,8 @@ use std::process::Command;
 use crate::common::{pdf_text, stderr, Workdir};
 use planmon::plan::Plan;
 
-const DOCX: &str = "仁怀市公共服务发展行动方案实施进展报告（2025年度）.docx";
-const PDF: &str = "仁怀市公共服务发展行动方案实施进展报告（2025年度）.pdf";
+const DOCX: &str = "仁怀市公共服务发展行动方案实施情况终期评估报告.docx";
+const PDF: &str = "仁怀市公共服务发展行动方案实施情况终期评估报告.pdf";
 
 fn sample_run(extra: &[&str]) -> Workdir {
     let w = Workdir::with_input(&Path::new(env!("CARGO_MANIFEST_DIR")).join("input"));
@@ -138,12 +138,21 @@ fn the_word_report_is_a_valid_package_with_the_office_page() {
         assert!(document.contains(margin), "margin {margin}");
     }
     assert!(document.contains("<w:tblHeader />"), "table header rows are not repeated");
+    // No row splits across pages; each table repeats only its first row.
+    let rows = document.matches("<w:tr>").count() + document.matches("<w:tr ").count();
+    assert_eq!(document.matches("<w:cantSplit />").count(), rows, "a row that may split across pages");
+    assert_eq!(document.matches("<w:tblHeader />").count(), document.matches("<w:tbl>").count(), "one header row per table");
+    let core = part(&docx, "docProps/core.xml");
+    assert!(core.contains("<dc:title>仁怀市公共服务发展行动方案") && !core.contains("unknown"), "{core}");
     assert!(part(&docx, "word/fontTable.xml").contains("<w:altName w:val=\"仿宋\"/>"), "no fallback for 仿宋_GB2312");
     let footer = (1..=3).find_map(|k| {
         zip::ZipArchive::new(std::fs::File::open(&docx).unwrap()).unwrap().by_name(&format!("word/footer{k}.xml")).ok().map(|_| k)
     });
     let footer = part(&docx, &format!("word/footer{}.xml", footer.expect("a footer")));
     assert!(footer.contains("PAGE") && footer.contains("— "), "no “— 1 —” page number");
+    // The number in the size of its dashes (四号, 28 half-points).
+    let field = footer.split("<w:fldChar").next().unwrap().rsplit("<w:r>").next().unwrap();
+    assert!(field.contains("<w:sz w:val=\"28\" />"), "the page number's size differs from its dashes: {field}");
 
     // LibreOffice opens it and lays it out on A4 with the margins (28 mm left, 26 mm
     // right, 37 mm top; the body above the 35 mm bottom margin).
