@@ -162,7 +162,7 @@ pub fn overview(a: &Assessment, e: &FinalEvaluation) -> String {
     s.push('。');
     let threshold = fmt_num(a.plan.rules.status.nearly_completed * 100.0, 1);
     s.push_str(&format!(
-        "完成率为期末值与目标之比（“至多”类指标控制在目标以内为100%，累计指标为累计完成数与目标之比，年增长率指标为达到目标的年数与年数之比），达到100%为已完成，达到{threshold}%为基本完成。"
+        "完成率为期末值与目标之比（“至多”类指标控制在目标以内为100%，累计指标为累计完成数与目标之比，年增长率指标为达到目标的年数与年数之比），达到100%为已完成，达到{threshold}%为基本完成；期末值低于基期值的（离目标更远了）不作基本完成。"
     ));
     s
 }
@@ -429,13 +429,19 @@ pub fn describe_final(a: &Assessment, i: &Indicator, f: &FinalIndicator) -> Stri
             f.outcome.label()
         ),
         (None, Some(v)) => format!(
-            "“{}”{end}年为{}，目标{}{}，完成率{}（{}）",
+            "“{}”{end}年为{}，目标{}{}，完成率{}（{}{}）",
             i.name,
             with_unit(a, v, i),
             target,
             i.unit,
             rate_text(f),
-            f.outcome.label()
+            f.outcome.label(),
+            // The rate alone would say 基本完成: say why it is not.
+            if f.below_base && f.outcome == Outcome::NotCompleted && f.rate.is_some_and(|r| r >= a.plan.rules.status.nearly_completed) {
+                format!("，低于{}年基期值", a.period.base_year)
+            } else {
+                String::new()
+            }
         ),
         (None, None) => format!("“{}”{end}年无数据", i.name),
     }
