@@ -161,6 +161,9 @@ pub struct RunArgs {
     /// 不生成 Word 版（.docx）报告和反馈单（默认生成；也可在 planmon.toml 中写 word = false）。
     #[arg(long)]
     pub no_word: bool,
+    /// 不生成有问题的填报表的批注副本（默认生成；也可在 planmon.toml 中写 annotate = false）。
+    #[arg(long)]
+    pub no_annotate: bool,
     /// 规划期结束以后的年度也按终期评估报告生成（规划期末年默认即是；也可在 planmon.toml 中写 final = true）。
     #[arg(long = "final")]
     pub final_eval: bool,
@@ -183,6 +186,7 @@ impl Default for RunArgs {
             keep_history: 10,
             date: None,
             no_word: false,
+            no_annotate: false,
             final_eval: false,
         }
     }

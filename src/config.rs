@@ -43,6 +43,8 @@ pub struct Settings {
     pub date: Option<String>,
     /// 是否同时生成 Word 版（.docx）报告和反馈单，默认是。
     pub word: Option<bool>,
+    /// 是否为有问题的填报表生成批注副本（反馈单文件夹中），默认是。
+    pub annotate: Option<bool>,
     /// 进展报告文件名，{year} 换成报告年度。
     pub report_name: Option<String>,
     /// 汇总表文件名，{year} 换成报告年度。
@@ -73,12 +75,17 @@ recipient = "市人民政府"
 # 是否同时生成 Word 版（.docx）报告和反馈单，供修改后印发。命令行 --no-word 不生成。
 word = true
 
+# 是否为有问题的填报表生成批注副本（反馈单/<单位>_<年度>年度填报表（批注）.xlsx：问题单元格标色并加批注，
+# 第一张表为问题清单）。命令行 --no-annotate 不生成。
+annotate = true
+
 # 规划期末年的报告是方案实施情况终期评估报告；规划期结束以后的年度要按终期评估生成时写 final = true（或命令行 --final）。
 # final = false
 
 # 输出文件名，{year} 会换成报告年度。报告以 .pdf 结尾，汇总表以 .xlsx 结尾；
 # 不能与其他输出文件（Word 版、CSV、manifest.json、history、反馈单等）同名（不分大小写）。
-report_name = "仁怀市公共服务发展行动方案实施进展报告（{year}年度）.pdf"
+# 不写 report_name 时，年度报告为“…实施进展报告（{year}年度）.pdf”，终期评估报告为“…实施情况终期评估报告.pdf”。
+# report_name = "仁怀市公共服务发展行动方案实施进展报告（{year}年度）.pdf"
 workbook_name = "仁怀市公共服务发展行动方案监测汇总表（{year}年度）.xlsx"
 "#;
 
@@ -357,6 +364,8 @@ pub struct RunConfig {
     pub office: Option<String>,
     pub recipient: Option<String>,
     pub word: bool,
+    /// Annotated copies of the returns with problems (反馈单/…（批注）.xlsx).
+    pub annotate: bool,
     /// The report of a year after the plan is its final evaluation too (the plan's last
     /// year's always is).
     pub final_eval: bool,
@@ -437,6 +446,7 @@ impl RunConfig {
             office: clean(&settings.office),
             recipient: clean(&settings.recipient).map(|r| r.trim_end_matches(['：', ':']).to_string()),
             word: settings.word.unwrap_or(true) && !args.no_word,
+            annotate: settings.annotate.unwrap_or(true) && !args.no_annotate,
             final_eval: settings.final_eval.unwrap_or(false) || args.final_eval,
             report_name,
             workbook_name,
@@ -455,6 +465,7 @@ impl RunConfig {
             office: None,
             recipient: None,
             word: true,
+            annotate: true,
             final_eval: false,
             report_name,
             workbook_name,

@@ -11,6 +11,7 @@
 //! part of a path a safe file name, and `worker` runs what an input can make run away
 //! (parsing, importing, typesetting) in child processes with time and memory limits.
 
+pub mod annotate;
 pub mod assess;
 pub mod attachments;
 pub mod cli;

@@ -660,6 +660,7 @@ mod tests {
             department: department.into(),
             year: Some(year),
             filled_date: None,
+            filled_at: None,
             figures: 1,
             covers: vec![crate::read::Covered { department: department.into(), year, secondary: false }],
             layouts: Vec::new(),

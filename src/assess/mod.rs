@@ -60,6 +60,8 @@ pub struct Documents {
     pub workbook_name: SafeName,
     /// Word files are made too.
     pub word: bool,
+    /// Annotated copies of the returns with problems are made (`annotate`).
+    pub annotate: bool,
 }
 
 /// The 成文日期 and the creation time of the outputs: the date set, else the Beijing
@@ -102,6 +104,7 @@ impl Documents {
             report_word_name: names.report_word,
             workbook_name: names.workbook,
             word: config.word,
+            annotate: config.annotate,
         })
     }
 
@@ -234,6 +237,9 @@ pub struct Assessment {
     /// when asked (`final`); None in the years before.
     pub final_eval: Option<final_eval::FinalEvaluation>,
     pub feedback: Vec<UnitFeedback>,
+    /// The annotated copies made of the returns with problems (set by the annotate
+    /// stage, before rendering: the feedback sheets say which exist).
+    pub annotated: Vec<crate::annotate::AnnotatedCopy>,
     /// Against the previous run in the output folder.
     pub changes: ChangeLog,
     /// What the next run compares with (kept in the manifest).
@@ -651,6 +657,7 @@ pub fn assess(
         key_tasks,
         projects,
         feedback: Vec::new(),
+        annotated: Vec::new(),
         changes: ChangeLog::default(),
         snapshot: Snapshot::default(),
         glyphs_missing: BTreeSet::new(),

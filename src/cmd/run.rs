@@ -84,7 +84,14 @@ fn run_noting(
     let world = ReportWorld::new(templates, assess::typst_time(assess::dating(&config).1));
     let covers = |c: char| world.as_ref().is_ok_and(|w| w.covers(c));
     let covers: Option<&(dyn Fn(char) -> bool + Sync)> = if world.is_ok() { Some(&covers) } else { None };
-    let a = assess::assess(plan, read, &config, &runs, covers).context("汇总各单位数据时出错")?;
+    let mut a = assess::assess(plan, read, &config, &runs, covers).context("汇总各单位数据时出错")?;
+    // Each unit's own return back with its problems marked (the inputs only read).
+    let (copies, annotated, copy_notes) = crate::annotate::copies(&a, &args.input);
+    a.annotated = annotated;
+    for note in copy_notes {
+        eprintln!("注意：{note}");
+        notes.push(note);
+    }
     if config.year.is_none() {
         // The year the returns gave: after the plan, say what that means.
         if let Ok(Some(note)) = crate::config::year_note(&a.plan, a.year, "填报表中最新的年度") {
@@ -113,6 +120,7 @@ fn run_noting(
         files.extend(render::word(&a, &figures).context("生成 Word 文件时出错")?);
     }
     files.extend(render::tables(&a).context("生成汇总表（Excel）和数据表（CSV）时出错")?);
+    files.extend(copies);
 
     // Everything goes to a staging folder first; a run that fails on the way leaves
     // what it made in history/<run id>-未完成 and the previous outputs as they were.

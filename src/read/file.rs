@@ -103,6 +103,7 @@ pub fn read_file(plan: &Plan, path: &Path, rel: &str) -> ReadOutcome {
     file.department = w.department;
     file.year = w.year;
     file.filled_date = w.filled_date;
+    file.filled_at = w.filled_at;
     file.covers = w.covers;
     file.layouts = w.layouts;
     ReadOutcome {
@@ -288,6 +289,8 @@ struct WorkbookRead {
     department: String,
     year: Option<i32>,
     filled_date: Option<String>,
+    /// The sheet and cell of the 填报日期.
+    filled_at: Option<(String, String)>,
     covers: Vec<super::Covered>,
     layouts: Vec<super::SheetLayout>,
 }
@@ -300,7 +303,9 @@ fn read_workbook(plan: &Plan, path: &Path, bytes: Vec<u8>, rel: &str) -> Result<
         open(path, &bytes).map_err(|e| Box::new(if wps && !is_password(&e) { wps_unreadable(rel) } else { open_error(e, rel) }))?;
     let hidden: Vec<String> =
         workbook.sheets_metadata().iter().filter(|s| s.visible != SheetVisible::Visible).map(|s| s.name.clone()).collect();
-    let mut names = workbook.sheet_names();
+    // The 问题清单 planmon puts first in an annotated copy is its own list, not data: a
+    // copy sent back is read as the return it is a copy of.
+    let mut names: Vec<String> = workbook.sheet_names().into_iter().filter(|n| n != crate::annotate::LIST_SHEET).collect();
     let mut w = WorkbookRead::default();
     if names.len() > limits.max_sheets {
         w.findings.push(
@@ -383,6 +388,7 @@ fn read_workbook(plan: &Plan, path: &Path, bytes: Vec<u8>, rel: &str) -> Result<
         }
         if w.filled_date.is_none() {
             w.filled_date = sheet.filled_date.clone();
+            w.filled_at = sheet.filled_cell.clone().map(|c| (name.clone(), c));
         }
         if !sheet.empty_cells.is_empty() {
             // An empty value cell may be a formula saved without its result.

@@ -303,8 +303,10 @@ pub struct InputFile {
     pub reason: String,
     pub department: String,
     pub year: Option<i32>,
-    /// 填报日期 (YYYY-MM-DD) when the return gives one.
+    /// 填报日期 (YYYY-MM-DD) when the return gives one, and where: (sheet, cell).
     pub filled_date: Option<String>,
+    #[serde(default)]
+    pub filled_at: Option<(String, String)>,
     pub figures: usize,
     /// The returns (unit and year) this file holds: one for a plain return, several for
     /// a workbook with a sheet per unit or a return spanning several years.
@@ -589,6 +591,7 @@ impl InputFile {
             department: String::new(),
             year: None,
             filled_date: None,
+            filled_at: None,
             figures: 0,
             covers: Vec::new(),
             layouts: Vec::new(),

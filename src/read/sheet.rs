@@ -16,8 +16,9 @@ use crate::text::{fmt_num, fold_width, normalize_name};
 pub struct SheetRead {
     pub department: String,
     pub year: Option<i32>,
-    /// 填报日期 as YYYY-MM-DD, when the return gives one.
+    /// 填报日期 as YYYY-MM-DD, when the return gives one, and the cell it is in.
     pub filled_date: Option<String>,
+    pub filled_cell: Option<String>,
     /// Value cells that were empty: (absolute row, absolute column, index into
     /// `observations`), to check for formulas saved without a cached value.
     pub empty_cells: Vec<(u32, u32, usize)>,
@@ -73,6 +74,8 @@ pub(super) struct Context {
     pub dep_cell: String,
     pub year: Option<i32>,
     pub filled_date: Option<String>,
+    /// The cell of the 填报日期.
+    pub filled_cell: Option<String>,
     /// `单位：%` above the table: the unit, and the line as written.
     pub unit_line: Option<(String, String)>,
     /// The sheet covers part of a year (its title, its name or the file's name says
@@ -87,7 +90,8 @@ impl Context {
             department,
             dep_cell,
             year: find_year(grid, file, sheet, header_row),
-            filled_date: find_filled_date(grid),
+            filled_date: find_filled_date(grid).map(|(d, _)| d),
+            filled_cell: find_filled_date(grid).map(|(_, c)| c),
             unit_line: find_unit_line(plan, grid, header_row),
             part: find_part_of_year(grid, file, sheet, header_row),
         }
@@ -114,6 +118,7 @@ impl Context {
             department: self.department.clone(),
             year: self.year,
             filled_date: self.filled_date.clone(),
+            filled_cell: self.filled_cell.clone(),
             layout: SheetLayout { sheet: sheet.to_string(), orientation, ..Default::default() },
             ..Default::default()
         }
@@ -434,7 +439,10 @@ impl SheetRead {
             self.department = more.department;
         }
         self.year = self.year.or(more.year);
-        self.filled_date = self.filled_date.take().or(more.filled_date);
+        if self.filled_date.is_none() {
+            self.filled_date = more.filled_date;
+            self.filled_cell = more.filled_cell;
+        }
     }
 
     /// What the sheet's presentation says about its figures (`shown`: None when it could
@@ -1268,8 +1276,9 @@ pub(super) fn classify(text: &str) -> Role {
     Role::Other
 }
 
-/// The 填报日期 of the return: a date cell, or text like 2026年1月10日 / 2026-01-10.
-fn find_filled_date(grid: &Grid) -> Option<String> {
+/// The 填报日期 of the return (a date cell, or text like 2026年1月10日 / 2026-01-10) and
+/// the cell it is written in.
+fn find_filled_date(grid: &Grid) -> Option<(String, String)> {
     for r in 0..grid.height().min(300) {
         for c in 0..grid.width().min(30) {
             if !grid.string_contains(r, c, "日期") {
@@ -1281,21 +1290,23 @@ fn find_filled_date(grid: &Grid) -> Option<String> {
             };
             let rest = rest.trim_start_matches([':', '：']);
             if let Some(d) = parse_date_text(rest) {
-                return Some(d);
+                return Some((d, grid.addr(r, c)));
             }
             for cc in c + 1..grid.width().min(c + 6) {
-                match grid.get(r, cc) {
+                let found = match grid.get(r, cc) {
                     Data::DateTime(dt) if dt.is_datetime() => {
                         let (y, m, d, ..) = dt.to_ymd_hms_milli();
-                        return Some(format!("{y:04}-{m:02}-{d:02}"));
+                        Some(format!("{y:04}-{m:02}-{d:02}"))
                     }
-                    Data::DateTimeIso(s) => return parse_date_text(s),
+                    Data::DateTimeIso(s) => parse_date_text(s),
                     Data::Empty => continue,
-                    _ => {
-                        if let Some(d) = parse_date_text(&grid.text(r, cc)) {
-                            return Some(d);
-                        }
-                    }
+                    _ => parse_date_text(&grid.text(r, cc)),
+                };
+                if let Some(d) = found {
+                    return Some((d, grid.addr(r, cc)));
+                }
+                if matches!(grid.get(r, cc), Data::DateTimeIso(_)) {
+                    return None;
                 }
             }
         }

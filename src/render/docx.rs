@@ -549,6 +549,9 @@ pub fn feedback(d: &FeedbackData, created: &str) -> std::io::Result<Vec<u8>> {
         docx = docx.add_paragraph(para(&d.late));
     }
     docx = docx.add_paragraph(heading1("二、填报数据问题及修改意见"));
+    if !d.annotated.is_empty() {
+        docx = docx.add_paragraph(para(&d.annotated));
+    }
     if d.findings.is_empty() {
         docx = docx.add_paragraph(para("本单位填报表未发现数据问题。"));
     } else {

@@ -228,6 +228,8 @@ pub struct FeedbackData {
     pub followup_from: String,
     /// How to send the corrected return.
     pub resend: String,
+    /// The annotated copy of the unit's return sent with the sheet (empty: none).
+    pub annotated: String,
 }
 
 /// One problem fed back earlier: 已更正 or 仍未更正.
@@ -1084,6 +1086,18 @@ pub fn feedback_data(a: &Assessment, fb: &UnitFeedback) -> FeedbackData {
             .collect(),
         followup_from: fb.followup.as_ref().map(|up| run_date(&up.previous)).unwrap_or_default(),
         resend: resend_text(a, fb),
+        annotated: a
+            .annotated
+            .iter()
+            .find(|c| c.unit == fb.unit)
+            .map(|c| {
+                format!(
+                    "你单位填报表“{}”的批注副本“{}”与本反馈单一同发送：有问题的单元格已标色并加批注，第一张工作表“问题清单”列出全部问题（可点击跳到单元格）。可直接在副本上修改，改好后报送。",
+                    c.file.rsplit('/').next().unwrap_or(&c.file),
+                    c.rel.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default()
+                )
+            })
+            .unwrap_or_default(),
     }
 }
 

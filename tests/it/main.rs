@@ -5,6 +5,7 @@
 
 mod common;
 
+mod annotate;
 mod assessment;
 mod codes;
 mod consistency;

@@ -89,8 +89,10 @@ fn officer_init_makes_a_working_folder_the_binary_alone_can_use() {
     let toml = std::fs::read_to_string(work.join("planmon.toml")).unwrap();
     std::fs::write(
         work.join("planmon.toml"),
-        toml.replace("office = \"仁怀市发展和改革局\"", "office = \"仁怀市发展和改革局（规划科）\"")
-            .replace("实施进展报告（{year}年度）.pdf", "终期评估数据报告（{year}年度）.pdf"),
+        toml.replace("office = \"仁怀市发展和改革局\"", "office = \"仁怀市发展和改革局（规划科）\"").replace(
+            "# report_name = \"仁怀市公共服务发展行动方案实施进展报告（{year}年度）.pdf\"",
+            "report_name = \"仁怀市公共服务发展行动方案终期评估数据报告（{year}年度）.pdf\"",
+        ),
     )
     .unwrap();
     let ind = std::fs::read_to_string(work.join("templates/indicators.toml")).unwrap();

@@ -792,7 +792,7 @@ fn state_a_copy_of_a_history_set_is_not_trimmed() {
 fn state_a_journal_is_acted_on_only_with_its_proof_and_its_hashes() {
     // A real crash journal whose list of previous files is made longer by hand.
     let w = after_a_run();
-    let out = run_env(&w, &["run"], &[("PLANMON_FAILPOINT_SWAP", "31")]);
+    let out = run_env(&w, &["run"], &[("PLANMON_FAILPOINT_SWAP", "36")]);
     assert!(!out.status.success());
     assert!(w.output().join(".planmon-journal.json").is_file(), "killed before the journal was written");
     std::fs::write(w.output().join("说明.txt"), "说明").unwrap();
@@ -827,7 +827,7 @@ fn state_a_journal_is_acted_on_only_with_its_proof_and_its_hashes() {
 #[test]
 fn state_a_partial_folder_without_planmons_marker_is_not_cleared() {
     let w = after_a_run();
-    let out = run_env(&w, &["run"], &[("PLANMON_FAILPOINT_SWAP", "31")]);
+    let out = run_env(&w, &["run"], &[("PLANMON_FAILPOINT_SWAP", "36")]);
     assert!(!out.status.success());
     let partial = std::fs::read_dir(w.output().join("history"))
         .unwrap()

@@ -1,0 +1,227 @@
+//! Each unit's own return back with every problem marked on its cell: an annotated copy
+//! beside the feedback sheet, equal to the original cell for cell, each finding's cell
+//! coloured and commented, a first sheet 问题清单 whose links resolve; reproducible; off
+//! with a switch; and a corrected copy sent back closes the loop.
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use calamine::{open_workbook_auto, Data, Reader};
+
+use crate::common::{self, Workdir};
+
+fn sample() -> Workdir {
+    Workdir::with_input(&Path::new(env!("CARGO_MANIFEST_DIR")).join("input"))
+}
+
+fn copies(w: &Workdir) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(w.output().join("反馈单"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with("（批注）.xlsx"))
+        .collect();
+    v.sort();
+    v
+}
+
+/// A sheet's values and formulas, row by row.
+type SheetCells = (Vec<Vec<Data>>, Vec<Vec<String>>);
+
+/// Every sheet's cells (values and formulas) as calamine reads them.
+fn cells(path: &Path) -> HashMap<String, SheetCells> {
+    let mut wb = open_workbook_auto(path).unwrap();
+    let names = wb.sheet_names();
+    names
+        .into_iter()
+        .map(|n| {
+            let values: Vec<Vec<Data>> = wb.worksheet_range(&n).unwrap().rows().map(|r| r.to_vec()).collect();
+            let formulas: Vec<Vec<String>> = wb.worksheet_formula(&n).unwrap().rows().map(|r| r.to_vec()).collect();
+            (n, (values, formulas))
+        })
+        .collect()
+}
+
+fn parts(path: &Path) -> HashMap<String, String> {
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+    (0..zip.len())
+        .map(|i| {
+            let mut f = zip.by_index(i).unwrap();
+            let mut s = String::new();
+            let _ = f.read_to_string(&mut s);
+            (f.name().unwrap().to_string(), s)
+        })
+        .collect()
+}
+
+#[test]
+fn every_return_with_problems_comes_back_annotated_and_otherwise_equal() {
+    let w = sample();
+    let out = w.run(&["run", "--date", "2026-03-01"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let findings = w.csv("findings.csv");
+    let made = copies(&w);
+    assert!(made.len() >= 4, "{made:?}");
+    for copy in &made {
+        let name = copy.file_name().unwrap().to_string_lossy().to_string();
+        let unit = name.split('_').next().unwrap().to_string();
+        let original = w.input().join(format!("{unit}_2025年度填报表.xlsx"));
+        // The input is untouched, and the copy equals it cell for cell (but 问题清单).
+        let (a, b) = (cells(&original), cells(copy));
+        assert_eq!(b.keys().filter(|k| *k != "问题清单").count(), a.len(), "{name}: sheets");
+        for (sheet, content) in &a {
+            assert_eq!(Some(content), b.get(sheet), "{name}: sheet {sheet} differs");
+        }
+        let mut wb = open_workbook_auto(copy).unwrap();
+        assert_eq!(wb.sheet_names()[0], "问题清单", "{name}: 问题清单 first");
+        // Each finding of the unit's file: a comment on its cell with its message, a
+        // row of 问题清单 that links to the cell.
+        let package = parts(copy);
+        let comments: String = package.iter().filter(|(n, _)| n.contains("comments")).map(|(_, t)| t.as_str()).collect();
+        let list = package.iter().find(|(n, _)| n.contains("planmon_list")).map(|(_, t)| t.clone()).expect("问题清单 part");
+        let file = original.file_name().unwrap().to_string_lossy().to_string();
+        let own: Vec<_> = findings.iter().filter(|f| f["file"] == file && !f["cell"].is_empty() && f["year"] == "2025").collect();
+        assert!(!own.is_empty() || unit == "市退役军人事务局", "{name}: no findings of its own");
+        for f in own {
+            assert!(comments.contains(&format!("ref=\"{}\"", f["cell"])), "{name}: no comment on {}", f["cell"]);
+            let head: String = f["message"].chars().take(20).collect();
+            assert!(comments.contains(&head), "{name}: the comment lacks {head}");
+            assert!(
+                list.contains(&format!("location=\"&apos;{}&apos;!{}\"", f["sheet"], f["cell"]))
+                    || list.contains(&format!("location=\"'{}'!{}\"", f["sheet"], f["cell"])),
+                "{name}: no link to {}",
+                f["cell"]
+            );
+        }
+        // Every link names a sheet of the workbook and a cell.
+        let sheets = wb.sheet_names();
+        for loc in list.split("location=\"").skip(1).map(|s| s.split('"').next().unwrap().replace("&apos;", "'")) {
+            let (sheet, cell) = loc.rsplit_once('!').unwrap();
+            assert!(sheets.contains(&sheet.trim_matches('\'').to_string()), "{name}: link to {loc}");
+            assert!(cell.chars().next().unwrap().is_ascii_uppercase(), "{name}: link to {loc}");
+        }
+        let _ = wb.worksheet_range("问题清单").unwrap();
+    }
+    // The feedback sheet says the copy is sent with it.
+    let sheet = common::docx_text(&w.output().join("反馈单/市残联_2025年度填报数据反馈单.docx"));
+    assert!(
+        sheet.paragraphs.iter().any(|p| p.contains("批注副本") && p.contains("市残联_2025年度填报表（批注）.xlsx")),
+        "{:?}",
+        sheet.paragraphs
+    );
+    // A unit without problems gets none.
+    assert!(!w.output().join("反馈单/市医保局_2025年度填报表（批注）.xlsx").exists());
+    // The same inputs give the same copies.
+    let first: Vec<Vec<u8>> = made.iter().map(|p| std::fs::read(p).unwrap()).collect();
+    let out = w.run(&["run", "--date", "2026-03-01"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let again: Vec<Vec<u8>> = copies(&w).iter().map(|p| std::fs::read(p).unwrap()).collect();
+    assert!(first == again, "the copies are not reproducible");
+}
+
+#[test]
+fn a_switch_turns_the_copies_off() {
+    let w = sample();
+    let out = w.run(&["run", "--no-annotate", "--date", "2026-03-01"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    assert!(copies(&w).is_empty());
+    std::fs::write(w.path().join("planmon.toml"), "annotate = false\n").unwrap();
+    let out = w.run(&["run", "--date", "2026-03-01"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    assert!(copies(&w).is_empty());
+    let sheet = common::docx_text(&w.output().join("反馈单/市残联_2025年度填报数据反馈单.docx"));
+    assert!(!sheet.paragraphs.iter().any(|p| p.contains("批注副本")), "no copy, no word of one");
+}
+
+/// A copy with one cell's number and the 填报日期 changed, as a unit would fix it (the
+/// sheet's XML and shared strings edited in place).
+fn fix_copy(copy: &Path, to: &Path, old_value: &str, new_value: &str, old_date: &str, new_date: &str) {
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(copy).unwrap()).unwrap();
+    let mut out = zip::ZipWriter::new(std::fs::File::create(to).unwrap());
+    for i in 0..zip.len() {
+        let mut f = zip.by_index(i).unwrap();
+        let name = f.name().unwrap().to_string();
+        let mut data = Vec::new();
+        f.read_to_end(&mut data).unwrap();
+        let text = String::from_utf8_lossy(&data).to_string();
+        let data = if name.starts_with("xl/worksheets/sheet") {
+            text.replacen(&format!("<v>{old_value}</v>"), &format!("<v>{new_value}</v>"), 1).into_bytes()
+        } else if name == "xl/sharedStrings.xml" {
+            text.replace(old_date, new_date).into_bytes()
+        } else {
+            data
+        };
+        out.start_file(name, zip::write::SimpleFileOptions::default()).unwrap();
+        out.write_all(&data).unwrap();
+    }
+    out.finish().unwrap();
+}
+
+#[test]
+fn a_corrected_copy_sent_back_is_the_newer_return_and_its_problem_is_corrected() {
+    let w = sample();
+    let out = w.run(&["run", "--date", "2026-03-01"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let copy = w.output().join("反馈单/市残联_2025年度填报表（批注）.xlsx");
+    assert!(copy.exists());
+    // 市残联 fixes its G25 figure (97.1 → 98.6) and the date, in the copy, and sends it.
+    let original = calamine_date(&w.input().join("市残联_2025年度填报表.xlsx"));
+    let back = w.input().join("市残联_2025年度填报表（批注）.xlsx");
+    fix_copy(&copy, &back, "97.1", "98.6", &original, "2026年3月5日");
+    let out = w.run(&["run", "--date", "2026-03-10"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let findings = w.csv("findings.csv");
+    assert!(!findings.iter().any(|f| f["code"] == "conflict"), "the conflict is settled: {findings:?}");
+    assert!(
+        findings.iter().any(|f| f["code"] == "superseded" && f["file"] == "市残联_2025年度填报表.xlsx"),
+        "the first return is replaced by the copy: {findings:?}"
+    );
+    assert!(!findings.iter().any(|f| f["sheet"] == "问题清单"), "问题清单 is not read as data: {findings:?}");
+    let obs = w.csv("observations.csv");
+    assert!(!obs.iter().any(|o| o["sheet"] == "问题清单"), "问题清单 is not read as data");
+    let g25 = obs
+        .iter()
+        .find(|o| o["file"] == "市残联_2025年度填报表（批注）.xlsx" && o["indicator_id"] == "G25" && o["year"] == "2025")
+        .unwrap();
+    assert_eq!(g25["value"], "98.6");
+    let sheet = common::pdf_text(&w.output().join("反馈单/市残联_2025年度填报数据反馈单.pdf"), false);
+    assert!(sheet.contains("上次反馈问题的更正情况") && sheet.contains("已更正") && !sheet.contains("仍未更正"), "{sheet}");
+}
+
+/// The 填报日期 text of a return (as the sample writes it: 2026年1月…日).
+fn calamine_date(path: &Path) -> String {
+    let mut wb = open_workbook_auto(path).unwrap();
+    let range = wb.worksheet_range("指标填报").unwrap();
+    for row in range.rows() {
+        for c in row {
+            if let Data::String(s) = c {
+                if s.starts_with("2026年") && s.ends_with('日') {
+                    return s.clone();
+                }
+            }
+        }
+    }
+    panic!("no 填报日期 in {}", path.display());
+}
+
+#[test]
+fn libreoffice_opens_a_copy_with_its_comments() {
+    let w = sample();
+    let out = w.run(&["run", "--date", "2026-03-01"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let copy = w.path().join("copy.xlsx");
+    std::fs::copy(w.output().join("反馈单/市残联_2025年度填报表（批注）.xlsx"), &copy).unwrap();
+    let dir = w.path().join("lo");
+    let out = std::process::Command::new("soffice")
+        .args(["--headless", "--norestore", "--convert-to", "ods", "--outdir"])
+        .arg(&dir)
+        .arg(&copy)
+        .env("HOME", w.path())
+        .output()
+        .expect("LibreOffice (soffice) is required for this test: apt-get install libreoffice-calc-nogui");
+    assert!(out.status.success(), "soffice: {}", String::from_utf8_lossy(&out.stderr));
+    let content = parts(&dir.join("copy.ods")).remove("content.xml").expect("content.xml");
+    assert!(content.contains("<office:annotation"), "LibreOffice sees no comment");
+    assert!(content.contains("有不一致的填报") && content.contains("请把填报日期改为修改当天"), "the comments' text");
+    assert!(content.contains("table:name=\"问题清单\""), "问题清单");
+}
