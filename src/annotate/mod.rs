@@ -153,7 +153,7 @@ pub fn copies(a: &Assessment, input: &Path) -> (Vec<Rendered>, Vec<AnnotatedCopy
             list_lines: vec![
                 format!("{}{}年度填报表问题清单", fb.unit, a.year),
                 format!("本工作簿是你单位报送的“{file}”的副本，由{}汇总时生成，原文件未作改动。", a.documents.office),
-                "单元格标色说明：红色为错误（须修改），黄色为警告（请核实），蓝色为填报日期（修改后请改为修改当天）；问题单元格上有批注，写明问题和修改意见。".to_string(),
+                "单元格标色说明：红色为错误（须修改），橙色为警告（请核实），蓝色为填报日期（修改后请改为修改当天）；问题单元格上有批注，写明问题和修改意见。".to_string(),
                 "点击“单元格”一列可跳到该单元格。改好后可直接报送本工作簿（本表和批注、标色不作为数据读取），文件名末尾可加“（修改版）”。".to_string(),
             ],
             list_header: ["序号", "类别", "工作表", "单元格", "问题及修改意见"].iter().map(|s| s.to_string()).collect(),
@@ -162,7 +162,14 @@ pub fn copies(a: &Assessment, input: &Path) -> (Vec<Rendered>, Vec<AnnotatedCopy
             author: a.documents.office.clone(),
         };
         match xlsx::annotate(&bytes, &annotation) {
-            Ok(copy) => {
+            Ok((copy, uncommented)) => {
+                if !uncommented.is_empty() {
+                    notes.push(format!(
+                        "{}的批注副本中，工作表“{}”原有批注，问题单元格只标色、未加批注（问题清单中列全）。",
+                        fb.unit,
+                        uncommented.join("”“")
+                    ));
+                }
                 copies.push(AnnotatedCopy { unit: fb.unit.clone(), file: file.clone(), rel: rel.clone() });
                 made.push(Rendered { rel, bytes: copy, what: "批注副本" });
             }

@@ -31,7 +31,7 @@ impl MarkKind {
     fn color(self) -> &'static str {
         match self {
             MarkKind::Error => "FFFFC7CE",
-            MarkKind::Warning => "FFFFEB9C",
+            MarkKind::Warning => "FFFFB050",
             MarkKind::Update => "FFBDD7EE",
         }
     }
@@ -580,8 +580,10 @@ fn vml_xml(k: usize, marks: &[(u32, u32, String)]) -> String {
 fn list_sheet(a: &Annotation) -> String {
     let mut rows = String::new();
     let mut r = 0u32;
-    let cell = |col: u32, row: u32, text: &str| {
-        format!(r#"<c r="{}{row}" t="inlineStr"><is><t xml:space="preserve">{}</t></is></c>"#, column_letters(col), xml_text(text))
+    // A whole number (序号) as a number; everything else as text.
+    let cell = |col: u32, row: u32, text: &str| match text.parse::<u32>() {
+        Ok(n) if col == 1 && !text.starts_with('0') => format!(r#"<c r="{}{row}"><v>{n}</v></c>"#, column_letters(col)),
+        _ => format!(r#"<c r="{}{row}" t="inlineStr"><is><t xml:space="preserve">{}</t></is></c>"#, column_letters(col), xml_text(text)),
     };
     for line in &a.list_lines {
         r += 1;
@@ -625,6 +627,21 @@ fn list_sheet(a: &Annotation) -> String {
     )
 }
 
+/// The namespace prefix of a part's root element, with its colon ("x:"), or "".
+fn root_prefix(xml: &str) -> String {
+    let mut r = Reader::from_str(xml);
+    loop {
+        match r.read_event() {
+            Ok(Event::Start(e)) | Ok(Event::Empty(e)) => {
+                let name = String::from_utf8_lossy(e.name().as_ref().as_bytes()).to_string();
+                return name.split_once(':').map(|(p, _)| format!("{p}:")).unwrap_or_default();
+            }
+            Ok(Event::Eof) | Err(_) => return String::new(),
+            _ => {}
+        }
+    }
+}
+
 /// A relationship Id not yet used in `rels`.
 fn free_id(rels: &[(String, String, String)], stem: &str) -> String {
     (1..).map(|k| format!("{stem}{k}")).find(|id| !rels.iter().any(|(i, _, _)| i == id)).unwrap_or_default()
@@ -653,8 +670,11 @@ fn add_content_type(types: &str, entry: &str, needle: &str) -> String {
     }
 }
 
-/// The annotated copy of an .xlsx (or .xlsm) `original`.
-pub fn annotate(original: &[u8], a: &Annotation) -> Result<Vec<u8>, AnnotateError> {
+/// The annotated copy of an .xlsx (or .xlsm) `original`, and the sheets whose marked
+/// cells were coloured but given no comment (the sheet has comments of its own, which
+/// are not merged with planmon's).
+pub fn annotate(original: &[u8], a: &Annotation) -> Result<(Vec<u8>, Vec<String>), AnnotateError> {
+    let mut uncommented: Vec<String> = Vec::new();
     let mut pkg = Package::open(original)?;
     let root = relationships(&pkg.text("_rels/.rels")?);
     let book = root
@@ -735,9 +755,13 @@ pub fn annotate(original: &[u8], a: &Annotation) -> Result<Vec<u8>, AnnotateErro
             let has_comments =
                 rels.iter().any(|(_, t, _)| t.ends_with("/comments") || t.ends_with("/vmlDrawing")) || xml.contains("<legacyDrawing");
             let legacy = if has_comments {
+                if let Some((name, _)) = sheets.iter().find(|(_, p)| p == part) {
+                    uncommented.push(name.clone());
+                }
                 None
             } else {
-                let n = k + 1;
+                // Shape ids unique across the workbook: after the drawings it has.
+                let n = k + 1 + pkg.parts.iter().filter(|(p, _)| p.ends_with(".vml")).count();
                 let comments_part = (1..).map(|j| format!("xl/planmon_comments{j}.xml")).find(|p| !pkg.has(p)).unwrap_or_default();
                 let vml_part = (1..).map(|j| format!("xl/drawings/planmon_vml{j}.vml")).find(|p| !pkg.has(p)).unwrap_or_default();
                 let texts: Vec<(u32, u32, String)> = cells.iter().map(|((c, r), (_, _, t))| (*c, *r, t.join("\n"))).collect();
@@ -761,7 +785,9 @@ pub fn annotate(original: &[u8], a: &Annotation) -> Result<Vec<u8>, AnnotateErro
                     r#"<Default Extension="vml" ContentType="application/vnd.openxmlformats-officedocument.vmlDrawing"/>"#,
                     "Extension=\"vml\"",
                 );
-                Some(format!(r#"<legacyDrawing xmlns:r="{REL_NS}" r:id="{v_id}"/>"#))
+                // In the sheet's own namespace prefix (x:worksheet → x:legacyDrawing).
+                let prefix = root_prefix(&xml);
+                Some(format!(r#"<{prefix}legacyDrawing xmlns:r="{REL_NS}" r:id="{v_id}"/>"#))
             };
             pkg.set(part, restyle_sheet(&xml, &new_styles, legacy.as_deref())?.into_bytes());
         }
@@ -778,7 +804,11 @@ pub fn annotate(original: &[u8], a: &Annotation) -> Result<Vec<u8>, AnnotateErro
     }
     // 问题清单, first.
     let list_part = (1..).map(|j| format!("xl/worksheets/planmon_list{j}.xml")).find(|p| !pkg.has(p)).unwrap_or_default();
-    pkg.set(&list_part, list_sheet(a).into_bytes());
+    let mut list = a.clone();
+    if !uncommented.is_empty() {
+        list.list_lines.push(format!("工作表“{}”中原有批注，这些表中的问题单元格只标色、未加批注，问题见下表。", uncommented.join("”“")));
+    }
+    pkg.set(&list_part, list_sheet(&list).into_bytes());
     types = add_content_type(
         &types,
         &format!(
@@ -794,7 +824,7 @@ pub fn annotate(original: &[u8], a: &Annotation) -> Result<Vec<u8>, AnnotateErro
         add_relationship(Some(&rels_text), &list_id, &format!("{REL_NS}/worksheet"), &relative(&book, &list_part)).into_bytes(),
     );
     pkg.set(&book, first_sheet(&workbook, &a.list_name, &list_id)?.into_bytes());
-    pkg.write()
+    Ok((pkg.write()?, uncommented))
 }
 
 /// `target` relative to the folder of `from` (both package paths).
@@ -852,6 +882,12 @@ fn first_sheet(workbook: &str, name: &str, rel_id: &str) -> Result<String, Annot
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_prefixed_sheet_keeps_its_prefix() {
+        assert_eq!(root_prefix(r#"<?xml version="1.0"?><x:worksheet xmlns:x="m"><x:sheetData/></x:worksheet>"#), "x:");
+        assert_eq!(root_prefix(r#"<worksheet xmlns="m"/>"#), "");
+    }
 
     #[test]
     fn cells_and_columns() {
