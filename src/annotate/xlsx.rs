@@ -197,29 +197,16 @@ fn rels_of(part: &str) -> String {
     }
 }
 
-/// (column, row), both from 1, of an A1 address.
+/// (column, row), both from 1, of an A1 address ($ signs allowed), within a sheet's
+/// bounds (the reader's `cell_position`).
 pub fn parse_cell(a1: &str) -> Option<(u32, u32)> {
-    let a1 = a1.trim().trim_start_matches('$');
-    let letters: String = a1.chars().take_while(|c| c.is_ascii_alphabetic()).collect();
-    let digits = a1[letters.len()..].trim_start_matches('$');
-    if letters.is_empty() || letters.len() > 3 || digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit()) {
-        return None;
-    }
-    let col = letters.to_ascii_uppercase().bytes().fold(0u32, |n, b| n * 26 + u32::from(b - b'A' + 1));
-    let row: u32 = digits.parse().ok()?;
-    (row >= 1 && (1..=16_384).contains(&col) && row <= 1_048_576).then_some((col, row))
+    let (row, col) = crate::read::cell_position(&a1.trim().replace('$', ""))?;
+    (row < 1_048_576 && col < 16_384).then_some((col + 1, row + 1))
 }
 
-/// Column letters of a column number from 1 (27 → AA).
-pub fn column_letters(mut col: u32) -> String {
-    let mut s = Vec::new();
-    while col > 0 {
-        let r = (col - 1) % 26;
-        s.push(b'A' + r as u8);
-        col = (col - 1) / 26;
-    }
-    s.reverse();
-    String::from_utf8(s).unwrap_or_default()
+/// Column letters of a column number from 1 (27 → AA): the reader's `column_name`.
+pub fn column_letters(col: u32) -> String {
+    crate::read::column_name(col.saturating_sub(1))
 }
 
 /// Byte spans: (start, end) of a parent's content, and of each child element.

@@ -8,6 +8,7 @@ mod limits;
 mod period;
 mod projects;
 mod sheet;
+pub use sheet::{cell_position, column_name};
 mod texts;
 pub mod value;
 pub mod worker;
