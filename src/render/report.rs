@@ -1091,8 +1091,15 @@ pub fn feedback_data(a: &Assessment, fb: &UnitFeedback) -> FeedbackData {
             .iter()
             .find(|c| c.unit == fb.unit)
             .map(|c| {
+                // What the copy marks: problem cells when there are findings, else only
+                // what is to be sent (and the 填报日期).
+                let what = if fb.findings.is_empty() {
+                    "第一张工作表“问题清单”列出需要补报的内容"
+                } else {
+                    "有问题的单元格已标色并加批注，第一张工作表“问题清单”列出全部问题（可点击跳到单元格）"
+                };
                 format!(
-                    "你单位填报表“{}”的批注副本“{}”与本反馈单一同发送：有问题的单元格已标色并加批注，第一张工作表“问题清单”列出全部问题（可点击跳到单元格）。可直接在副本上修改，改好后报送。",
+                    "你单位填报表“{}”的批注副本“{}”与本反馈单一同发送：{what}。可直接在副本上修改，改好后报送。",
                     c.file.rsplit('/').next().unwrap_or(&c.file),
                     c.rel.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default()
                 )
