@@ -49,6 +49,8 @@ pub struct Settings {
     pub report_name: Option<String>,
     /// 汇总表文件名，{year} 换成报告年度。
     pub workbook_name: Option<String>,
+    /// 批注副本的文件名（反馈单文件夹中），{unit} 换成单位、{year} 换成报告年度。
+    pub annotated_name: Option<String>,
     /// 规划期结束以后的年度也按终期评估报告生成（规划期末年默认即是）。
     #[serde(rename = "final")]
     pub final_eval: Option<bool>,
@@ -78,6 +80,8 @@ word = true
 # 是否为有问题的填报表生成批注副本（反馈单/<单位>_<年度>年度填报表（批注）.xlsx：问题单元格标色并加批注，
 # 第一张表为问题清单）。命令行 --no-annotate 不生成。
 annotate = true
+# 批注副本的文件名：{unit} 换成单位，{year} 换成报告年度，以 .xlsx 结尾（.xlsm 填报表的副本仍为 .xlsm）。
+# annotated_name = "{unit}_{year}年度填报表（批注）.xlsx"
 
 # 规划期末年的报告是方案实施情况终期评估报告；规划期结束以后的年度要按终期评估生成时写 final = true（或命令行 --final）。
 # final = false
@@ -260,6 +264,9 @@ impl Settings {
                 return Err(refuse(file, &shown(key, value.as_deref().unwrap_or("")), &why));
             }
         }
+        if let Some(why) = self.annotated_name.as_deref().and_then(annotated_problem) {
+            return Err(refuse(file, &shown("annotated_name", self.annotated_name.as_deref().unwrap_or("")), &why));
+        }
         Ok(())
     }
 
@@ -293,6 +300,31 @@ fn pattern_problem(pattern: &str, ext: &str) -> Option<String> {
         return Some(format!("文件名应以 .{ext} 结尾，如 \"…（{{year}}年度）.{ext}\""));
     }
     None
+}
+
+/// The default name of an annotated copy ({unit}, {year}).
+pub const ANNOTATED_NAME: &str = "{unit}_{year}年度填报表（批注）.xlsx";
+
+/// An annotated copy's file name: the pattern with the unit and the year, ending as
+/// the copy's format does (`ext`: xlsx, or xlsm for a workbook with macros).
+pub fn annotated_name(pattern: &str, unit: &str, year: i32, ext: &str) -> Result<SafeName, String> {
+    let name = file_name(pattern, year).replace("{unit}", unit);
+    let stem = name.strip_suffix(".xlsx").or_else(|| name.strip_suffix(".XLSX")).unwrap_or(&name);
+    SafeName::new(&format!("{stem}.{ext}")).map_err(|e| e.to_string())
+}
+
+/// Why a pattern for annotated copies cannot be used (None: it can).
+fn annotated_problem(pattern: &str) -> Option<String> {
+    if !pattern.contains("{unit}") {
+        return Some("文件名中要有 {unit}（换成单位名称），否则各单位的副本会同名".into());
+    }
+    if pattern.replace("{unit}", "").replace("{year}", "").contains(['{', '}']) {
+        return Some("文件名中只能用 {unit} 和 {year}，不能有其他 { }".into());
+    }
+    if !pattern.to_lowercase().ends_with(".xlsx") {
+        return Some("文件名应以 .xlsx 结尾，如 \"{unit}_{year}年度填报表（批注）.xlsx\"".into());
+    }
+    annotated_name(pattern, "市民政局", 2025, "xlsx").err().map(|why| format!("不能用作文件名：{why}"))
 }
 
 /// The names of planmon's own files and folders in the output folder, and of the
@@ -364,8 +396,10 @@ pub struct RunConfig {
     pub office: Option<String>,
     pub recipient: Option<String>,
     pub word: bool,
-    /// Annotated copies of the returns with problems (反馈单/…（批注）.xlsx).
+    /// Annotated copies of the returns with problems (反馈单/…（批注）.xlsx), and the
+    /// pattern of their names ({unit}, {year}).
     pub annotate: bool,
+    pub annotated_name: String,
     /// The report of a year after the plan is its final evaluation too (the plan's last
     /// year's always is).
     pub final_eval: bool,
@@ -447,6 +481,7 @@ impl RunConfig {
             recipient: clean(&settings.recipient).map(|r| r.trim_end_matches(['：', ':']).to_string()),
             word: settings.word.unwrap_or(true) && !args.no_word,
             annotate: settings.annotate.unwrap_or(true) && !args.no_annotate,
+            annotated_name: settings.annotated_name.clone().unwrap_or_else(|| ANNOTATED_NAME.to_string()),
             final_eval: settings.final_eval.unwrap_or(false) || args.final_eval,
             report_name,
             workbook_name,
@@ -466,6 +501,7 @@ impl RunConfig {
             recipient: None,
             word: true,
             annotate: true,
+            annotated_name: ANNOTATED_NAME.to_string(),
             final_eval: false,
             report_name,
             workbook_name,

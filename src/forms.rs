@@ -238,7 +238,10 @@ pub fn return_workbook(plan: &Plan, unit: &str, year: i32, filled: Option<&Fille
             0,
             1,
             3,
-            "请按领域写明本年主要工作及成效（三至五句话，可写具体数字）、存在问题和下一步打算。进展报告将按领域引用，并注明单位。",
+            &format!(
+                "请按领域写明本年主要工作及成效（三至五句话，可写具体数字）、存在问题和下一步打算。{}将按领域引用，并注明单位。",
+                if last_year { "终期评估报告" } else { "进展报告" }
+            ),
             &Format::new().set_text_wrap(),
         )?;
         ws.set_row_height(1, 32)?;

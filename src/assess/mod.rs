@@ -60,8 +60,10 @@ pub struct Documents {
     pub workbook_name: SafeName,
     /// Word files are made too.
     pub word: bool,
-    /// Annotated copies of the returns with problems are made (`annotate`).
+    /// Annotated copies of the returns with problems are made (`annotate`), named by
+    /// this pattern ({unit}, {year}).
     pub annotate: bool,
+    pub annotated_name: String,
 }
 
 /// The 成文日期 and the creation time of the outputs: the date set, else the Beijing
@@ -105,6 +107,7 @@ impl Documents {
             workbook_name: names.workbook,
             word: config.word,
             annotate: config.annotate,
+            annotated_name: config.annotated_name.clone(),
         })
     }
 

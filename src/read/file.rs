@@ -187,6 +187,44 @@ pub fn bounded_sheets(path: &Path, limits: &Limits, rel: &str) -> Result<Vec<Bou
     }
 }
 
+/// A sheet of a return as an annotated copy in another format carries it over: its
+/// cells within `[limits]`, whether it is hidden, and how it shows them.
+pub struct CopySheet {
+    pub name: String,
+    pub range: Range<Data>,
+    pub hidden: bool,
+    pub presentation: super::formats::Presentation,
+}
+
+/// The sheets of a return (any format the reader takes) for an annotated copy: read as
+/// the return was, within the limits, planmon's own 问题清单 left out. A sheet with
+/// content beyond the limits, or a panic in calamine, is refused (the error in Chinese).
+pub fn sheets_for_copy(path: &Path, bytes: &[u8], limits: &Limits) -> Result<Vec<CopySheet>, String> {
+    let kind = format_kind(path, bytes);
+    let read = contained(|| -> Result<Vec<CopySheet>, String> {
+        let mut workbook = open(path, bytes).map_err(|e| crate::text::printable(&e.to_string(), 200))?;
+        let sheets: Vec<(String, bool)> = workbook
+            .sheets_metadata()
+            .iter()
+            .filter(|s| s.name != crate::annotate::LIST_SHEET)
+            .map(|s| (s.name.clone(), s.visible != SheetVisible::Visible))
+            .take(limits.max_sheets)
+            .collect();
+        let mut out = Vec::new();
+        for (name, hidden) in sheets {
+            let cells = bounded_range(&mut workbook, &name, limits)
+                .map_err(|e| format!("工作表“{name}”读不出（{}）", crate::text::printable(&e.to_string(), 200)))?;
+            if cells.clipped {
+                return Err(format!("工作表“{name}”在第 {} 行或第 {} 列以外还有内容", limits.max_rows, limits.max_columns));
+            }
+            let presentation = presentation_of(bytes, kind, &name, limits).unwrap_or_default();
+            out.push(CopySheet { name, range: cells.range, hidden, presentation });
+        }
+        Ok(out)
+    });
+    read.unwrap_or_else(|what| Err(format!("读取时程序出错（{what}）")))
+}
+
 /// A file's bytes, if it is a regular file within the size limit.
 pub fn bounded_bytes(path: &Path, limits: &Limits, rel: &str) -> Result<Vec<u8>, String> {
     let meta = std::fs::metadata(path).map_err(|e| format!("无法读取文件：{}。", crate::oserror::explain(&e)))?;

@@ -3,7 +3,7 @@
 
 mod file;
 pub mod formats;
-pub use file::{bounded_bytes, bounded_sheets, package_within_limits, BoundedSheet};
+pub use file::{bounded_bytes, bounded_sheets, package_within_limits, sheets_for_copy, BoundedSheet, CopySheet};
 mod limits;
 mod period;
 mod projects;

@@ -4,7 +4,7 @@
 //! with a switch; and a corrected copy sent back closes the loop.
 
 use std::collections::HashMap;
-use std::io::{Read, Write};
+use std::io::{Cursor, Read, Write};
 use std::path::{Path, PathBuf};
 
 use calamine::{open_workbook_auto, Data, Reader};
@@ -224,4 +224,236 @@ fn libreoffice_opens_a_copy_with_its_comments() {
     assert!(content.contains("<office:annotation"), "LibreOffice sees no comment");
     assert!(content.contains("有不一致的填报") && content.contains("请把填报日期改为修改当天"), "the comments' text");
     assert!(content.contains("table:name=\"问题清单\""), "问题清单");
+    // A copy converted from .xls opens too, with its comments.
+    let x = Workdir::empty();
+    let name = "市卫生健康局_2024年度填报表.xls";
+    std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/formats").join(name), x.input().join(name)).unwrap();
+    let out = x.run(&["run", "--date", "2025-03-01"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let copy = x.path().join("converted.xlsx");
+    std::fs::copy(x.output().join("反馈单/市卫生健康局_2024年度填报表（批注）.xlsx"), &copy).unwrap();
+    let out = std::process::Command::new("soffice")
+        .args(["--headless", "--norestore", "--convert-to", "ods", "--outdir"])
+        .arg(&dir)
+        .arg(&copy)
+        .env("HOME", w.path())
+        .output()
+        .expect("LibreOffice (soffice) is required for this test: apt-get install libreoffice-calc-nogui");
+    assert!(out.status.success(), "soffice: {}", String::from_utf8_lossy(&out.stderr));
+    let content = parts(&dir.join("converted.ods")).remove("content.xml").expect("content.xml");
+    assert!(content.contains("<office:annotation") && content.contains("缺报"), "LibreOffice sees no comment in the converted copy");
+    assert!(content.contains("table:name=\"问题清单\"") && content.contains("table:name=\"指标填报\""), "sheets");
+}
+
+#[test]
+fn a_copy_saved_again_by_libreoffice_and_sent_back_is_annotated_afresh() {
+    let w = sample();
+    let out = w.run(&["run", "--date", "2026-03-01"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    // The unit opens the copy in LibreOffice and saves it (every part rewritten, the
+    // comments' authors and prefixes its own), changes the date and sends it back.
+    let copy = w.path().join("back.xlsx");
+    std::fs::copy(w.output().join("反馈单/市残联_2025年度填报表（批注）.xlsx"), &copy).unwrap();
+    let dir = w.path().join("lo");
+    let out = std::process::Command::new("soffice")
+        .args(["--headless", "--norestore", "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir"])
+        .arg(&dir)
+        .arg(&copy)
+        .env("HOME", w.path())
+        .output()
+        .expect("LibreOffice (soffice) is required for this test: apt-get install libreoffice-calc-nogui");
+    assert!(out.status.success(), "soffice: {}", String::from_utf8_lossy(&out.stderr));
+    let original = calamine_date(&w.input().join("市残联_2025年度填报表.xlsx"));
+    let back = w.input().join("市残联_2025年度填报表（修改版）.xlsx");
+    fix_copy(&dir.join("back.xlsx"), &back, "97.1", "97.1", &original, "2026年3月5日");
+    let out = w.run(&["run", "--date", "2026-03-10"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let again = w.output().join("反馈单/市残联_2025年度填报表（批注）.xlsx");
+    let wb = open_workbook_auto(&again).unwrap();
+    assert_eq!(wb.sheet_names().iter().filter(|n| *n == "问题清单").count(), 1, "{:?}", wb.sheet_names());
+    let package = parts(&again);
+    let comments: String = package.iter().filter(|(n, _)| n.contains("comments")).map(|(_, t)| t.as_str()).collect();
+    assert_eq!(comments.matches("有不一致的填报").count(), 1, "{comments}");
+    assert_eq!(comments.matches("请把填报日期改为修改当天").count(), 1, "{comments}");
+    // Every part is well-formed XML (the drawings' prefixes declared).
+    for (name, text) in package.iter().filter(|(n, _)| n.ends_with(".xml") || n.ends_with(".vml") || n.ends_with(".rels")) {
+        let mut r = quick_xml::Reader::from_str(text);
+        loop {
+            match r.read_event() {
+                Ok(quick_xml::events::Event::Eof) => break,
+                Ok(_) => {}
+                Err(e) => panic!("{name}: {e}"),
+            }
+        }
+    }
+    assert_eq!(values(&back), values(&again), "the values sent back");
+}
+
+/// Every non-empty cell of every sheet (but 问题清单), by absolute position, as calamine
+/// reads it; numbers compared as numbers.
+fn values(path: &Path) -> HashMap<String, HashMap<(u32, u32), String>> {
+    let mut wb = open_workbook_auto(path).unwrap();
+    let names: Vec<String> = wb.sheet_names().into_iter().filter(|n| n != "问题清单").collect();
+    names
+        .into_iter()
+        .map(|n| {
+            let range = wb.worksheet_range(&n).unwrap();
+            let (r0, c0) = range.start().unwrap_or((0, 0));
+            let cells = range
+                .cells()
+                .filter(|(_, _, v)| !matches!(v, Data::Empty))
+                .map(|(r, c, v)| {
+                    let text = match v {
+                        Data::Float(x) => format!("{x}"),
+                        Data::Int(i) => format!("{}", *i as f64),
+                        Data::DateTime(d) => format!("date {}", civil(d.as_f64() as i64)),
+                        Data::DateTimeIso(t) => format!("date {}", &t[..t.len().min(10)]),
+                        other => other.to_string(),
+                    };
+                    ((r0 + r as u32, c0 + c as u32), text)
+                })
+                .collect();
+            (n, cells)
+        })
+        .collect()
+}
+
+/// An Excel serial day (1900 system) as YYYY-MM-DD.
+fn civil(serial: i64) -> String {
+    let z = serial - 25_569 + 719_468; // days from 0000-03-01
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + if m <= 2 { 1 } else { 0 };
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+#[test]
+fn returns_in_other_formats_come_back_as_xlsx_copies_with_their_values() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/formats");
+    for ext in ["xls", "ods"] {
+        let w = Workdir::empty();
+        let name = format!("市卫生健康局_2024年度填报表.{ext}");
+        std::fs::copy(fixtures.join(&name), w.input().join(&name)).unwrap();
+        let out = w.run(&["run", "--date", "2025-03-01"]);
+        assert!(out.status.success(), "{}", common::stderr(&out));
+        let copy = w.output().join("反馈单/市卫生健康局_2024年度填报表（批注）.xlsx");
+        assert!(copy.exists(), "{ext}: no copy; {}", common::stdout(&out));
+        // The values of the original, cell for cell, and nothing more.
+        assert_eq!(values(&w.input().join(&name)), values(&copy), "{ext}: the values differ");
+        // 问题清单 first, saying from what it was converted; each finding with a cell has
+        // its comment.
+        let mut wb = open_workbook_auto(&copy).unwrap();
+        assert_eq!(wb.sheet_names()[0], "问题清单");
+        let list: Vec<String> = wb.worksheet_range("问题清单").unwrap().rows().map(|r| r[0].to_string()).collect();
+        let what = if ext == "xls" { "Excel 97-2003 工作簿（.xls）" } else { "OpenDocument 电子表格（.ods）" };
+        assert!(list.iter().any(|l| l.contains(&format!("原文件是{what}")) && l.contains("已转换为新的 xlsx 工作簿")), "{ext}: {list:?}");
+        let package = parts(&copy);
+        let comments: String = package.iter().filter(|(n, _)| n.contains("comments")).map(|(_, t)| t.as_str()).collect();
+        let findings = w.csv("findings.csv");
+        for f in findings.iter().filter(|f| f["file"] == name && !f["cell"].is_empty()) {
+            assert!(comments.contains(&format!("ref=\"{}\"", f["cell"])), "{ext}: no comment on {}", f["cell"]);
+        }
+        // A missing figure without a row: linked to the cell where it belongs, under the
+        // table in the column of the year's figures, marked with a comment.
+        let list_xml = package.iter().find(|(n, _)| n.starts_with("xl/worksheets/sheet1")).map(|(_, t)| t.clone()).unwrap();
+        let links: Vec<String> =
+            list_xml.split("location=\"").skip(1).map(|s| s.split('"').next().unwrap().replace("&apos;", "'")).collect();
+        assert!(!links.is_empty(), "{ext}: no links");
+        for l in &links {
+            let cell = l.rsplit('!').next().unwrap();
+            assert!(comments.contains(&format!("ref=\"{cell}\"")), "{ext}: no comment at {l}");
+        }
+        assert!(links.iter().any(|l| l == "'指标填报'!H8"), "{ext}: {links:?}");
+    }
+}
+
+#[test]
+fn a_copy_sent_back_unchanged_is_annotated_afresh_not_twice() {
+    let w = sample();
+    let out = w.run(&["run", "--date", "2026-03-01"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let copy = w.output().join("反馈单/市残联_2025年度填报表（批注）.xlsx");
+    // 市残联 sends the copy back with only the date changed: the conflict stays.
+    let original = calamine_date(&w.input().join("市残联_2025年度填报表.xlsx"));
+    let back = w.input().join("市残联_2025年度填报表（修改版）.xlsx");
+    fix_copy(&copy, &back, "97.1", "97.1", &original, "2026年3月5日");
+    let out = w.run(&["run", "--date", "2026-03-10"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let again = w.output().join("反馈单/市残联_2025年度填报表（批注）.xlsx");
+    let wb = open_workbook_auto(&again).unwrap();
+    assert_eq!(wb.sheet_names().iter().filter(|n| *n == "问题清单").count(), 1, "{:?}", wb.sheet_names());
+    assert_eq!(wb.sheet_names()[0], "问题清单");
+    let package = parts(&again);
+    let comments: String = package.iter().filter(|(n, _)| n.contains("comments")).map(|(_, t)| t.as_str()).collect();
+    assert_eq!(comments.matches("ref=\"H4\"").count(), 1, "one comment on H4: {comments}");
+    assert_eq!(comments.matches("有不一致的填报").count(), 1, "{comments}");
+    let list: Vec<String> =
+        open_workbook_auto(&again).unwrap().worksheet_range("问题清单").unwrap().rows().map(|r| r[1].to_string()).collect();
+    assert_eq!(list.iter().filter(|c| *c == "错误").count(), 1, "{list:?}");
+    // The copy is of the return sent back.
+    let first: Vec<String> =
+        open_workbook_auto(&again).unwrap().worksheet_range("问题清单").unwrap().rows().map(|r| r[0].to_string()).collect();
+    assert!(first.iter().any(|l| l.contains("市残联_2025年度填报表（修改版）.xlsx")), "{first:?}");
+    // Values equal to what was sent back.
+    assert_eq!(values(&back), values(&again));
+}
+
+#[test]
+fn the_copies_name_is_set_in_planmon_toml() {
+    let w = sample();
+    std::fs::write(w.path().join("planmon.toml"), "annotated_name = \"{unit}（{year}年度问题标注）.xlsx\"\n").unwrap();
+    let out = w.run(&["run", "--date", "2026-03-01"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    assert!(w.output().join("反馈单/市残联（2025年度问题标注）.xlsx").exists());
+    let sheet = common::docx_text(&w.output().join("反馈单/市残联_2025年度填报数据反馈单.docx"));
+    assert!(sheet.paragraphs.iter().any(|p| p.contains("市残联（2025年度问题标注）.xlsx")), "{:?}", sheet.paragraphs);
+    // A name without the unit would give every unit's copy one name: refused, saying why.
+    std::fs::write(w.path().join("planmon.toml"), "annotated_name = \"批注副本{year}.xlsx\"\n").unwrap();
+    let out = w.run(&["run", "--date", "2026-03-01"]);
+    assert_eq!(out.status.code(), Some(2), "{}", common::stderr(&out));
+    assert!(common::stderr(&out).contains("annotated_name") && common::stderr(&out).contains("{unit}"), "{}", common::stderr(&out));
+}
+
+#[test]
+fn a_workbook_that_cannot_be_marked_in_place_comes_back_converted_saying_why() {
+    let w = sample();
+    // A writer that leaves out the cells' addresses (allowed by the format): row 4 of
+    // 市残联's 指标填报 written without them.
+    let path = w.input().join("市残联_2025年度填报表.xlsx");
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(&path).unwrap()).unwrap();
+    let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    for i in 0..zip.len() {
+        let mut f = zip.by_index(i).unwrap();
+        let name = f.name().unwrap().to_string();
+        let mut data = Vec::new();
+        f.read_to_end(&mut data).unwrap();
+        if name.starts_with("xl/worksheets/sheet") {
+            let text = String::from_utf8(data.clone()).unwrap();
+            if text.contains("<c r=\"H4\"") {
+                let mut t = text;
+                for col in 'A'..='K' {
+                    t = t.replace(&format!("<c r=\"{col}4\""), "<c");
+                }
+                data = t.into_bytes();
+            }
+        }
+        out.start_file(name, zip::write::SimpleFileOptions::default()).unwrap();
+        out.write_all(&data).unwrap();
+    }
+    std::fs::write(&path, out.finish().unwrap().into_inner()).unwrap();
+    let out = w.run(&["run", "--date", "2026-03-01"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let copy = w.output().join("反馈单/市残联_2025年度填报表（批注）.xlsx");
+    assert!(copy.exists(), "{}", common::stdout(&out));
+    let mut wb = open_workbook_auto(&copy).unwrap();
+    let list: Vec<String> = wb.worksheet_range("问题清单").unwrap().rows().map(|r| r[0].to_string()).collect();
+    assert!(list.iter().any(|l| l.contains("原文件不能直接在原表上标注") && l.contains("已转换为新的 xlsx 工作簿")), "{list:?}");
+    assert_eq!(values(&path), values(&copy), "the values");
+    let comments: String = parts(&copy).iter().filter(|(n, _)| n.contains("comments")).map(|(_, t)| t.clone()).collect();
+    assert!(comments.contains("ref=\"H4\"") && comments.contains("有不一致的填报"), "{comments}");
 }
