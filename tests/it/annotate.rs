@@ -9,11 +9,7 @@ use std::path::{Path, PathBuf};
 
 use calamine::{open_workbook_auto, Data, Reader};
 
-use crate::common::{self, Workdir};
-
-fn sample() -> Workdir {
-    Workdir::with_input(&Path::new(env!("CARGO_MANIFEST_DIR")).join("input"))
-}
+use crate::common::{self, *};
 
 fn copies(w: &Workdir) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(w.output().join("反馈单"))
@@ -38,18 +34,6 @@ fn cells(path: &Path) -> HashMap<String, SheetCells> {
             let values: Vec<Vec<Data>> = wb.worksheet_range(&n).unwrap().rows().map(|r| r.to_vec()).collect();
             let formulas: Vec<Vec<String>> = wb.worksheet_formula(&n).unwrap().rows().map(|r| r.to_vec()).collect();
             (n, (values, formulas))
-        })
-        .collect()
-}
-
-fn parts(path: &Path) -> HashMap<String, String> {
-    let mut zip = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
-    (0..zip.len())
-        .map(|i| {
-            let mut f = zip.by_index(i).unwrap();
-            let mut s = String::new();
-            let _ = f.read_to_string(&mut s);
-            (f.name().unwrap().to_string(), s)
         })
         .collect()
 }
@@ -133,30 +117,6 @@ fn a_switch_turns_the_copies_off() {
     assert!(!sheet.paragraphs.iter().any(|p| p.contains("批注副本")), "no copy, no word of one");
 }
 
-/// A copy with one cell's number and the 填报日期 changed, as a unit would fix it (the
-/// sheet's XML and shared strings edited in place).
-fn fix_copy(copy: &Path, to: &Path, old_value: &str, new_value: &str, old_date: &str, new_date: &str) {
-    let mut zip = zip::ZipArchive::new(std::fs::File::open(copy).unwrap()).unwrap();
-    let mut out = zip::ZipWriter::new(std::fs::File::create(to).unwrap());
-    for i in 0..zip.len() {
-        let mut f = zip.by_index(i).unwrap();
-        let name = f.name().unwrap().to_string();
-        let mut data = Vec::new();
-        f.read_to_end(&mut data).unwrap();
-        let text = String::from_utf8_lossy(&data).to_string();
-        let data = if name.starts_with("xl/worksheets/sheet") {
-            text.replacen(&format!("<v>{old_value}</v>"), &format!("<v>{new_value}</v>"), 1).into_bytes()
-        } else if name == "xl/sharedStrings.xml" {
-            text.replace(old_date, new_date).into_bytes()
-        } else {
-            data
-        };
-        out.start_file(name, zip::write::SimpleFileOptions::default()).unwrap();
-        out.write_all(&data).unwrap();
-    }
-    out.finish().unwrap();
-}
-
 #[test]
 fn a_corrected_copy_sent_back_is_the_newer_return_and_its_problem_is_corrected() {
     let w = sample();
@@ -186,150 +146,6 @@ fn a_corrected_copy_sent_back_is_the_newer_return_and_its_problem_is_corrected()
     assert_eq!(g25["value"], "98.6");
     let sheet = common::pdf_text(&w.output().join("反馈单/市残联_2025年度填报数据反馈单.pdf"), false);
     assert!(sheet.contains("上次反馈问题的更正情况") && sheet.contains("已更正") && !sheet.contains("仍未更正"), "{sheet}");
-}
-
-/// The 填报日期 text of a return (as the sample writes it: 2026年1月…日).
-fn calamine_date(path: &Path) -> String {
-    let mut wb = open_workbook_auto(path).unwrap();
-    let range = wb.worksheet_range("指标填报").unwrap();
-    for row in range.rows() {
-        for c in row {
-            if let Data::String(s) = c {
-                if s.starts_with("2026年") && s.ends_with('日') {
-                    return s.clone();
-                }
-            }
-        }
-    }
-    panic!("no 填报日期 in {}", path.display());
-}
-
-#[test]
-fn libreoffice_opens_a_copy_with_its_comments() {
-    let w = sample();
-    let out = w.run(&["run", "--date", "2026-03-01"]);
-    assert!(out.status.success(), "{}", common::stderr(&out));
-    let copy = w.path().join("copy.xlsx");
-    std::fs::copy(w.output().join("反馈单/市残联_2025年度填报表（批注）.xlsx"), &copy).unwrap();
-    let dir = w.path().join("lo");
-    let out = std::process::Command::new("soffice")
-        .args(["--headless", "--norestore", "--convert-to", "ods", "--outdir"])
-        .arg(&dir)
-        .arg(&copy)
-        .env("HOME", w.path())
-        .output()
-        .expect("LibreOffice (soffice) is required for this test: apt-get install libreoffice-calc-nogui");
-    assert!(out.status.success(), "soffice: {}", String::from_utf8_lossy(&out.stderr));
-    let content = parts(&dir.join("copy.ods")).remove("content.xml").expect("content.xml");
-    assert!(content.contains("<office:annotation"), "LibreOffice sees no comment");
-    assert!(content.contains("有不一致的填报") && content.contains("请把填报日期改为修改当天"), "the comments' text");
-    assert!(content.contains("table:name=\"问题清单\""), "问题清单");
-    // A copy converted from .xls opens too, with its comments.
-    let x = Workdir::empty();
-    let name = "市卫生健康局_2024年度填报表.xls";
-    std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/formats").join(name), x.input().join(name)).unwrap();
-    let out = x.run(&["run", "--date", "2025-03-01"]);
-    assert!(out.status.success(), "{}", common::stderr(&out));
-    let copy = x.path().join("converted.xlsx");
-    std::fs::copy(x.output().join("反馈单/市卫生健康局_2024年度填报表（批注）.xlsx"), &copy).unwrap();
-    let out = std::process::Command::new("soffice")
-        .args(["--headless", "--norestore", "--convert-to", "ods", "--outdir"])
-        .arg(&dir)
-        .arg(&copy)
-        .env("HOME", w.path())
-        .output()
-        .expect("LibreOffice (soffice) is required for this test: apt-get install libreoffice-calc-nogui");
-    assert!(out.status.success(), "soffice: {}", String::from_utf8_lossy(&out.stderr));
-    let content = parts(&dir.join("converted.ods")).remove("content.xml").expect("content.xml");
-    assert!(content.contains("<office:annotation") && content.contains("缺报"), "LibreOffice sees no comment in the converted copy");
-    assert!(content.contains("table:name=\"问题清单\"") && content.contains("table:name=\"指标填报\""), "sheets");
-}
-
-#[test]
-fn a_copy_saved_again_by_libreoffice_and_sent_back_is_annotated_afresh() {
-    let w = sample();
-    let out = w.run(&["run", "--date", "2026-03-01"]);
-    assert!(out.status.success(), "{}", common::stderr(&out));
-    // The unit opens the copy in LibreOffice and saves it (every part rewritten, the
-    // comments' authors and prefixes its own), changes the date and sends it back.
-    let copy = w.path().join("back.xlsx");
-    std::fs::copy(w.output().join("反馈单/市残联_2025年度填报表（批注）.xlsx"), &copy).unwrap();
-    let dir = w.path().join("lo");
-    let out = std::process::Command::new("soffice")
-        .args(["--headless", "--norestore", "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir"])
-        .arg(&dir)
-        .arg(&copy)
-        .env("HOME", w.path())
-        .output()
-        .expect("LibreOffice (soffice) is required for this test: apt-get install libreoffice-calc-nogui");
-    assert!(out.status.success(), "soffice: {}", String::from_utf8_lossy(&out.stderr));
-    let original = calamine_date(&w.input().join("市残联_2025年度填报表.xlsx"));
-    let back = w.input().join("市残联_2025年度填报表（修改版）.xlsx");
-    fix_copy(&dir.join("back.xlsx"), &back, "97.1", "97.1", &original, "2026年3月5日");
-    let out = w.run(&["run", "--date", "2026-03-10"]);
-    assert!(out.status.success(), "{}", common::stderr(&out));
-    let again = w.output().join("反馈单/市残联_2025年度填报表（批注）.xlsx");
-    let wb = open_workbook_auto(&again).unwrap();
-    assert_eq!(wb.sheet_names().iter().filter(|n| *n == "问题清单").count(), 1, "{:?}", wb.sheet_names());
-    let package = parts(&again);
-    let comments: String = package.iter().filter(|(n, _)| n.contains("comments")).map(|(_, t)| t.as_str()).collect();
-    assert_eq!(comments.matches("有不一致的填报").count(), 1, "{comments}");
-    assert_eq!(comments.matches("请把填报日期改为修改当天").count(), 1, "{comments}");
-    // Every part is well-formed XML (the drawings' prefixes declared).
-    for (name, text) in package.iter().filter(|(n, _)| n.ends_with(".xml") || n.ends_with(".vml") || n.ends_with(".rels")) {
-        let mut r = quick_xml::Reader::from_str(text);
-        loop {
-            match r.read_event() {
-                Ok(quick_xml::events::Event::Eof) => break,
-                Ok(_) => {}
-                Err(e) => panic!("{name}: {e}"),
-            }
-        }
-    }
-    assert_eq!(values(&back), values(&again), "the values sent back");
-}
-
-/// Every non-empty cell of every sheet (but 问题清单), by absolute position, as calamine
-/// reads it; numbers compared as numbers.
-fn values(path: &Path) -> HashMap<String, HashMap<(u32, u32), String>> {
-    let mut wb = open_workbook_auto(path).unwrap();
-    let names: Vec<String> = wb.sheet_names().into_iter().filter(|n| n != "问题清单").collect();
-    names
-        .into_iter()
-        .map(|n| {
-            let range = wb.worksheet_range(&n).unwrap();
-            let (r0, c0) = range.start().unwrap_or((0, 0));
-            let cells = range
-                .cells()
-                .filter(|(_, _, v)| !matches!(v, Data::Empty))
-                .map(|(r, c, v)| {
-                    let text = match v {
-                        Data::Float(x) => format!("{x}"),
-                        Data::Int(i) => format!("{}", *i as f64),
-                        Data::DateTime(d) => format!("date {}", civil(d.as_f64() as i64)),
-                        Data::DateTimeIso(t) => format!("date {}", &t[..t.len().min(10)]),
-                        other => other.to_string(),
-                    };
-                    ((r0 + r as u32, c0 + c as u32), text)
-                })
-                .collect();
-            (n, cells)
-        })
-        .collect()
-}
-
-/// An Excel serial day (1900 system) as YYYY-MM-DD.
-fn civil(serial: i64) -> String {
-    let z = serial - 25_569 + 719_468; // days from 0000-03-01
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + if m <= 2 { 1 } else { 0 };
-    format!("{y:04}-{m:02}-{d:02}")
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! Validation and assessment end to end: conflicting returns, the figure used, and the
 //! report saying so.
 
-use crate::common::{poppler, stdout, Workdir};
+use crate::common::{pdf_text, stdout, Workdir};
 
 #[test]
 fn conflicting_returns_give_a_conflict_finding_and_the_leads_figure() {
@@ -27,7 +27,7 @@ fn conflicting_returns_give_a_conflict_finding_and_the_leads_figure() {
     assert!(g25["note"].contains("采用牵头单位市民政局的数据"), "{}", g25["note"]);
     let report = w.output().join("仁怀市公共服务发展行动方案实施进展报告（2024年度）.pdf");
     {
-        let text = poppler("pdftotext", &[report.to_str().unwrap(), "-"]);
+        let text = pdf_text(&report, false);
         let flat: String = text.split_whitespace().collect();
         assert!(flat.contains("评估采用牵头责任单位的数据"), "report does not say which figure was used:\n{text}");
     }

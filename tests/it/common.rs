@@ -3,8 +3,14 @@
 #![allow(dead_code)]
 
 use std::collections::HashMap;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+use calamine::{open_workbook_auto, Data, Range, Reader};
+use planmon::forms::{self, Filled};
+use planmon::plan::Plan;
+use planmon::read;
 
 pub fn fixtures(case: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(case)
@@ -118,16 +124,11 @@ pub fn poppler(tool: &str, args: &[&str]) -> String {
     }
 }
 
-/// The text of a PDF by pdftotext (`-layout` keeps table rows on one line). The tool is
-/// required: CI installs poppler-utils, and a test that skipped would check nothing.
+/// The text of a PDF, read by the tests' own reader (`-layout`-like when `layout`: the
+/// cells of a table row on one line, apart). poppler reads the same PDFs in
+/// tests/clients.
 pub fn pdf_text(pdf: &Path, layout: bool) -> String {
-    let mut cmd = Command::new("pdftotext");
-    if layout {
-        cmd.arg("-layout");
-    }
-    let out = cmd.arg(pdf).arg("-").output().expect("pdftotext is required for this test (apt-get install poppler-utils)");
-    assert!(out.status.success(), "pdftotext {}: {}", pdf.display(), String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    crate::pdf::text(pdf, layout)
 }
 
 /// A worksheet of an .xlsx as a reader sees it: each cell's text as displayed, its
@@ -381,4 +382,226 @@ pub fn without_page_numbers(text: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+// Fixtures and readers that both test targets use (tests/it, and the second clients'
+// checks in tests/clients).
+
+pub fn sample() -> Workdir {
+    Workdir::with_input(&Path::new(env!("CARGO_MANIFEST_DIR")).join("input"))
+}
+
+pub fn parts(path: &Path) -> HashMap<String, String> {
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+    (0..zip.len())
+        .map(|i| {
+            let mut f = zip.by_index(i).unwrap();
+            let mut s = String::new();
+            let _ = f.read_to_string(&mut s);
+            (f.name().unwrap().to_string(), s)
+        })
+        .collect()
+}
+
+/// A copy with one cell's number and the 填报日期 changed, as a unit would fix it (the
+/// sheet's XML and shared strings edited in place).
+pub fn fix_copy(copy: &Path, to: &Path, old_value: &str, new_value: &str, old_date: &str, new_date: &str) {
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(copy).unwrap()).unwrap();
+    let mut out = zip::ZipWriter::new(std::fs::File::create(to).unwrap());
+    for i in 0..zip.len() {
+        let mut f = zip.by_index(i).unwrap();
+        let name = f.name().unwrap().to_string();
+        let mut data = Vec::new();
+        f.read_to_end(&mut data).unwrap();
+        let text = String::from_utf8_lossy(&data).to_string();
+        let data = if name.starts_with("xl/worksheets/sheet") {
+            text.replacen(&format!("<v>{old_value}</v>"), &format!("<v>{new_value}</v>"), 1).into_bytes()
+        } else if name == "xl/sharedStrings.xml" {
+            text.replace(old_date, new_date).into_bytes()
+        } else {
+            data
+        };
+        out.start_file(name, zip::write::SimpleFileOptions::default()).unwrap();
+        out.write_all(&data).unwrap();
+    }
+    out.finish().unwrap();
+}
+
+/// The 填报日期 text of a return (as the sample writes it: 2026年1月…日).
+pub fn calamine_date(path: &Path) -> String {
+    let mut wb = open_workbook_auto(path).unwrap();
+    let range = wb.worksheet_range("指标填报").unwrap();
+    for row in range.rows() {
+        for c in row {
+            if let Data::String(s) = c {
+                if s.starts_with("2026年") && s.ends_with('日') {
+                    return s.clone();
+                }
+            }
+        }
+    }
+    panic!("no 填报日期 in {}", path.display());
+}
+
+/// Every non-empty cell of every sheet (but 问题清单), by absolute position, as calamine
+/// reads it; numbers compared as numbers.
+pub fn values(path: &Path) -> HashMap<String, HashMap<(u32, u32), String>> {
+    let mut wb = open_workbook_auto(path).unwrap();
+    let names: Vec<String> = wb.sheet_names().into_iter().filter(|n| n != "问题清单").collect();
+    names
+        .into_iter()
+        .map(|n| {
+            let range = wb.worksheet_range(&n).unwrap();
+            let (r0, c0) = range.start().unwrap_or((0, 0));
+            let cells = range
+                .cells()
+                .filter(|(_, _, v)| !matches!(v, Data::Empty))
+                .map(|(r, c, v)| {
+                    let text = match v {
+                        Data::Float(x) => format!("{x}"),
+                        Data::Int(i) => format!("{}", *i as f64),
+                        Data::DateTime(d) => format!("date {}", civil(d.as_f64() as i64)),
+                        Data::DateTimeIso(t) => format!("date {}", &t[..t.len().min(10)]),
+                        other => other.to_string(),
+                    };
+                    ((r0 + r as u32, c0 + c as u32), text)
+                })
+                .collect();
+            (n, cells)
+        })
+        .collect()
+}
+
+/// An Excel serial day (1900 system) as YYYY-MM-DD.
+pub fn civil(serial: i64) -> String {
+    let z = serial - 25_569 + 719_468; // days from 0000-03-01
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + if m <= 2 { 1 } else { 0 };
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+pub const TABLES: [&str; 3] = ["observations.csv", "findings.csv", "progress.csv"];
+
+pub fn run_hostile() -> Workdir {
+    let w = Workdir::new("hostile_text");
+    let out = w.run(&["run", "--year", "2024"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    w
+}
+
+pub fn filled_return(dir: &std::path::Path) -> std::path::PathBuf {
+    let plan = Plan::embedded().unwrap();
+    let mut filled = Filled { person: "张三".into(), date: "2026年1月12日".into(), ..Default::default() };
+    for (id, prev, cur) in [("G01", 4.2, 4.75), ("G14", 2.7, 2.86), ("T10", 13.0, 11.5), ("T08", 3.0, 4.0)] {
+        filled.values.insert(id.into(), (Some(prev), Some(cur)));
+    }
+    filled.projects.insert("P13".into(), (12000.0, 9000.0, 80.0, "在建".into()));
+    filled.works.insert("病有所医".into(), ["新建县域医疗次中心2个。".into(), "人才不足。".into(), "加快建设。".into()]);
+    filled.tasks.insert("K01".into(), ("已完成".into(), "2025年12月通过评审".into()));
+    filled.tasks.insert("K02".into(), ("推进中".into(), String::new()));
+    let bytes = forms::return_workbook(&plan, "市卫生健康局", 2025, Some(&filled), 1_767_225_600).unwrap();
+    let path = dir.join("市卫生健康局_2025年度填报表.xlsx");
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+pub fn figures(path: &std::path::Path) -> Vec<String> {
+    let plan = Plan::embedded().unwrap();
+    let out = read::read_files(&plan, &[path.to_path_buf()]);
+    assert!(out.findings.is_empty(), "{}: {:?}", path.display(), out.findings);
+    let mut v: Vec<String> = out
+        .observations
+        .iter()
+        .filter(|o| o.value.is_some())
+        .map(|o| format!("{} {} {} {} {:?}", o.department, o.indicator_id, o.year, o.cell, o.value))
+        .collect();
+    v.extend(out.projects.iter().map(|p| format!("{} {:?} {:?} {}", p.project_id, p.completed_investment, p.progress, p.status)));
+    v.extend(out.works.iter().map(|w| format!("{} {} {}|{}|{}", w.department, w.area, w.work, w.problems, w.next)));
+    v.extend(out.tasks.iter().map(|t| format!("{} {:?} {}", t.task_id, t.state, t.note)));
+    let dates: Vec<String> = out.files.iter().map(|f| format!("{:?}", f.filled_date)).collect();
+    v.extend(dates);
+    v
+}
+
+/// A standard return whose texts carry control characters: a vertical tab (Excel's
+/// line break pasted from Word), ESC, BEL, a form feed.
+pub fn return_with_control_characters(path: &Path) {
+    let plan = planmon::plan::Plan::embedded().unwrap();
+    let unit = "市卫生健康局";
+    let mut filled = planmon::forms::Filled::default();
+    for ind in plan.indicators_of(unit) {
+        filled.values.insert(ind.id.clone(), (Some(ind.target), None));
+    }
+    for area in plan.indicators_of(unit).iter().map(|i| i.area.clone()) {
+        filled.works.insert(area, ["完成\u{b}第二行".into(), "问题\u{1b}[31m红字".into(), "下一步\u{7}\u{c}".into()]);
+    }
+    for p in plan.projects.iter().filter(|p| p.responsible.iter().any(|r| r == unit)) {
+        filled.projects.insert(p.id.clone(), (100.0, 50.0, 50.0, "在建\u{b}说明\u{1b}".into()));
+    }
+    for t in plan.tasks.iter().filter(|t| t.responsible.iter().any(|r| r == unit)) {
+        filled.tasks.insert(t.id.clone(), ("推进中".into(), "说明\u{7}\u{b}另起一行".into()));
+    }
+    filled.person = "张\u{1b}三".into();
+    filled.date = "2026年1月10日".into();
+    std::fs::write(path, planmon::forms::return_workbook(&plan, unit, 2025, Some(&filled), 1767225600).unwrap()).unwrap();
+}
+
+pub const WORKBOOK_2024: &str = "仁怀市公共服务发展行动方案监测汇总表（2024年度）.xlsx";
+
+pub fn run_case(case: &str) -> Workdir {
+    let w = Workdir::new(case);
+    let out = w.run(&["run"]);
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    // Nothing from the libraries reaches the officer's terminal (rust_xlsxwriter says
+    // so on stderr when a row-by-row sheet is written out of order).
+    assert!(!stderr(&out).contains("Ignoring"), "{}", stderr(&out));
+    w
+}
+
+pub fn sheet_range(path: &std::path::Path, name: &str) -> Range<Data> {
+    let mut wb = open_workbook_auto(path).unwrap();
+    wb.worksheet_range(name).unwrap_or_else(|e| panic!("sheet {name}: {e}"))
+}
+
+pub fn sample_run(extra: &[&str]) -> Workdir {
+    let w = Workdir::with_input(&Path::new(env!("CARGO_MANIFEST_DIR")).join("input"));
+    let mut args = vec!["run"];
+    args.extend(extra);
+    let out = w.run(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    w
+}
+
+pub fn part(docx: &Path, name: &str) -> String {
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(docx).unwrap()).unwrap();
+    let mut s = String::new();
+    zip.by_name(name).unwrap_or_else(|_| panic!("{} has no {name}", docx.display())).read_to_string(&mut s).unwrap();
+    s
+}
+
+pub fn flat(text: &str) -> String {
+    text.split_whitespace().collect()
+}
+
+/// Convert with LibreOffice (headless) into `to` (a filter such as "pdf").
+pub fn soffice(w: &Workdir, file: &Path, to: &str) -> PathBuf {
+    let dir = w.path().join(format!("lo-{}", to.split(':').next().unwrap()));
+    let out = Command::new("soffice")
+        .args(["--headless", "--norestore", "--convert-to", to, "--outdir"])
+        .arg(&dir)
+        .arg(file)
+        .env("HOME", w.path())
+        .output()
+        .expect("LibreOffice (soffice) is required for this test: apt-get install libreoffice-writer-nogui");
+    assert!(out.status.success(), "soffice: {}", String::from_utf8_lossy(&out.stderr));
+    let ext = to.split(':').next().unwrap_or(to);
+    let converted = dir.join(file.with_extension(ext).file_name().unwrap());
+    assert!(converted.is_file(), "LibreOffice did not convert {}: {}", file.display(), String::from_utf8_lossy(&out.stdout));
+    converted
 }

@@ -4,9 +4,11 @@
 //! whole process.
 
 mod common;
+mod pdf;
 
 mod annotate;
 mod assessment;
+mod cargo_only;
 mod codes;
 mod consistency;
 mod corpus;

@@ -29,24 +29,6 @@ fn officer_summary_without_a_terminal_has_no_progress_bar() {
 }
 
 #[test]
-fn officer_progress_bar_on_a_terminal() {
-    // `script` runs the command on a pseudo-terminal.
-    common::require("script", "util-linux");
-    let w = Workdir::new("skeleton");
-    let cmd = format!("{} run", env!("CARGO_BIN_EXE_planmon"));
-    let out = Command::new("script").args(["-qec", &cmd, "/dev/null"]).current_dir(w.path()).output().unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
-    let text = stdout(&out);
-    assert!(text.contains("读取填报表 [") && text.contains("4/4"), "{text}");
-    assert!(text.contains("生成报告和反馈单 ["), "{text}");
-    // --quiet: nothing but errors.
-    let cmd = format!("{} run --quiet", env!("CARGO_BIN_EXE_planmon"));
-    let out = Command::new("script").args(["-qec", &cmd, "/dev/null"]).current_dir(w.path()).output().unwrap();
-    assert!(out.status.success());
-    assert!(stdout(&out).trim().is_empty(), "{}", stdout(&out));
-}
-
-#[test]
 fn officer_json_summary_of_run_and_check() {
     let w = Workdir::new("skeleton");
     let out = w.run(&["run", "--json"]);
@@ -106,7 +88,7 @@ fn officer_init_makes_a_working_folder_the_binary_alone_can_use() {
     let progress = common::parse_csv(&std::fs::read(work.join("output/progress.csv")).unwrap());
     assert_eq!(progress.iter().find(|p| p["indicator_id"] == "G01").unwrap()["target"], "5", "the edited plan table is used");
     {
-        let text = common::poppler("pdftotext", &[report.to_str().unwrap(), "-"]);
+        let text = common::pdf_text(&report, false);
         assert!(text.contains("规划科"), "the issuing office from planmon.toml");
     }
     // Running init again keeps the edits.

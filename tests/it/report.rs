@@ -3,7 +3,7 @@
 
 use crate::common;
 
-use crate::common::{poppler, stdout, Workdir};
+use crate::common::{pdf_text, stdout, Workdir};
 
 const REPORT: &str = "仁怀市公共服务发展行动方案实施进展报告（2024年度）.pdf";
 
@@ -16,7 +16,7 @@ fn run(case: &str) -> Workdir {
 
 /// PDF text with all white space removed (table cells wrap lines anywhere).
 fn flat_text(path: &std::path::Path) -> String {
-    poppler("pdftotext", &[path.to_str().unwrap(), "-"]).split_whitespace().collect()
+    pdf_text(path, false).split_whitespace().collect()
 }
 
 #[test]

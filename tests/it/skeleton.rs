@@ -1,8 +1,10 @@
 //! The walking skeleton end to end: fixture returns in, every output out, read back.
 
+use std::path::Path;
+
 use crate::common;
 
-use crate::common::{poppler, stdout, Workdir};
+use crate::common::{stdout, Workdir};
 use calamine::{open_workbook_auto, Data, Reader};
 
 const REPORT: &str = "仁怀市公共服务发展行动方案实施进展报告（2024年度）.pdf";
@@ -103,18 +105,17 @@ fn skeleton_pdf_embeds_fonts_and_holds_chinese_text() {
     let path = w.output().join(REPORT);
     let path = path.to_str().unwrap();
     {
-        let fonts = poppler("pdffonts", &[path]);
-        let lines: Vec<&str> = fonts.lines().skip(2).collect();
-        assert!(!lines.is_empty(), "no fonts listed:\n{fonts}");
-        for line in lines {
-            // name type encoding emb sub uni object ID
-            let cols: Vec<&str> = line.split_whitespace().collect();
-            let emb = cols[cols.len() - 5];
-            assert_eq!(emb, "yes", "font not embedded: {line}");
+        // A4 pages.
+        let pages = crate::pdf::pages(Path::new(path));
+        assert!(!pages.is_empty() && pages.iter().all(|(w, h)| (w - 595.28).abs() < 0.5 && (h - 841.89).abs() < 0.5), "{pages:?}");
+        let fonts = crate::pdf::fonts(Path::new(path));
+        assert!(!fonts.is_empty(), "no fonts");
+        for f in &fonts {
+            assert!(f.embedded, "font not embedded: {f:?}");
         }
     }
     {
-        let text = poppler("pdftotext", &["-layout", path, "-"]);
+        let text = crate::common::pdf_text(Path::new(path), true);
         for expected in ["一、总体情况", "三、主要指标完成情况", "幼有所育", "已达标", "仁怀市公共服务发展行动方案实施进展报告"]
         {
             assert!(text.contains(expected), "PDF text lacks {expected}:\n{text}");

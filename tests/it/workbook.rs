@@ -3,25 +3,7 @@
 
 use crate::common;
 
-use crate::common::{stdout, Workdir};
 use calamine::{open_workbook_auto, Data, Range, Reader};
-
-const WORKBOOK: &str = "仁怀市公共服务发展行动方案监测汇总表（2024年度）.xlsx";
-
-fn run(case: &str) -> Workdir {
-    let w = Workdir::new(case);
-    let out = w.run(&["run"]);
-    assert!(out.status.success(), "{}\n{}", stdout(&out), common::stderr(&out));
-    // Nothing from the libraries reaches the officer's terminal (rust_xlsxwriter says
-    // so on stderr when a row-by-row sheet is written out of order).
-    assert!(!common::stderr(&out).contains("Ignoring"), "{}", common::stderr(&out));
-    w
-}
-
-fn sheet(path: &std::path::Path, name: &str) -> Range<Data> {
-    let mut wb = open_workbook_auto(path).unwrap();
-    wb.worksheet_range(name).unwrap_or_else(|e| panic!("sheet {name}: {e}"))
-}
 
 /// Rows of a sheet whose header is in `header_row`, as column-name → cell.
 fn records(range: &Range<Data>, header_row: usize) -> Vec<std::collections::HashMap<String, Data>> {
@@ -36,12 +18,12 @@ fn s(text: &str) -> Data {
 
 #[test]
 fn workbook_sheets_hold_the_numbers_and_statuses() {
-    let w = run("skeleton");
-    let path = w.output().join(WORKBOOK);
+    let w = common::run_case("skeleton");
+    let path = w.output().join(common::WORKBOOK_2024);
     let names = open_workbook_auto(&path).unwrap().sheet_names();
     assert_eq!(names, ["总览", "指标进展", "任务指标", "部门填报情况", "项目进展", "数据问题清单", "变更记录", "数据明细"]);
 
-    let goals = records(&sheet(&path, "指标进展"), 0);
+    let goals = records(&common::sheet_range(&path, "指标进展"), 0);
     assert_eq!(goals.len(), 30);
     let g = |id: &str| goals.iter().find(|r| r["编号"] == s(id)).unwrap_or_else(|| panic!("{id}"));
     assert_eq!((g("G01")["2024年"].clone(), g("G01")["状态"].clone()), (Data::Float(3.9), s("滞后于序时进度")));
@@ -51,19 +33,19 @@ fn workbook_sheets_hold_the_numbers_and_statuses() {
     assert_eq!(g("G05")["2024年"], s("—"));
     assert_eq!(g("G01")["数据来源"], s("指标填报!H4（市卫生健康局_2024年度填报表.xlsx）"));
 
-    let tasks = records(&sheet(&path, "任务指标"), 0);
+    let tasks = records(&common::sheet_range(&path, "任务指标"), 0);
     let t11 = tasks.iter().find(|r| r["编号"] == s("T11")).unwrap();
     assert_eq!((t11["2024年"].clone(), t11["状态"].clone(), t11["判定方式"].clone()), (Data::Float(3.2), s("已达标"), s("不高于")));
 
-    let units = records(&sheet(&path, "部门填报情况"), 0);
+    let units = records(&common::sheet_range(&path, "部门填报情况"), 0);
     let health = units.iter().find(|r| r["责任单位"] == s("市卫生健康局")).unwrap();
     assert_eq!(health["已报送（份）"], Data::Float(1.0));
     assert_eq!(health["应报送填报表（份）"], Data::Float(2.0)); // 2023 and 2024
     assert_eq!(health["本年已报（项）"], Data::Float(4.0)); // G01, G14, G15, T11 of the 14 it leads
-    let projects = records(&sheet(&path, "项目进展"), 0);
+    let projects = records(&common::sheet_range(&path, "项目进展"), 0);
     assert_eq!(projects.len(), 26);
 
-    let findings = records(&sheet(&path, "数据问题清单"), 0);
+    let findings = records(&common::sheet_range(&path, "数据问题清单"), 0);
     let corrupt = findings.iter().find(|r| r["文件"] == s("损坏的文件.xlsx")).unwrap();
     assert_eq!(corrupt["严重程度"], s("错误"));
     // Sorted by unit, then severity.
@@ -74,7 +56,7 @@ fn workbook_sheets_hold_the_numbers_and_statuses() {
     again.sort_by_key(|u| units_in_order.iter().position(|x| x == u));
     assert_eq!(sorted, again, "each unit's findings stand together");
 
-    let detail_range = sheet(&path, "数据明细");
+    let detail_range = common::sheet_range(&path, "数据明细");
     let header: Vec<String> = detail_range.rows().next().unwrap().iter().map(|d| d.to_string()).collect();
     assert_eq!(
         header,
@@ -99,7 +81,7 @@ fn workbook_sheets_hold_the_numbers_and_statuses() {
     let g21 = detail.iter().find(|r| r["指标编号"] == s("G21") && r["类别"] == s("本年值")).unwrap();
     assert_eq!((g21["原始填写"].clone(), g21["数值"].clone(), g21["单元格"].clone()), (s("2,750"), Data::Float(2750.0), s("H6")));
 
-    let overview = sheet(&path, "总览");
+    let overview = common::sheet_range(&path, "总览");
     let rows: Vec<&[Data]> = overview.rows().collect();
     let head = rows.iter().find(|r| r[0] == s("领域")).expect("header row");
     let total_col = head.iter().position(|d| *d == s("合计")).expect("total column");
@@ -111,57 +93,24 @@ fn workbook_sheets_hold_the_numbers_and_statuses() {
 
 #[test]
 fn workbook_is_byte_identical_across_runs() {
-    let w = run("skeleton");
-    let first = std::fs::read(w.output().join(WORKBOOK)).unwrap();
+    let w = common::run_case("skeleton");
+    let first = std::fs::read(w.output().join(common::WORKBOOK_2024)).unwrap();
     let again = w.run(&["run"]);
     assert!(again.status.success());
-    assert!(first == std::fs::read(w.output().join(WORKBOOK)).unwrap(), "workbook bytes differ between two runs");
+    assert!(first == std::fs::read(w.output().join(common::WORKBOOK_2024)).unwrap(), "workbook bytes differ between two runs");
 }
 
 #[test]
 fn workbook_writes_formula_like_text_as_text() {
-    let w = run("hostile_text");
-    let path = w.output().join(WORKBOOK);
+    let w = common::run_case("hostile_text");
+    let path = w.output().join(common::WORKBOOK_2024);
     let mut wb = open_workbook_auto(&path).unwrap();
     for name in wb.sheet_names() {
         let formulas = wb.worksheet_formula(&name).unwrap();
         assert!(formulas.used_cells().all(|(_, _, f)| f.is_empty()), "sheet {name} has formulas");
     }
-    let detail = records(&sheet(&path, "数据明细"), 0);
+    let detail = records(&common::sheet_range(&path, "数据明细"), 0);
     assert!(detail.iter().any(|r| r["原始填写"] == s("=SUM(A1:A3)")), "raw text kept literally");
-    let findings = records(&sheet(&path, "数据问题清单"), 0);
+    let findings = records(&common::sheet_range(&path, "数据问题清单"), 0);
     assert!(findings.iter().any(|r| r["问题及处理意见"].to_string().contains("#panic() ] *粗体* $x$ @import")));
-}
-
-#[test]
-fn workbook_converts_with_libreoffice_to_the_same_values() {
-    crate::common::require("soffice", "libreoffice-calc-nogui");
-    let w = run("skeleton");
-    let conv = w.path().join("converted");
-    let out = std::process::Command::new("soffice")
-        .args(["--headless", "--norestore", "--convert-to", "xlsx", "--outdir"])
-        .arg(&conv)
-        .arg(w.output().join(WORKBOOK))
-        .env("HOME", w.path())
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "soffice failed: {}", String::from_utf8_lossy(&out.stderr));
-    let converted = conv.join(WORKBOOK);
-    assert!(converted.is_file(), "LibreOffice wrote nothing: {}", String::from_utf8_lossy(&out.stdout));
-    for name in ["指标进展", "任务指标", "部门填报情况", "数据明细"] {
-        let a = sheet(&w.output().join(WORKBOOK), name);
-        let b = sheet(&converted, name);
-        let (ra, rb): (Vec<_>, Vec<_>) = (a.rows().collect(), b.rows().collect());
-        assert_eq!(ra.len(), rb.len(), "{name}: row count");
-        for (x, y) in ra.iter().zip(rb.iter()) {
-            for (c, (u, v)) in x.iter().zip(y.iter()).enumerate() {
-                let same = match (u, v) {
-                    (Data::Float(p), Data::Float(q)) => (p - q).abs() < 1e-9,
-                    (Data::Float(p), Data::Int(q)) | (Data::Int(q), Data::Float(p)) => (p - *q as f64).abs() < 1e-9,
-                    _ => u.to_string() == v.to_string(),
-                };
-                assert!(same, "{name} column {c}: {u:?} became {v:?}");
-            }
-        }
-    }
 }
