@@ -249,7 +249,7 @@ pub struct PlanImportArgs {
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// 要检查的填报表文件（一个或多个）。例：planmon check 市卫生健康局_2025年度填报表.xlsx
+    /// 要检查的填报表文件或文件夹（一个或多个；文件夹即其中的全部填报表）。例：planmon check 市卫生健康局_2025年度填报表.xlsx
     #[arg(required = true, value_name = "文件")]
     pub files: Vec<PathBuf>,
     /// 以 JSON 格式输出读到的数据和问题。例：planmon check --json 填报表.xlsx

@@ -353,6 +353,31 @@ impl Folder {
         from_dir.rename(from_name, &to_dir, to_name)
     }
 
+    /// Whether the file `rel` can be moved or replaced now. On Windows a file another
+    /// program holds open without sharing (Excel and WPS hold an open workbook so) can
+    /// be neither; asking to open it for deletion, sharing everything, gets that
+    /// program's sharing violation before anything is touched. Elsewhere files are not
+    /// locked so: always.
+    pub fn can_replace(&self, rel: &str) -> io::Result<()> {
+        if self.kind(rel) != Kind::File {
+            return Ok(());
+        }
+        #[cfg(windows)]
+        {
+            use cap_std::fs::OpenOptionsExt;
+            const DELETE: u32 = 0x0001_0000;
+            const SHARE_READ_WRITE_DELETE: u32 = 0x7;
+            let (dir, name) = self.parent(rel)?;
+            dir.open_with(
+                name,
+                OpenOptions::new().read(true).access_mode(DELETE).share_mode(SHARE_READ_WRITE_DELETE).follow(FollowSymlinks::No),
+            )
+            .map(|_| ())
+        }
+        #[cfg(not(windows))]
+        Ok(())
+    }
+
     /// A hard link of the file `from` at `to` (instant, no space), or a copy where the
     /// disk has no links.
     pub fn link_or_copy(&self, from: &str, to: &str) -> io::Result<()> {

@@ -9,6 +9,11 @@ pub fn explain(e: &Error) -> String {
     if is_in_use(e) {
         return "文件正被其他程序使用（例如在 Excel 或 WPS 中打开），请关闭该文件后重新运行".into();
     }
+    // Windows says "access denied" when a file open in another program is renamed or
+    // deleted, as when the folder is read-only.
+    if cfg!(windows) && e.raw_os_error() == Some(5) {
+        return "文件可能正在 Excel、WPS 等程序中打开（或文件夹没有写入权限），请关闭该文件后重新运行".into();
+    }
     match e.kind() {
         ErrorKind::StorageFull => "磁盘空间已满，请清理磁盘或换一个输出文件夹后重新运行".into(),
         ErrorKind::QuotaExceeded => "超出了磁盘配额，请清理后重新运行".into(),

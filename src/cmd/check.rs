@@ -103,6 +103,14 @@ impl Checked {
 
 pub fn run(args: &CheckArgs, plan: &Plan, out: &mut dyn Write) -> Result<Checked> {
     let (present, missing): (Vec<_>, Vec<_>) = args.files.iter().cloned().partition(|p| std::fs::symlink_metadata(p).is_ok());
+    // A folder given (or dropped on the program) stands for the spreadsheets in it.
+    let present: Vec<std::path::PathBuf> = present
+        .into_iter()
+        .flat_map(|p| match std::fs::symlink_metadata(&p) {
+            Ok(m) if m.is_dir() => read::spreadsheets_in(&p),
+            _ => vec![p],
+        })
+        .collect();
     let outcome = read::read_files_with(plan, &present, &Isolation::this_program());
     let mut findings = outcome.findings.clone();
     findings.extend(crate::validate::validate_values(plan, &outcome.observations, &outcome.projects)?);

@@ -522,6 +522,24 @@ impl<'a> Staging<'a> {
                     + if foreign.len() > 10 { " 等" } else { "" }
             ));
         }
+        // Every file the swap moves or replaces must be free to move now: on Windows a
+        // file open in Excel or WPS is not, and is named before anything is touched.
+        let busy: Vec<String> = journal
+            .previous
+            .iter()
+            .map(|p| p.file.as_str())
+            .chain(journal.new.iter().map(|p| p.file.as_str()))
+            .filter_map(|p| f.can_replace(p).err().map(|e| format!("“{}”（{}）", f.shown(p), crate::oserror::explain(&e))))
+            .collect();
+        if !busy.is_empty() {
+            let kept = history::set_aside(f, &self.name, &self.run_id, &self.token)?;
+            return Err(UsageError(format!(
+                "输出文件夹中的{}现在不能替换。请在 Excel、WPS 等程序中关闭这些文件后重新运行。输出文件夹中仍是上次的结果，未作改动；本次结果放在“{}”。",
+                busy.join("、"),
+                crate::text::os_display(kept.as_os_str())
+            ))
+            .into());
+        }
         if let Err(e) = journal.write(f) {
             let kept = history::set_aside(f, &self.name, &self.run_id, &self.token)?;
             return Err(UsageError(format!(

@@ -672,6 +672,15 @@ pub fn read_files_with(plan: &Plan, files: &[PathBuf], isolation: &Isolation) ->
     out
 }
 
+/// The spreadsheets in a folder and below it, as `run` finds them in its input folder
+/// (hidden files, lock files and links left out), in name order: what `check FOLDER`
+/// reads.
+pub fn spreadsheets_in(dir: &Path) -> Vec<PathBuf> {
+    let mut paths = Vec::new();
+    collect(dir, dir, None, &mut paths, &mut ReadOutcome::default());
+    paths
+}
+
 fn relative(base: &Path, path: &Path) -> String {
     let rel = path.strip_prefix(base).unwrap_or(path);
     rel.components().map(|c| crate::text::os_display(c.as_os_str())).collect::<Vec<_>>().join("/")

@@ -123,3 +123,18 @@ fn officer_help_is_in_chinese_with_examples() {
     let out = Command::new(env!("CARGO_BIN_EXE_planmon")).arg("--help").output().unwrap();
     assert!(stdout(&out).contains("运行汇总"));
 }
+
+#[test]
+fn check_on_a_folder_reads_the_returns_in_it() {
+    let w = Workdir::new("skeleton");
+    let out = w.run(&["check", "input"]);
+    assert!(out.status.code().is_some_and(|c| c <= 1), "{}", stderr(&out));
+    let text = stdout(&out);
+    let names: Vec<String> =
+        std::fs::read_dir(w.input()).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    assert!(!names.is_empty());
+    for n in &names {
+        assert!(text.contains(n.as_str()), "check of the folder does not name {n}:\n{text}");
+    }
+    assert!(!text.contains("不是一个普通文件"), "{text}");
+}
