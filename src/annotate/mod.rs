@@ -188,6 +188,25 @@ fn after_table(end: Option<(&String, &(u32, u32))>, n: &mut u32) -> Option<(Stri
     Some((sheet.clone(), format!("{}{}", xlsx::column_letters(*col), row + *n)))
 }
 
+/// Something the unit owes: marked (as a warning) on the cell where it belongs, and
+/// listed as 缺报 with a link there (else under `sheet`, unlinked).
+fn owed(marks: &mut Vec<Mark>, rows: &mut Vec<ListRow>, k: &mut usize, place: Option<(String, String)>, sheet: &str, message: String) {
+    *k += 1;
+    if let Some((at, cell)) = &place {
+        marks.push(Mark { sheet: at.clone(), cell: cell.clone(), kind: MarkKind::Warning, comment: format!("缺报：{message}") });
+    }
+    rows.push(ListRow {
+        cells: vec![
+            k.to_string(),
+            "缺报".to_string(),
+            place.as_ref().map(|p| p.0.clone()).unwrap_or_else(|| sheet.to_string()),
+            place.as_ref().map(|p| p.1.clone()).unwrap_or_default(),
+            message,
+        ],
+        link: place,
+    });
+}
+
 /// What the copy of `file` marks and lists for a unit: its findings in that file on
 /// their cells, and what it did not send, each with the place where it belongs.
 fn annotation(a: &Assessment, fb: &UnitFeedback, file: &str, input_file: &InputFile, path: &Path, bytes: &[u8]) -> Annotation {
@@ -225,67 +244,30 @@ fn annotation(a: &Assessment, fb: &UnitFeedback, file: &str, input_file: &InputF
     let work_end = work_end.iter().max_by_key(|(_, (r, _))| *r);
     let (mut n_ind, mut n_proj, mut n_work) = (0, 0, 0);
     for m in &fb.missing {
-        k += 1;
-        let (place, hint) = if mark(&mut marks, m, MarkKind::Warning, "缺报") {
-            (Some((m.sheet.clone(), m.cell.clone())), String::new())
+        let place = if !m.sheet.is_empty() && xlsx::parse_cell(&m.cell).is_some() {
+            Some((m.sheet.clone(), m.cell.clone()))
         } else {
-            let place = match m.code {
+            match m.code {
                 crate::finding::Code::ProjectMissing => after_table(project_end, &mut n_proj),
                 _ if m.file == file => after_table(indicator_end, &mut n_ind),
                 _ => None,
-            };
-            let hint = place.as_ref().map(|(_, c)| {
-                format!(
-                    "（表中没有这一行，可在第 {} 行补填；工作表受保护的，先在“审阅”中撤销工作表保护。）",
-                    xlsx::parse_cell(c).map(|p| p.1).unwrap_or(0)
-                )
-            });
-            let hint = hint.unwrap_or_default();
-            // The empty cell where it belongs, marked with what to write there.
-            if let Some((sheet, cell)) = &place {
-                marks.push(Mark {
-                    sheet: sheet.clone(),
-                    cell: cell.clone(),
-                    kind: MarkKind::Warning,
-                    comment: format!("缺报：{}{hint}", m.message),
-                });
             }
-            (place, hint)
         };
-        rows.push(ListRow {
-            cells: vec![
-                k.to_string(),
-                "缺报".to_string(),
-                place.as_ref().map(|p| p.0.clone()).unwrap_or_default(),
-                place.as_ref().map(|p| p.1.clone()).unwrap_or_default(),
-                format!("{}{hint}", m.message),
-            ],
-            link: place,
-        });
+        // A row the table lacks: where to add it.
+        let hint = match &place {
+            Some((_, c)) if *c != m.cell => format!(
+                "（表中没有这一行，可在第 {} 行补填；工作表受保护的，先在“审阅”中撤销工作表保护。）",
+                xlsx::parse_cell(c).map(|p| p.1).unwrap_or(0)
+            ),
+            _ => String::new(),
+        };
+        owed(&mut marks, &mut rows, &mut k, place, &m.sheet, format!("{}{hint}", m.message));
     }
     for area in &fb.missing_works {
-        k += 1;
         let place = after_table(work_end, &mut n_work);
         let hint =
             place.as_ref().map(|(_, c)| format!("可在第 {} 行补填。", xlsx::parse_cell(c).map(|p| p.1).unwrap_or(0))).unwrap_or_default();
-        if let Some((sheet, cell)) = &place {
-            marks.push(Mark {
-                sheet: sheet.clone(),
-                cell: cell.clone(),
-                kind: MarkKind::Warning,
-                comment: format!("缺报：没有“{area}”领域的工作进展，请补报。{hint}"),
-            });
-        }
-        rows.push(ListRow {
-            cells: vec![
-                k.to_string(),
-                "缺报".to_string(),
-                place.as_ref().map(|p| p.0.clone()).unwrap_or_else(|| crate::forms::WORK_SHEET.to_string()),
-                place.as_ref().map(|p| p.1.clone()).unwrap_or_default(),
-                format!("没有“{area}”领域的工作进展，请补报。{hint}"),
-            ],
-            link: place,
-        });
+        owed(&mut marks, &mut rows, &mut k, place, crate::forms::WORK_SHEET, format!("没有“{area}”领域的工作进展，请补报。{hint}"));
     }
     // The column of 未完成原因及下一步措施 (or the unit's own wording of it) above each
     // figure's row, read from the file only when a reason is missing.
@@ -309,7 +291,6 @@ fn annotation(a: &Assessment, fb: &UnitFeedback, file: &str, input_file: &InputF
     };
     for id in &fb.missing_reasons {
         let Some(i) = a.plan.indicator(id) else { continue };
-        k += 1;
         // The reason's cell in the indicator's row (else the figure's cell).
         let place = obs
             .iter()
@@ -319,19 +300,7 @@ fn annotation(a: &Assessment, fb: &UnitFeedback, file: &str, input_file: &InputF
         let row = place.as_ref().and_then(|(_, c)| xlsx::parse_cell(c)).map(|p| format!("第 {} 行", p.1)).unwrap_or_default();
         let message =
             format!("“{}”未完成{}年目标，请在该指标{row}的“{}”列说明原因和下一步措施。", i.name, a.period.end, crate::forms::REASON_HEADER);
-        if let Some((sheet, cell)) = &place {
-            marks.push(Mark { sheet: sheet.clone(), cell: cell.clone(), kind: MarkKind::Warning, comment: format!("缺报：{message}") });
-        }
-        rows.push(ListRow {
-            cells: vec![
-                k.to_string(),
-                "缺报".to_string(),
-                place.as_ref().map(|p| p.0.clone()).unwrap_or_else(|| crate::forms::INDICATOR_SHEET.to_string()),
-                place.as_ref().map(|p| p.1.clone()).unwrap_or_default(),
-                message,
-            ],
-            link: place,
-        });
+        owed(&mut marks, &mut rows, &mut k, place, crate::forms::INDICATOR_SHEET, message);
     }
     // The 填报日期, to update when the return is sent again (where the reader found it).
     if let Some((sheet, cell)) = &input_file.filled_at {
