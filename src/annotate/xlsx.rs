@@ -453,25 +453,8 @@ fn without_attr(raw: &str, key: &str) -> String {
 
 /// The style index of each marked cell as it is now (0 when the cell is not written).
 fn cell_styles(sheet: &str, cells: &BTreeSet<(u32, u32)>) -> BTreeMap<(u32, u32), u32> {
-    let mut r = Reader::from_str(sheet);
-    let mut out = BTreeMap::new();
-    loop {
-        match r.read_event() {
-            Ok(Event::Start(e)) | Ok(Event::Empty(e)) if e.local_name().as_ref() == "c" => {
-                if let Some(at) = attr(&e, "r").and_then(|a| parse_cell(&a)) {
-                    if cells.contains(&at) {
-                        out.insert(at, attr(&e, "s").and_then(|s| s.parse().ok()).unwrap_or(0));
-                    }
-                }
-            }
-            Ok(Event::Eof) | Err(_) => break,
-            _ => {}
-        }
-    }
-    for c in cells {
-        out.entry(*c).or_insert(0);
-    }
-    out
+    let styled = styled_cells(sheet);
+    cells.iter().map(|c| (*c, styled.get(c).copied().unwrap_or(0))).collect()
 }
 
 /// The sheet with each marked cell given its new style (cells not written are added,

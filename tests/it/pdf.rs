@@ -131,6 +131,12 @@ fn parse_cmap(text: &str, out: &mut HashMap<u32, String>) {
     }
 }
 
+/// A composite (Type0) font's descendant CIDFont.
+fn descendant<'a>(doc: &'a Document, font: &'a Dictionary) -> Option<&'a Dictionary> {
+    let list = font.get(b"DescendantFonts").map(|o| deref(doc, o)).and_then(Object::as_array).ok()?;
+    deref(doc, list.first()?).as_dict().ok()
+}
+
 fn font_map(doc: &Document, font: &Dictionary) -> FontMap {
     let mut map = FontMap { default_width: 1000.0, ..FontMap::default() };
     let subtype = font.get(b"Subtype").ok().and_then(|o| o.as_name().ok()).unwrap_or(b"");
@@ -141,15 +147,7 @@ fn font_map(doc: &Document, font: &Dictionary) -> FontMap {
         }
     }
     if map.two_bytes {
-        let descendant = font
-            .get(b"DescendantFonts")
-            .map(|o| deref(doc, o))
-            .and_then(Object::as_array)
-            .ok()
-            .and_then(|a| a.first())
-            .map(|o| deref(doc, o))
-            .and_then(|o| o.as_dict().ok());
-        if let Some(d) = descendant {
+        if let Some(d) = descendant(doc, font) {
             map.default_width = d.get(b"DW").map(num).unwrap_or(1000.0);
             if let Ok(w) = d.get(b"W").map(|o| deref(doc, o)).and_then(Object::as_array) {
                 let mut i = 0;
@@ -420,15 +418,8 @@ pub fn fonts(pdf: &Path) -> Vec<PdfFont> {
                 .map(|n| String::from_utf8_lossy(n).to_string())
                 .unwrap_or_default();
             // The descriptor: the font's own, or its descendant's.
-            let descendant = font
-                .get(b"DescendantFonts")
-                .map(|o| deref(&doc, o))
-                .and_then(Object::as_array)
-                .ok()
-                .and_then(|a| a.first())
-                .map(|o| deref(&doc, o))
-                .and_then(|o| o.as_dict().ok());
-            let descriptor = descendant.unwrap_or(font).get(b"FontDescriptor").map(|o| deref(&doc, o)).and_then(|o| o.as_dict()).ok();
+            let descriptor =
+                descendant(&doc, font).unwrap_or(font).get(b"FontDescriptor").map(|o| deref(&doc, o)).and_then(|o| o.as_dict()).ok();
             let embedded = descriptor.is_some_and(|d| d.has(b"FontFile") || d.has(b"FontFile2") || d.has(b"FontFile3"));
             let subset = base.len() > 7 && base.as_bytes()[6] == b'+' && base[..6].chars().all(|c| c.is_ascii_uppercase());
             let name = if subset { base[7..].to_string() } else { base.clone() };
