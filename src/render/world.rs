@@ -15,9 +15,13 @@ use typst::utils::LazyHash;
 use typst::{Library, LibraryExt, World, WorldExt};
 use typst_kit::fonts::FontStore;
 
-/// The report's faces, cut from Debian's fonts-noto-cjk and fonts-lxgw-wenkai
-/// (SIL Open Font License 1.1, see templates/fonts/).
+/// The report's faces, cut from Debian's fonts-noto-cjk and fonts-lxgw-wenkai, and
+/// the Latin face of its body text, Libertinus Serif as typst ships it (SIL Open Font
+/// License 1.1, see templates/fonts/). Only these are built in: typst's own set of
+/// fonts (9.6 MB, math and monospace included) is not, since no template uses them.
 const FONTS: &[&[u8]] = &[
+    include_bytes!("../../templates/fonts/LibertinusSerif-Regular.otf"),
+    include_bytes!("../../templates/fonts/LibertinusSerif-Bold.otf"),
     include_bytes!("../../templates/fonts/NotoSerifCJKsc-Regular.otf"),
     include_bytes!("../../templates/fonts/NotoSerifCJKsc-Bold.otf"),
     include_bytes!("../../templates/fonts/NotoSansCJKsc-Bold.otf"),
@@ -169,7 +173,6 @@ impl ReportWorld {
                 fonts.push((font, info));
             }
         }
-        fonts.extend(typst_kit::fonts::embedded());
         let mut world = ReportWorld {
             library: LazyHash::new(Library::builder().build()),
             fonts,
