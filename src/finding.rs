@@ -142,6 +142,10 @@ codes! {
     TaskProjectMismatch = "task_project_mismatch",
     MissingReturn = "missing_return",
     MissingValue = "missing_value",
+    /// A unit whose return came wrote no 工作进展 for an area it works in.
+    WorkMissing = "work_missing",
+    /// At the plan's end, an unmet indicator whose lead unit gave no 未完成原因.
+    ReasonMissing = "reason_missing",
     // The batch and its documents
     NoYear = "no_year",
     /// The 成文日期 is earlier than the latest 填报日期 read.
@@ -154,6 +158,12 @@ impl Code {
     /// opposed to a problem in what it sent.
     pub fn is_missing(self) -> bool {
         matches!(self, Code::MissingReturn | Code::MissingValue | Code::ProjectMissing)
+    }
+
+    /// A text the unit's return lacks (an area's 工作进展, a 未完成原因): asked for on the
+    /// feedback sheet as 缺报, grouped, not as a problem in what was sent.
+    pub fn is_missing_text(self) -> bool {
+        matches!(self, Code::WorkMissing | Code::ReasonMissing)
     }
 }
 

@@ -122,6 +122,20 @@ pub fn clip(s: &str, max_chars: usize) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// A rate in per cent with one fixed decimal (98.96 → "99.0", 100 → "100.0"), so that a
+/// column of rates reads alike and a rounded one does not look whole.
+pub fn fmt_rate(v: f64) -> String {
+    if !v.is_finite() {
+        return String::new();
+    }
+    let s = format!("{v:.1}");
+    if s == "-0.0" {
+        "0.0".to_string()
+    } else {
+        s
+    }
+}
+
 /// Format a number the way Chinese statistical tables do: no trailing zeros, at most
 /// `max_dp` decimals.
 pub fn fmt_num(v: f64, max_dp: usize) -> String {

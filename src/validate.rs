@@ -203,22 +203,29 @@ fn conflicts(plan: &Plan, obs: &[Observation], figures: &Figures) -> Vec<Finding
         if values.len() > shown {
             listing.push_str(&format!("；另有{}个不同数值", values.len() - shown));
         }
+        // Each cell is told what it must do: one that gives the figure used is to check
+        // it against the others (a warning); one that differs is to be corrected or its
+        // basis stated (an error), so a unit knows whether the change is its own.
+        let used = format!("{}{}（{}）", fmt_num(c.used.value, 4), ind.unit, c.used.department);
+        let said = format!("{}年“{}”有不一致的填报：{listing}。采用{used}", c.year, ind.name);
         for f in &c.figures {
-            out.push(obs_finding(
-                &obs[f.row],
+            let finding = if f.value == c.used.value {
+                let others: Vec<&str> =
+                    values.iter().filter(|(v, _, _)| *v != c.used.value).map(|(_, g, _)| g.department.as_str()).collect();
+                let others =
+                    if others.iter().all(|d| *d == f.department) { "本单位其他填报".to_string() } else { others.join("、") };
+                Finding::warning(Code::Conflict, format!("{said}，即本处的数值。请与{others}核对，本处有误的请修改。"))
+            } else {
                 Finding::error(
                     Code::Conflict,
                     format!(
-                        "{}年“{}”有不一致的填报：{}。采用{}{}（{}），请相关单位核对后统一。",
-                        c.year,
-                        ind.name,
-                        listing,
-                        fmt_num(c.used.value, 4),
-                        ind.unit,
-                        c.used.department
+                        "{said}，本处的{}{}未采用。请核对后改为一致；确认本处无误的，请在备注中说明依据。",
+                        fmt_num(f.value, 4),
+                        ind.unit
                     ),
-                ),
-            ));
+                )
+            };
+            out.push(obs_finding(&obs[f.row], finding));
         }
     }
     out
@@ -638,6 +645,7 @@ mod tests {
             kind,
             remark: String::new(),
             reason: String::new(),
+            reason_cell: String::new(),
             return_year: if kind == ObsKind::Previous { year + 1 } else { year },
             provisional: false,
             correction: false,
@@ -661,6 +669,8 @@ mod tests {
             year: Some(year),
             filled_date: None,
             filled_at: None,
+            work_cells: Vec::new(),
+            sample: false,
             figures: 1,
             covers: vec![crate::read::Covered { department: department.into(), year, secondary: false }],
             layouts: Vec::new(),

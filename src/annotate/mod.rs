@@ -20,7 +20,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::assess::{Assessment, UnitFeedback};
-use crate::finding::{Finding, Severity};
+use crate::finding::{Code, Finding, Severity};
 use crate::read::InputFile;
 use crate::render::{Rendered, FEEDBACK_DIR};
 use xlsx::{Annotation, ListRow, Mark, MarkKind};
@@ -30,6 +30,9 @@ const UPDATE_COMMENT: &str = "修改后重新报送时，请把填报日期改�
 
 /// The name of the first sheet of a copy; the reader never takes it for data.
 pub const LIST_SHEET: &str = "问题清单";
+/// How to send the copy back: the same instruction as the feedback sheet's (可在批注副本
+/// 或原填报表上修改…, render::report::resend_text).
+const RESEND: &str = "可直接在本工作簿上修改（本表和批注、标色不作为数据读取），把“填报日期”改为修改当天，文件名末尾加“（修改版）”后报送。";
 
 /// An annotated copy that was made: for whom, of which input file, where it is, and
 /// from what format it was converted (None: the unit's own xlsx, marked in place).
@@ -102,7 +105,7 @@ pub fn copies(a: &Assessment, input: &Path) -> (Vec<Rendered>, Vec<AnnotatedCopy
                 continue;
             }
         }
-        let annotation = annotation(a, fb, file, input_file, &input.join(file), &bytes);
+        let annotation = annotation(a, fb, file, input_file);
         // The unit's own workbook marked in place where it can be; else (another format,
         // or a package planmon cannot mark in place) a converted copy, saying why.
         let convert = |why: String| {
@@ -209,7 +212,7 @@ fn owed(marks: &mut Vec<Mark>, rows: &mut Vec<ListRow>, k: &mut usize, place: Op
 
 /// What the copy of `file` marks and lists for a unit: its findings in that file on
 /// their cells, and what it did not send, each with the place where it belongs.
-fn annotation(a: &Assessment, fb: &UnitFeedback, file: &str, input_file: &InputFile, path: &Path, bytes: &[u8]) -> Annotation {
+fn annotation(a: &Assessment, fb: &UnitFeedback, file: &str, input_file: &InputFile) -> Annotation {
     let mut marks = Vec::new();
     let mut rows = Vec::new();
     let mut k = 0;
@@ -239,8 +242,14 @@ fn annotation(a: &Assessment, fb: &UnitFeedback, file: &str, input_file: &InputF
     let indicator_end = indicator_end.iter().max_by_key(|(s, (r, _))| (s.as_str() == crate::forms::INDICATOR_SHEET, *r));
     let project_end = table_ends(a.project_reports.iter().filter(|p| p.file == file).map(|p| (p.sheet.as_str(), p.cell.as_str())));
     let project_end = project_end.iter().max_by_key(|(_, (r, _))| *r);
-    let work_end =
-        table_ends(a.works.iter().flat_map(|w| &w.entries).filter(|w| w.file == file).map(|w| (w.sheet.as_str(), w.cell.as_str())));
+    let work_end = table_ends(
+        a.works
+            .iter()
+            .flat_map(|w| &w.entries)
+            .filter(|w| w.file == file)
+            .map(|w| (w.sheet.as_str(), w.cell.as_str()))
+            .chain(input_file.work_cells.iter().map(|w| (w.sheet.as_str(), w.cell.as_str()))),
+    );
     let work_end = work_end.iter().max_by_key(|(_, (r, _))| *r);
     let (mut n_ind, mut n_proj, mut n_work) = (0, 0, 0);
     for m in &fb.missing {
@@ -263,44 +272,22 @@ fn annotation(a: &Assessment, fb: &UnitFeedback, file: &str, input_file: &InputF
         };
         owed(&mut marks, &mut rows, &mut k, place, &m.sheet, format!("{}{hint}", m.message));
     }
-    for area in &fb.missing_works {
-        let place = after_table(work_end, &mut n_work);
-        let hint =
-            place.as_ref().map(|(_, c)| format!("可在第 {} 行补填。", xlsx::parse_cell(c).map(|p| p.1).unwrap_or(0))).unwrap_or_default();
-        owed(&mut marks, &mut rows, &mut k, place, crate::forms::WORK_SHEET, format!("没有“{area}”领域的工作进展，请补报。{hint}"));
-    }
-    // The column of 未完成原因及下一步措施 (or the unit's own wording of it) above each
-    // figure's row, read from the file only when a reason is missing.
-    let sheets = if fb.missing_reasons.is_empty() {
-        Vec::new()
-    } else {
-        crate::read::sheets_for_copy(path, bytes, &a.plan.rules.limits).unwrap_or_default()
-    };
-    let reason_cell = |sheet: &str, cell: &str| -> Option<String> {
-        let (_, row) = xlsx::parse_cell(cell)?;
-        let s = sheets.iter().find(|s| s.name == sheet)?;
-        let (r0, c0) = s.range.start()?;
-        let mut col = None;
-        for (r, c, v) in s.range.cells() {
-            let at_row = r0 + r as u32 + 1;
-            if at_row < row && matches!(v, calamine::Data::String(t) if t.contains("原因")) {
-                col = Some(c0 + c as u32 + 1);
+    // The texts owed (工作进展 of an area, a 未完成原因), found by the assessment with
+    // their cells where the reader found the rows; one without a row goes under the
+    // 工作进展 table.
+    let owed_texts = a.findings.iter().filter(|f| f.department == fb.unit && f.file == file);
+    for f in owed_texts.filter(|f| f.code.is_missing_text()) {
+        let (place, hint) = match (f.cell.is_empty(), f.code) {
+            (false, _) => (Some((f.sheet.clone(), f.cell.clone())), String::new()),
+            (true, Code::WorkMissing) => {
+                let place = after_table(work_end, &mut n_work);
+                let hint = place.as_ref().and_then(|(_, c)| xlsx::parse_cell(c)).map(|p| format!("可在第 {} 行补填。", p.1));
+                (place, hint.unwrap_or_default())
             }
-        }
-        col.map(|c| format!("{}{row}", xlsx::column_letters(c)))
-    };
-    for id in &fb.missing_reasons {
-        let Some(i) = a.plan.indicator(id) else { continue };
-        // The reason's cell in the indicator's row (else the figure's cell).
-        let place = obs
-            .iter()
-            .filter(|o| &*o.indicator_id == id && o.year == a.year && o.value.is_some())
-            .map(|o| (o.sheet.to_string(), reason_cell(&o.sheet, &o.cell).unwrap_or_else(|| o.cell.clone())))
-            .next();
-        let row = place.as_ref().and_then(|(_, c)| xlsx::parse_cell(c)).map(|p| format!("第 {} 行", p.1)).unwrap_or_default();
-        let message =
-            format!("“{}”未完成{}年目标，请在该指标{row}的“{}”列说明原因和下一步措施。", i.name, a.period.end, crate::forms::REASON_HEADER);
-        owed(&mut marks, &mut rows, &mut k, place, crate::forms::INDICATOR_SHEET, message);
+            _ => (None, String::new()),
+        };
+        let sheet = if f.code == Code::WorkMissing { crate::forms::WORK_SHEET } else { crate::forms::INDICATOR_SHEET };
+        owed(&mut marks, &mut rows, &mut k, place, sheet, format!("{}{hint}", f.message));
     }
     // The 填报日期, to update when the return is sent again (where the reader found it).
     if let Some((sheet, cell)) = &input_file.filled_at {
@@ -313,7 +300,7 @@ fn annotation(a: &Assessment, fb: &UnitFeedback, file: &str, input_file: &InputF
             format!("{}{}年度填报表问题清单", fb.unit, a.year),
             format!("本工作簿是你单位报送的“{file}”的副本，由{}汇总时生成，原文件未作改动。", a.documents.office),
             "单元格标色说明：红色为错误（须修改），橙色为警告或缺报（请核实、补填），蓝色为填报日期（修改后请改为修改当天）；问题单元格上有批注，写明问题和修改意见。".to_string(),
-            "点击“单元格”一列可跳到该单元格。改好后可直接报送本工作簿（本表和批注、标色不作为数据读取），文件名末尾可加“（修改版）”。".to_string(),
+            format!("点击“单元格”一列可跳到该单元格。{RESEND}"),
         ],
         list_header: ["序号", "类别", "工作表", "单元格", "问题及修改意见"].iter().map(|s| s.to_string()).collect(),
         list_rows: rows,

@@ -440,6 +440,7 @@ mod tests {
             kind: crate::read::ObsKind::Current,
             remark: String::new(),
             reason: reason.into(),
+            reason_cell: String::new(),
             return_year: 2025,
             provisional: false,
             correction: false,

@@ -144,6 +144,9 @@ pub struct InputCounts {
     /// Cells read (with or without a figure) and figures among them.
     pub observations: usize,
     pub figures: usize,
+    /// Of the returns read, those that say their figures are sample data (示例数据).
+    #[serde(default)]
+    pub sample: usize,
 }
 
 impl InputCounts {
@@ -559,6 +562,7 @@ pub fn assess(
     let area_works = works::area_works(&plan, &read.works, year);
     let final_eval = (year == plan.end || (year > plan.end && config.final_eval))
         .then(|| final_eval::evaluate(&plan, &progress, &projects, &read.observations, &read.works));
+    findings.extend(units::owed_findings(&plan, year, &returns, &area_works, final_eval.as_ref(), &read.observations, &read.files));
     if let Some(f) = date_check(&documents, &read.files) {
         findings.push(f);
     }
@@ -636,6 +640,7 @@ pub fn assess(
             out_of_scope: read.files.iter().filter(|f| f.status == Fate::OutOfScope).count(),
             observations: read.observations.len(),
             figures: read.observations.iter().filter(|o| o.value.is_some()).count(),
+            sample: read.files.iter().filter(|f| f.status == Fate::Read && f.sample).count(),
         },
         finding_counts: FindingCounts::default(),
         conflicts: figures.conflicts.clone(),

@@ -13,7 +13,7 @@ use super::indicators::{IndicatorYear, StatusCounts};
 use super::judge::Status;
 use super::works::AreaWork;
 use crate::figures::ReturnStatus;
-use crate::finding::{Finding, Severity};
+use crate::finding::{Code, Finding, Severity};
 use crate::plan::{Indicator, Plan};
 use crate::read::{ObsKind, Observation};
 
@@ -189,22 +189,14 @@ pub fn feedback(
                     }
                 })
                 .collect();
+            // (The texts owed are findings too, listed below as missing_works and
+            // missing_reasons, not a second time among the others.)
             let (missing, problems): (Vec<Finding>, Vec<Finding>) =
-                findings.iter().filter(|f| f.department == u.name).cloned().partition(|f| f.code.is_missing());
+                findings.iter().filter(|f| f.department == u.name && !f.code.is_missing_text()).cloned().partition(|f| f.code.is_missing());
             let this_year = returns.iter().find(|r| r.unit == u.name && r.year == year);
             let received = this_year.is_some_and(|r| r.received());
-            let missing_works: Vec<String> =
-                if received { works.iter().filter(|w| w.silent.contains(&u.name)).map(|w| w.area.clone()).collect() } else { Vec::new() };
-            let missing_reasons: Vec<String> = match final_eval {
-                Some(e) if received => e
-                    .not_met
-                    .iter()
-                    .filter(|id| plan.indicator(id).is_some_and(|i| i.lead_unit() == u.name))
-                    .filter(|id| e.of(id).is_some_and(|f| !f.reasons.iter().any(|r| r.stated() && r.unit == u.name)))
-                    .cloned()
-                    .collect(),
-                _ => Vec::new(),
-            };
+            let (missing_works, missing_reasons) =
+                if received { owed_texts(plan, &u.name, works, final_eval) } else { (Vec::new(), Vec::new()) };
             let owes = !missing.is_empty() || !missing_works.is_empty() || !missing_reasons.is_empty();
             let errors = problems.iter().any(|f| f.severity == Severity::Error);
             let to_verify = problems.iter().any(|f| f.severity == Severity::Warning);
@@ -223,4 +215,92 @@ pub fn feedback(
             }
         })
         .collect()
+}
+
+/// What a unit whose return came did not write: the areas it works in with no 工作进展,
+/// and at the plan's end the unmet indicators it leads with no 未完成原因 of its own.
+/// The one owner of both lists (the feedback sheet's and the findings').
+fn owed_texts(plan: &Plan, unit: &str, works: &[AreaWork], final_eval: Option<&FinalEvaluation>) -> (Vec<String>, Vec<String>) {
+    let areas = works.iter().filter(|w| w.silent.iter().any(|s| s == unit)).map(|w| w.area.clone()).collect();
+    let reasons = match final_eval {
+        Some(e) => e
+            .not_met
+            .iter()
+            .filter(|id| plan.indicator(id).is_some_and(|i| i.lead_unit() == unit))
+            .filter(|id| e.of(id).is_some_and(|f| !f.reasons.iter().any(|r| r.stated() && r.unit == unit)))
+            .cloned()
+            .collect(),
+        None => Vec::new(),
+    };
+    (areas, reasons)
+}
+
+/// The texts owed as findings (warnings, on the unit's return of the year; a missing
+/// reason on its cell of the figure's row), so that findings.csv and
+/// the workbook list everything a feedback sheet asks for.
+pub fn owed_findings(
+    plan: &Plan,
+    year: i32,
+    returns: &[ReturnStatus],
+    works: &[AreaWork],
+    final_eval: Option<&FinalEvaluation>,
+    observations: &[Observation],
+    files: &[crate::read::InputFile],
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for r in returns.iter().filter(|r| r.year == year && r.received()) {
+        let file = r.files.first().map(String::as_str).unwrap_or_default();
+        let (areas, reasons) = owed_texts(plan, &r.unit, works, final_eval);
+        for area in areas {
+            // The area's row of the unit's 工作进展 table, where the reader found one.
+            let at = files
+                .iter()
+                .filter(|f| r.files.contains(&f.file))
+                .flat_map(|f| f.work_cells.iter().map(move |w| (f, w)))
+                .find(|(_, w)| w.area == area);
+            let (sheet, cell) = at.map(|(_, w)| (w.sheet.as_str(), w.cell.as_str())).unwrap_or_default();
+            let ask = if at.is_some() { "表该领域一行填写" } else { "表中补报" };
+            out.push(
+                Finding::warning(Code::WorkMissing, format!("没有“{area}”领域的工作进展，请在“{}”{ask}。", crate::forms::WORK_SHEET))
+                    .in_file(at.map_or(file, |(f, _)| f.file.as_str()))
+                    .at(sheet, cell)
+                    .for_unit(&r.unit)
+                    .in_year(year),
+            );
+        }
+        for id in reasons {
+            let Some(i) = plan.indicator(&id) else { continue };
+            // On the row of the unit's figure, where the reason belongs.
+            let figure = observations.iter().find(|o| {
+                *o.indicator_id == *id
+                    && o.year == year
+                    && *o.department == *r.unit
+                    && o.value.is_some()
+                    && r.files.iter().any(|f| **f == *o.file)
+            });
+            let (sheet, cell) = figure
+                .map(|o| (&*o.sheet, if o.reason_cell.is_empty() { o.cell.as_str() } else { o.reason_cell.as_str() }))
+                .unwrap_or_default();
+            out.push(
+                Finding::warning(
+                    Code::ReasonMissing,
+                    format!(
+                        "“{}”未完成{}年目标，没有说明原因和下一步措施，请在该指标{}的“{}”列填写。",
+                        i.name,
+                        plan.end,
+                        cell.trim_start_matches(|c: char| c.is_ascii_alphabetic())
+                            .parse::<u32>()
+                            .map_or("一行".to_string(), |r| format!("第 {r} 行")),
+                        crate::forms::REASON_HEADER
+                    ),
+                )
+                .in_file(figure.map_or(file, |o| &*o.file))
+                .at(sheet, cell)
+                .for_unit(&r.unit)
+                .for_indicator(&id)
+                .in_year(year),
+            );
+        }
+    }
+    out
 }

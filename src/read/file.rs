@@ -104,6 +104,8 @@ pub fn read_file(plan: &Plan, path: &Path, rel: &str) -> ReadOutcome {
     file.year = w.year;
     file.filled_date = w.filled_date;
     file.filled_at = w.filled_at;
+    file.work_cells = w.work_cells;
+    file.sample = w.sample;
     file.covers = w.covers;
     file.layouts = w.layouts;
     ReadOutcome {
@@ -329,6 +331,8 @@ struct WorkbookRead {
     filled_date: Option<String>,
     /// The sheet and cell of the 填报日期.
     filled_at: Option<(String, String)>,
+    work_cells: Vec<super::WorkCell>,
+    sample: bool,
     covers: Vec<super::Covered>,
     layouts: Vec<super::SheetLayout>,
 }
@@ -424,6 +428,7 @@ fn read_workbook(plan: &Plan, path: &Path, bytes: Vec<u8>, rel: &str) -> Result<
         if w.year.is_none() {
             w.year = sheet.year;
         }
+        w.sample |= sheet.sample;
         if w.filled_date.is_none() {
             w.filled_date = sheet.filled_date.clone();
             w.filled_at = sheet.filled_cell.clone().map(|c| (name.clone(), c));
@@ -502,6 +507,13 @@ fn read_workbook(plan: &Plan, path: &Path, bytes: Vec<u8>, rel: &str) -> Result<
             continue;
         }
         let works = super::texts::read_works(plan, rel, &name, &range, &w.department, w.year);
+        let cells = super::texts::work_cells(plan, &name, &range);
+        if !cells.is_empty() {
+            w.work_cells.extend(cells);
+            if works.is_empty() {
+                continue;
+            }
+        }
         if !works.is_empty() {
             w.works.extend(works);
             continue;

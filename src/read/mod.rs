@@ -79,6 +79,10 @@ pub struct Observation {
     /// The row's 未完成原因及下一步措施 (asked in the plan's last year), as written.
     #[serde(default)]
     pub reason: String,
+    /// Where that reason is written on the row (its column of the figure's row), or
+    /// empty when the sheet has no such column.
+    #[serde(default)]
+    pub reason_cell: String,
     /// The year of the return it was read from: the figure's own year, or a later one
     /// when the return restates it (a 上年值, or an earlier year's column).
     pub return_year: i32,
@@ -322,6 +326,21 @@ pub struct InputFile {
     /// Its returns that a newer version in another file replaces.
     #[serde(default)]
     pub replaced: Vec<Replaced>,
+    /// Where each area's 工作进展 goes in its 工作进展 table, written or not.
+    #[serde(default)]
+    pub work_cells: Vec<WorkCell>,
+    /// It says its figures are sample data (示例数据): the documents say so.
+    #[serde(default)]
+    pub sample: bool,
+}
+
+/// The 主要工作及成效 cell of an area's row in a 工作进展 table (the place a missing
+/// text is asked for).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkCell {
+    pub area: String,
+    pub sheet: String,
+    pub cell: String,
 }
 
 /// Everything the read stage produces.
@@ -598,6 +617,8 @@ impl InputFile {
             layouts: Vec::new(),
             modified: None,
             replaced: Vec::new(),
+            work_cells: Vec::new(),
+            sample: false,
         }
     }
 

@@ -19,6 +19,8 @@ pub struct SheetRead {
     /// 填报日期 as YYYY-MM-DD, when the return gives one, and the cell it is in.
     pub filled_date: Option<String>,
     pub filled_cell: Option<String>,
+    /// Above the table the sheet says its figures are sample data (示例数据).
+    pub sample: bool,
     /// Value cells that were empty: (absolute row, absolute column, index into
     /// `observations`), to check for formulas saved without a cached value.
     pub empty_cells: Vec<(u32, u32, usize)>,
@@ -76,6 +78,8 @@ pub(super) struct Context {
     pub filled_date: Option<String>,
     /// The cell of the 填报日期.
     pub filled_cell: Option<String>,
+    /// Above the table the sheet says its figures are sample data (示例数据).
+    pub sample: bool,
     /// `单位：%` above the table: the unit, and the line as written.
     pub unit_line: Option<(String, String)>,
     /// The sheet covers part of a year (its title, its name or the file's name says
@@ -92,6 +96,7 @@ impl Context {
             year: find_year(grid, file, sheet, header_row),
             filled_date: find_filled_date(grid).map(|(d, _)| d),
             filled_cell: find_filled_date(grid).map(|(_, c)| c),
+            sample: says_sample(grid, header_row),
             unit_line: find_unit_line(plan, grid, header_row),
             part: find_part_of_year(grid, file, sheet, header_row),
         }
@@ -119,6 +124,7 @@ impl Context {
             year: self.year,
             filled_date: self.filled_date.clone(),
             filled_cell: self.filled_cell.clone(),
+            sample: self.sample,
             layout: SheetLayout { sheet: sheet.to_string(), orientation, ..Default::default() },
             ..Default::default()
         }
@@ -336,6 +342,9 @@ pub(super) fn read_rows(plan: &Plan, file: &str, sheet: &str, grid: &Grid, heade
             let o = &mut out.observations[i];
             o.remark.clone_from(&remark);
             o.reason.clone_from(&reason);
+            if let Some(c) = reason_col {
+                o.reason_cell = grid.addr(r, c);
+            }
             // A column headed as an estimate (2024年全年（预计）): its figures are provisional.
             if !o.provisional && o.value.is_some() && value::is_provisional(&header_text(grid, header, c)) {
                 o.provisional = true;
@@ -443,6 +452,7 @@ impl SheetRead {
             self.filled_date = more.filled_date;
             self.filled_cell = more.filled_cell;
         }
+        self.sample |= more.sample;
     }
 
     /// What the sheet's presentation says about its figures (`shown`: None when it could
@@ -738,6 +748,13 @@ fn find_part_of_year(grid: &Grid, file: &str, sheet: &str, header_row: usize) ->
 /// A line above the table giving the unit of measure of its figures: `单位：%`,
 /// `计量单位：万元` (in one cell, or the unit in the next cell). A 单位： naming a
 /// reporting unit is not one.
+/// Whether a line above the table says the figures are sample data (示例数据, 演示数据,
+/// as `planmon sample` and other demonstration returns mark them).
+fn says_sample(grid: &Grid, header_row: usize) -> bool {
+    (0..header_row.min(HEADER_SCAN_ROWS))
+        .any(|r| (0..grid.width().min(30)).any(|c| ["示例数据", "演示数据"].iter().any(|w| grid.string_contains(r, c, w))))
+}
+
 fn find_unit_line(plan: &Plan, grid: &Grid, header_row: usize) -> Option<(String, String)> {
     for r in 0..header_row.min(HEADER_SCAN_ROWS) {
         for c in 0..grid.width().min(30) {
@@ -860,6 +877,7 @@ pub(super) fn observe(
         kind,
         remark: String::new(),
         reason: String::new(),
+        reason_cell: String::new(),
         return_year: if kind == ObsKind::Previous { year + 1 } else { origin.return_year.unwrap_or(year).max(year) },
         provisional: false,
         correction: false,

@@ -102,8 +102,8 @@ enum WorkCol {
     Next,
 }
 
-/// The 工作进展 sheet, if this is one.
-pub fn read_works(plan: &Plan, file: &str, sheet: &str, range: &Range<Data>, department: &str, year: Option<i32>) -> Vec<WorkReport> {
+/// The header of a 工作进展 table: its row and the class of each column.
+fn work_header(range: &Range<Data>) -> Option<(usize, Vec<Option<WorkCol>>)> {
     let classify = |t: &str| -> Option<WorkCol> {
         Some(match t {
             "领域" | "所属领域" => WorkCol::Area,
@@ -113,7 +113,33 @@ pub fn read_works(plan: &Plan, file: &str, sheet: &str, range: &Range<Data>, dep
             _ => return None,
         })
     };
-    let Some((hr, cols)) = header(range, classify, &[WorkCol::Area, WorkCol::Work]) else { return Vec::new() };
+    header(range, classify, &[WorkCol::Area, WorkCol::Work])
+}
+
+/// Where each of the plan's areas goes in a 工作进展 table, found as the reader finds
+/// the table: the 主要工作及成效 cell of every row whose 领域 is an area, written or not.
+pub fn work_cells(plan: &Plan, sheet: &str, range: &Range<Data>) -> Vec<super::WorkCell> {
+    let Some((hr, cols)) = work_header(range) else { return Vec::new() };
+    let at = |k: WorkCol| cols.iter().position(|c| *c == Some(k));
+    let (Some(area_col), Some(work_col)) = (at(WorkCol::Area), at(WorkCol::Work)) else { return Vec::new() };
+    let (row0, col0) = range.start().unwrap_or((0, 0));
+    let areas = plan.areas();
+    (hr + 1..range.height())
+        .filter_map(|r| {
+            let written = normalize_name(&text(range, r, area_col));
+            let area = areas.iter().find(|a| normalize_name(a) == written)?;
+            Some(super::WorkCell {
+                area: area.clone(),
+                sheet: sheet.to_string(),
+                cell: format!("{}{}", column_name(col0 + work_col as u32), row0 + r as u32 + 1),
+            })
+        })
+        .collect()
+}
+
+/// The 工作进展 sheet, if this is one.
+pub fn read_works(plan: &Plan, file: &str, sheet: &str, range: &Range<Data>, department: &str, year: Option<i32>) -> Vec<WorkReport> {
+    let Some((hr, cols)) = work_header(range) else { return Vec::new() };
     let Some(year) = year else { return Vec::new() };
     let at = |k: WorkCol| cols.iter().position(|c| *c == Some(k));
     let (row0, col0) = range.start().unwrap_or((0, 0));

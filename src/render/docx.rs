@@ -248,7 +248,7 @@ fn picture(png: &[u8], width_mm: f64) -> Option<Paragraph> {
 pub fn report(d: &ReportData, created: &str, figures: &[Vec<u8>]) -> std::io::Result<Vec<u8>> {
     let mut docx = document(created)
         .add_paragraph(Paragraph::new().style("DocTitle").add_run(text_run(&d.title)))
-        .add_paragraph(flush(""))
+        .add_paragraph(flush(&d.notice))
         .add_paragraph(flush(&d.recipient));
     for p in &d.intro {
         docx = docx.add_paragraph(para(p));
@@ -515,7 +515,7 @@ pub fn report(d: &ReportData, created: &str, figures: &[Vec<u8>]) -> std::io::Re
 pub fn feedback(d: &FeedbackData, created: &str) -> std::io::Result<Vec<u8>> {
     let mut docx = document(created)
         .add_paragraph(Paragraph::new().style("DocTitle").add_run(text_run(&d.title)))
-        .add_paragraph(flush(""))
+        .add_paragraph(flush(&d.notice))
         .add_paragraph(flush(&format!("{}：", d.unit)));
     for p in &d.intro {
         docx = docx.add_paragraph(para(p));

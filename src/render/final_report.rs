@@ -88,7 +88,7 @@ pub fn rate_text(f: &FinalIndicator) -> String {
     }
     match (f.years_met, f.rate) {
         (Some((met, n)), _) => format!("{met}/{n}年达标"),
-        (None, Some(r)) => format!("{}%", fmt_num(r * 100.0, 1)),
+        (None, Some(r)) => format!("{}%", crate::text::fmt_rate(r * 100.0)),
         (None, None) => "—".to_string(),
     }
 }
@@ -342,7 +342,7 @@ pub fn problems(a: &Assessment, e: &FinalEvaluation) -> Vec<String> {
                     "，计划总投资{}万元、累计完成{}万元{}",
                     amount(pl),
                     amount(done),
-                    p.completion_rate().map(|r| format!("（{}%）", fmt_num(r, 1))).unwrap_or_default()
+                    p.completion_rate().map(|r| format!("（{}%）", crate::text::fmt_rate(r))).unwrap_or_default()
                 ),
                 _ => String::new(),
             };

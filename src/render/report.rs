@@ -32,6 +32,8 @@ pub struct ReportData {
     pub target_heading: String,
     /// For the PDF's metadata only (keywords): tool, version, plan table, inputs.
     pub metadata: Vec<String>,
+    /// Above the 主送: that the figures are sample data (示例数据), or empty.
+    pub notice: String,
     /// The opening paragraphs.
     pub intro: Vec<String>,
     /// 一、总体情况: paragraphs, the table of statuses by area, the units' returns.
@@ -214,6 +216,8 @@ pub struct FeedbackData {
     pub target_heading: String,
     /// The column beside the figures: 序时进度 in a year of the plan, 完成率 at its end.
     pub expected_heading: String,
+    /// Above the unit's name: that its return is sample data (示例数据), or empty.
+    pub notice: String,
     pub intro: Vec<String>,
     pub rows: Vec<FeedbackRowData>,
     pub findings: Vec<FeedbackFinding>,
@@ -291,7 +295,7 @@ pub(crate) fn amount(v: f64) -> String {
 }
 
 fn percent(v: Option<f64>) -> String {
-    v.map(|v| format!("{}%", fmt_num(v, 1))).unwrap_or_else(|| "—".to_string())
+    v.map(|v| format!("{}%", crate::text::fmt_rate(v))).unwrap_or_else(|| "—".to_string())
 }
 
 /// The target as the plan writes it.
@@ -461,6 +465,7 @@ pub fn report_data(a: &Assessment) -> ReportData {
             format!("指标表 {}", plan.version),
             format!("输入指纹 {}", a.fingerprint),
         ],
+        notice: sample_notice(a).unwrap_or_default(),
         intro: if fe.is_some() { super::final_report::intro(a) } else { intro(plan, a) },
         overview: nested_quotes(overview_text),
         table3_title: match fe {
@@ -531,6 +536,30 @@ fn years_text(a: &Assessment) -> String {
     } else {
         format!("{}年", a.period.start)
     }
+}
+
+/// When returns read say their figures are sample data (示例数据): that the document's
+/// figures and words are not real, first thing.
+pub fn sample_notice(a: &Assessment) -> Option<String> {
+    let n = a.inputs.sample;
+    (n > 0).then(|| {
+        if n == a.inputs.read {
+            format!("（说明：本文所依据的{n}份填报表均标明为“示例数据”，是合成的演示数据，不是真实统计，文中的数字和文字不反映实际情况。）")
+        } else {
+            format!(
+                "（说明：本文所依据的{}份填报表中有{n}份标明为“示例数据”，是合成的演示数据，不是真实统计，相关的数字和文字不反映实际情况。）",
+                a.inputs.read
+            )
+        }
+    })
+}
+
+/// The same for a unit's feedback sheet, when its own return says so.
+fn own_sample_notice(a: &Assessment, unit: &str) -> Option<String> {
+    let files = &a.returns_of(unit, a.year)?.files;
+    a.files.iter().any(|f| f.sample && files.contains(&f.file)).then(|| {
+        "（说明：你单位的填报表标明为“示例数据”，是合成的演示数据，不是真实统计，本反馈单中的数字和文字不反映实际情况。）".to_string()
+    })
 }
 
 fn intro(plan: &Plan, a: &Assessment) -> Vec<String> {
@@ -883,13 +912,17 @@ fn return_problems(a: &Assessment) -> Vec<String> {
 }
 
 /// What each unit wrote in one column (problems, next steps) over its areas, each text
-/// once: "市卫生健康局：……".
+/// once and as a sentence of its own: "市卫生健康局：……。……。".
 fn by_unit(a: &Assessment, column: impl Fn(&crate::read::WorkReport) -> &String) -> Vec<String> {
     let mut units: Vec<(String, Vec<String>)> = Vec::new();
     for e in a.works.iter().flat_map(|w| &w.entries) {
-        let text = column(e).trim().trim_end_matches(['。', '；', ';']).to_string();
+        let mut text = column(e).trim().trim_end_matches(['；', ';', '，', ',']).to_string();
         if text.is_empty() {
             continue;
+        }
+        // A text that ends without a full stop (or a closing note after one) gets one.
+        if !text.ends_with(['。', '！', '？', '）', ')', '”', '.', '!', '?']) {
+            text.push('。');
         }
         match units.iter_mut().find(|(u, _)| *u == e.department) {
             Some((_, texts)) if texts.contains(&text) => {}
@@ -897,7 +930,7 @@ fn by_unit(a: &Assessment, column: impl Fn(&crate::read::WorkReport) -> &String)
             None => units.push((e.department.clone(), vec![text])),
         }
     }
-    units.into_iter().map(|(u, texts)| format!("{u}：{}", texts.join("；"))).collect()
+    units.into_iter().map(|(u, texts)| format!("{u}：{}", texts.concat())).collect()
 }
 
 fn suggestions(a: &Assessment) -> Vec<String> {
@@ -1051,6 +1084,7 @@ pub fn feedback_data(a: &Assessment, fb: &UnitFeedback) -> FeedbackData {
         year,
         target_heading: format!("{}年目标", a.period.end),
         expected_heading: if a.final_eval.is_some() { "完成率".to_string() } else { "序时进度".to_string() },
+        notice: own_sample_notice(a, &fb.unit).unwrap_or_default(),
         intro: vec![format!("{received}经汇总校验，现将你单位负责指标的完成情况和填报数据存在的问题反馈如下。")],
         rows,
         findings: fb.findings.iter().map(finding).collect(),
@@ -1099,7 +1133,7 @@ pub fn feedback_data(a: &Assessment, fb: &UnitFeedback) -> FeedbackData {
                     "有问题的单元格已标色并加批注，第一张工作表“问题清单”列出全部问题（可点击跳到单元格）"
                 };
                 format!(
-                    "你单位填报表“{}”的批注副本“{}”与本反馈单一同发送：{what}。可直接在副本上修改，改好后报送。",
+                    "你单位填报表“{}”的批注副本“{}”与本反馈单一同发送：{what}。",
                     c.file.rsplit('/').next().unwrap_or(&c.file),
                     c.rel.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default()
                 )
@@ -1149,8 +1183,10 @@ fn resend_text(a: &Assessment, fb: &UnitFeedback) -> String {
         Some((stem, ext)) => format!("（如“{}（修改版）.{ext}”）", without_version_marker(stem)),
         None => String::new(),
     };
+    // The same instruction as the annotated copy's own 问题清单 (annotate::RESEND).
+    let on = if a.annotated.iter().any(|c| c.unit == fb.unit) { "在批注副本或原填报表上" } else { "在原填报表上" };
     let how = format!(
-        "在原填报表上修改，把“填报日期”改为修改当天，文件名末尾加“（修改版）”{example}后报送；也可重新填写统一下发的填报表。汇总时以填报日期最晚的一份为准，原来的一份不再采用。"
+        "{on}修改，把“填报日期”改为修改当天，文件名末尾加“（修改版）”{example}后报送；也可重新填写统一下发的填报表。汇总时以填报日期最晚的一份为准，原来的一份不再采用。"
     );
     if fb.must_correct {
         let owes = !fb.missing.is_empty() || !fb.missing_works.is_empty() || !fb.missing_reasons.is_empty();

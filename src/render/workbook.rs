@@ -207,7 +207,11 @@ fn overview(wb: &mut Workbook, a: &Assessment, st: &Styles) -> Result<(), XlsxEr
     let ws = wb.add_worksheet();
     ws.set_name(OVERVIEW)?;
     ws.merge_range(0, 0, 0, 7, &format!("{}监测汇总表（{}年度）", plan.title, a.year), &st.title)?;
-    let later = if a.inputs.out_of_scope > 0 { format!("，{}份不在本次汇总年度", a.inputs.out_of_scope) } else { String::new() };
+    let mut later =
+        if a.inputs.out_of_scope > 0 { format!("，{}份不在本次汇总年度", a.inputs.out_of_scope) } else { String::new() };
+    if a.inputs.sample > 0 {
+        later.push_str(&format!("（其中{}份标明为示例数据，非真实统计）", a.inputs.sample));
+    }
     ws.write_string(
         1,
         0,
@@ -346,7 +350,8 @@ fn progress_sheet(wb: &mut Workbook, a: &Assessment, st: &Styles, name: &str, ki
         let r = k as u32 + 1;
         let num = st.number(a, ind);
         let latest = a.latest(&ind.id);
-        ws.write_string_with_format(r, 0, ind.seq.map(|s| s.to_string()).unwrap_or_default(), &st.text)?;
+        // 附件1's number; the tasks' indicators, which 附件1 does not number, by their row.
+        ws.write_number_with_format(r, 0, ind.seq.map_or(k as f64 + 1.0, |s| s as f64), &st.int)?;
         ws.write_string_with_format(r, 1, &ind.area, &st.text)?;
         ws.write_string_with_format(r, 2, &ind.id, &st.text)?;
         ws.write_string_with_format(r, 3, &ind.name, &st.wrap)?;

@@ -117,6 +117,47 @@ fn a_switch_turns_the_copies_off() {
     assert!(!sheet.paragraphs.iter().any(|p| p.contains("批注副本")), "no copy, no word of one");
 }
 
+/// What a unit did not write — an area's 工作进展, the reason an indicator it leads was
+/// not met — is a finding on the cell where it belongs (as the reader found the row),
+/// marked in the copy there; the copy's 问题清单 lists exactly the unit's findings.
+#[test]
+fn what_a_unit_did_not_write_is_a_finding_on_its_cell_and_in_its_copy() {
+    let w = sample();
+    let out = w.run(&["run", "--date", "2026-03-01"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let findings = w.csv("findings.csv");
+    let unit = "市退役军人事务局";
+    let of = |code: &str| {
+        findings.iter().find(|f| f["code"] == code && f["department"] == unit).unwrap_or_else(|| panic!("no {code}: {findings:#?}"))
+    };
+    let work = of("work_missing");
+    assert_eq!((work["sheet"].as_str(), work["cell"].as_str(), work["severity"].as_str()), ("工作进展", "B4", "warning"));
+    assert!(work["message"].contains("没有“优军服务保障”领域的工作进展，请在“工作进展”表该领域一行填写"), "{}", work["message"]);
+    let reason = of("reason_missing");
+    assert_eq!((reason["sheet"].as_str(), reason["cell"].as_str(), reason["indicator_id"].as_str()), ("指标填报", "K5", "G27"));
+    assert!(reason["message"].contains("请在该指标第 5 行的“未完成原因及下一步措施”列填写"), "{}", reason["message"]);
+    // The blank form's own cells: the area's row under 主要工作及成效, the reason column.
+    let original = w.input().join(format!("{unit}_2025年度填报表.xlsx"));
+    let mut wb = open_workbook_auto(&original).unwrap();
+    let works = wb.worksheet_range("工作进展").unwrap();
+    assert_eq!(works.get_value((3, 0)).map(|v| v.to_string()), Some("优军服务保障".to_string()));
+    assert_eq!(works.get_value((2, 1)).map(|v| v.to_string()), Some("主要工作及成效".to_string()));
+    let copy = w.output().join(format!("反馈单/{unit}_2025年度填报表（批注）.xlsx"));
+    let package = parts(&copy);
+    let comments: String = package.iter().filter(|(n, _)| n.contains("comments")).map(|(_, t)| t.as_str()).collect();
+    for cell in ["B4", "K5"] {
+        assert!(comments.contains(&format!("ref=\"{cell}\"")), "no comment on {cell}: {comments}");
+    }
+    // 问题清单: one row per finding of the unit's return, no more, no fewer.
+    let list = open_workbook_auto(&copy).unwrap().worksheet_range("问题清单").unwrap();
+    let rows: Vec<String> = list.rows().skip_while(|r| r[0] != "序号").skip(1).map(|r| r[4].to_string()).collect();
+    let own: Vec<&String> = findings.iter().filter(|f| f["department"] == unit && f["year"] == "2025").map(|f| &f["message"]).collect();
+    assert_eq!(rows.len(), own.len(), "{rows:#?}\n{own:#?}");
+    for m in own {
+        assert!(rows.iter().any(|r| r.starts_with(m.as_str())), "{m} not in 问题清单: {rows:#?}");
+    }
+}
+
 #[test]
 fn a_corrected_copy_sent_back_is_the_newer_return_and_its_problem_is_corrected() {
     let w = sample();

@@ -213,6 +213,7 @@ fn obs(id: &str, department: &str, year: i32, value: f64, kind: ObsKind) -> Obse
         kind,
         remark: String::new(),
         reason: String::new(),
+        reason_cell: String::new(),
         return_year: if kind == ObsKind::Previous { year + 1 } else { year },
         provisional: false,
         correction: false,
