@@ -63,7 +63,13 @@ pub fn return_workbook(plan: &Plan, unit: &str, year: i32, filled: Option<&Fille
     let ws = wb.add_worksheet();
     ws.set_name("填报说明")?;
     ws.set_column_width(0, 100)?;
-    let office = plan.units.iter().find(|u| u.role == crate::plan::Role::Coordinator).map(|u| u.name.as_str()).unwrap_or("市发展改革局");
+    // The office as the documents name it (its full name, as in the 落款).
+    let office = plan
+        .units
+        .iter()
+        .find(|u| u.role == crate::plan::Role::Coordinator)
+        .map(|u| if u.full.is_empty() { u.name.as_str() } else { u.full.as_str() })
+        .unwrap_or("汇总单位");
     let (month, day) = plan.rules.validate.deadline.split_once('-').unwrap_or(("01", "31"));
     let mut notes = vec![
         format!("{}指标填报说明（{}年度）", plan.title, year),

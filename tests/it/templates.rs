@@ -40,7 +40,7 @@ fn templates_one_protected_form_per_unit() {
         let areas: Vec<String> = wb.worksheet_range("工作进展").unwrap().rows().skip(3).map(|r| r[0].to_string()).collect();
         assert_eq!(areas, plan.areas_of(&unit.name), "{}: one row per area", unit.name);
         let notes: String = wb.worksheet_range("填报说明").unwrap().rows().map(|r| r[0].to_string()).collect();
-        assert!(notes.contains("2026年1月31日前报送市发展改革局"), "deadline and whom to send to: {notes}");
+        assert!(notes.contains("2026年1月31日前报送仁怀市发展和改革局"), "deadline and whom to send to: {notes}");
         let range = wb.worksheet_range("指标填报").unwrap();
         let ids: Vec<String> =
             range.rows().skip(3).map(|r| r[1].to_string()).filter(|s| s.starts_with('G') || s.starts_with('T')).collect();
