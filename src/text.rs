@@ -122,6 +122,26 @@ pub fn clip(s: &str, max_chars: usize) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// The name to send a corrected return under: the file's own name without a version
+/// marker it already carries (填报表（更正） → 填报表), with （修改版）, of type `ext`
+/// (the annotated copy's) or its own: 市残联_2025年度填报表（修改版）.xlsx.
+pub fn corrected_name(file: &str, ext: Option<&str>) -> String {
+    let name = file.rsplit(['/', '\\']).next().unwrap_or(file);
+    let (stem, own) = name.rsplit_once('.').unwrap_or((name, "xlsx"));
+    let markers = ["修改", "更正", "修订", "修正", "版", "最终", "定稿"];
+    let mut base = stem;
+    for (open, close) in [('（', '）'), ('(', ')')] {
+        if let Some(body) = stem.strip_suffix(close) {
+            if let Some(i) = body.rfind(open) {
+                if markers.iter().any(|m| body[i..].contains(m)) {
+                    base = &stem[..i];
+                }
+            }
+        }
+    }
+    format!("{base}（修改版）.{}", ext.unwrap_or(own))
+}
+
 /// A rate in per cent with one fixed decimal (98.96 → "99.0", 100 → "100.0"), so that a
 /// column of rates reads alike and a rounded one does not look whole.
 pub fn fmt_rate(v: f64) -> String {

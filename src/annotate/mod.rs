@@ -30,9 +30,6 @@ const UPDATE_COMMENT: &str = "修改后重新报送时，请把填报日期改�
 
 /// The name of the first sheet of a copy; the reader never takes it for data.
 pub const LIST_SHEET: &str = "问题清单";
-/// How to send the copy back: the same instruction as the feedback sheet's (可在批注副本
-/// 或原填报表上修改…, render::report::resend_text).
-const RESEND: &str = "可直接在本工作簿上修改（本表和批注、标色不作为数据读取），把“填报日期”改为修改当天，文件名末尾加“（修改版）”后报送。";
 
 /// An annotated copy that was made: for whom, of which input file, where it is, and
 /// from what format it was converted (None: the unit's own xlsx, marked in place).
@@ -210,6 +207,19 @@ fn owed(marks: &mut Vec<Mark>, rows: &mut Vec<ListRow>, k: &mut usize, place: Op
     });
 }
 
+/// How to send the copy back: the feedback sheet's instruction (render::report's
+/// resend_text), the name the same: 市残联_2025年度填报表（修改版）.xlsx, of the copy's type.
+fn resend(a: &Assessment, fb: &UnitFeedback, file: &str) -> String {
+    let ext = if file.to_lowercase().ends_with(".xlsm") { "xlsm" } else { "xlsx" };
+    let name = crate::text::corrected_name(file, Some(ext));
+    let how = format!("把“填报日期”改为修改当天，另存为“{name}”报送（可直接在本工作簿上修改，本表和批注、标色不作为数据读取）");
+    if fb.must_correct {
+        format!("改好后请{how}。")
+    } else {
+        format!("请逐条核实：需要修改的，改好后{how}；核实无误的，请告知{}，无需重新报送。", a.documents.office)
+    }
+}
+
 /// What the copy of `file` marks and lists for a unit: its findings in that file on
 /// their cells, and what it did not send, each with the place where it belongs.
 fn annotation(a: &Assessment, fb: &UnitFeedback, file: &str, input_file: &InputFile) -> Annotation {
@@ -299,8 +309,8 @@ fn annotation(a: &Assessment, fb: &UnitFeedback, file: &str, input_file: &InputF
         list_lines: vec![
             format!("{}{}年度填报表问题清单", fb.unit, a.year),
             format!("本工作簿是你单位报送的“{file}”的副本，由{}汇总时生成，原文件未作改动。", a.documents.office),
-            "单元格标色说明：红色为错误（须修改），橙色为警告或缺报（请核实、补填），蓝色为填报日期（修改后请改为修改当天）；问题单元格上有批注，写明问题和修改意见。".to_string(),
-            format!("点击“单元格”一列可跳到该单元格。{RESEND}"),
+            "单元格标色说明：红色为错误（须核对修改），橙色为警告或缺报（请核实、补填），蓝色为填报日期（修改后请改为修改当天）；问题单元格上有批注，写明问题和修改意见。".to_string(),
+            format!("点击“单元格”一列可跳到该单元格。{}", resend(a, fb, file)),
         ],
         list_header: ["序号", "类别", "工作表", "单元格", "问题及修改意见"].iter().map(|s| s.to_string()).collect(),
         list_rows: rows,

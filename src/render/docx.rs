@@ -553,7 +553,7 @@ pub fn feedback(d: &FeedbackData, created: &str) -> std::io::Result<Vec<u8>> {
         docx = docx.add_paragraph(para(&d.annotated));
     }
     if d.findings.is_empty() {
-        docx = docx.add_paragraph(para("本单位填报表未发现数据问题。"));
+        docx = docx.add_paragraph(para(&d.no_problems));
     } else {
         let head = strings(&["序号", "文件", "工作表", "单元格", "问题及修改意见"]);
         let rows = d

@@ -225,6 +225,8 @@ pub struct FeedbackData {
     pub late: String,
     /// What the unit did not send, one sentence each.
     pub missing: Vec<String>,
+    /// Part 二 when there is no problem in what was sent (what was not sent is part 三's).
+    pub no_problems: String,
     /// The problems fed back on the unit's previous return, still open first, then
     /// those fixed; empty when there was no earlier different return.
     pub followup: Vec<FollowUpData>,
@@ -1102,6 +1104,11 @@ pub fn feedback_data(a: &Assessment, fb: &UnitFeedback) -> FeedbackData {
                 )
             })
             .unwrap_or_default(),
+        no_problems: if missing.is_empty() {
+            "本单位填报表未发现数据问题。".to_string()
+        } else {
+            "本单位填报表未发现数据问题；缺报的内容见第三部分，请补报。".to_string()
+        },
         missing,
         followup: fb
             .followup
@@ -1142,22 +1149,6 @@ pub fn feedback_data(a: &Assessment, fb: &UnitFeedback) -> FeedbackData {
     }
 }
 
-/// A file name without the version marker a corrected return already carries
-/// (填报表（更正） → 填报表), to show how to name the next one.
-fn without_version_marker(stem: &str) -> &str {
-    let markers = ["修改", "更正", "修订", "修正", "版", "最终", "定稿"];
-    for (open, close) in [('（', '）'), ('(', ')')] {
-        if let Some(body) = stem.strip_suffix(close) {
-            if let Some(i) = body.rfind(open) {
-                if markers.iter().any(|m| body[i..].contains(m)) {
-                    return &stem[..i];
-                }
-            }
-        }
-    }
-    stem
-}
-
 /// The date of a run from its id (20260120T093000Z-123 → 2026年1月20日).
 fn run_date(run_id: &str) -> String {
     let digits: String = run_id.chars().take(8).collect();
@@ -1179,14 +1170,18 @@ fn resend_text(a: &Assessment, fb: &UnitFeedback) -> String {
         return format!("请尽快报送{}年度填报表（可使用统一下发的填报表），并写明填报日期。", a.year);
     }
     let file = a.returns_of(&fb.unit, a.year).and_then(|r| r.files.first()).map(|f| f.rsplit('/').next().unwrap_or(f).to_string());
-    let example = match file.as_deref().and_then(|f| f.rsplit_once('.')) {
-        Some((stem, ext)) => format!("（如“{}（修改版）.{ext}”）", without_version_marker(stem)),
-        None => String::new(),
+    // The same instruction as the annotated copy's own 问题清单 (annotate): edit the copy
+    // (or the original) and save it under the name the example gives, the copy's type.
+    let copy = a.annotated.iter().find(|c| c.unit == fb.unit);
+    let ext = copy.and_then(|c| c.rel.extension()).map(|e| e.to_string_lossy().to_string());
+    let name = file.as_deref().map(|f| crate::text::corrected_name(f, ext.as_deref()));
+    let on = if copy.is_some() { "在批注副本或原填报表上" } else { "在原填报表上" };
+    let save = match name {
+        Some(n) => format!("另存为“{n}”"),
+        None => "文件名末尾加“（修改版）”".to_string(),
     };
-    // The same instruction as the annotated copy's own 问题清单 (annotate::RESEND).
-    let on = if a.annotated.iter().any(|c| c.unit == fb.unit) { "在批注副本或原填报表上" } else { "在原填报表上" };
     let how = format!(
-        "{on}修改，把“填报日期”改为修改当天，文件名末尾加“（修改版）”{example}后报送；也可重新填写统一下发的填报表。汇总时以填报日期最晚的一份为准，原来的一份不再采用。"
+        "{on}修改，把“填报日期”改为修改当天，{save}后报送；也可重新填写统一下发的填报表。汇总时以填报日期最晚的一份为准，原来的一份不再采用。"
     );
     if fb.must_correct {
         let owes = !fb.missing.is_empty() || !fb.missing_works.is_empty() || !fb.missing_reasons.is_empty();
