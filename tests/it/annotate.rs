@@ -93,6 +93,19 @@ fn every_return_with_problems_comes_back_annotated_and_otherwise_equal() {
         "{:?}",
         sheet.paragraphs
     );
+    // The copy's 问题清单 and the feedback sheet say one thing about sending it back:
+    // the same name to save it under; a unit with only warnings need not resend.
+    let line = |unit: &str| -> String {
+        let copy = w.output().join(format!("反馈单/{unit}_2025年度填报表（批注）.xlsx"));
+        open_workbook_auto(&copy).unwrap().worksheet_range("问题清单").unwrap().get_value((3, 0)).unwrap().to_string()
+    };
+    let name = "另存为“市残联_2025年度填报表（修改版）.xlsx”";
+    assert!(line("市残联").contains(name), "{}", line("市残联"));
+    assert!(sheet.paragraphs.iter().any(|p| p.contains(name)), "{:?}", sheet.paragraphs);
+    assert!(!sheet.paragraphs.iter().any(|p| p.contains("文件名末尾")), "{:?}", sheet.paragraphs);
+    let warned = common::docx_text(&w.output().join("反馈单/市民政局_2025年度填报数据反馈单.docx"));
+    assert!(warned.paragraphs.iter().any(|p| p.contains("核实无误的") && p.contains("无需重新报送")), "{:?}", warned.paragraphs);
+    assert!(line("市民政局").contains("核实无误的") && line("市民政局").contains("无需重新报送"), "{}", line("市民政局"));
     // A unit without problems gets none.
     assert!(!w.output().join("反馈单/市医保局_2025年度填报表（批注）.xlsx").exists());
     // The same inputs give the same copies.
