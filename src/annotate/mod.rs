@@ -308,7 +308,11 @@ fn annotation(a: &Assessment, fb: &UnitFeedback, file: &str, input_file: &InputF
         list_name: LIST_SHEET.to_string(),
         list_lines: vec![
             format!("{}{}年度填报表问题清单", fb.unit, a.year),
-            format!("本工作簿是你单位报送的“{file}”的副本，由{}汇总时生成，原文件未作改动。", a.documents.office),
+            format!(
+                "本工作簿是你单位报送的“{file}”的副本，由{}汇总时生成，原文件未作改动。{}",
+                a.documents.office,
+                if input_file.sample { "该填报表标明为“示例数据”，是合成的演示数据，不是真实统计。" } else { "" }
+            ),
             "单元格标色说明：红色为错误（须核对修改），橙色为警告或缺报（请核实、补填），蓝色为填报日期（修改后请改为修改当天）；问题单元格上有批注，写明问题和修改意见。".to_string(),
             format!("点击“单元格”一列可跳到该单元格。{}", resend(a, fb, file)),
         ],

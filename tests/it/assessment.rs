@@ -55,6 +55,8 @@ fn documents_made_from_sample_returns_say_so_and_others_do_not() {
     assert!(flat.contains(notice), "{flat}");
     let sheet = crate::common::docx_text(&w.output().join("反馈单/市残联_2025年度填报数据反馈单.docx"));
     assert!(sheet.paragraphs.iter().any(|p| p.contains("你单位的填报表标明为“示例数据”")), "{:?}", sheet.paragraphs);
+    let list = crate::common::sheet_range(&w.output().join("反馈单/市残联_2025年度填报表（批注）.xlsx"), "问题清单");
+    assert!(list.get_value((1, 0)).is_some_and(|v| v.to_string().contains("该填报表标明为“示例数据”")), "{:?}", list.get_value((1, 0)));
     let overview = crate::common::sheet_range(&w.output().join("仁怀市公共服务发展行动方案监测汇总表（2025年度）.xlsx"), "总览");
     assert!(
         overview.get_value((1, 0)).is_some_and(|v| v.to_string().contains("其中33份标明为示例数据")),
