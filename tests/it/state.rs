@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
@@ -274,6 +274,7 @@ fn state_lock_journal_tmp_manifest_and_history_as_links_are_never_followed() {
 #[cfg(unix)]
 fn bounded(w: &Workdir, args: &[&str]) -> Output {
     use std::os::unix::process::CommandExt;
+    use std::process::Stdio;
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_planmon"));
     cmd.args(args).current_dir(w.path()).env("SOURCE_DATE_EPOCH", "1767225600").stdout(Stdio::piped()).stderr(Stdio::piped());
     // SAFETY: setrlimit is async-signal-safe; nothing else runs between fork and exec.
