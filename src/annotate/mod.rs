@@ -285,8 +285,7 @@ fn annotation(a: &Assessment, fb: &UnitFeedback, file: &str, input_file: &InputF
     // The texts owed (工作进展 of an area, a 未完成原因), found by the assessment with
     // their cells where the reader found the rows; one without a row goes under the
     // 工作进展 table.
-    let owed_texts = a.findings.iter().filter(|f| f.department == fb.unit && f.file == file);
-    for f in owed_texts.filter(|f| f.code.is_missing_text()) {
+    for f in a.findings.iter().filter(|f| f.department == fb.unit && f.file == file && f.code.is_missing_text()) {
         let (place, hint) = match (f.cell.is_empty(), f.code) {
             (false, _) => (Some((f.sheet.clone(), f.cell.clone())), String::new()),
             (true, Code::WorkMissing) => {

@@ -506,16 +506,10 @@ fn read_workbook(plan: &Plan, path: &Path, bytes: Vec<u8>, rel: &str) -> Result<
             w.projects.extend(found);
             continue;
         }
-        let works = super::texts::read_works(plan, rel, &name, &range, &w.department, w.year);
-        let cells = super::texts::work_cells(plan, &name, &range);
-        if !cells.is_empty() {
-            w.work_cells.extend(cells);
-            if works.is_empty() {
-                continue;
-            }
-        }
-        if !works.is_empty() {
+        let (works, cells) = super::texts::read_works(plan, rel, &name, &range, &w.department, w.year);
+        if !works.is_empty() || !cells.is_empty() {
             w.works.extend(works);
+            w.work_cells.extend(cells);
             continue;
         }
         let tasks = super::texts::read_tasks(plan, rel, &name, &range, &w.department, w.year, &mut w.findings);

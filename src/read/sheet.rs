@@ -745,9 +745,6 @@ fn find_part_of_year(grid: &Grid, file: &str, sheet: &str, header_row: usize) ->
     super::period::part_of_year(name).map(|part| (part, format!("文件名“{}”", crate::text::printable(name, 60))))
 }
 
-/// A line above the table giving the unit of measure of its figures: `单位：%`,
-/// `计量单位：万元` (in one cell, or the unit in the next cell). A 单位： naming a
-/// reporting unit is not one.
 /// Whether a line above the table says the figures are sample data (示例数据, 演示数据,
 /// as `planmon sample` and other demonstration returns mark them).
 fn says_sample(grid: &Grid, header_row: usize) -> bool {
@@ -755,6 +752,9 @@ fn says_sample(grid: &Grid, header_row: usize) -> bool {
         .any(|r| (0..grid.width().min(30)).any(|c| ["示例数据", "演示数据"].iter().any(|w| grid.string_contains(r, c, w))))
 }
 
+/// A line above the table giving the unit of measure of its figures: `单位：%`,
+/// `计量单位：万元` (in one cell, or the unit in the next cell). A 单位： naming a
+/// reporting unit is not one.
 fn find_unit_line(plan: &Plan, grid: &Grid, header_row: usize) -> Option<(String, String)> {
     for r in 0..header_row.min(HEADER_SCAN_ROWS) {
         for c in 0..grid.width().min(30) {

@@ -116,38 +116,29 @@ fn work_header(range: &Range<Data>) -> Option<(usize, Vec<Option<WorkCol>>)> {
     header(range, classify, &[WorkCol::Area, WorkCol::Work])
 }
 
-/// Where each of the plan's areas goes in a 工作进展 table, found as the reader finds
-/// the table: the 主要工作及成效 cell of every row whose 领域 is an area, written or not.
-pub fn work_cells(plan: &Plan, sheet: &str, range: &Range<Data>) -> Vec<super::WorkCell> {
-    let Some((hr, cols)) = work_header(range) else { return Vec::new() };
+/// The 工作进展 sheet, if this is one: what the unit wrote per area, and where each
+/// area's text goes — the 主要工作及成效 cell of every row whose 领域 is an area, written
+/// or not (the place a missing text is asked for).
+pub fn read_works(
+    plan: &Plan,
+    file: &str,
+    sheet: &str,
+    range: &Range<Data>,
+    department: &str,
+    year: Option<i32>,
+) -> (Vec<WorkReport>, Vec<super::WorkCell>) {
+    let Some((hr, cols)) = work_header(range) else { return (Vec::new(), Vec::new()) };
     let at = |k: WorkCol| cols.iter().position(|c| *c == Some(k));
-    let (Some(area_col), Some(work_col)) = (at(WorkCol::Area), at(WorkCol::Work)) else { return Vec::new() };
+    let (Some(area_col), Some(work_col)) = (at(WorkCol::Area), at(WorkCol::Work)) else { return (Vec::new(), Vec::new()) };
     let (row0, col0) = range.start().unwrap_or((0, 0));
+    let addr = |r: usize, c: usize| format!("{}{}", column_name(col0 + c as u32), row0 + r as u32 + 1);
     let areas = plan.areas();
-    (hr + 1..range.height())
-        .filter_map(|r| {
-            let written = normalize_name(&text(range, r, area_col));
-            let area = areas.iter().find(|a| normalize_name(a) == written)?;
-            Some(super::WorkCell {
-                area: area.clone(),
-                sheet: sheet.to_string(),
-                cell: format!("{}{}", column_name(col0 + work_col as u32), row0 + r as u32 + 1),
-            })
-        })
-        .collect()
-}
-
-/// The 工作进展 sheet, if this is one.
-pub fn read_works(plan: &Plan, file: &str, sheet: &str, range: &Range<Data>, department: &str, year: Option<i32>) -> Vec<WorkReport> {
-    let Some((hr, cols)) = work_header(range) else { return Vec::new() };
-    let Some(year) = year else { return Vec::new() };
-    let at = |k: WorkCol| cols.iter().position(|c| *c == Some(k));
-    let (row0, col0) = range.start().unwrap_or((0, 0));
-    let areas = plan.areas();
-    let mut out = Vec::new();
+    let (mut out, mut cells) = (Vec::new(), Vec::new());
     for r in hr + 1..range.height() {
-        let written = at(WorkCol::Area).map(|c| text(range, r, c)).unwrap_or_default();
-        let Some(area) = areas.iter().find(|a| normalize_name(a) == normalize_name(&written)) else { continue };
+        let written = normalize_name(&text(range, r, area_col));
+        let Some(area) = areas.iter().find(|a| normalize_name(a) == written) else { continue };
+        cells.push(super::WorkCell { area: area.clone(), sheet: sheet.to_string(), cell: addr(r, work_col) });
+        let Some(year) = year else { continue };
         let get = |k: WorkCol| at(k).map(|c| text(range, r, c)).unwrap_or_default();
         let (work, problems, next) = (get(WorkCol::Work), get(WorkCol::Problems), get(WorkCol::Next));
         if work.is_empty() && problems.is_empty() && next.is_empty() {
@@ -162,10 +153,10 @@ pub fn read_works(plan: &Plan, file: &str, sheet: &str, range: &Range<Data>, dep
             next,
             file: file.to_string(),
             sheet: sheet.to_string(),
-            cell: format!("{}{}", column_name(col0 + at(WorkCol::Area).unwrap_or(0) as u32), row0 + r as u32 + 1),
+            cell: addr(r, area_col),
         });
     }
-    out
+    (out, cells)
 }
 
 #[derive(Clone, Copy, PartialEq)]
