@@ -208,12 +208,17 @@ fn conflicts(plan: &Plan, obs: &[Observation], figures: &Figures) -> Vec<Finding
         // basis stated (an error), so a unit knows whether the change is its own.
         let used = format!("{}{}（{}）", fmt_num(c.used.value, 4), ind.unit, c.used.department);
         let said = format!("{}年“{}”有不一致的填报：{listing}。采用{used}", c.year, ind.name);
+        // The units whose figures differ from the one used, each once.
+        let mut differing: Vec<&str> = Vec::new();
+        for g in c.figures.iter().filter(|g| g.value != c.used.value) {
+            if !differing.contains(&g.department.as_str()) {
+                differing.push(&g.department);
+            }
+        }
         for f in &c.figures {
             let finding = if f.value == c.used.value {
-                let others: Vec<&str> =
-                    values.iter().filter(|(v, _, _)| *v != c.used.value).map(|(_, g, _)| g.department.as_str()).collect();
                 let others =
-                    if others.iter().all(|d| *d == f.department) { "本单位其他填报".to_string() } else { others.join("、") };
+                    if differing.iter().all(|d| *d == f.department) { "本单位其他填报".to_string() } else { differing.join("、") };
                 Finding::warning(Code::Conflict, format!("{said}，即本处的数值。请与{others}核对，本处有误的请修改。"))
             } else {
                 Finding::error(
