@@ -502,8 +502,8 @@ pub fn report(d: &ReportData, created: &str, figures: &[Vec<u8>]) -> std::io::Re
         docx,
         &d.appendix_projects.title,
         head,
-        // Ids and percentages (100%, 82.9%) on one line.
-        &[11.0, 36.0, 22.0, 16.0, 16.0, 14.0, 13.0, 13.0, 15.0],
+        // Ids and rates (100.0%, 82.9%) on one line.
+        &[11.0, 34.0, 22.0, 16.0, 16.0, 16.0, 13.0, 13.0, 15.0],
         &[true, false, false, true, true, true, true, true, true],
         rows,
     );
