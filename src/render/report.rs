@@ -1107,7 +1107,7 @@ pub fn feedback_data(a: &Assessment, fb: &UnitFeedback) -> FeedbackData {
         no_problems: if missing.is_empty() {
             "本单位填报表未发现数据问题。".to_string()
         } else {
-            "本单位填报表未发现数据问题；缺报的内容见第三部分，请补报。".to_string()
+            "本单位填报表未发现数据问题；缺报的内容见第三部分（汇总中计为警告），请补报。".to_string()
         },
         missing,
         followup: fb
