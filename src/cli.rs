@@ -127,9 +127,21 @@ pub struct BenchArgs {
     /// 以减少共享机器上的偶然波动。默认：12 和 1,200 份 5 轮，更多份 3 轮。
     #[arg(long)]
     pub rounds: Option<usize>,
+    /// 另测一行“同一份表的多个版本”：这么多份填报表，是各单位各年度的表各有许多个版本（0 表示不测）。
+    #[arg(long, default_value_t = 1200)]
+    pub versions: usize,
+    /// “一个县的完整运行”（启动 planmon run 进程，示例规模的填报表）测几轮（0 表示不测）。
+    #[arg(long, default_value_t = 7)]
+    pub county_rounds: usize,
+    /// 县级运行与另一个 planmon 程序（如上一版本）交替测量，两者用同样的填报表。
+    #[arg(long, value_name = "程序")]
+    pub compare: Option<PathBuf>,
     /// 内部使用：只测一个规模并输出一行 JSON。
     #[arg(long, hide = true)]
     pub one: Option<usize>,
+    /// 内部使用：--one 所测的是版本（而非不同单位）的填报表。
+    #[arg(long, hide = true)]
+    pub one_versions: bool,
 }
 
 #[derive(Debug, Args)]

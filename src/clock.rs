@@ -79,6 +79,26 @@ pub fn iso_time(unix: i64) -> String {
     moment(unix).format(&Rfc3339).unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_string())
 }
 
+/// Stage times for profiling: with `PLANMON_TRACE=<file>` set, every process of a run
+/// (this one and its workers, which inherit the variable) appends one line per mark to
+/// that file — process id, wall time in microseconds since 1970, what was reached. The
+/// bench reads it back; without the variable a mark costs one lookup.
+pub fn mark(what: &str) {
+    use std::io::Write;
+    static TRACE: std::sync::OnceLock<Option<std::sync::Mutex<std::fs::File>>> = std::sync::OnceLock::new();
+    let file = TRACE.get_or_init(|| {
+        let path = std::env::var_os("PLANMON_TRACE")?;
+        std::fs::OpenOptions::new().create(true).append(true).open(path).ok().map(std::sync::Mutex::new)
+    });
+    if let Some(file) = file {
+        let micros = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros()).unwrap_or(0);
+        if let Ok(mut f) = file.lock() {
+            // One write per line: the processes' lines never interleave.
+            let _ = f.write_all(format!("{}\t{micros}\t{what}\n", std::process::id()).as_bytes());
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

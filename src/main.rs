@@ -10,6 +10,7 @@ use planmon::config::Settings;
 use planmon::plan::Plan;
 
 fn main() -> ExitCode {
+    planmon::clock::mark("main");
     let subcommands: Vec<String> = Cli::command().get_subcommands().map(|c| c.get_name().to_string()).collect();
     let start = planmon::launch::detect(std::env::args_os().collect(), &subcommands);
     if start.from_desktop && start.args.len() == 1 {
@@ -67,6 +68,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     let settings = Settings::load(std::path::Path::new(".")).map_err(UsageError)?;
     let mut plan = Plan::load(templates.as_deref()).map_err(|e| UsageError(e.to_string()))?;
     settings.apply_to_plan(&mut plan);
+    planmon::clock::mark("plan loaded");
     let mut stdout = std::io::stdout().lock();
     match cli.command {
         Some(Command::Indicators(args)) => cmd::indicators::run(&args, &plan, &mut stdout)?,

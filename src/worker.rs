@@ -136,6 +136,7 @@ pub fn serve<T: Task>() -> anyhow::Result<()> {
     let hello: Hello<T::Setup> = serde_json::from_str(&first)?;
     limit_memory(hello.memory_mb);
     let task = T::start(hello.setup)?;
+    crate::clock::mark(&format!("worker {}: ready", T::KIND.arg()));
     let limit = seconds(hello.seconds);
     let (tx, jobs) = mpsc::channel::<String>();
     std::thread::spawn(move || {
@@ -177,8 +178,12 @@ pub fn serve<T: Task>() -> anyhow::Result<()> {
         };
         let job: Incoming<T::Job> = serde_json::from_str(&line)?;
         let started = Instant::now();
+        if job.index == 0 {
+            crate::clock::mark(&format!("worker {}: first job", T::KIND.arg()));
+        }
         *current.lock().map_err(|_| anyhow::anyhow!("lock"))? = Some((job.index, started));
         let answer = task.perform(job.job);
+        crate::clock::mark(&format!("worker {}: job {}", T::KIND.arg(), job.index));
         let mut out = out.lock().map_err(|_| anyhow::anyhow!("output lock"))?;
         *current.lock().map_err(|_| anyhow::anyhow!("lock"))? = None;
         // Finished, but later than allowed: the same as giving up on it, so that the
@@ -417,19 +422,37 @@ impl<T: Task> Pool<'_, T> {
     }
 }
 
-/// Do the jobs `jobs` lists in workers of `exe` (of the kind `T`), `workers` at a time;
-/// the list is made while the workers start. Returns the jobs and their answers, in the
-/// order of the list. `skip(i)` is asked before job `i` is given out (a job to skip is
-/// answered `Lost::Skipped`); `answered(i, …)` is told each answer as it comes.
-pub fn run<T: Task>(
-    exe: &Path,
-    setup: &T::Setup,
-    bounds: Bounds,
-    workers: usize,
-    jobs: impl FnOnce() -> Vec<T::Job>,
-    skip: &dyn Fn(usize) -> bool,
-    answered: &mut Answered<T::Answer>,
-) -> (Vec<T::Job>, Vec<Outcome<T::Answer>>) {
+/// Workers of one kind, started and waiting for their jobs: started ahead (while the
+/// caller does the work whose results become the jobs), they have their setup done —
+/// fonts loaded, templates parsed — when the jobs come. Dropped unused, they are told
+/// there is nothing to do.
+pub struct Started<'a, T: Task> {
+    pool: Pool<'a, T>,
+    rx: mpsc::Receiver<Msg<T::Answer>>,
+    backstop: Duration,
+}
+
+impl<T: Task> Drop for Started<'_, T> {
+    fn drop(&mut self) {
+        for slot in std::mem::take(&mut self.pool.slots) {
+            finish(slot);
+        }
+    }
+}
+
+/// A worker with nothing more to do: its input is closed, and it ends by itself. It is
+/// reaped on a thread of its own (nobody waits for it to free its memory); where no
+/// thread can be started, when planmon ends.
+fn finish(mut slot: Slot) {
+    slot.stdin = None;
+    let mut child = slot.child;
+    let _ = std::thread::Builder::new().spawn(move || {
+        let _ = child.wait();
+    });
+}
+
+/// Start `workers` workers of `exe` (of the kind `T`) with `setup`.
+pub fn start<'a, T: Task>(exe: &'a Path, setup: &T::Setup, bounds: Bounds, workers: usize) -> Started<'a, T> {
     let limit = seconds(bounds.seconds);
     // The parent's backstop: well past the worker's own limit.
     let backstop = limit * 2 + Duration::from_secs(5);
@@ -454,94 +477,119 @@ pub fn run<T: Task>(
             }
         }
     }
+    Started { pool, rx, backstop }
+}
+
+/// Do the jobs `jobs` lists in workers of `exe` (of the kind `T`), `workers` at a time;
+/// the list is made while the workers start. Returns the jobs and their answers, in the
+/// order of the list. `skip(i)` is asked before job `i` is given out (a job to skip is
+/// answered `Lost::Skipped`); `answered(i, …)` is told each answer as it comes.
+pub fn run<T: Task>(
+    exe: &Path,
+    setup: &T::Setup,
+    bounds: Bounds,
+    workers: usize,
+    jobs: impl FnOnce() -> Vec<T::Job>,
+    skip: &dyn Fn(usize) -> bool,
+    answered: &mut Answered<T::Answer>,
+) -> (Vec<T::Job>, Vec<Outcome<T::Answer>>) {
+    let started = start::<T>(exe, setup, bounds, workers);
     let jobs = jobs();
-    let total = jobs.len();
-    pool.results = (0..total).map(|_| None).collect();
-    if pool.slots.is_empty() {
-        return (jobs, (0..total).map(|_| Err(Lost::NoWorker)).collect());
-    }
-    pool.lines = jobs.iter().enumerate().map(|(index, job)| serde_json::to_string(&Outgoing { index, job }).unwrap_or_default()).collect();
-    pool.pending = (0..total).map(|i| (i, false)).collect();
-    for k in 0..pool.slots.len() {
-        pool.give(k, skip, answered);
-    }
-    while pool.done < total {
-        let wait = pool
-            .slots
-            .iter()
-            .filter_map(|s| s.started.map(|t| (t + backstop).saturating_duration_since(Instant::now())))
-            .min()
-            .unwrap_or(Duration::from_secs(3600));
-        match rx.recv_timeout(wait) {
-            Ok(Msg::Done(id, d)) => {
-                let Some(k) = pool.slots.iter().position(|s| s.id == id) else { continue };
-                let slot = &mut pool.slots[k];
-                if slot.queue.front() != Some(&d.index) {
-                    continue;
-                }
-                slot.queue.pop_front();
-                slot.alone = false;
-                slot.started = (!slot.queue.is_empty()).then(Instant::now);
-                pool.answer(d.index, d.outcome.ok_or(Lost::TimedOut), answered);
-                pool.give(k, skip, answered);
-            }
-            Ok(Msg::Garbled(id)) => {
-                if let Some(slot) = pool.slots.iter_mut().find(|s| s.id == id) {
-                    let _ = slot.child.kill();
-                }
-            }
-            Ok(Msg::Ended(id, stderr)) => {
-                let Some(at) = pool.slots.iter().position(|s| s.id == id) else { continue };
-                let mut slot = pool.slots.swap_remove(at);
-                let status = slot.child.wait().ok();
-                if status.and_then(|s| s.code()) == Some(GAVE_UP) {
-                    // Its watchdog ended it after reporting the job given up: the rest
-                    // go to the next worker as they were.
-                    for i in slot.queue.into_iter().rev() {
-                        pool.pending.push_front((i, false));
+    let answers = started.run(&jobs, skip, answered);
+    (jobs, answers)
+}
+
+impl<T: Task> Started<'_, T> {
+    /// Give the workers `jobs` and collect the answers, in the order of the list.
+    pub fn run(mut self, jobs: &[T::Job], skip: &dyn Fn(usize) -> bool, answered: &mut Answered<T::Answer>) -> Vec<Outcome<T::Answer>> {
+        let (pool, rx, backstop) = (&mut self.pool, &self.rx, self.backstop);
+        let total = jobs.len();
+        pool.results = (0..total).map(|_| None).collect();
+        if pool.slots.is_empty() {
+            return (0..total).map(|_| Err(Lost::NoWorker)).collect();
+        }
+        pool.lines =
+            jobs.iter().enumerate().map(|(index, job)| serde_json::to_string(&Outgoing { index, job }).unwrap_or_default()).collect();
+        pool.pending = (0..total).map(|i| (i, false)).collect();
+        for k in 0..pool.slots.len() {
+            pool.give(k, skip, answered);
+        }
+        while pool.done < total {
+            let wait = pool
+                .slots
+                .iter()
+                .filter_map(|s| s.started.map(|t| (t + backstop).saturating_duration_since(Instant::now())))
+                .min()
+                .unwrap_or(Duration::from_secs(3600));
+            match rx.recv_timeout(wait) {
+                Ok(Msg::Done(id, d)) => {
+                    let Some(k) = pool.slots.iter().position(|s| s.id == id) else { continue };
+                    let slot = &mut pool.slots[k];
+                    if slot.queue.front() != Some(&d.index) {
+                        continue;
                     }
-                } else if slot.alone {
-                    // A suspect, alone: this job ends the worker.
-                    if let Some(i) = slot.queue.pop_front() {
-                        pool.answer(i, Err(Lost::Died { out_of_memory: stderr.contains("memory allocation of") }), answered);
-                    }
-                } else {
-                    // Which of its jobs did it? Each goes again, alone.
-                    for i in slot.queue.into_iter().rev() {
-                        pool.pending.push_front((i, true));
+                    slot.queue.pop_front();
+                    slot.alone = false;
+                    slot.started = (!slot.queue.is_empty()).then(Instant::now);
+                    pool.answer(d.index, d.outcome.ok_or(Lost::TimedOut), answered);
+                    pool.give(k, skip, answered);
+                }
+                Ok(Msg::Garbled(id)) => {
+                    if let Some(slot) = pool.slots.iter_mut().find(|s| s.id == id) {
+                        let _ = slot.child.kill();
                     }
                 }
-                pool.replace(skip, answered);
-            }
-            Err(mpsc::RecvTimeoutError::Timeout) => {
-                let late: Vec<usize> =
-                    (0..pool.slots.len()).filter(|&k| pool.slots[k].started.is_some_and(|t| t.elapsed() >= backstop)).collect();
-                for k in late.into_iter().rev() {
-                    let mut slot = pool.slots.swap_remove(k);
-                    let _ = slot.child.kill();
-                    let _ = slot.child.wait();
-                    if let Some(i) = slot.queue.pop_front() {
-                        pool.answer(i, Err(Lost::TimedOut), answered);
-                    }
-                    for i in slot.queue.into_iter().rev() {
-                        pool.pending.push_front((i, false));
+                Ok(Msg::Ended(id, stderr)) => {
+                    let Some(at) = pool.slots.iter().position(|s| s.id == id) else { continue };
+                    let mut slot = pool.slots.swap_remove(at);
+                    let status = slot.child.wait().ok();
+                    if status.and_then(|s| s.code()) == Some(GAVE_UP) {
+                        // Its watchdog ended it after reporting the job given up: the rest
+                        // go to the next worker as they were.
+                        for i in slot.queue.into_iter().rev() {
+                            pool.pending.push_front((i, false));
+                        }
+                    } else if slot.alone {
+                        // A suspect, alone: this job ends the worker.
+                        if let Some(i) = slot.queue.pop_front() {
+                            pool.answer(i, Err(Lost::Died { out_of_memory: stderr.contains("memory allocation of") }), answered);
+                        }
+                    } else {
+                        // Which of its jobs did it? Each goes again, alone.
+                        for i in slot.queue.into_iter().rev() {
+                            pool.pending.push_front((i, true));
+                        }
                     }
                     pool.replace(skip, answered);
                 }
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    let late: Vec<usize> =
+                        (0..pool.slots.len()).filter(|&k| pool.slots[k].started.is_some_and(|t| t.elapsed() >= backstop)).collect();
+                    for k in late.into_iter().rev() {
+                        let mut slot = pool.slots.swap_remove(k);
+                        let _ = slot.child.kill();
+                        let _ = slot.child.wait();
+                        if let Some(i) = slot.queue.pop_front() {
+                            pool.answer(i, Err(Lost::TimedOut), answered);
+                        }
+                        for i in slot.queue.into_iter().rev() {
+                            pool.pending.push_front((i, false));
+                        }
+                        pool.replace(skip, answered);
+                    }
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
             }
-            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            if pool.slots.is_empty() && pool.done < total {
+                // No worker could be started again: the rest are the caller's.
+                break;
+            }
         }
-        if pool.slots.is_empty() && pool.done < total {
-            // No worker could be started again: the rest are the caller's.
-            break;
+        for slot in std::mem::take(&mut pool.slots) {
+            finish(slot);
         }
+        std::mem::take(&mut pool.results).into_iter().map(|r| r.unwrap_or(Err(Lost::NoWorker))).collect()
     }
-    for mut slot in std::mem::take(&mut pool.slots) {
-        slot.stdin = None;
-        let _ = slot.child.wait();
-    }
-    let results = pool.results.into_iter().map(|r| r.unwrap_or(Err(Lost::NoWorker))).collect();
-    (jobs, results)
 }
 
 #[cfg(test)]

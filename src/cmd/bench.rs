@@ -1,6 +1,11 @@
 //! `planmon bench` (hidden; run with --release): how long each stage takes for 12,
-//! 1,200 and 12,000 returns, returns per second, peak memory, and calamine alone on the
-//! same files. Each size runs in its own process so that peak memory is its own.
+//! 1,200 and 12,000 returns of different units (synthetic units registered for the
+//! bench), and for one batch of many versions of the same returns; returns per second,
+//! peak memory, and beside the stages what their libraries alone take on the same work
+//! (calamine reading the same files; typst laying out the same documents, fonts loaded).
+//! Each size runs in its own process so that peak memory is its own. Then the county
+//! run: `planmon run` as a process on a county's returns, its stages from the trace the
+//! processes write (`PLANMON_TRACE`), optionally alternating with another build.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -29,10 +34,18 @@ struct Measure {
     pipeline_cpu_s: Option<f64>,
     tables_s: f64,
     fonts_s: f64,
-    /// The report alone, and the report with every feedback sheet (in parallel).
+    /// The report alone, and the report with every feedback sheet (in parallel, in the
+    /// typesetting workers, as `planmon run` does).
     report_s: f64,
     #[serde(default)]
     documents_s: f64,
+    /// The same documents laid out and exported by typst alone: threads of this process,
+    /// fonts already loaded, typst's caches emptied before.
+    #[serde(default)]
+    typst_s: f64,
+    /// Many versions of the same returns (not different units').
+    #[serde(default)]
+    versions: bool,
     feedback_sheets: usize,
     total_s: f64,
     peak_mb: Option<f64>,
@@ -40,11 +53,64 @@ struct Measure {
     #[serde(default)]
     worker_peak_mb: Option<f64>,
     observations: usize,
+    /// Reporting units of the plan measured (with the bench's synthetic ones), and the
+    /// returns (unit and year) the files are versions of.
+    #[serde(default)]
+    units: usize,
+    #[serde(default)]
+    units_years: usize,
+}
+
+/// What a large batch is made of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Batch {
+    /// Returns of different units: every unit and year of the plan, then the same again
+    /// from synthetic units registered for the bench (each responsible for what the unit
+    /// it copies is), so that no file is a version of another.
+    Distinct,
+    /// Copies of every unit's returns in 副本001/ … folders: versions of one another,
+    /// which version resolution sorts out.
+    Versions,
+}
+
+/// The bench's synthetic unit `copy` (from 1) of `unit`: the unit itself first.
+fn synthetic(copy: usize, unit: &str) -> String {
+    if copy == 0 {
+        unit.to_string()
+    } else {
+        format!("{unit}测试{:04}", copy + 1)
+    }
+}
+
+/// The plan with `copies` − 1 synthetic units beside each reporting unit, responsible
+/// for the same indicators, projects and tasks.
+fn distinct_plan(plan: &Plan, copies: usize) -> Result<Plan> {
+    let mut t = plan.tables();
+    let originals: Vec<crate::plan::Unit> = plan.reporting_units().into_iter().cloned().collect();
+    let add = |responsible: &mut Vec<String>| {
+        let twins: Vec<String> = responsible
+            .iter()
+            .filter(|r| originals.iter().any(|u| &u.name == *r))
+            .flat_map(|r| (1..copies).map(move |k| synthetic(k, r)))
+            .collect();
+        responsible.extend(twins);
+    };
+    t.indicators.iter_mut().for_each(|i| add(&mut i.responsible));
+    t.projects.iter_mut().for_each(|p| add(&mut p.responsible));
+    t.tasks.iter_mut().for_each(|k| add(&mut k.responsible));
+    for k in 1..copies {
+        for u in &originals {
+            t.units.push(crate::plan::Unit { name: synthetic(k, &u.name), full: synthetic(k, &u.full), aliases: Vec::new(), role: u.role });
+        }
+    }
+    Plan::from_tables(t, plan.sources.clone()).map_err(|e| anyhow::anyhow!("测试用的计划表有误：{e}"))
 }
 
 pub fn run(args: &BenchArgs, plan: &Plan, out: &mut dyn Write) -> Result<()> {
     if let Some(n) = args.one {
-        let m = measure(n, args.rounds, &data_dir(args, plan, n)?, plan)?;
+        let batch = if args.one_versions { Batch::Versions } else { Batch::Distinct };
+        let (dir, plan) = data_dir(args, plan, n, batch)?;
+        let m = measure(n, args.rounds, &dir, &plan, batch)?;
         writeln!(out, "{}", serde_json::to_string(&m)?)?;
         return Ok(());
     }
@@ -53,31 +119,38 @@ pub fn run(args: &BenchArgs, plan: &Plan, out: &mut dyn Write) -> Result<()> {
     }
     let exe = std::env::current_exe()?;
     let mut rows = Vec::new();
-    for &n in &args.returns {
-        let data = data_dir(args, plan, n)?;
+    let batches = args.returns.iter().map(|&n| (n, Batch::Distinct)).chain((args.versions > 0).then_some((args.versions, Batch::Versions)));
+    for (n, batch) in batches {
+        data_dir(args, plan, n, batch)?;
         let mut child = std::process::Command::new(&exe);
         child.args(["bench", "--one", &n.to_string(), "--seed", &args.seed.to_string(), "--dir"]).arg(&args.dir);
+        if batch == Batch::Versions {
+            child.arg("--one-versions");
+        }
         if let Some(rounds) = args.rounds {
             child.args(["--rounds", &rounds.to_string()]);
         }
         let output = child.output().context("无法启动测试进程")?;
         anyhow::ensure!(output.status.success(), "{} 份的测试失败：{}", n, String::from_utf8_lossy(&output.stderr));
         let m: Measure = serde_json::from_slice(output.stdout.trim_ascii()).context("测试进程输出有误")?;
-        let _ = data;
         rows.push(m);
     }
     writeln!(out, "机器：{} 核；{}", rows.first().map_or(0, |m| m.cores), machine())?;
     writeln!(
         out,
-        "| 填报表 | calamine 单独解析 | 读取 | 校验+汇总 | 读+校验+汇总 ÷ calamine | 同左（CPU 时间） | 汇总表+CSV | 字体 | 进展报告（单独） | 报告+全部反馈单（并行） | 合计 | 份/秒（读+校验+汇总） | 内存峰值 | 读取进程内存峰值 |"
+        "| 填报表 | calamine 单独解析 | 读取 | 校验+汇总 | 读+校验+汇总 ÷ calamine | 同左（CPU 时间） | 汇总表+CSV | 字体 | 进展报告（单独） | typst 单独排版报告+反馈单（字体已载入） | planmon 排版报告+全部反馈单（排版进程） | 合计 | 份/秒（读+校验+汇总） | 内存峰值 | 读取进程内存峰值 |"
     )?;
-    writeln!(out, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")?;
+    writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")?;
     for m in &rows {
         let pipeline = m.read_s + m.assess_s;
+        let what = if m.versions {
+            format!("{}（{} 份表，各有约 {} 个版本）", m.returns, m.units_years, m.returns.div_ceil(m.units_years.max(1)))
+        } else {
+            format!("{}（{} 个单位）", m.returns, m.units)
+        };
         writeln!(
             out,
-            "| {} | {:.3} s | {:.3} s | {:.3} s | {:.2}× | {} | {:.3} s | {:.3} s | {:.3} s | {:.3} s（{} 份） | {:.2} s | {:.0} | {} | {} |",
-            m.returns,
+            "| {what} | {:.3} s | {:.3} s | {:.3} s | {:.2}× | {} | {:.3} s | {:.3} s | {:.3} s | {:.3} s | {:.3} s（{} 份） | {:.2} s | {:.0} | {} | {} |",
             m.calamine_s,
             m.read_s,
             m.assess_s,
@@ -86,6 +159,7 @@ pub fn run(args: &BenchArgs, plan: &Plan, out: &mut dyn Write) -> Result<()> {
             m.tables_s,
             m.fonts_s,
             m.report_s,
+            m.typst_s,
             m.documents_s,
             m.feedback_sheets,
             m.total_s,
@@ -93,6 +167,10 @@ pub fn run(args: &BenchArgs, plan: &Plan, out: &mut dyn Write) -> Result<()> {
             shown(m.peak_mb, 0, " MB"),
             shown(m.worker_peak_mb, 0, " MB")
         )?;
+    }
+    if args.county_rounds > 0 {
+        writeln!(out)?;
+        county(args, plan, &exe, out)?;
     }
     Ok(())
 }
@@ -104,18 +182,39 @@ fn machine() -> String {
         .unwrap_or_default()
 }
 
-/// Synthetic returns for `n`, made once and reused: copies of every unit and year,
-/// standard and messy layouts alternating, the latest year first.
-fn data_dir(args: &BenchArgs, plan: &Plan, n: usize) -> Result<PathBuf> {
-    let dir = args.dir.join(format!("{n}"));
+/// Synthetic returns for `n` (made once and reused), standard and messy layouts
+/// alternating, the latest year first; and the plan they are returns to.
+fn data_dir(args: &BenchArgs, original: &Plan, n: usize, batch: Batch) -> Result<(PathBuf, Plan)> {
+    let plan = original;
+    let per_copy = plan.reporting_units().len() * (plan.end - plan.start + 1) as usize;
+    let copies = n.div_ceil(per_copy.max(1));
+    let (dir, plan) = match batch {
+        Batch::Distinct => (args.dir.join(format!("units-{n}")), distinct_plan(plan, copies)?),
+        Batch::Versions => (args.dir.join(format!("versions-{n}")), plan.clone()),
+    };
+    let units: Vec<String> = original.reporting_units().iter().map(|u| u.name.clone()).collect();
+    write_data(args, &plan, &units, n, (copies, Layout::Mixed), batch, &dir)?;
+    Ok((dir, plan))
+}
+
+/// The files of a batch in `dir`, unless an earlier bench made them all. Data of an
+/// earlier bench that did not finish is made again; a folder that is not the bench's
+/// own is never removed.
+fn write_data(
+    args: &BenchArgs,
+    plan: &Plan,
+    units: &[String],
+    n: usize,
+    (copies, layout): (usize, Layout),
+    batch: Batch,
+    dir: &Path,
+) -> Result<()> {
     let done = dir.join(".complete");
     if done.is_file() {
-        return Ok(dir);
+        return Ok(());
     }
-    // Data of an earlier bench that did not finish is made again; a folder that is not
-    // the bench's own is never removed.
     let mark = dir.join(".planmon-bench");
-    if std::fs::symlink_metadata(&dir).is_ok() {
+    if std::fs::symlink_metadata(dir).is_ok() {
         if !mark.is_file() {
             return Err(super::UsageError(format!(
                 "“{}”已存在，但不是 planmon bench 生成的数据文件夹，不会删除或改动它。请用 --dir 另选一个文件夹。",
@@ -123,21 +222,142 @@ fn data_dir(args: &BenchArgs, plan: &Plan, n: usize) -> Result<PathBuf> {
             ))
             .into());
         }
-        std::fs::remove_dir_all(&dir).map_err(|e| crate::oserror::error("删除", &dir, &e))?;
+        std::fs::remove_dir_all(dir).map_err(|e| crate::oserror::error("删除", dir, &e))?;
     }
-    std::fs::create_dir_all(&dir).map_err(|e| crate::oserror::error("创建文件夹", &dir, &e))?;
+    std::fs::create_dir_all(dir).map_err(|e| crate::oserror::error("创建文件夹", dir, &e))?;
     std::fs::write(&mark, b"").map_err(|e| crate::oserror::error("写入", &mark, &e))?;
-    let per_copy = plan.reporting_units().len() * (plan.end - plan.start + 1) as usize;
-    let sample =
-        SampleArgs { output: dir.clone(), seed: args.seed, last_year: Some(plan.end), copies: n.div_ceil(per_copy), layout: Layout::Mixed };
-    let mut files: Vec<PathBuf> = super::templates::write_samples(&sample, plan)?.into_iter().map(|(p, _)| p).collect();
+    let sample = SampleArgs { output: dir.to_path_buf(), seed: args.seed, last_year: Some(plan.end), copies, layout };
+    let sender = |copy: usize, unit: &str| if batch == Batch::Distinct { synthetic(copy, unit) } else { unit.to_string() };
+    let mut files: Vec<PathBuf> = super::templates::write_samples_as(&sample, plan, units, &sender)?.into_iter().map(|(p, _)| p).collect();
     // Keep exactly n: the newest years of the first copies.
     files.sort_by_key(|p| (p.parent().map(Path::to_path_buf), std::cmp::Reverse(p.file_name().map(|f| f.to_os_string()))));
     for extra in files.iter().skip(n) {
         std::fs::remove_file(extra)?;
     }
     std::fs::write(done, b"")?;
-    Ok(dir)
+    Ok(())
+}
+
+/// The stages of a `planmon run` process, as its trace marks them (seconds after the
+/// process was started): the mark, and how the table heads it.
+const STAGES: [(&str, &str); 6] = [
+    ("main", "进程启动→main"),
+    ("worker read: first job", "→开始读第一个文件"),
+    ("run: read", "→读取完成"),
+    ("run: assess", "→汇总完成"),
+    ("run: pdfs", "→全部文档完成"),
+    ("run: committed", "→写入输出文件夹"),
+];
+
+/// The county run: `planmon run` as a process (a new output folder each time) on one
+/// county's returns — every unit and year of the plan once, as `planmon sample` makes
+/// them — every document made, Word included; alternating with `--compare` when given.
+fn county(args: &BenchArgs, plan: &Plan, exe: &Path, out: &mut dyn Write) -> Result<()> {
+    let input = args.dir.join("county");
+    let units: Vec<String> = plan.reporting_units().iter().map(|u| u.name.clone()).collect();
+    write_data(args, plan, &units, usize::MAX, (1, Layout::Standard), Batch::Versions, &input)?;
+    let input = crate::paths::real(&input);
+    let runs = args.dir.join("county-runs");
+    write_data_folder(&runs)?;
+    let runs = crate::paths::real(&runs);
+    let programs: Vec<&Path> = std::iter::once(exe).chain(args.compare.as_deref()).collect();
+    let mut times: Vec<Vec<Vec<Option<f64>>>> = vec![Vec::new(); programs.len()];
+    let date = format!("{}-03-01", plan.end + 1);
+    for round in 0..args.county_rounds {
+        for (p, program) in programs.iter().enumerate() {
+            let output = runs.join(format!("output-{round}-{p}"));
+            let trace = runs.join(format!("trace-{round}-{p}.txt"));
+            let started = unix_micros();
+            let t = Instant::now();
+            // In a folder of its own: no templates/ or planmon.toml of the caller's.
+            let status = std::process::Command::new(program)
+                .args(["run", "--quiet", "--date", &date, "--input"])
+                .arg(&input)
+                .arg("--output")
+                .arg(&output)
+                .current_dir(&runs)
+                .env("PLANMON_TRACE", &trace)
+                .stdout(std::process::Stdio::null())
+                .status()
+                .with_context(|| format!("无法启动“{}”", program.display()))?;
+            let wall = t.elapsed().as_secs_f64();
+            anyhow::ensure!(status.code().is_some_and(|c| c <= 1), "“{}”运行失败（{status}）", program.display());
+            let marks = std::fs::read_to_string(&trace).unwrap_or_default();
+            let mut row: Vec<Option<f64>> =
+                STAGES.iter().map(|(mark, _)| first_mark(&marks, mark).map(|m| (m - started) as f64 / 1e6)).collect();
+            row.push(Some(wall));
+            times[p].push(row);
+        }
+    }
+    let _ = std::fs::remove_dir_all(&runs);
+    writeln!(
+        out,
+        "一个县的完整运行（{} 份填报表，全部文档含 Word；每轮新的输出文件夹；{} 轮{}，中位数）：",
+        files_in(&input),
+        args.county_rounds,
+        if programs.len() > 1 { "，两个程序交替" } else { "" }
+    )?;
+    let heads: Vec<&str> = STAGES.iter().map(|(_, head)| *head).collect();
+    writeln!(out, "| 程序 | 整个运行（最快—最慢） | {} |", heads.join(" | "))?;
+    writeln!(out, "|---|---:|{}", "---:|".repeat(heads.len()))?;
+    for (program, rows) in programs.iter().zip(&times) {
+        let column = |k: usize| -> Vec<f64> { rows.iter().filter_map(|r| r[k]).collect() };
+        let wall = column(STAGES.len());
+        let spread = format!(
+            "{:.3} s（{:.3}—{:.3}）",
+            median(&wall).unwrap_or(0.0),
+            wall.iter().copied().fold(f64::INFINITY, f64::min),
+            wall.iter().copied().fold(0.0, f64::max)
+        );
+        let stages: Vec<String> = (0..STAGES.len()).map(|k| median(&column(k)).map_or("—".to_string(), |v| format!("{v:.3} s"))).collect();
+        writeln!(out, "| {} | {spread} | {} |", program.display(), stages.join(" | "))?;
+    }
+    Ok(())
+}
+
+/// A folder of the bench's own, made anew (one with the bench's mark is removed first).
+fn write_data_folder(dir: &Path) -> Result<()> {
+    let mark = dir.join(".planmon-bench");
+    if std::fs::symlink_metadata(dir).is_ok() {
+        anyhow::ensure!(
+            mark.is_file(),
+            "“{}”已存在，但不是 planmon bench 生成的文件夹，不会删除或改动它。请用 --dir 另选一个文件夹。",
+            dir.display()
+        );
+        std::fs::remove_dir_all(dir).map_err(|e| crate::oserror::error("删除", dir, &e))?;
+    }
+    std::fs::create_dir_all(dir).map_err(|e| crate::oserror::error("创建文件夹", dir, &e))?;
+    std::fs::write(&mark, b"").map_err(|e| crate::oserror::error("写入", &mark, &e))?;
+    Ok(())
+}
+
+fn unix_micros() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_micros() as i64).unwrap_or(0)
+}
+
+/// The earliest time a trace gives for `mark` (in microseconds since 1970).
+fn first_mark(trace: &str, mark: &str) -> Option<i64> {
+    trace
+        .lines()
+        .filter_map(|l| {
+            let mut parts = l.splitn(3, '\t');
+            let (_, t, what) = (parts.next()?, parts.next()?, parts.next()?);
+            (what == mark).then(|| t.parse::<i64>().ok()).flatten()
+        })
+        .min()
+}
+
+fn median(values: &[f64]) -> Option<f64> {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    (n > 0).then(|| if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 })
+}
+
+fn files_in(dir: &Path) -> usize {
+    let mut files = Vec::new();
+    files_under(dir, &mut files);
+    files.len()
 }
 
 fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -151,7 +371,7 @@ fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-fn measure(n: usize, rounds: Option<usize>, dir: &Path, plan: &Plan) -> Result<Measure> {
+fn measure(n: usize, rounds: Option<usize>, dir: &Path, plan: &Plan, batch: Batch) -> Result<Measure> {
     let cores = std::thread::available_parallelism().map(|c| c.get()).unwrap_or(1);
     let mut files = Vec::new();
     files_under(dir, &mut files);
@@ -161,6 +381,12 @@ fn measure(n: usize, rounds: Option<usize>, dir: &Path, plan: &Plan) -> Result<M
     // times, and the peak memory of a real run (taken before any further rounds).
     let (mut calamine_s, mut calamine_cpu_s) = calamine_alone(&files, cores);
     let total = Instant::now();
+    // As `planmon run` does: the fonts loaded and the typesetting workers started first.
+    let t = Instant::now();
+    let world = ReportWorld::new(None, assess::typst_time(assess::dating(&crate::config::RunConfig::defaults(plan)).1))?;
+    let fonts_s = t.elapsed().as_secs_f64();
+    let isolation = isolation();
+    let typesetters = render::Typesetters::start(&world, &isolation, &plan.rules.limits);
     let first = read_and_assess(plan, dir)?;
     let (mut read_s, mut assess_s, mut pipeline_cpu_s) = (first.read_s, first.assess_s, first.cpu_s);
     let (a, observations) = (first.assessment, first.observations);
@@ -168,23 +394,27 @@ fn measure(n: usize, rounds: Option<usize>, dir: &Path, plan: &Plan) -> Result<M
     let tables = render::tables(&a)?;
     let tables_s = t.elapsed().as_secs_f64();
     drop(tables);
-    let t = Instant::now();
-    let world = ReportWorld::new(None, a.documents.created_datetime())?;
-    let fonts_s = t.elapsed().as_secs_f64();
     // The report and the feedback sheets, side by side as `planmon run` makes them.
     let t = Instant::now();
-    let pdfs = render::pdfs(&a, &world, &isolation(), &|| {})?;
+    let pdfs = render::typeset_all(&a, &world, typesetters, false, &|| {})?.pdfs;
     let documents_s = t.elapsed().as_secs_f64();
     let feedback_sheets = pdfs.len() - 1;
     let total_s = total.elapsed().as_secs_f64();
-    // The report alone (in a fresh world, typst's caches emptied: nothing is reused
-    // from the run above).
+    // The report alone, then all the documents on threads of this process: typst alone,
+    // the fonts loaded, its caches emptied before each (nothing reused from before).
     let world = ReportWorld::new(None, a.documents.created_datetime())?;
     typst::comemo::evict(0);
     let t = Instant::now();
     let data = serde_json::to_value(render::report::report_data(&a))?;
     render::typeset::typeset(&world, "/report.typ", "/data.json", data, a.documents.created_datetime(), "bench")?;
     let report_s = t.elapsed().as_secs_f64();
+    typst::comemo::evict(0);
+    let t = Instant::now();
+    render::typeset_all(&a, &world, render::Typesetters::Threads, false, &|| {})?;
+    let typst_s = t.elapsed().as_secs_f64();
+    typst::comemo::evict(0);
+    let units = a.plan.reporting_units().len();
+    let units_years = a.returns.len();
     let peak_mb = peak_mb();
     let worker_peak_mb = worker_peak_mb();
     drop((a, world));
@@ -214,11 +444,15 @@ fn measure(n: usize, rounds: Option<usize>, dir: &Path, plan: &Plan) -> Result<M
         fonts_s,
         report_s,
         documents_s,
+        typst_s,
+        versions: batch == Batch::Versions,
         feedback_sheets,
         total_s,
         peak_mb,
         worker_peak_mb,
         observations,
+        units,
+        units_years,
     })
 }
 

@@ -69,6 +69,12 @@ fn run_noting(
     let run_id = publish::run_id(started);
 
     let show = !args.quiet && !args.json;
+    // The typesetting workers start now, beside the reading: their fonts and templates
+    // are ready when the documents are.
+    let world = ReportWorld::new(templates, assess::typst_time(assess::dating(&config).1));
+    crate::clock::mark("run: world");
+    let isolation = Isolation::this_program();
+    let typesetters = world.as_ref().ok().map(|w| render::Typesetters::start(w, &isolation, &plan.rules.limits));
     let reading: OnceLock<Bar> = OnceLock::new();
     let source = Source { input: args.input.clone(), leave_out: Some(args.output.clone()), isolation: Isolation::this_program() };
     let read = crate::read::read_inputs_with(&plan, &source, &|done, total| {
@@ -77,17 +83,19 @@ fn run_noting(
             bar.step();
         }
     });
+    crate::clock::mark("run: read");
     // The earlier runs in the output folder: the change log and each unit's follow-up
     // of its earlier problems. The fonts: the characters they lack are found before
     // the assessment is frozen.
     let runs = crate::history::earlier_runs(publish::earlier_manifests(&args.output));
-    let world = ReportWorld::new(templates, assess::typst_time(assess::dating(&config).1));
     let covers = |c: char| world.as_ref().is_ok_and(|w| w.covers(c));
     let covers: Option<&(dyn Fn(char) -> bool + Sync)> = if world.is_ok() { Some(&covers) } else { None };
     let mut a = assess::assess(plan, read, &config, &runs, covers).context("汇总各单位数据时出错")?;
+    crate::clock::mark("run: assess");
     // Each unit's own return back with its problems marked (the inputs only read).
     let (copies, annotated, copy_notes) = crate::annotate::copies(&a, &args.input);
     a.annotated = annotated;
+    crate::clock::mark("run: copies");
     for note in copy_notes {
         eprintln!("注意：{note}");
         notes.push(note);
@@ -101,27 +109,44 @@ fn run_noting(
     }
     // A broken (user-edited) template must not cost the workbook and tables: render
     // the PDFs first, write everything that could be made, then report the failure.
+    // The workbook, the CSVs and the Word feedback sheets are made here while the
+    // workers typeset; the Word report waits for its figures.
     let rendering = Bar::new("生成报告和反馈单", 1 + a.feedback.len(), show);
-    let pdfs = match &world {
-        Ok(world) => render::pdfs(&a, world, &Isolation::this_program(), &|| rendering.step()),
-        Err(e) => Err(anyhow::anyhow!("无法读取报告模板：{e}").into()),
-    };
+    let word = a.documents.word;
+    let (typeset, files) = std::thread::scope(|s| {
+        let typesetting = s.spawn(|| match (&world, typesetters) {
+            (Ok(world), Some(typesetters)) => render::typeset_all(&a, world, typesetters, word, &|| rendering.step()),
+            (Err(e), _) => Err(anyhow::anyhow!("无法读取报告模板：{e}").into()),
+            (Ok(_), None) => unreachable!("typesetters are started whenever the world is made"),
+        });
+        let mut files = render::tables(&a).context("生成汇总表（Excel）和数据表（CSV）时出错");
+        crate::clock::mark("run: tables");
+        if word {
+            files = files.and_then(|mut files| {
+                files.extend(render::word_feedback(&a).context("生成 Word 文件时出错")?);
+                Ok(files)
+            });
+            crate::clock::mark("run: word feedback");
+        }
+        (typesetting.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), files)
+    });
+    crate::clock::mark("run: pdfs");
+    let mut files = files?;
     // The documents that were typeset are kept with the rest of the run.
-    let (mut files, pdf_error) = match pdfs {
-        Ok(pdfs) => (pdfs, None),
-        Err(failure) => (failure.made, Some(failure.error)),
+    let pdf_error = match typeset {
+        Ok(typeset) => {
+            if word {
+                files.push(render::word_report(&a, &typeset.figures).context("生成 Word 文件时出错")?);
+            }
+            files.splice(0..0, typeset.pdfs);
+            None
+        }
+        Err(failure) => {
+            files.splice(0..0, failure.made);
+            Some(failure.error)
+        }
     };
-    if a.documents.word && pdf_error.is_none() {
-        // The PDF's figures as pictures for the Word version (same template code).
-        let figures = match &world {
-            Ok(world) => render::figures(&a, world, &Isolation::this_program()).map_err(|f| f.error)?,
-            Err(_) => Vec::new(),
-        };
-        files.extend(render::word(&a, &figures).context("生成 Word 文件时出错")?);
-    }
-    files.extend(render::tables(&a).context("生成汇总表（Excel）和数据表（CSV）时出错")?);
     files.extend(copies);
-
     // Everything goes to a staging folder first; a run that fails on the way leaves
     // what it made in history/<run id>-未完成 and the previous outputs as they were.
     let mut staging = Staging::new(&lock, &run_id)?;
@@ -140,6 +165,7 @@ fn run_noting(
         return Err(UsageError(format!("{why}\n上次的输出未作改动；本次已生成的部分放在“{}”。", kept.display())).into());
     }
     staging.commit(args.keep_history, notes)?;
+    crate::clock::mark("run: committed");
     drop(lock);
     let mut written: Vec<(PathBuf, &'static str)> = files.iter().map(|r| (args.output.join(&r.rel), r.what)).collect();
     written.push((args.output.join(publish::MANIFEST), "运行清单"));

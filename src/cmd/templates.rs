@@ -143,6 +143,18 @@ pub fn sample(args: &SampleArgs, plan: &Plan, out: &mut dyn Write) -> Result<()>
 /// 副本001/ … folders), in the standard layout, the messy one, or alternating. A file
 /// already there is kept as it is (`false` beside its name), never replaced.
 pub fn write_samples(args: &SampleArgs, plan: &Plan) -> Result<Vec<(std::path::PathBuf, bool)>> {
+    let units: Vec<String> = plan.reporting_units().iter().map(|u| u.name.clone()).collect();
+    write_samples_as(args, plan, &units, &|_, unit| unit.to_string())
+}
+
+/// The same for `units`, each copy's returns sent by `sender(copy, unit)` (the unit
+/// itself, or another unit of `plan` with the same tasks: the bench's synthetic units).
+pub fn write_samples_as(
+    args: &SampleArgs,
+    plan: &Plan,
+    units: &[String],
+    sender: &dyn Fn(usize, &str) -> String,
+) -> Result<Vec<(std::path::PathBuf, bool)>> {
     let last_year = args.last_year.unwrap_or(plan.end);
     let series = sample::synthetic_series(plan, args.seed, last_year);
     let mut written = Vec::new();
@@ -151,23 +163,24 @@ pub fn write_samples(args: &SampleArgs, plan: &Plan) -> Result<Vec<(std::path::P
         let dir = if args.copies > 1 { args.output.join(format!("副本{:03}", copy + 1)) } else { args.output.clone() };
         for year in plan.start..=last_year {
             let created = crate::clock::ymd(year + 1, 1, 10).map(crate::clock::utc_midnight).unwrap_or_default();
-            for unit in plan.reporting_units() {
-                let filled = sample::sample_filled(plan, &unit.name, year, &series, args.seed);
+            for unit in units {
+                let filled = sample::sample_filled(plan, unit, year, &series, args.seed);
+                let unit = sender(copy, unit);
                 let messy = match args.layout {
                     Layout::Standard => false,
                     Layout::Messy => true,
                     Layout::Mixed => k % 2 == 1,
                 };
                 k += 1;
-                let path = return_path(&dir, &unit.name, year)?;
+                let path = return_path(&dir, &unit, year)?;
                 if std::fs::symlink_metadata(&path).is_ok() {
                     written.push((path, false));
                     continue;
                 }
                 let bytes = if messy {
-                    sample::messy_workbook(plan, &unit.name, year, &filled, created)?
+                    sample::messy_workbook(plan, &unit, year, &filled, created)?
                 } else {
-                    forms::return_workbook(plan, &unit.name, year, Some(&filled), created)?
+                    forms::return_workbook(plan, &unit, year, Some(&filled), created)?
                 };
                 match crate::userdir::write_new(&path, &bytes) {
                     Ok(()) => written.push((path, true)),

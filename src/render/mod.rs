@@ -86,26 +86,69 @@ struct Doc {
     png: bool,
 }
 
-/// Typeset the report and one feedback sheet per responsible unit, side by side on
-/// the available cores (they are independent documents over one shared world), in
-/// worker processes with a time and memory limit each when `isolation` says so.
+/// The typesetting workers of a run: started before the assessment is done, so that
+/// their fonts and templates are ready when the documents come (`Processes`, as
+/// `planmon run` does), or threads of this process (tests, the bench).
+pub enum Typesetters<'a> {
+    Processes(Box<crate::worker::Started<'a, typeset::Typesetter>>, crate::plan::Limits),
+    Threads,
+}
+
+impl<'a> Typesetters<'a> {
+    /// One worker per core, each within the time and memory of `[limits]`
+    /// (`seconds_per_document`, `memory_mb_per_document`), when `isolation` says so.
+    pub fn start(world: &ReportWorld, isolation: &'a Isolation, limits: &crate::plan::Limits) -> Typesetters<'a> {
+        let Isolation::Processes(exe) = isolation else { return Typesetters::Threads };
+        let bounds = crate::worker::Bounds { seconds: limits.seconds_per_document, memory_mb: limits.memory_mb_per_document, ahead: 1 };
+        let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).max(1);
+        let setup = typeset::TypesetSetup::new(world);
+        Typesetters::Processes(Box::new(crate::worker::start::<typeset::Typesetter>(exe, &setup, bounds, workers)), limits.clone())
+    }
+}
+
+/// What typesetting made: the PDFs (report, then the feedback sheets), and the report's
+/// figures as PNG images for the Word version (when asked for).
+pub struct Typeset {
+    pub pdfs: Vec<Rendered>,
+    pub figures: Vec<Vec<u8>>,
+}
+
+/// Typeset the report, one feedback sheet per responsible unit and (`figures`) the
+/// report's figures as PNGs for the Word version, side by side on the available cores
+/// (independent documents over one shared world; the report, the longest, first).
 /// Characters no embedded face covers (found by the assessment, which says so in a
-/// finding) are 〓 in the PDFs.
-pub fn pdfs(
+/// finding) are 〓 in the PDFs. The figures are drawn by templates/figure.typ from the
+/// same template code as the PDF's; one that cannot be made fails the whole.
+pub fn typeset_all(
     a: &Assessment,
     world: &ReportWorld,
-    isolation: &Isolation,
+    typesetters: Typesetters,
+    figures: bool,
     progress: &(dyn Fn() + Sync),
-) -> std::result::Result<Vec<Rendered>, TypesetFailure> {
+) -> std::result::Result<Typeset, TypesetFailure> {
+    let report = report::report_data(a);
     let mut docs = vec![Doc {
         main: "/report.typ",
         data_path: "/data.json",
-        data: serde_json::to_value(report::report_data(a)).map_err(anyhow::Error::from)?,
+        data: serde_json::to_value(&report).map_err(anyhow::Error::from)?,
         ident: format!("planmon-report-{}-{}", a.year, a.fingerprint),
         rel: PathBuf::from(&a.documents.report_name),
         what: "进展报告",
         png: false,
     }];
+    if figures {
+        for (k, data) in report::figure_data(&report).into_iter().enumerate() {
+            docs.push(Doc {
+                main: "/figure.typ",
+                data_path: "/figure.json",
+                data: serde_json::to_value(data).map_err(anyhow::Error::from)?,
+                ident: format!("planmon-figure{}-{}-{}", k + 1, a.year, a.fingerprint),
+                rel: PathBuf::from(format!("图{}.png", k + 1)),
+                what: "报告中的图",
+                png: true,
+            });
+        }
+    }
     for fb in &a.feedback {
         docs.push(Doc {
             main: "/feedback.typ",
@@ -117,17 +160,25 @@ pub fn pdfs(
             png: false,
         });
     }
-    let made = match isolation {
-        Isolation::Processes(exe) => typeset_in_processes(world, exe, &a.plan.rules.limits, &docs, progress),
-        Isolation::Threads => typeset_on_threads(world, &docs, progress),
+    let step = |k: usize| {
+        if !docs[k].png {
+            progress();
+        }
+    };
+    let made = match typesetters {
+        Typesetters::Processes(workers, limits) => typeset_in_processes(world, *workers, &limits, &docs, &step),
+        Typesetters::Threads => typeset_on_threads(world, &docs, &step),
     };
     // Each failure once: the same words for several documents of a template are said
     // for the first, with the number of the others.
     let mut failures: Vec<(String, usize)> = Vec::new();
-    let mut out = Vec::new();
-    for (pdf, doc) in made.into_iter().zip(docs) {
-        match pdf {
-            Ok(bytes) => out.push(rendered(doc.rel, bytes, doc.what)),
+    let mut out = Typeset { pdfs: Vec::new(), figures: Vec::new() };
+    let mut figure_failure = None;
+    for (made, doc) in made.into_iter().zip(docs) {
+        match made {
+            Ok(png) if doc.png => out.figures.push(png),
+            Ok(pdf) => out.pdfs.push(rendered(doc.rel, pdf, doc.what)),
+            Err(why) if doc.png => figure_failure = figure_failure.or(Some(why)),
             Err(why) => match failures.iter_mut().find(|(w, _)| *w == why) {
                 Some((_, n)) => *n += 1,
                 None => failures.push((why, 0)),
@@ -135,13 +186,16 @@ pub fn pdfs(
         }
     }
     if failures.is_empty() {
+        if let Some(why) = figure_failure {
+            return Err(TypesetFailure { made: Vec::new(), error: anyhow::anyhow!("{why}") });
+        }
         return Ok(out);
     }
     let text: Vec<String> = failures
         .into_iter()
         .map(|(why, n)| if n == 0 { why } else { format!("{why}\n（另有 {n} 份文件因同样的原因未能排版。）") })
         .collect();
-    Err(TypesetFailure { made: out, error: anyhow::anyhow!("{}", text.join("\n")) })
+    Err(TypesetFailure { made: out.pdfs, error: anyhow::anyhow!("{}", text.join("\n")) })
 }
 
 impl Doc {
@@ -162,7 +216,7 @@ impl Doc {
 
 /// Typeset on threads of this process, one per core, over the one world (tests, the
 /// bench): no time or memory limit.
-fn typeset_on_threads(world: &ReportWorld, docs: &[Doc], progress: &(dyn Fn() + Sync)) -> Vec<std::result::Result<Vec<u8>, String>> {
+fn typeset_on_threads(world: &ReportWorld, docs: &[Doc], progress: &(dyn Fn(usize) + Sync)) -> Vec<std::result::Result<Vec<u8>, String>> {
     let next = std::sync::atomic::AtomicUsize::new(0);
     let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, docs.len().max(1));
     let mut made: Vec<(usize, std::result::Result<Vec<u8>, String>)> = std::thread::scope(|s| {
@@ -175,7 +229,7 @@ fn typeset_on_threads(world: &ReportWorld, docs: &[Doc], progress: &(dyn Fn() + 
                         let Some(d) = docs.get(k) else { break };
                         let pdf = d.typeset_here(world);
                         out.push((k, pdf.map_err(|e| format!("{}：{e}", d.named(world)))));
-                        progress();
+                        progress(k);
                     }
                     out
                 })
@@ -194,25 +248,22 @@ fn typeset_on_threads(world: &ReportWorld, docs: &[Doc], progress: &(dyn Fn() + 
 /// would run away alike).
 fn typeset_in_processes(
     world: &ReportWorld,
-    exe: &Path,
+    workers: crate::worker::Started<typeset::Typesetter>,
     limits: &crate::plan::Limits,
     docs: &[Doc],
-    progress: &(dyn Fn() + Sync),
+    progress: &(dyn Fn(usize) + Sync),
 ) -> Vec<std::result::Result<Vec<u8>, String>> {
     use crate::worker::Lost;
-    let bounds = crate::worker::Bounds { seconds: limits.seconds_per_document, memory_mb: limits.memory_mb_per_document, ahead: 1 };
-    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, docs.len().max(1));
-    let jobs = || {
-        docs.iter()
-            .map(|d| typeset::TypesetJob {
-                main: d.main.to_string(),
-                data_path: d.data_path.to_string(),
-                data: d.data.to_string(),
-                ident: d.ident.clone(),
-                png: d.png,
-            })
-            .collect()
-    };
+    let jobs: Vec<typeset::TypesetJob> = docs
+        .iter()
+        .map(|d| typeset::TypesetJob {
+            main: d.main.to_string(),
+            data_path: d.data_path.to_string(),
+            data: d.data.to_string(),
+            ident: d.ident.clone(),
+            png: d.png,
+        })
+        .collect();
     // Templates that ran away (past the time or memory limit).
     let stopped: std::cell::RefCell<Vec<&str>> = std::cell::RefCell::new(Vec::new());
     let skip = |i: usize| stopped.borrow().contains(&docs[i].main);
@@ -220,10 +271,9 @@ fn typeset_in_processes(
         if matches!(answer, Err(Lost::TimedOut | Lost::Died { .. })) {
             stopped.borrow_mut().push(docs[i].main);
         }
-        progress();
+        progress(i);
     };
-    let setup = typeset::TypesetSetup::new(world);
-    let (_, answers) = crate::worker::run::<typeset::Typesetter>(exe, &setup, bounds, workers, jobs, &skip, &mut answered);
+    let answers = workers.run(&jobs, &skip, &mut answered);
     // A shipped template runs away only on a very large plan; an edited one may loop.
     let why = |d: &Doc, key: &str| {
         if world.shipped(d.main) {
@@ -259,42 +309,18 @@ fn typeset_in_processes(
         .collect()
 }
 
-/// The report's figures as PNG images for the Word version, typeset from the same
-/// template code as the PDF's (templates/figure.typ draws what report.typ draws), under
-/// the same limits.
-pub fn figures(a: &Assessment, world: &ReportWorld, isolation: &Isolation) -> std::result::Result<Vec<Vec<u8>>, TypesetFailure> {
-    let docs = report::figure_data(&report::report_data(a))
-        .into_iter()
-        .enumerate()
-        .map(|(k, data)| {
-            Ok(Doc {
-                main: "/figure.typ",
-                data_path: "/figure.json",
-                data: serde_json::to_value(data)?,
-                ident: format!("planmon-figure{}-{}-{}", k + 1, a.year, a.fingerprint),
-                rel: PathBuf::from(format!("图{}.png", k + 1)),
-                what: "报告中的图",
-                png: true,
-            })
-        })
-        .collect::<std::result::Result<Vec<Doc>, serde_json::Error>>()
-        .map_err(anyhow::Error::from)?;
-    let made = match isolation {
-        Isolation::Processes(exe) => typeset_in_processes(world, exe, &a.plan.rules.limits, &docs, &|| {}),
-        Isolation::Threads => typeset_on_threads(world, &docs, &|| {}),
-    };
-    made.into_iter().map(|m| m.map_err(|why| TypesetFailure { made: Vec::new(), error: anyhow::anyhow!("{why}") })).collect()
+/// The report as a Word document, from the same data as the PDF; `figures` are its
+/// figures as images (`typeset_all`).
+pub fn word_report(a: &Assessment, figures: &[Vec<u8>]) -> Result<Rendered> {
+    let created = crate::clock::iso_time(a.documents.created_unix);
+    let bytes = docx::report(&report::report_data(a), &created, figures).context("生成 Word 版报告失败")?;
+    Ok(rendered(PathBuf::from(&a.documents.report_word_name), bytes, "进展报告（Word）"))
 }
 
-/// The report and the feedback sheets as Word documents, from the same data as the PDFs;
-/// `figures` are the report's figures as images (`figures`).
-pub fn word(a: &Assessment, figures: &[Vec<u8>]) -> Result<Vec<Rendered>> {
+/// The feedback sheets as Word documents, from the same data as the PDFs.
+pub fn word_feedback(a: &Assessment) -> Result<Vec<Rendered>> {
     let created = crate::clock::iso_time(a.documents.created_unix);
-    let mut out = vec![rendered(
-        PathBuf::from(&a.documents.report_word_name),
-        docx::report(&report::report_data(a), &created, figures).context("生成 Word 版报告失败")?,
-        "进展报告（Word）",
-    )];
+    let mut out = Vec::new();
     for fb in &a.feedback {
         let data = report::feedback_data(a, fb);
         let rel = feedback_path(&fb.unit, a.year, "docx")?;

@@ -80,6 +80,7 @@ pub fn typeset(
     let doc = Document::new(world, main, data_path, serde_json::to_vec(&data).map_err(|e| RenderError(e.to_string()))?);
     let warned = typst::compile::<PagedDocument>(&doc);
     let paged = warned.output.map_err(|errs| RenderError(format!("报告模板有误：\n{}", doc.describe(&errs))))?;
+    crate::clock::mark(&format!("typeset {main}: laid out, {} pages", paged.pages().len()));
     let options = PdfOptions {
         ident: Smart::Custom(ident.to_string()),
         timestamp: Some(Timestamp::new_utc(created)),
