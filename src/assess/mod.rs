@@ -537,6 +537,7 @@ pub fn assess(
     let year = reporting_year(&plan, &mut read, config.year);
     let documents = Documents::new(&plan, config, year)?;
     let (frame, figures) = resolved_figures(&plan, &mut read, year)?;
+    crate::clock::mark("assess: resolved");
     let returns = crate::figures::returns(&plan, &read.files, year);
     // The rules and the judgement side by side on the two cores.
     let cx = crate::validate::Context { figures: &figures, returns: &returns, projects: &read.projects, files: &read.files, year };
@@ -546,6 +547,7 @@ pub fn assess(
         (checked.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), progress)
     });
     drop(frame);
+    crate::clock::mark("assess: validated");
     let mut findings = std::mem::take(&mut read.findings);
     findings.extend(checked.map_err(|e| anyhow::anyhow!("校验填报数据时出错：{e}"))?);
 
@@ -559,6 +561,7 @@ pub fn assess(
     let mut key_tasks = works::task_progress(&plan, &read.tasks, year);
     let (mismatch_findings, mismatches) = works::reconcile(&plan, year, &mut key_tasks, &mut projects, &progress);
     findings.extend(mismatch_findings);
+    crate::clock::mark("assess: works");
     let area_works = works::area_works(&plan, &read.works, year);
     let final_eval = (year == plan.end || (year > plan.end && config.final_eval))
         .then(|| final_eval::evaluate(&plan, &progress, &projects, &read.observations, &read.works));
@@ -567,6 +570,7 @@ pub fn assess(
         findings.push(f);
     }
     let mut findings = of_year(findings, &read, year, plan.start);
+    crate::clock::mark("assess: findings");
     finding::sort(&mut findings);
 
     // Counts by kind and area: one test of main indicator vs task target (`kind`).
@@ -626,6 +630,7 @@ pub fn assess(
     let overdue_tasks = key_tasks.iter().filter(|t| t.overdue(year)).map(|t| t.task_id.clone()).collect();
     let conflicts_this_year = figures.conflicts.iter().filter(|c| c.year == year).cloned().collect();
     let decimals = decimals_by_indicator(&plan, &read.observations);
+    crate::clock::mark("assess: decimals");
 
     let mut a = Assessment {
         year,
@@ -682,6 +687,7 @@ pub fn assess(
         plan,
     };
     // The characters no embedded font has: one finding, before anything is counted.
+    crate::clock::mark("assess: built");
     if let Some(covers) = covers {
         a.findings = findings.clone();
         let missing: BTreeSet<char> =
@@ -697,12 +703,14 @@ pub fn assess(
         a.glyphs_missing = missing;
     }
     a.finding_counts = FindingCounts::of(&findings);
+    crate::clock::mark("assess: glyphs");
     let this_year: HashMap<String, &IndicatorYear> =
         a.progress.iter().filter(|p| p.year == year).map(|p| (p.indicator_id.clone(), p)).collect();
     a.units = units::summaries(&a.plan, &this_year, &a.returns, &findings, a.final_eval.as_ref());
     a.feedback =
         units::feedback(&a.plan, year, &this_year, &a.observations, &a.returns, &a.works, &findings, &followups, a.final_eval.as_ref());
     a.snapshot = changes::snapshot(&a.observations, &a.progress, &a.files, &findings);
+    crate::clock::mark("assess: feedback");
     a.changes = changes::compare(runs.first(), &a.snapshot, &a.files);
     a.findings = findings;
     Ok(a)

@@ -107,58 +107,75 @@ fn run_noting(
             notes.push(note);
         }
     }
-    // A broken (user-edited) template must not cost the workbook and tables: render
-    // the PDFs first, write everything that could be made, then report the failure.
-    // The workbook, the CSVs and the Word feedback sheets are made here while the
-    // workers typeset; the Word report waits for its figures.
-    let rendering = Bar::new("生成报告和反馈单", 1 + a.feedback.len(), show);
-    let word = a.documents.word;
-    let (typeset, files) = std::thread::scope(|s| {
-        let typesetting = s.spawn(|| match (&world, typesetters) {
-            (Ok(world), Some(typesetters)) => render::typeset_all(&a, world, typesetters, word, &|| rendering.step()),
-            (Err(e), _) => Err(anyhow::anyhow!("无法读取报告模板：{e}").into()),
-            (Ok(_), None) => unreachable!("typesetters are started whenever the world is made"),
-        });
-        let mut files = render::tables(&a).context("生成汇总表（Excel）和数据表（CSV）时出错");
-        crate::clock::mark("run: tables");
-        if word {
-            files = files.and_then(|mut files| {
-                files.extend(render::word_feedback(&a).context("生成 Word 文件时出错")?);
-                Ok(files)
-            });
-            crate::clock::mark("run: word feedback");
-        }
-        (typesetting.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), files)
-    });
-    crate::clock::mark("run: pdfs");
-    let mut files = files?;
-    // The documents that were typeset are kept with the rest of the run.
-    let pdf_error = match typeset {
-        Ok(typeset) => {
-            if word {
-                files.push(render::word_report(&a, &typeset.figures).context("生成 Word 文件时出错")?);
-            }
-            files.splice(0..0, typeset.pdfs);
-            None
-        }
-        Err(failure) => {
-            files.splice(0..0, failure.made);
-            Some(failure.error)
-        }
-    };
-    files.extend(copies);
     // Everything goes to a staging folder first; a run that fails on the way leaves
     // what it made in history/<run id>-未完成 and the previous outputs as they were.
     let mut staging = Staging::new(&lock, &run_id)?;
-    let staged = files.iter().try_for_each(|r| staging.write(&r.rel, &r.bytes, r.what)).and_then(|()| {
-        let manifest = manifest(&a, args, &run_id, started, &staging.records);
+    // A broken (user-edited) template must not cost the workbook and tables: every
+    // document that could be made is written, then the failure reported. The workbook,
+    // the CSVs, the Word feedback sheets and the copies are made and staged here while
+    // the workers typeset; the Word report as soon as its figures are drawn.
+    let rendering = Bar::new("生成报告和反馈单", 1 + a.feedback.len(), show);
+    let word = a.documents.word;
+    let (figures_to, figures) = std::sync::mpsc::channel::<render::Figures>();
+    let (a, rendering, world) = (&a, &rendering, &world);
+    let (typeset, made) = std::thread::scope(|s| {
+        let typesetting = s.spawn(move || {
+            let hand = move |f: render::Figures| {
+                let _ = figures_to.send(f);
+            };
+            match (world, typesetters) {
+                (Ok(world), Some(typesetters)) => render::typeset_all(a, world, typesetters, word.then_some(&hand), &|| rendering.step()),
+                (Err(e), _) => Err(anyhow::anyhow!("无法读取报告模板：{e}").into()),
+                (Ok(_), None) => unreachable!("typesetters are started whenever the world is made"),
+            }
+        });
+        // In the order they are listed: the Word files, the tables, the copies.
+        let made = (|| -> Result<[Vec<render::Rendered>; 4]> {
+            let tables = render::tables(a).context("生成汇总表（Excel）和数据表（CSV）时出错")?;
+            crate::clock::mark("run: tables");
+            let feedback = if word { render::word_feedback(a).context("生成 Word 文件时出错")? } else { Vec::new() };
+            crate::clock::mark("run: word feedback");
+            for r in tables.iter().chain(&feedback).chain(&copies) {
+                staging.write(&r.rel, &r.bytes, r.what)?;
+            }
+            // The figures come before the PDFs are done (or the reason they could not).
+            let mut report = Vec::new();
+            if let Ok(Ok(figures)) = figures.recv() {
+                report.push(render::word_report(a, &figures).context("生成 Word 文件时出错")?);
+                staging.write(&report[0].rel, &report[0].bytes, report[0].what)?;
+                crate::clock::mark("run: word report");
+            }
+            Ok([report, feedback, tables, copies])
+        })();
+        (typesetting.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), made)
+    });
+    crate::clock::mark("run: pdfs");
+    // The documents that were typeset are kept with the rest of the run.
+    let (pdfs, pdf_error) = match typeset {
+        Ok(pdfs) => (pdfs, None),
+        Err(failure) => (failure.made, Some(failure.error)),
+    };
+    let staged = pdfs.iter().try_for_each(|r| staging.write(&r.rel, &r.bytes, r.what));
+    // In the order they always had: the PDFs, the Word files, the tables, the copies.
+    let mut files = pdfs;
+    let made_error = match made {
+        Ok(groups) => {
+            files.extend(groups.into_iter().flatten());
+            None
+        }
+        Err(e) => Some(e),
+    };
+    staging.arrange(&files.iter().map(|r| r.rel.as_path()).collect::<Vec<_>>());
+    let staged = staged.and_then(|()| {
+        let manifest = manifest(a, args, &run_id, started, &staging.records);
         let bytes = serde_json::to_vec_pretty(&manifest)?;
         staging.write(Path::new(publish::MANIFEST), &bytes, "运行清单")
     });
-    let failure = match (staged, pdf_error) {
-        (Err(e), _) => Some(format!("{e:#}")),
-        (Ok(()), Some(e)) => Some(format!("报告 PDF 未能生成：{e:#}")),
-        (Ok(()), None) => None,
+    crate::clock::mark("run: staged");
+    let failure = match (made_error, staged, pdf_error) {
+        (Some(e), _, _) | (None, Err(e), _) => Some(format!("{e:#}")),
+        (None, Ok(()), Some(e)) => Some(format!("报告 PDF 未能生成：{e:#}")),
+        (None, Ok(()), None) => None,
     };
     if let Some(why) = failure {
         let kept = staging.set_aside()?;
@@ -173,12 +190,12 @@ fn run_noting(
     // closed or full) does not make the run a failure.
     let shown = (|| -> Result<()> {
         if args.json {
-            let mut summary = json_summary(&a, &written);
+            let mut summary = json_summary(a, &written);
             summary["notes"] = serde_json::json!(notes);
             serde_json::to_writer_pretty(&mut *out, &summary)?;
             writeln!(out)?;
         } else if !args.quiet {
-            summarize(&a, &written, out)?;
+            summarize(a, &written, out)?;
             for note in notes.iter() {
                 writeln!(out, "注意：{note}")?;
             }

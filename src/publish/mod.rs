@@ -422,6 +422,14 @@ impl<'a> Staging<'a> {
         Ok(())
     }
 
+    /// List the records in the order of `order` (files staged as they were made, listed
+    /// in the order the outputs always have); files not in it keep their place after.
+    pub fn arrange(&mut self, order: &[&Path]) {
+        let place: std::collections::HashMap<String, usize> =
+            order.iter().filter_map(|p| rel_string(p).ok()).enumerate().map(|(k, p)| (p, k)).collect();
+        self.records.sort_by_key(|r| place.get(&r.file).copied().unwrap_or(usize::MAX));
+    }
+
     /// Keep what a failed run made in history/<run id>-未完成/ and leave the current
     /// outputs alone. Returns where it went.
     pub fn set_aside(self) -> Result<PathBuf> {

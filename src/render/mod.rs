@@ -106,26 +106,24 @@ impl<'a> Typesetters<'a> {
     }
 }
 
-/// What typesetting made: the PDFs (report, then the feedback sheets), and the report's
-/// figures as PNG images for the Word version (when asked for).
-pub struct Typeset {
-    pub pdfs: Vec<Rendered>,
-    pub figures: Vec<Vec<u8>>,
-}
+/// The report's figures as PNG images for the Word version, or why they could not be
+/// made.
+pub type Figures = std::result::Result<Vec<Vec<u8>>, String>;
 
-/// Typeset the report, one feedback sheet per responsible unit and (`figures`) the
-/// report's figures as PNGs for the Word version, side by side on the available cores
-/// (independent documents over one shared world; the report, the longest, first).
-/// Characters no embedded face covers (found by the assessment, which says so in a
-/// finding) are 〓 in the PDFs. The figures are drawn by templates/figure.typ from the
-/// same template code as the PDF's; one that cannot be made fails the whole.
+/// Typeset the report, one feedback sheet per responsible unit and (when `figures` is
+/// given) the report's figures as PNGs for the Word version, side by side on the
+/// available cores (independent documents over one shared world; the report, the
+/// longest, first). The figures, drawn by templates/figure.typ from the same template
+/// code as the PDF's, are handed to `figures` as soon as the last is made, while the
+/// PDFs are still being typeset. Characters no embedded face covers (found by the
+/// assessment, which says so in a finding) are 〓 in the PDFs.
 pub fn typeset_all(
     a: &Assessment,
     world: &ReportWorld,
     typesetters: Typesetters,
-    figures: bool,
+    figures: Option<&(dyn Fn(Figures) + Sync)>,
     progress: &(dyn Fn() + Sync),
-) -> std::result::Result<Typeset, TypesetFailure> {
+) -> std::result::Result<Vec<Rendered>, TypesetFailure> {
     let report = report::report_data(a);
     let mut docs = vec![Doc {
         main: "/report.typ",
@@ -136,7 +134,7 @@ pub fn typeset_all(
         what: "进展报告",
         png: false,
     }];
-    if figures {
+    if figures.is_some() {
         for (k, data) in report::figure_data(&report).into_iter().enumerate() {
             docs.push(Doc {
                 main: "/figure.typ",
@@ -160,25 +158,46 @@ pub fn typeset_all(
             png: false,
         });
     }
-    let step = |k: usize| {
+    // The figures as they come, handed on when the last is in (or the first fails).
+    let pictures: Vec<usize> = (0..docs.len()).filter(|&k| docs[k].png).collect();
+    let drawn: std::sync::Mutex<Vec<Option<Vec<u8>>>> = std::sync::Mutex::new(vec![None; docs.len()]);
+    let told = std::sync::atomic::AtomicBool::new(false);
+    let tell = |result: Figures| {
+        if let Some(hand) = figures {
+            if !told.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                hand(result);
+            }
+        }
+    };
+    if pictures.is_empty() {
+        tell(Ok(Vec::new()));
+    }
+    let step = |k: usize, made: Option<&[u8]>| {
         if !docs[k].png {
             progress();
+            return;
+        }
+        let (Some(png), Ok(mut drawn)) = (made, drawn.lock()) else { return };
+        drawn[k] = Some(png.to_vec());
+        if pictures.iter().all(|&p| drawn[p].is_some()) {
+            tell(Ok(pictures.iter().filter_map(|&p| drawn[p].take()).collect()));
         }
     };
     let made = match typesetters {
         Typesetters::Processes(workers, limits) => typeset_in_processes(world, *workers, &limits, &docs, &step),
         Typesetters::Threads => typeset_on_threads(world, &docs, &step),
     };
+    // A figure that could not be made: why, said once all is done.
+    let failed = pictures.iter().find_map(|&p| made[p].as_ref().err().cloned());
+    tell(Err(failed.unwrap_or_else(|| "报告中的图未能生成。".to_string())));
     // Each failure once: the same words for several documents of a template are said
     // for the first, with the number of the others.
     let mut failures: Vec<(String, usize)> = Vec::new();
-    let mut out = Typeset { pdfs: Vec::new(), figures: Vec::new() };
-    let mut figure_failure = None;
+    let mut out = Vec::new();
     for (made, doc) in made.into_iter().zip(docs) {
         match made {
-            Ok(png) if doc.png => out.figures.push(png),
-            Ok(pdf) => out.pdfs.push(rendered(doc.rel, pdf, doc.what)),
-            Err(why) if doc.png => figure_failure = figure_failure.or(Some(why)),
+            _ if doc.png => {}
+            Ok(pdf) => out.push(rendered(doc.rel, pdf, doc.what)),
             Err(why) => match failures.iter_mut().find(|(w, _)| *w == why) {
                 Some((_, n)) => *n += 1,
                 None => failures.push((why, 0)),
@@ -186,16 +205,13 @@ pub fn typeset_all(
         }
     }
     if failures.is_empty() {
-        if let Some(why) = figure_failure {
-            return Err(TypesetFailure { made: Vec::new(), error: anyhow::anyhow!("{why}") });
-        }
         return Ok(out);
     }
     let text: Vec<String> = failures
         .into_iter()
         .map(|(why, n)| if n == 0 { why } else { format!("{why}\n（另有 {n} 份文件因同样的原因未能排版。）") })
         .collect();
-    Err(TypesetFailure { made: out.pdfs, error: anyhow::anyhow!("{}", text.join("\n")) })
+    Err(TypesetFailure { made: out, error: anyhow::anyhow!("{}", text.join("\n")) })
 }
 
 impl Doc {
@@ -216,7 +232,11 @@ impl Doc {
 
 /// Typeset on threads of this process, one per core, over the one world (tests, the
 /// bench): no time or memory limit.
-fn typeset_on_threads(world: &ReportWorld, docs: &[Doc], progress: &(dyn Fn(usize) + Sync)) -> Vec<std::result::Result<Vec<u8>, String>> {
+fn typeset_on_threads(
+    world: &ReportWorld,
+    docs: &[Doc],
+    progress: &(dyn Fn(usize, Option<&[u8]>) + Sync),
+) -> Vec<std::result::Result<Vec<u8>, String>> {
     let next = std::sync::atomic::AtomicUsize::new(0);
     let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, docs.len().max(1));
     let mut made: Vec<(usize, std::result::Result<Vec<u8>, String>)> = std::thread::scope(|s| {
@@ -228,8 +248,9 @@ fn typeset_on_threads(world: &ReportWorld, docs: &[Doc], progress: &(dyn Fn(usiz
                         let k = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                         let Some(d) = docs.get(k) else { break };
                         let pdf = d.typeset_here(world);
-                        out.push((k, pdf.map_err(|e| format!("{}：{e}", d.named(world)))));
-                        progress(k);
+                        let pdf = pdf.map_err(|e| format!("{}：{e}", d.named(world)));
+                        progress(k, pdf.as_deref().ok());
+                        out.push((k, pdf));
                     }
                     out
                 })
@@ -251,7 +272,7 @@ fn typeset_in_processes(
     workers: crate::worker::Started<typeset::Typesetter>,
     limits: &crate::plan::Limits,
     docs: &[Doc],
-    progress: &(dyn Fn(usize) + Sync),
+    progress: &(dyn Fn(usize, Option<&[u8]>) + Sync),
 ) -> Vec<std::result::Result<Vec<u8>, String>> {
     use crate::worker::Lost;
     let jobs: Vec<typeset::TypesetJob> = docs
@@ -271,7 +292,13 @@ fn typeset_in_processes(
         if matches!(answer, Err(Lost::TimedOut | Lost::Died { .. })) {
             stopped.borrow_mut().push(docs[i].main);
         }
-        progress(i);
+        progress(
+            i,
+            match answer {
+                Ok(Ok(made)) => Some(made),
+                _ => None,
+            },
+        );
     };
     let answers = workers.run(&jobs, &skip, &mut answered);
     // A shipped template runs away only on a very large plan; an edited one may loop.

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use typst::diag::{FileError, FileResult, PackageError, SourceDiagnostic};
 use typst::foundations::{Bytes, Datetime, Duration};
 use typst::syntax::{FileId, RootedPath, Source, VirtualPath, VirtualRoot};
-use typst::text::{Font, FontBook, FontInfo};
+use typst::text::{Font, FontBook};
 use typst::utils::LazyHash;
 use typst::{Library, LibraryExt, World, WorldExt};
 use typst_kit::fonts::FontStore;
@@ -39,8 +39,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
 pub struct ReportWorld {
     library: LazyHash<Library>,
     fonts: FontStore,
-    /// Unicode coverage of the CJK faces, to replace characters no face has.
-    coverage: Vec<FontInfo>,
+    /// The characters some face has, as sorted ranges (start, end inclusive), to
+    /// replace characters no face has: looked up for every character of every document
+    /// (typst's own coverage test walks a font's runs one by one).
+    covered: Vec<(u32, u32)>,
     sources: HashMap<FileId, Source>,
     /// Where each template came from, for error messages.
     origins: HashMap<FileId, PathBuf>,
@@ -165,18 +167,18 @@ impl ReportWorld {
     /// Fonts and the given templates.
     pub fn from_templates(templates: Vec<Template>, today: Datetime) -> ReportWorld {
         let mut fonts = FontStore::new();
-        let mut coverage = Vec::new();
+        let mut codepoints = Vec::new();
         for data in FONTS {
             for font in Font::iter(Bytes::new(*data)) {
                 let info = font.info().clone();
-                coverage.push(info.clone());
+                codepoints.extend(info.coverage.iter());
                 fonts.push((font, info));
             }
         }
         let mut world = ReportWorld {
             library: LazyHash::new(Library::builder().build()),
             fonts,
-            coverage,
+            covered: ranges(codepoints),
             sources: HashMap::new(),
             origins: HashMap::new(),
             today,
@@ -211,8 +213,35 @@ impl ReportWorld {
 
     /// Whether some embedded CJK face has a glyph for `c`.
     pub fn covers(&self, c: char) -> bool {
-        c.is_ascii() || self.coverage.iter().any(|info| info.coverage.contains(c as u32))
+        let c = c as u32;
+        c < 0x80
+            || self
+                .covered
+                .binary_search_by(|&(start, end)| {
+                    if end < c {
+                        std::cmp::Ordering::Less
+                    } else if start > c {
+                        std::cmp::Ordering::Greater
+                    } else {
+                        std::cmp::Ordering::Equal
+                    }
+                })
+                .is_ok()
     }
+}
+
+/// Code points as sorted, merged ranges (start, end inclusive).
+fn ranges(mut codepoints: Vec<u32>) -> Vec<(u32, u32)> {
+    codepoints.sort_unstable();
+    codepoints.dedup();
+    let mut out: Vec<(u32, u32)> = Vec::new();
+    for c in codepoints {
+        match out.last_mut() {
+            Some((_, end)) if *end + 1 == c => *end = c,
+            _ => out.push((c, c)),
+        }
+    }
+    out
 }
 
 /// Packages (`@preview/…`) cannot be fetched: there is no network.
