@@ -147,7 +147,7 @@ pub fn copies(a: &Assessment, input: &Path) -> (Vec<Rendered>, Vec<AnnotatedCopy
                     }
                 };
                 copies.push(AnnotatedCopy { unit: fb.unit.clone(), file: file.clone(), rel: rel.clone(), converted_from });
-                made.push(Rendered { rel, bytes: copy, what: "批注副本" });
+                made.push(Rendered { rel, bytes: copy, what: "批注副本", key: None });
             }
             Err(e) => notes.push(format!("未能为{}生成批注副本（“{file}”）：{e}。反馈单中仍列出全部问题。", fb.unit)),
         }

@@ -396,7 +396,7 @@ fn measure(n: usize, rounds: Option<usize>, dir: &Path, plan: &Plan, batch: Batc
     drop(tables);
     // The report and the feedback sheets, side by side as `planmon run` makes them.
     let t = Instant::now();
-    let pdfs = render::typeset_all(&a, &world, typesetters, None, &|| {})?;
+    let pdfs = render::typeset_all(&a, &world, typesetters, (None, None), &|| {})?;
     let documents_s = t.elapsed().as_secs_f64();
     let feedback_sheets = pdfs.len() - 1;
     let total_s = total.elapsed().as_secs_f64();
@@ -410,7 +410,7 @@ fn measure(n: usize, rounds: Option<usize>, dir: &Path, plan: &Plan, batch: Batc
     let report_s = t.elapsed().as_secs_f64();
     typst::comemo::evict(0);
     let t = Instant::now();
-    render::typeset_all(&a, &world, render::Typesetters::Threads, None, &|| {})?;
+    render::typeset_all(&a, &world, render::Typesetters::Threads, (None, None), &|| {})?;
     let typst_s = t.elapsed().as_secs_f64();
     typst::comemo::evict(0);
     let units = a.plan.reporting_units().len();

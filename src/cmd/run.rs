@@ -118,13 +118,28 @@ fn run_noting(
     let word = a.documents.word;
     let (figures_to, figures) = std::sync::mpsc::channel::<render::Figures>();
     let (a, rendering, world) = (&a, &rendering, &world);
+    // A document the last run made from the same data, templates and build is taken as
+    // it is (its bytes are the ones this run would write); the Word report's figures are
+    // drawn only when the Word report is made anew.
+    let reusable = publish::Reusable::of(&lock);
+    let reuse = |rel: &Path, key: &str| reusable.get(rel, key);
+    let reuse: render::Reuse = &reuse;
+    let report_key = match world {
+        Ok(world) if word => Some(render::word_report_key(a, world)?),
+        _ => None,
+    };
+    let report_reused = report_key.as_deref().and_then(|k| render::word_report_reused(a, k, reuse));
+    let draw = report_key.is_some() && report_reused.is_none();
     let (typeset, made) = std::thread::scope(|s| {
         let typesetting = s.spawn(move || {
             let hand = move |f: render::Figures| {
                 let _ = figures_to.send(f);
             };
+            let hand: &(dyn Fn(render::Figures) + Sync) = &hand;
             match (world, typesetters) {
-                (Ok(world), Some(typesetters)) => render::typeset_all(a, world, typesetters, word.then_some(&hand), &|| rendering.step()),
+                (Ok(world), Some(typesetters)) => {
+                    render::typeset_all(a, world, typesetters, (draw.then_some(hand), Some(reuse)), &|| rendering.step())
+                }
                 (Err(e), _) => Err(anyhow::anyhow!("无法读取报告模板：{e}").into()),
                 (Ok(_), None) => unreachable!("typesetters are started whenever the world is made"),
             }
@@ -133,16 +148,22 @@ fn run_noting(
         let made = (|| -> Result<[Vec<render::Rendered>; 4]> {
             let tables = render::tables(a).context("生成汇总表（Excel）和数据表（CSV）时出错")?;
             crate::clock::mark("run: tables");
-            let feedback = if word { render::word_feedback(a).context("生成 Word 文件时出错")? } else { Vec::new() };
+            let feedback = if word { render::word_feedback(a, Some(reuse)).context("生成 Word 文件时出错")? } else { Vec::new() };
             crate::clock::mark("run: word feedback");
             for r in tables.iter().chain(&feedback).chain(&copies) {
-                staging.write(&r.rel, &r.bytes, r.what)?;
+                staging.write_made(r)?;
             }
             // The figures come before the PDFs are done (or the reason they could not).
-            let mut report = Vec::new();
-            if let Ok(Ok(figures)) = figures.recv() {
-                report.push(render::word_report(a, &figures).context("生成 Word 文件时出错")?);
-                staging.write(&report[0].rel, &report[0].bytes, report[0].what)?;
+            let mut report: Vec<render::Rendered> = report_reused.into_iter().collect();
+            if let (true, Some(key)) = (draw, report_key) {
+                match figures.recv() {
+                    Ok(Ok(figures)) => report.push(render::word_report(a, &figures, key).context("生成 Word 文件时出错")?),
+                    Ok(Err(why)) => anyhow::bail!("Word 版报告中的图未能生成：{why}"),
+                    Err(_) => anyhow::bail!("Word 版报告中的图未能生成。"),
+                }
+            }
+            if let Some(r) = report.first() {
+                staging.write_made(r)?;
                 crate::clock::mark("run: word report");
             }
             Ok([report, feedback, tables, copies])
@@ -155,7 +176,7 @@ fn run_noting(
         Ok(pdfs) => (pdfs, None),
         Err(failure) => (failure.made, Some(failure.error)),
     };
-    let staged = pdfs.iter().try_for_each(|r| staging.write(&r.rel, &r.bytes, r.what));
+    let staged = pdfs.iter().try_for_each(|r| staging.write_made(r));
     // In the order they always had: the PDFs, the Word files, the tables, the copies.
     let mut files = pdfs;
     let made_error = match made {

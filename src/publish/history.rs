@@ -78,7 +78,7 @@ pub fn set_aside(f: &Folder, staging: &str, run_id: &str, token: &str) -> Result
             }
             let file = join(staging, &rel);
             if let (Some(size), Some(sha256)) = (f.size(&file), f.sha256(&file)) {
-                outputs.push(super::OutputRecord { file: rel, what: String::new(), size, sha256 });
+                outputs.push(super::OutputRecord { file: rel, what: String::new(), size, sha256, key: None });
             }
         }
         let manifest = serde_json::json!({ "tool": "planmon", "run_id": run_id, "status": "未完成", "outputs": outputs });

@@ -248,6 +248,9 @@ pub struct OutputRecord {
     #[serde(default)]
     pub size: u64,
     pub sha256: String,
+    /// For a document: the key of what it was made from (`render::key`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
 }
 
 /// What a manifest says planmon wrote into the folder it lies in.
@@ -368,6 +371,42 @@ fn previous_set(f: &Folder, input: Option<&str>, notes: &mut Vec<String>) -> Pre
     previous
 }
 
+/// The documents of the set in place that the next run may reuse: those planmon's own
+/// record of the set (not the manifest, which is the user's to read) lists with the key
+/// of what each was made from. A document is reused only when its key is the one this
+/// run would make it from and the file is, byte for byte, the one recorded (its size
+/// and SHA-256): a file replaced or edited since is typeset again.
+pub struct Reusable<'a> {
+    folder: &'a Folder,
+    records: std::collections::HashMap<String, OutputRecord>,
+}
+
+impl<'a> Reusable<'a> {
+    pub fn of(lock: &'a Lock) -> Reusable<'a> {
+        let f = &lock.folder;
+        let records = f
+            .read_json(OWNED, RECORD_LIMIT, |o: &Owned| o.tool == "planmon")
+            .map(|o| {
+                o.outputs
+                    .into_iter()
+                    .filter(|r| output_rel(&r.file) && r.file != MANIFEST && valid_sha(&r.sha256) && r.key.is_some())
+                    .filter(|r| lock.input.as_deref().is_none_or(|input| !(r.file == input || r.file.starts_with(&format!("{input}/")))))
+                    .map(|r| (r.file.clone(), r))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Reusable { folder: f, records }
+    }
+
+    /// The bytes of the document at `rel`, if it was made from what `key` says.
+    pub fn get(&self, rel: &Path, key: &str) -> Option<Vec<u8>> {
+        let rel = rel_string(rel).ok()?;
+        let record = self.records.get(&rel).filter(|r| r.key.as_deref() == Some(key))?;
+        let bytes = self.folder.read_state(&rel, record.size.min(OUTPUT_LIMIT)).ok()?;
+        (bytes.len() as u64 == record.size && hex(&Sha256::digest(&bytes)) == record.sha256).then_some(bytes)
+    }
+}
+
 /// A relative path given as a `Path` (from the renderers) as planmon's `/` form.
 fn rel_string(rel: &Path) -> Result<String> {
     let parts: Option<Vec<&str>> = rel
@@ -418,7 +457,17 @@ impl<'a> Staging<'a> {
             what: what.to_string(),
             size: bytes.len() as u64,
             sha256: hex(&Sha256::digest(bytes)),
+            key: None,
         });
+        Ok(())
+    }
+
+    /// Write a document made by the renderers, with its key.
+    pub fn write_made(&mut self, made: &crate::render::Rendered) -> Result<()> {
+        self.write(&made.rel, &made.bytes, made.what)?;
+        if let Some(record) = self.records.last_mut() {
+            record.key.clone_from(&made.key);
+        }
         Ok(())
     }
 

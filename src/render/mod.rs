@@ -24,10 +24,33 @@ pub struct Rendered {
     pub rel: PathBuf,
     pub bytes: Vec<u8>,
     pub what: &'static str,
+    /// For a document: the key of everything it was made from ([`key`]), recorded in the
+    /// manifest, by which the next run may reuse these bytes.
+    pub key: Option<String>,
 }
 
 fn rendered(rel: impl Into<PathBuf>, bytes: Vec<u8>, what: &'static str) -> Rendered {
-    Rendered { rel: rel.into(), bytes, what }
+    Rendered { rel: rel.into(), bytes, what, key: None }
+}
+
+/// A document the last run wrote that may stand for this run's: given where it goes
+/// and the key of what this run would make it from, the last run's bytes when they
+/// were made from the same (`publish::Reusable`).
+pub type Reuse<'a> = &'a (dyn Fn(&Path, &str) -> Option<Vec<u8>> + Sync);
+
+/// What a document is made from, as one SHA-256: the build (planmon's code, the
+/// templates and fonts it embeds, its dependencies, compiler and profile: see
+/// src/build.rs), what kind of document it is, and each of its inputs. Outputs are
+/// reproducible — the same inputs give the same bytes — so a document with the key of
+/// one already written is those bytes.
+pub fn key(kind: &str, parts: &[&[u8]]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for part in [env!("PLANMON_BUILD").as_bytes(), kind.as_bytes()].into_iter().chain(parts.iter().copied()) {
+        h.update((part.len() as u64).to_le_bytes());
+        h.update(part);
+    }
+    crate::text::hex(&h.finalize())
 }
 
 pub const FEEDBACK_DIR: &str = "反馈单";
@@ -121,7 +144,7 @@ pub fn typeset_all(
     a: &Assessment,
     world: &ReportWorld,
     typesetters: Typesetters,
-    figures: Option<&(dyn Fn(Figures) + Sync)>,
+    (figures, reuse): (Option<&(dyn Fn(Figures) + Sync)>, Option<Reuse>),
     progress: &(dyn Fn() + Sync),
 ) -> std::result::Result<Vec<Rendered>, TypesetFailure> {
     let report = report::report_data(a);
@@ -158,9 +181,16 @@ pub fn typeset_all(
             png: false,
         });
     }
+    // A PDF the last run made from the same is taken as it is; the rest are typeset.
+    let keys: Vec<String> = docs.iter().map(|d| d.key(world)).collect();
+    let reused: Vec<Option<Vec<u8>>> =
+        docs.iter().zip(&keys).map(|(d, k)| if d.png { None } else { reuse.and_then(|r| r(&d.rel, k)) }).collect();
+    let todo: Vec<&Doc> = docs.iter().zip(&reused).filter(|(_, r)| r.is_none()).map(|(d, _)| d).collect();
+    let place: Vec<usize> = (0..docs.len()).filter(|&k| reused[k].is_none()).collect();
+    reused.iter().filter(|r| r.is_some()).for_each(|_| progress());
     // The figures as they come, handed on when the last is in (or the first fails).
-    let pictures: Vec<usize> = (0..docs.len()).filter(|&k| docs[k].png).collect();
-    let drawn: std::sync::Mutex<Vec<Option<Vec<u8>>>> = std::sync::Mutex::new(vec![None; docs.len()]);
+    let pictures: Vec<usize> = (0..todo.len()).filter(|&k| todo[k].png).collect();
+    let drawn: std::sync::Mutex<Vec<Option<Vec<u8>>>> = std::sync::Mutex::new(vec![None; todo.len()]);
     let told = std::sync::atomic::AtomicBool::new(false);
     let tell = |result: Figures| {
         if let Some(hand) = figures {
@@ -173,7 +203,7 @@ pub fn typeset_all(
         tell(Ok(Vec::new()));
     }
     let step = |k: usize, made: Option<&[u8]>| {
-        if !docs[k].png {
+        if !todo[k].png {
             progress();
             return;
         }
@@ -183,21 +213,25 @@ pub fn typeset_all(
             tell(Ok(pictures.iter().filter_map(|&p| drawn[p].take()).collect()));
         }
     };
-    let made = match typesetters {
-        Typesetters::Processes(workers, limits) => typeset_in_processes(world, *workers, &limits, &docs, &step),
-        Typesetters::Threads => typeset_on_threads(world, &docs, &step),
+    let typeset = match typesetters {
+        Typesetters::Processes(workers, limits) => typeset_in_processes(world, *workers, &limits, &todo, &step),
+        Typesetters::Threads => typeset_on_threads(world, &todo, &step),
     };
     // A figure that could not be made: why, said once all is done.
-    let failed = pictures.iter().find_map(|&p| made[p].as_ref().err().cloned());
+    let failed = pictures.iter().find_map(|&p| typeset[p].as_ref().err().cloned());
     tell(Err(failed.unwrap_or_else(|| "报告中的图未能生成。".to_string())));
+    let mut made: Vec<std::result::Result<Vec<u8>, String>> = reused.into_iter().map(|r| r.ok_or_else(String::new)).collect();
+    for (k, result) in place.into_iter().zip(typeset) {
+        made[k] = result;
+    }
     // Each failure once: the same words for several documents of a template are said
     // for the first, with the number of the others.
     let mut failures: Vec<(String, usize)> = Vec::new();
     let mut out = Vec::new();
-    for (made, doc) in made.into_iter().zip(docs) {
+    for ((made, doc), key) in made.into_iter().zip(docs).zip(keys) {
         match made {
             _ if doc.png => {}
-            Ok(pdf) => out.push(rendered(doc.rel, pdf, doc.what)),
+            Ok(pdf) => out.push(Rendered { rel: doc.rel, bytes: pdf, what: doc.what, key: Some(key) }),
             Err(why) => match failures.iter_mut().find(|(w, _)| *w == why) {
                 Some((_, n)) => *n += 1,
                 None => failures.push((why, 0)),
@@ -215,6 +249,17 @@ pub fn typeset_all(
 }
 
 impl Doc {
+    /// Everything the document's bytes depend on ([`key`]): the templates of the world,
+    /// its creation time, the template and data it is typeset from, its ident.
+    fn key(&self, world: &ReportWorld) -> String {
+        let templates: Vec<&[u8]> = world.templates().iter().flat_map(|t| [t.name.as_bytes(), t.text.as_bytes()]).collect();
+        let today = format!("{:?}", world.today());
+        let data = self.data.to_string();
+        let mut parts = templates;
+        parts.extend([today.as_bytes(), self.main.as_bytes(), self.data_path.as_bytes(), data.as_bytes(), self.ident.as_bytes()]);
+        key(if self.png { "png" } else { "pdf" }, &parts)
+    }
+
     /// Typeset in this process.
     fn typeset_here(&self, world: &ReportWorld) -> std::result::Result<Vec<u8>, typeset::RenderError> {
         if self.png {
@@ -234,7 +279,7 @@ impl Doc {
 /// bench): no time or memory limit.
 fn typeset_on_threads(
     world: &ReportWorld,
-    docs: &[Doc],
+    docs: &[&Doc],
     progress: &(dyn Fn(usize, Option<&[u8]>) + Sync),
 ) -> Vec<std::result::Result<Vec<u8>, String>> {
     let next = std::sync::atomic::AtomicUsize::new(0);
@@ -271,7 +316,7 @@ fn typeset_in_processes(
     world: &ReportWorld,
     workers: crate::worker::Started<typeset::Typesetter>,
     limits: &crate::plan::Limits,
-    docs: &[Doc],
+    docs: &[&Doc],
     progress: &(dyn Fn(usize, Option<&[u8]>) + Sync),
 ) -> Vec<std::result::Result<Vec<u8>, String>> {
     use crate::worker::Lost;
@@ -336,22 +381,48 @@ fn typeset_in_processes(
         .collect()
 }
 
-/// The report as a Word document, from the same data as the PDF; `figures` are its
-/// figures as images (`typeset_all`).
-pub fn word_report(a: &Assessment, figures: &[Vec<u8>]) -> Result<Rendered> {
+/// The key of the Word report ([`key`]): its data, its creation time and what its
+/// figures are drawn from (the templates and the figures' data).
+pub fn word_report_key(a: &Assessment, world: &ReportWorld) -> Result<String> {
     let created = crate::clock::iso_time(a.documents.created_unix);
-    let bytes = docx::report(&report::report_data(a), &created, figures).context("生成 Word 版报告失败")?;
-    Ok(rendered(PathBuf::from(&a.documents.report_word_name), bytes, "进展报告（Word）"))
+    let report = report::report_data(a);
+    let data = serde_json::to_string(&report)?;
+    let figures: Vec<String> = report::figure_data(&report).iter().map(serde_json::to_string).collect::<serde_json::Result<_>>()?;
+    let mut parts: Vec<&[u8]> = world.templates().iter().flat_map(|t| [t.name.as_bytes(), t.text.as_bytes()]).collect();
+    parts.extend([created.as_bytes(), data.as_bytes()]);
+    parts.extend(figures.iter().map(|f| f.as_bytes()));
+    Ok(key("docx-report", &parts))
 }
 
-/// The feedback sheets as Word documents, from the same data as the PDFs.
-pub fn word_feedback(a: &Assessment) -> Result<Vec<Rendered>> {
+/// The report as a Word document, from the same data as the PDF; `figures` are its
+/// figures as images (`typeset_all`); `key` is [`word_report_key`].
+pub fn word_report(a: &Assessment, figures: &[Vec<u8>], key: String) -> Result<Rendered> {
+    let created = crate::clock::iso_time(a.documents.created_unix);
+    let bytes = docx::report(&report::report_data(a), &created, figures).context("生成 Word 版报告失败")?;
+    Ok(Rendered { rel: PathBuf::from(&a.documents.report_word_name), bytes, what: "进展报告（Word）", key: Some(key) })
+}
+
+/// The Word report the last run made from the same, if `reuse` has it.
+pub fn word_report_reused(a: &Assessment, key: &str, reuse: Reuse) -> Option<Rendered> {
+    let rel = PathBuf::from(&a.documents.report_word_name);
+    let bytes = reuse(&rel, key)?;
+    Some(Rendered { rel, bytes, what: "进展报告（Word）", key: Some(key.to_string()) })
+}
+
+/// The feedback sheets as Word documents, from the same data as the PDFs (each taken
+/// from the last run where it was made from the same).
+pub fn word_feedback(a: &Assessment, reuse: Option<Reuse>) -> Result<Vec<Rendered>> {
     let created = crate::clock::iso_time(a.documents.created_unix);
     let mut out = Vec::new();
     for fb in &a.feedback {
         let data = report::feedback_data(a, fb);
         let rel = feedback_path(&fb.unit, a.year, "docx")?;
-        out.push(rendered(rel, docx::feedback(&data, &created).context("生成 Word 版反馈单失败")?, "反馈单（Word）"));
+        let key = key("docx-feedback", &[created.as_bytes(), serde_json::to_string(&data)?.as_bytes()]);
+        let bytes = match reuse.and_then(|r| r(&rel, &key)) {
+            Some(bytes) => bytes,
+            None => docx::feedback(&data, &created).context("生成 Word 版反馈单失败")?,
+        };
+        out.push(Rendered { rel, bytes, what: "反馈单（Word）", key: Some(key) });
     }
     Ok(out)
 }

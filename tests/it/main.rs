@@ -27,6 +27,7 @@ mod plan_table;
 mod platform;
 mod reader;
 mod report;
+mod reuse;
 mod safety;
 mod settings;
 mod skeleton;

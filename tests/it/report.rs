@@ -98,12 +98,11 @@ fn report_replaces_a_character_no_font_has_and_says_so() {
 
 #[test]
 fn report_pdfs_are_byte_identical_across_runs() {
-    let w = run("skeleton");
-    let files = [REPORT.to_string(), "反馈单/市卫生健康局_2024年度填报数据反馈单.pdf".to_string()];
-    let first: Vec<Vec<u8>> = files.iter().map(|f| w.read_output(f)).collect();
-    assert!(w.run(&["run"]).status.success());
-    for (f, bytes) in files.iter().zip(first) {
-        assert!(bytes == w.read_output(f), "{f} differs between two runs");
+    // Two folders, each typesetting from nothing (a rerun in one folder reuses its PDFs:
+    // see reuse.rs).
+    let (w, fresh) = (run("skeleton"), run("skeleton"));
+    for f in [REPORT, "反馈单/市卫生健康局_2024年度填报数据反馈单.pdf"] {
+        assert!(w.read_output(f) == fresh.read_output(f), "{f} differs between two runs");
     }
 }
 
@@ -126,6 +125,26 @@ fn report_uses_an_edited_template_without_recompiling() {
     assert!(out.status.success(), "{}", common::stderr(&out));
     let text = flat_text(&w.output().join(REPORT));
     assert!(text.contains("一、总体情况（修改后的模板）"));
+}
+
+#[test]
+fn a_broken_figure_template_fails_the_run_with_the_word_report_named() {
+    // The Word report's figures are typeset beside the PDFs: a figure that cannot be
+    // drawn is a failure of the run, never a run without its Word report.
+    let w = Workdir::new("skeleton");
+    let dir = copy_templates(&w);
+    std::fs::copy(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/figure.typ"), dir.join("figure.typ")).unwrap();
+    let mut figure = std::fs::read_to_string(dir.join("figure.typ")).unwrap();
+    figure.push_str("\n#let broken = (\n");
+    std::fs::write(dir.join("figure.typ"), figure).unwrap();
+    let out = w.run(&["run", "--templates", "my-templates"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = common::stderr(&out);
+    assert!(err.contains("Word 版报告中的图未能生成") && err.contains("my-templates/figure.typ"), "{err}");
+    assert!(!w.output().join("findings.csv").exists());
+    let aside: Vec<_> = std::fs::read_dir(w.output().join("history")).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(aside.len(), 1);
+    assert!(aside[0].join(REPORT).is_file(), "the PDFs that were made are kept aside");
 }
 
 #[test]
