@@ -261,32 +261,37 @@ fn county(args: &BenchArgs, plan: &Plan, exe: &Path, out: &mut dyn Write) -> Res
     write_data_folder(&runs)?;
     let runs = crate::paths::real(&runs);
     let programs: Vec<&Path> = std::iter::once(exe).chain(args.compare.as_deref()).collect();
-    let mut times: Vec<Vec<Vec<Option<f64>>>> = vec![Vec::new(); programs.len()];
+    // Per program: the runs into a new output folder, and the reruns into the same one
+    // with nothing changed (its documents taken from the run before).
+    let mut times: Vec<[Vec<Vec<Option<f64>>>; 2]> = vec![[Vec::new(), Vec::new()]; programs.len()];
     let date = format!("{}-03-01", plan.end + 1);
     for round in 0..args.county_rounds {
         for (p, program) in programs.iter().enumerate() {
             let output = runs.join(format!("output-{round}-{p}"));
-            let trace = runs.join(format!("trace-{round}-{p}.txt"));
-            let started = unix_micros();
-            let t = Instant::now();
-            // In a folder of its own: no templates/ or planmon.toml of the caller's.
-            let status = std::process::Command::new(program)
-                .args(["run", "--quiet", "--date", &date, "--input"])
-                .arg(&input)
-                .arg("--output")
-                .arg(&output)
-                .current_dir(&runs)
-                .env("PLANMON_TRACE", &trace)
-                .stdout(std::process::Stdio::null())
-                .status()
-                .with_context(|| format!("无法启动“{}”", program.display()))?;
-            let wall = t.elapsed().as_secs_f64();
-            anyhow::ensure!(status.code().is_some_and(|c| c <= 1), "“{}”运行失败（{status}）", program.display());
-            let marks = std::fs::read_to_string(&trace).unwrap_or_default();
-            let mut row: Vec<Option<f64>> =
-                STAGES.iter().map(|(mark, _)| first_mark(&marks, mark).map(|m| (m - started) as f64 / 1e6)).collect();
-            row.push(Some(wall));
-            times[p].push(row);
+            for (again, trace) in
+                [(0, "trace"), (1, "trace-again")].into_iter().map(|(k, t)| (k, runs.join(format!("{t}-{round}-{p}.txt"))))
+            {
+                let started = unix_micros();
+                let t = Instant::now();
+                // In a folder of its own: no templates/ or planmon.toml of the caller's.
+                let status = std::process::Command::new(program)
+                    .args(["run", "--quiet", "--date", &date, "--input"])
+                    .arg(&input)
+                    .arg("--output")
+                    .arg(&output)
+                    .current_dir(&runs)
+                    .env("PLANMON_TRACE", &trace)
+                    .stdout(std::process::Stdio::null())
+                    .status()
+                    .with_context(|| format!("无法启动“{}”", program.display()))?;
+                let wall = t.elapsed().as_secs_f64();
+                anyhow::ensure!(status.code().is_some_and(|c| c <= 1), "“{}”运行失败（{status}）", program.display());
+                let marks = std::fs::read_to_string(&trace).unwrap_or_default();
+                let mut row: Vec<Option<f64>> =
+                    STAGES.iter().map(|(mark, _)| first_mark(&marks, mark).map(|m| (m - started) as f64 / 1e6)).collect();
+                row.push(Some(wall));
+                times[p][again].push(row);
+            }
         }
     }
     let _ = std::fs::remove_dir_all(&runs);
@@ -300,17 +305,20 @@ fn county(args: &BenchArgs, plan: &Plan, exe: &Path, out: &mut dyn Write) -> Res
     let heads: Vec<&str> = STAGES.iter().map(|(_, head)| *head).collect();
     writeln!(out, "| 程序 | 整个运行（最快—最慢） | {} |", heads.join(" | "))?;
     writeln!(out, "|---|---:|{}", "---:|".repeat(heads.len()))?;
-    for (program, rows) in programs.iter().zip(&times) {
-        let column = |k: usize| -> Vec<f64> { rows.iter().filter_map(|r| r[k]).collect() };
-        let wall = column(STAGES.len());
-        let spread = format!(
-            "{:.3} s（{:.3}—{:.3}）",
-            median(&wall).unwrap_or(0.0),
-            wall.iter().copied().fold(f64::INFINITY, f64::min),
-            wall.iter().copied().fold(0.0, f64::max)
-        );
-        let stages: Vec<String> = (0..STAGES.len()).map(|k| median(&column(k)).map_or("—".to_string(), |v| format!("{v:.3} s"))).collect();
-        writeln!(out, "| {} | {spread} | {} |", program.display(), stages.join(" | "))?;
+    for (program, both) in programs.iter().zip(&times) {
+        for (rows, how) in both.iter().zip(["新的输出文件夹", "再次运行，输入未变"]) {
+            let column = |k: usize| -> Vec<f64> { rows.iter().filter_map(|r| r[k]).collect() };
+            let wall = column(STAGES.len());
+            let spread = format!(
+                "{:.3} s（{:.3}—{:.3}）",
+                median(&wall).unwrap_or(0.0),
+                wall.iter().copied().fold(f64::INFINITY, f64::min),
+                wall.iter().copied().fold(0.0, f64::max)
+            );
+            let stages: Vec<String> =
+                (0..STAGES.len()).map(|k| median(&column(k)).map_or("—".to_string(), |v| format!("{v:.3} s"))).collect();
+            writeln!(out, "| {}（{how}） | {spread} | {} |", program.display(), stages.join(" | "))?;
+        }
     }
     Ok(())
 }
