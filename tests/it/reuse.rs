@@ -72,7 +72,7 @@ fn a_document_changed_in_the_output_folder_is_made_again() {
     assert!(documents(&w) == from_nothing("skeleton", &["run"], None), "a changed document was taken as it was");
     // What the officer changed is kept, not lost.
     let history = w.output().join("history");
-    let kept: Vec<Vec<u8>> = walk(&history).into_iter().map(|p| std::fs::read(p).unwrap()).collect();
+    let kept: Vec<Vec<u8>> = common::files_below(&history).into_iter().map(|p| std::fs::read(p).unwrap()).collect();
     assert!(kept.contains(&sheet), "the annotated sheet is not kept in history/");
 }
 
@@ -108,17 +108,4 @@ fn a_new_date_template_or_return_makes_the_documents_again() {
     for k in [0, 2] {
         assert!(after[k] != edited[k], "{} was taken from the last run", DOCUMENTS[k]);
     }
-}
-
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }

@@ -168,7 +168,7 @@ fn same_inputs_twice_change_nothing() {
     let history: Vec<_> = std::fs::read_dir(w.output().join("history")).unwrap().flatten().map(|e| e.path()).collect();
     assert_eq!(history.len(), 1);
     let mut compared = 0;
-    for entry in walk(&w.output()) {
+    for entry in common::files_below(&w.output()) {
         let rel = entry.strip_prefix(w.output()).unwrap();
         let hidden = rel.components().any(|c| c.as_os_str().to_string_lossy().starts_with('.'));
         if rel.starts_with("history") || rel == Path::new("manifest.json") || hidden {
@@ -178,19 +178,6 @@ fn same_inputs_twice_change_nothing() {
         compared += 1;
     }
     assert!(compared >= 5, "{compared}");
-}
-
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }
 
 /// `planmon check --against output/` shows what a corrected file would change, and
