@@ -389,13 +389,14 @@ fn measure(n: usize, rounds: Option<usize>, dir: &Path, plan: &Plan, batch: Batc
     // times, and the peak memory of a real run (taken before any further rounds).
     let (mut calamine_s, mut calamine_cpu_s) = calamine_alone(&files, cores);
     let total = Instant::now();
-    // As `planmon run` does: the fonts loaded and the typesetting workers started first.
+    // As `planmon run` does: the fonts loaded first, the typesetting workers started
+    // once the files are read.
     let t = Instant::now();
     let world = ReportWorld::new(None, assess::typst_time(assess::dating(&crate::config::RunConfig::defaults(plan)).1))?;
     let fonts_s = t.elapsed().as_secs_f64();
+    let first = read_and_assess(plan, dir)?;
     let isolation = isolation();
     let typesetters = render::Typesetters::start(&world, &isolation, &plan.rules.limits);
-    let first = read_and_assess(plan, dir)?;
     let (mut read_s, mut assess_s, mut pipeline_cpu_s) = (first.read_s, first.assess_s, first.cpu_s);
     let (a, observations) = (first.assessment, first.observations);
     let t = Instant::now();

@@ -69,12 +69,8 @@ fn run_noting(
     let run_id = publish::run_id(started);
 
     let show = !args.quiet && !args.json;
-    // The typesetting workers start now, beside the reading: their fonts and templates
-    // are ready when the documents are.
     let world = ReportWorld::new(templates, assess::typst_time(assess::dating(&config).1));
     crate::clock::mark("run: world");
-    let isolation = Isolation::this_program();
-    let typesetters = world.as_ref().ok().map(|w| render::Typesetters::start(w, &isolation, &plan.rules.limits));
     let reading: OnceLock<Bar> = OnceLock::new();
     let source = Source { input: args.input.clone(), leave_out: Some(args.output.clone()), isolation: Isolation::this_program() };
     let read = crate::read::read_inputs_with(&plan, &source, &|done, total| {
@@ -84,6 +80,10 @@ fn run_noting(
         }
     });
     crate::clock::mark("run: read");
+    // The typesetting workers start now, beside the assessment (the reading has both
+    // cores): their fonts and templates are ready when the documents are.
+    let isolation = Isolation::this_program();
+    let typesetters = world.as_ref().ok().map(|w| render::Typesetters::start(w, &isolation, &plan.rules.limits));
     // The earlier runs in the output folder: the change log and each unit's follow-up
     // of its earlier problems. The fonts: the characters they lack are found before
     // the assessment is frozen.
