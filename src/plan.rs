@@ -575,6 +575,10 @@ pub struct Plan {
     names: std::collections::HashMap<String, usize>,
     /// Every spelling of every unit, normalised, longest first → position in `units`.
     unit_keys: Vec<(String, usize)>,
+    /// The same spellings as one automaton (leftmost, then longest; among equals the
+    /// first in `unit_keys`): a unit named in a text is found in one pass over the text,
+    /// however many units the plan has.
+    unit_finder: Option<aho_corasick::AhoCorasick>,
     /// The place the plan is for, as its title begins (仁怀市), and the level it is
     /// written as in unit names (市): 仁怀市卫生健康局 is 市卫生健康局.
     place: (String, String),
@@ -600,8 +604,10 @@ fn unit_keys(units: &[Unit], place: &(String, String)) -> Vec<(String, usize)> {
         .iter()
         .filter_map(|(k, i)| k.strip_prefix(place.1.as_str()).filter(|b| b.chars().count() >= 4).map(|b| (b.to_string(), *i)))
         .collect();
+    let known: std::collections::HashSet<String> = keys.iter().map(|(k, _)| k.clone()).collect();
+    let mut added = std::collections::HashSet::new();
     for (b, i) in bare {
-        if !keys.iter().any(|(k, _)| *k == b) {
+        if !known.contains(&b) && added.insert(b.clone()) {
             keys.push((b, i));
         }
     }
@@ -742,6 +748,7 @@ impl Plan {
             sources,
             names: std::collections::HashMap::new(),
             unit_keys: Vec::new(),
+            unit_finder: None,
             place: (String::new(), String::new()),
             ids: std::collections::HashMap::new(),
             unit_index: std::collections::HashMap::new(),
@@ -755,6 +762,10 @@ impl Plan {
             plan.ids.entry(i.id.clone()).or_insert(k);
         }
         plan.unit_keys = unit_keys(&plan.units, &plan.place);
+        plan.unit_finder = aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+            .build(plan.unit_keys.iter().map(|(k, _)| k))
+            .ok();
         for (k, i) in &plan.unit_keys {
             plan.unit_index.entry(k.clone()).or_insert(*i);
         }
@@ -1050,17 +1061,8 @@ impl Plan {
     /// spelling, so that 市住房城乡建设局 beats 住建局.
     pub fn find_unit_in(&self, text: &str) -> Option<&Unit> {
         let hay = unit_key(text, &self.place);
-        // unit_keys is sorted longest first: among spellings found at one place, the first
-        // is the longest.
-        let mut best: Option<(usize, usize)> = None;
-        for (k, i) in &self.unit_keys {
-            if let Some(at) = hay.find(k.as_str()) {
-                if best.is_none_or(|(b, _)| at < b) {
-                    best = Some((at, *i));
-                }
-            }
-        }
-        best.map(|(_, i)| &self.units[i])
+        let found = self.unit_finder.as_ref()?.find(hay.as_str())?;
+        self.unit_keys.get(found.pattern().as_usize()).map(|(_, i)| &self.units[*i])
     }
 
     /// Match an indicator by id (G01), by its 附件1 序号, or by its name or an alias

@@ -182,7 +182,7 @@ pub fn typeset_all(
         });
     }
     // A PDF the last run made from the same is taken as it is; the rest are typeset.
-    let keys: Vec<String> = docs.iter().map(|d| d.key(world)).collect();
+    let keys: Vec<String> = docs.iter().map(|d| d.key(world, &a.plan.rules.limits)).collect();
     let reused: Vec<Option<Vec<u8>>> =
         docs.iter().zip(&keys).map(|(d, k)| if d.png { None } else { reuse.and_then(|r| r(&d.rel, k)) }).collect();
     let todo: Vec<&Doc> = docs.iter().zip(&reused).filter(|(_, r)| r.is_none()).map(|(d, _)| d).collect();
@@ -248,15 +248,23 @@ pub fn typeset_all(
     Err(TypesetFailure { made: out, error: anyhow::anyhow!("{}", text.join("\n")) })
 }
 
+/// The limits a document is typeset within, as part of its key.
+fn document_limits(limits: &crate::plan::Limits) -> String {
+    format!("{}s {}MB", limits.seconds_per_document, limits.memory_mb_per_document)
+}
+
 impl Doc {
     /// Everything the document's bytes depend on ([`key`]): the templates of the world,
     /// its creation time, the template and data it is typeset from, its ident.
-    fn key(&self, world: &ReportWorld) -> String {
+    fn key(&self, world: &ReportWorld, limits: &crate::plan::Limits) -> String {
         let templates: Vec<&[u8]> = world.templates().iter().flat_map(|t| [t.name.as_bytes(), t.text.as_bytes()]).collect();
         let today = format!("{:?}", world.today());
         let data = self.data.to_string();
+        // The limits it was typeset within: under tighter ones a run might not make it.
+        let limits = document_limits(limits);
         let mut parts = templates;
         parts.extend([today.as_bytes(), self.main.as_bytes(), self.data_path.as_bytes(), data.as_bytes(), self.ident.as_bytes()]);
+        parts.push(limits.as_bytes());
         key(if self.png { "png" } else { "pdf" }, &parts)
     }
 
@@ -356,7 +364,8 @@ fn typeset_in_processes(
     };
     docs.iter()
         .zip(answers)
-        .map(|(d, answer)| match answer {
+        .enumerate()
+        .map(|(i, (d, answer))| match answer {
             Ok(Ok(pdf)) => Ok(pdf),
             Ok(Err(why)) => Err(format!("{}：{why}", d.named(world))),
             Err(Lost::TimedOut) => Err(format!(
@@ -376,7 +385,11 @@ fn typeset_in_processes(
             }
             Err(Lost::Skipped) => Err(format!("{}：同一模板排版的上一份文件已超出上限，这一份未排版。", world.origin(d.main))),
             // No worker could be started: here, without limits.
-            Err(Lost::NoWorker) => d.typeset_here(world).map_err(|e| format!("{}：{e}", d.named(world))),
+            Err(Lost::NoWorker) => {
+                let made = d.typeset_here(world).map_err(|e| format!("{}：{e}", d.named(world)));
+                progress(i, made.as_deref().ok());
+                made
+            }
         })
         .collect()
 }
@@ -389,7 +402,8 @@ pub fn word_report_key(a: &Assessment, world: &ReportWorld) -> Result<String> {
     let data = serde_json::to_string(&report)?;
     let figures: Vec<String> = report::figure_data(&report).iter().map(serde_json::to_string).collect::<serde_json::Result<_>>()?;
     let mut parts: Vec<&[u8]> = world.templates().iter().flat_map(|t| [t.name.as_bytes(), t.text.as_bytes()]).collect();
-    parts.extend([created.as_bytes(), data.as_bytes()]);
+    let limits = document_limits(&a.plan.rules.limits);
+    parts.extend([created.as_bytes(), data.as_bytes(), limits.as_bytes()]);
     parts.extend(figures.iter().map(|f| f.as_bytes()));
     Ok(key("docx-report", &parts))
 }
