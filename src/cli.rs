@@ -46,7 +46,7 @@ pub enum Command {
     /// 例：planmon sample --output input --seed 2023
     #[command(hide = true)]
     Sample(SampleArgs),
-    /// 性能测试：生成 12、1200、12000 份填报表，报告各阶段用时、每秒处理份数和内存峰值。
+    /// 性能测试：生成 12、1200、12000 份不同单位的填报表和一批同一份表的多个版本，报告各阶段用时、库本身（calamine、typst）做同样的事的用时、每秒处理份数和内存峰值，以及一个县的完整运行（新的输出文件夹和再次运行）。
     /// 例：cargo run --release -- bench
     #[command(hide = true)]
     Bench(BenchArgs),
@@ -114,7 +114,7 @@ pub enum Layout {
 /// 性能测试（请用 --release 编译后运行）。
 #[derive(Debug, Args)]
 pub struct BenchArgs {
-    /// 各次测试的填报表份数。
+    /// 各次测试的填报表份数（都是不同单位的表：计划中的单位，加上为测试登记的合成单位）。
     #[arg(long, value_delimiter = ',', default_values_t = [12usize, 1200, 12000])]
     pub returns: Vec<usize>,
     /// 生成测试数据的文件夹（已有的数据会复用）。
