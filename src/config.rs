@@ -412,6 +412,19 @@ pub struct RunConfig {
     pub report_name_set: bool,
     /// What to tell the office at start (a year after the plan).
     pub notes: Vec<String>,
+    /// The 成文日期 and the documents' creation time (seconds since 1970), fixed once
+    /// when the settings are checked: every document of a run, and the world its PDFs
+    /// are typeset in, carry the same date even when the run crosses midnight.
+    pub dated: (time::Date, i64),
+}
+
+/// The 成文日期 and the creation time of a run's documents: `--date` or planmon.toml,
+/// else SOURCE_DATE_EPOCH, else today in Beijing; the time is SOURCE_DATE_EPOCH, else
+/// Beijing midnight of that date (the same inputs give the same bytes all day).
+fn dated(date: Option<time::Date>) -> (time::Date, i64) {
+    let epoch = std::env::var("SOURCE_DATE_EPOCH").ok().and_then(|s| s.trim().parse::<i64>().ok());
+    let date = date.unwrap_or_else(|| crate::clock::beijing_date(epoch.unwrap_or_else(crate::clock::now_unix)));
+    (date, epoch.unwrap_or_else(|| crate::clock::beijing_midnight(date)))
 }
 
 impl RunConfig {
@@ -487,6 +500,7 @@ impl RunConfig {
             workbook_name,
             report_name_set: settings.report_name.is_some(),
             notes,
+            dated: dated(date),
         })
     }
 
@@ -507,6 +521,7 @@ impl RunConfig {
             workbook_name,
             report_name_set: false,
             notes: Vec::new(),
+            dated: dated(None),
         }
     }
 

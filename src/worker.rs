@@ -88,9 +88,25 @@ pub type Answered<'a, A> = dyn FnMut(usize, &Outcome<A>) + 'a;
 /// The first line a worker reads.
 #[derive(Serialize, Deserialize)]
 struct Hello<S> {
+    /// The parent's build ([`build`]): a worker of another build (the program file
+    /// replaced while planmon runs, by an update) does no job, so that every output of
+    /// a run is made by the build its manifest and keys name.
+    #[serde(default)]
+    build: String,
     seconds: f64,
     memory_mb: f64,
     setup: S,
+}
+
+/// This program's build (src/build.rs), as a worker sees it: test builds take
+/// `PLANMON_FAILPOINT_BUILD` when it is set, so that a test can have its workers be
+/// "another build" than their parent.
+fn worker_build() -> String {
+    #[cfg(debug_assertions)]
+    if let Ok(other) = std::env::var("PLANMON_FAILPOINT_BUILD") {
+        return other;
+    }
+    env!("PLANMON_BUILD").to_string()
 }
 
 #[derive(Serialize)]
@@ -122,6 +138,9 @@ pub fn seconds(s: f64) -> Duration {
 /// The exit status of a worker whose watchdog gave up on a job (after reporting it).
 const GAVE_UP: i32 = 3;
 
+/// The exit status of a worker of another build than its parent's (it did no job).
+const OTHER_BUILD: i32 = 4;
+
 /// `planmon worker <kind>`: do the jobs read from standard input until it closes.
 ///
 /// Answers are written to a buffer and sent when no further job is waiting, so that a
@@ -134,6 +153,10 @@ pub fn serve<T: Task>() -> anyhow::Result<()> {
         return Ok(());
     }
     let hello: Hello<T::Setup> = serde_json::from_str(&first)?;
+    if hello.build != worker_build() {
+        crate::clock::mark(&format!("worker {}: another build", T::KIND.arg()));
+        std::process::exit(OTHER_BUILD);
+    }
     limit_memory(hello.memory_mb);
     let task = T::start(hello.setup)?;
     crate::clock::mark(&format!("worker {}: ready", T::KIND.arg()));
@@ -326,6 +349,9 @@ struct Pool<'a, T: Task> {
     pending: Pending,
     results: Vec<Option<Outcome<T::Answer>>>,
     done: usize,
+    /// A worker said it is of another build: no more are started (the program file has
+    /// been replaced), and the jobs left are the caller's (`Lost::NoWorker`).
+    other_build: bool,
 }
 
 impl<T: Task> Pool<'_, T> {
@@ -415,7 +441,7 @@ impl<T: Task> Pool<'_, T> {
 
     /// Start a worker in place of one that ended, and give it jobs.
     fn replace(&mut self, skip: &dyn Fn(usize) -> bool, answered: &mut Answered<T::Answer>) {
-        if !self.pending.is_empty() && self.spawn().is_ok() {
+        if !self.pending.is_empty() && !self.other_build && self.spawn().is_ok() {
             let k = self.slots.len() - 1;
             self.give(k, skip, answered);
         }
@@ -456,7 +482,12 @@ pub fn start<'a, T: Task>(exe: &'a Path, setup: &T::Setup, bounds: Bounds, worke
     let limit = seconds(bounds.seconds);
     // The parent's backstop: well past the worker's own limit.
     let backstop = limit * 2 + Duration::from_secs(5);
-    let hello = serde_json::to_string(&Hello { seconds: bounds.seconds, memory_mb: bounds.memory_mb, setup });
+    let hello = serde_json::to_string(&Hello {
+        build: env!("PLANMON_BUILD").to_string(),
+        seconds: bounds.seconds,
+        memory_mb: bounds.memory_mb,
+        setup,
+    });
     let (tx, rx) = mpsc::channel::<Msg<T::Answer>>();
     let mut pool = Pool::<T> {
         exe,
@@ -469,6 +500,7 @@ pub fn start<'a, T: Task>(exe: &'a Path, setup: &T::Setup, bounds: Bounds, worke
         pending: VecDeque::new(),
         results: Vec::new(),
         done: 0,
+        other_build: false,
     };
     if !pool.hello.is_empty() {
         for _ in 0..workers.max(1) {
@@ -543,7 +575,13 @@ impl<T: Task> Started<'_, T> {
                     let Some(at) = pool.slots.iter().position(|s| s.id == id) else { continue };
                     let mut slot = pool.slots.swap_remove(at);
                     let status = slot.child.wait().ok();
-                    if status.and_then(|s| s.code()) == Some(GAVE_UP) {
+                    if status.and_then(|s| s.code()) == Some(OTHER_BUILD) {
+                        // It did none of its jobs; neither will any worker started now.
+                        pool.other_build = true;
+                        for i in slot.queue.into_iter().rev() {
+                            pool.pending.push_front((i, false));
+                        }
+                    } else if status.and_then(|s| s.code()) == Some(GAVE_UP) {
                         // Its watchdog ended it after reporting the job given up: the rest
                         // go to the next worker as they were.
                         for i in slot.queue.into_iter().rev() {

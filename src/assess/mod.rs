@@ -69,9 +69,7 @@ pub struct Documents {
 /// The 成文日期 and the creation time of the outputs: the date set, else the Beijing
 /// day of SOURCE_DATE_EPOCH, else today in Beijing.
 pub fn dating(config: &RunConfig) -> (time::Date, i64) {
-    let epoch = std::env::var("SOURCE_DATE_EPOCH").ok().and_then(|s| s.trim().parse::<i64>().ok());
-    let date = config.date.unwrap_or_else(|| crate::clock::beijing_date(epoch.unwrap_or_else(crate::clock::now_unix)));
-    (date, epoch.unwrap_or_else(|| crate::clock::beijing_midnight(date)))
+    config.dated
 }
 
 /// A time (seconds since 1970) as typst takes it.

@@ -405,7 +405,8 @@ fn measure(n: usize, rounds: Option<usize>, dir: &Path, plan: &Plan, batch: Batc
     drop(tables);
     // The report and the feedback sheets, side by side as `planmon run` makes them.
     let t = Instant::now();
-    let pdfs = render::typeset_all(&a, &world, typesetters, (None, None), &|| {})?;
+    let report = render::report::report_data(&a);
+    let pdfs = render::typeset_all(&a, &report, &world, typesetters, (None, None), &|| {})?;
     let documents_s = t.elapsed().as_secs_f64();
     let feedback_sheets = pdfs.len() - 1;
     let total_s = total.elapsed().as_secs_f64();
@@ -414,12 +415,12 @@ fn measure(n: usize, rounds: Option<usize>, dir: &Path, plan: &Plan, batch: Batc
     let world = ReportWorld::new(None, a.documents.created_datetime())?;
     typst::comemo::evict(0);
     let t = Instant::now();
-    let data = serde_json::to_value(render::report::report_data(&a))?;
+    let data = serde_json::to_value(&report)?;
     render::typeset::typeset(&world, "/report.typ", "/data.json", data, a.documents.created_datetime(), "bench")?;
     let report_s = t.elapsed().as_secs_f64();
     typst::comemo::evict(0);
     let t = Instant::now();
-    render::typeset_all(&a, &world, render::Typesetters::Threads, (None, None), &|| {})?;
+    render::typeset_all(&a, &report, &world, render::Typesetters::Threads, (None, None), &|| {})?;
     let typst_s = t.elapsed().as_secs_f64();
     typst::comemo::evict(0);
     let units = a.plan.reporting_units().len();

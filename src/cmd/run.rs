@@ -124,8 +124,11 @@ fn run_noting(
     let reusable = publish::Reusable::of(&lock);
     let reuse = |rel: &Path, key: &str| reusable.get(rel, key);
     let reuse: render::Reuse = &reuse;
+    // The report's data, made once for the PDF, its figures and the Word version.
+    let report_data = render::report::report_data(a);
+    let report_data = &report_data;
     let report_key = match world {
-        Ok(world) if word => Some(render::word_report_key(a, world)?),
+        Ok(world) if word => Some(render::word_report_key(a, report_data, world)?),
         _ => None,
     };
     let report_reused = report_key.as_deref().and_then(|k| render::word_report_reused(a, k, reuse));
@@ -138,7 +141,7 @@ fn run_noting(
             let hand: &(dyn Fn(render::Figures) + Sync) = &hand;
             match (world, typesetters) {
                 (Ok(world), Some(typesetters)) => {
-                    render::typeset_all(a, world, typesetters, (draw.then_some(hand), Some(reuse)), &|| rendering.step())
+                    render::typeset_all(a, report_data, world, typesetters, (draw.then_some(hand), Some(reuse)), &|| rendering.step())
                 }
                 (Err(e), _) => Err(anyhow::anyhow!("无法读取报告模板：{e}").into()),
                 (Ok(_), None) => unreachable!("typesetters are started whenever the world is made"),
@@ -157,7 +160,7 @@ fn run_noting(
             let mut report: Vec<render::Rendered> = report_reused.into_iter().collect();
             if let (true, Some(key)) = (draw, report_key) {
                 match figures.recv() {
-                    Ok(Ok(figures)) => report.push(render::word_report(a, &figures, key).context("生成 Word 文件时出错")?),
+                    Ok(Ok(figures)) => report.push(render::word_report(a, report_data, &figures, key).context("生成 Word 文件时出错")?),
                     Ok(Err(why)) => anyhow::bail!("Word 版报告中的图未能生成：{why}"),
                     Err(_) => anyhow::bail!("Word 版报告中的图未能生成。"),
                 }

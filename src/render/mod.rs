@@ -142,23 +142,23 @@ pub type Figures = std::result::Result<Vec<Vec<u8>>, String>;
 /// assessment, which says so in a finding) are 〓 in the PDFs.
 pub fn typeset_all(
     a: &Assessment,
+    report: &report::ReportData,
     world: &ReportWorld,
     typesetters: Typesetters,
     (figures, reuse): (Option<&(dyn Fn(Figures) + Sync)>, Option<Reuse>),
     progress: &(dyn Fn() + Sync),
 ) -> std::result::Result<Vec<Rendered>, TypesetFailure> {
-    let report = report::report_data(a);
     let mut docs = vec![Doc {
         main: "/report.typ",
         data_path: "/data.json",
-        data: serde_json::to_value(&report).map_err(anyhow::Error::from)?,
+        data: serde_json::to_value(report).map_err(anyhow::Error::from)?,
         ident: format!("planmon-report-{}-{}", a.year, a.fingerprint),
         rel: PathBuf::from(&a.documents.report_name),
         what: "进展报告",
         png: false,
     }];
     if figures.is_some() {
-        for (k, data) in report::figure_data(&report).into_iter().enumerate() {
+        for (k, data) in report::figure_data(report).into_iter().enumerate() {
             docs.push(Doc {
                 main: "/figure.typ",
                 data_path: "/figure.json",
@@ -396,11 +396,10 @@ fn typeset_in_processes(
 
 /// The key of the Word report ([`key`]): its data, its creation time and what its
 /// figures are drawn from (the templates and the figures' data).
-pub fn word_report_key(a: &Assessment, world: &ReportWorld) -> Result<String> {
+pub fn word_report_key(a: &Assessment, report: &report::ReportData, world: &ReportWorld) -> Result<String> {
     let created = crate::clock::iso_time(a.documents.created_unix);
-    let report = report::report_data(a);
-    let data = serde_json::to_string(&report)?;
-    let figures: Vec<String> = report::figure_data(&report).iter().map(serde_json::to_string).collect::<serde_json::Result<_>>()?;
+    let data = serde_json::to_string(report)?;
+    let figures: Vec<String> = report::figure_data(report).iter().map(serde_json::to_string).collect::<serde_json::Result<_>>()?;
     let mut parts: Vec<&[u8]> = world.templates().iter().flat_map(|t| [t.name.as_bytes(), t.text.as_bytes()]).collect();
     let limits = document_limits(&a.plan.rules.limits);
     parts.extend([created.as_bytes(), data.as_bytes(), limits.as_bytes()]);
@@ -409,10 +408,11 @@ pub fn word_report_key(a: &Assessment, world: &ReportWorld) -> Result<String> {
 }
 
 /// The report as a Word document, from the same data as the PDF; `figures` are its
-/// figures as images (`typeset_all`); `key` is [`word_report_key`].
-pub fn word_report(a: &Assessment, figures: &[Vec<u8>], key: String) -> Result<Rendered> {
+/// figures as images (`typeset_all`); `key` is [`word_report_key`]; `report` is
+/// [`report::report_data`] of `a`.
+pub fn word_report(a: &Assessment, report: &report::ReportData, figures: &[Vec<u8>], key: String) -> Result<Rendered> {
     let created = crate::clock::iso_time(a.documents.created_unix);
-    let bytes = docx::report(&report::report_data(a), &created, figures).context("生成 Word 版报告失败")?;
+    let bytes = docx::report(report, &created, figures).context("生成 Word 版报告失败")?;
     Ok(Rendered { rel: PathBuf::from(&a.documents.report_word_name), bytes, what: "进展报告（Word）", key: Some(key) })
 }
 

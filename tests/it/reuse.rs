@@ -109,3 +109,31 @@ fn a_new_date_template_or_return_makes_the_documents_again() {
         assert!(after[k] != edited[k], "{} was taken from the last run", DOCUMENTS[k]);
     }
 }
+
+#[test]
+fn workers_of_another_build_do_nothing_and_the_run_makes_the_same_documents() {
+    // The program file replaced while planmon runs (an update): the workers started
+    // from it are another build than the run's, and refuse; the run does their work
+    // itself, and every output is what this build makes.
+    let w = Workdir::new("skeleton");
+    let trace = w.path().join("trace.txt");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_planmon"))
+        .arg("run")
+        .current_dir(w.path())
+        .env("SOURCE_DATE_EPOCH", "1767225600")
+        .env("PLANMON_FAILPOINT_BUILD", "another build")
+        .env("PLANMON_TRACE", &trace)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}\n{}", common::stdout(&out), stderr(&out));
+    let marks = std::fs::read_to_string(&trace).unwrap();
+    assert!(marks.contains("worker typeset: another build"), "{marks}");
+    assert!(marks.contains("worker read: another build"), "{marks}");
+    assert!(!marks.contains("worker typeset: job"), "a worker of another build typeset a document:\n{marks}");
+    assert!(documents(&w) == from_nothing("skeleton", &["run"], None), "the documents differ from a run's with its own workers");
+    let plain = Workdir::new("skeleton");
+    run(&plain, &["run"]);
+    for csv in ["observations.csv", "findings.csv", "progress.csv"] {
+        assert_eq!(w.read_output(csv), plain.read_output(csv), "{csv}");
+    }
+}
