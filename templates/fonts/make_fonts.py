@@ -7,10 +7,14 @@ Python):
     apt-get install fonts-noto-cjk fonts-lxgw-wenkai && pip install fonttools
     python3 templates/fonts/make_fonts.py
 
-Coverage: every character of GB 2312 (6,763 hanzi plus its symbols), ASCII, CJK and
-full-width punctuation, and every character used in the plan text (seeds/) and the
-plan tables and report templates (templates/). Characters outside this set are
-replaced by "〓" in the PDF and reported as a finding (see src/render/fonts.rs).
+Coverage: the body face (正文) has every character of GB 2312 (6,763 hanzi plus its
+symbols); the title and heading faces, which print mostly the templates' own words,
+have GB 2312's first level (the 3,755 common hanzi, with its symbols). All four have
+ASCII, CJK and full-width punctuation, and every character used in the plan text
+(seeds/), the plan tables and report templates (templates/) and the sample returns'
+tables (input/). A character of a heading that its face lacks is typeset in the body
+face (typst's fallback), so every GB 2312 character prints; characters outside GB 2312
+are replaced by "〓" in the PDF and reported as a finding (see src/render/world.rs).
 """
 import pathlib
 import subprocess
@@ -20,18 +24,20 @@ HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 
 FACES = [
-    # (source, face index in the collection, output) -- role in the report
-    ("/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc", 2, "NotoSerifCJKsc-Regular.otf"),  # 正文（仿宋/宋体替代）
-    ("/usr/share/fonts/opentype/noto/NotoSerifCJK-Bold.ttc", 2, "NotoSerifCJKsc-Bold.otf"),  # 标题（小标宋替代）
-    ("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc", 2, "NotoSansCJKsc-Bold.otf"),  # 一级标题（黑体替代）
-    ("/usr/share/fonts/truetype/lxgw-wenkai/LXGWWenKai-Regular.ttf", 0, "PlanmonKai-Regular.ttf"),  # 二级标题（楷体替代）
+    # (source, face index in the collection, output, all of GB 2312) -- role in the report
+    ("/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc", 2, "NotoSerifCJKsc-Regular.otf", True),  # 正文（仿宋/宋体替代）
+    ("/usr/share/fonts/opentype/noto/NotoSerifCJK-Bold.ttc", 2, "NotoSerifCJKsc-Bold.otf", False),  # 标题（小标宋替代）
+    ("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc", 2, "NotoSansCJKsc-Bold.otf", False),  # 一级标题（黑体替代）
+    ("/usr/share/fonts/truetype/lxgw-wenkai/LXGWWenKai-Regular.ttf", 0, "PlanmonKai-Regular.ttf", False),  # 二级标题（楷体替代）
 ]
 
 
-def charset() -> str:
+def charset(full: bool) -> str:
     chars = set()
-    # GB 2312: rows 0xA1-0xF7, cells 0xA1-0xFE.
-    for hi in range(0xA1, 0xF8):
+    # GB 2312: rows 0xA1-0xF7, cells 0xA1-0xFE; symbols in rows 0xA1-0xA9, the first
+    # level's hanzi in rows 0xB0-0xD7, the second level's in rows 0xD8-0xF7.
+    rows = range(0xA1, 0xF8) if full else [*range(0xA1, 0xAA), *range(0xB0, 0xD8)]
+    for hi in rows:
         for lo in range(0xA1, 0xFF):
             try:
                 chars.add(bytes([hi, lo]).decode("gb2312"))
@@ -45,7 +51,19 @@ def charset() -> str:
         for path in folder.rglob("*"):
             if path.suffix in {".txt", ".toml", ".typ", ".md", ".csv"}:
                 chars.update(path.read_text(encoding="utf-8"))
+            elif path.suffix in {".xlsx", ".xls", ".xlsm", ".ods"}:
+                chars.update(workbook_text(path))
     return "".join(sorted(c for c in chars if c.isprintable() or (c.isspace() and c not in "\r\n\t\x0b\x0c")))
+
+
+def workbook_text(path: pathlib.Path) -> str:
+    """The text of a sample return's cells (openpyxl reads xlsx and xlsm; others are skipped)."""
+    if path.suffix not in {".xlsx", ".xlsm"}:
+        return ""
+    import openpyxl
+
+    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    return "".join(str(v) for ws in book.worksheets for row in ws.iter_rows(values_only=True) for v in row if isinstance(v, str))
 
 
 def rename(path: pathlib.Path, family: str) -> None:
@@ -68,9 +86,8 @@ def rename(path: pathlib.Path, family: str) -> None:
 
 
 def main() -> int:
-    text = charset()
-    (HERE / "charset.txt").write_text(text, encoding="utf-8")
-    for src, index, out in FACES:
+    for src, index, out, full in FACES:
+        (HERE / "charset.txt").write_text(charset(full), encoding="utf-8")
         args = [
             "pyftsubset", src, f"--font-number={index}",
             f"--text-file={HERE / 'charset.txt'}",
@@ -82,7 +99,7 @@ def main() -> int:
         subprocess.run(args, check=True)
         if out.startswith("PlanmonKai"):
             rename(HERE / out, "Planmon Kai")
-    (HERE / "charset.txt").unlink()
+        (HERE / "charset.txt").unlink()
     return 0
 
 
