@@ -227,12 +227,17 @@ fn libreoffice_lays_the_word_report_out_on_a4_with_the_margins() {
     assert!(info.contains("(A4)"), "{info}");
     // Pages 2 to 5: one of them begins with text (another may begin with a picture).
     let bbox = Command::new("pdftotext").args(["-bbox", "-f", "2", "-l", "5"]).arg(&pdf).arg("-").output().unwrap();
+    // A line may end in a full-width comma or stop hanging in the right margin, as Word
+    // and LibreOffice allow by default (允许标点溢出边界) when the face is installed: the
+    // text's edge is before it (one 三号 character, 16 pt).
     let words: Vec<[f64; 4]> = String::from_utf8_lossy(&bbox.stdout)
         .lines()
         .filter(|l| l.contains("<word"))
         .map(|l| {
             let v = |k: &str| l.split(&format!("{k}=\"")).nth(1).unwrap().split('"').next().unwrap().parse::<f64>().unwrap();
-            [v("xMin"), v("yMin"), v("xMax"), v("yMax")]
+            let word = l.split('>').nth(1).unwrap_or("").split('<').next().unwrap_or("");
+            let hangs = word.ends_with(['，', '。', '；', '、', '：', '！', '？', '）', '”', '’']);
+            [v("xMin"), v("yMin"), v("xMax") - if hangs { 16.5 } else { 0.0 }, v("yMax")]
         })
         .collect();
     let pt = |mm: f64| mm * 72.0 / 25.4;
