@@ -88,7 +88,7 @@ pub type Answered<'a, A> = dyn FnMut(usize, &Outcome<A>) + 'a;
 /// The first line a worker reads.
 #[derive(Serialize, Deserialize)]
 struct Hello<S> {
-    /// The parent's build ([`build`]): a worker of another build (the program file
+    /// The parent's build (src/build.rs): a worker of another build (the program file
     /// replaced while planmon runs, by an update) does no job, so that every output of
     /// a run is made by the build its manifest and keys name.
     #[serde(default)]

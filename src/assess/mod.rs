@@ -66,12 +66,6 @@ pub struct Documents {
     pub annotated_name: String,
 }
 
-/// The 成文日期 and the creation time of the outputs: the date set, else the Beijing
-/// day of SOURCE_DATE_EPOCH, else today in Beijing.
-pub fn dating(config: &RunConfig) -> (time::Date, i64) {
-    config.dated
-}
-
 /// A time (seconds since 1970) as typst takes it.
 pub fn typst_time(unix: i64) -> typst::foundations::Datetime {
     let date = crate::clock::utc_date(unix);
@@ -89,7 +83,7 @@ pub fn is_final_year(plan: &Plan, config: &RunConfig, year: i32) -> bool {
 
 impl Documents {
     fn new(plan: &Plan, config: &RunConfig, year: i32) -> Result<Documents> {
-        let (date, created_unix) = dating(config);
+        let (date, created_unix) = config.dated;
         let short = plan.short_title();
         let names = config.names(year, is_final_year(plan, config, year).then_some(short.as_str()))?;
         Ok(Documents {

@@ -392,7 +392,7 @@ fn measure(n: usize, rounds: Option<usize>, dir: &Path, plan: &Plan, batch: Batc
     // As `planmon run` does: the fonts loaded first, the typesetting workers started
     // once the files are read.
     let t = Instant::now();
-    let world = ReportWorld::new(None, assess::typst_time(assess::dating(&crate::config::RunConfig::defaults(plan)).1))?;
+    let world = ReportWorld::new(None, assess::typst_time(crate::config::RunConfig::defaults(plan).dated.1))?;
     let fonts_s = t.elapsed().as_secs_f64();
     let first = read_and_assess(plan, dir)?;
     let isolation = isolation();

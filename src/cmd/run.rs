@@ -69,7 +69,7 @@ fn run_noting(
     let run_id = publish::run_id(started);
 
     let show = !args.quiet && !args.json;
-    let world = ReportWorld::new(templates, assess::typst_time(assess::dating(&config).1));
+    let world = ReportWorld::new(templates, assess::typst_time(config.dated.1));
     crate::clock::mark("run: world");
     let reading: OnceLock<Bar> = OnceLock::new();
     let source = Source { input: args.input.clone(), leave_out: Some(args.output.clone()), isolation: Isolation::this_program() };
