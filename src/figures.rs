@@ -180,6 +180,16 @@ impl ReturnStatus {
 /// Every responsible unit's return for every year of the plan up to `year`.
 pub fn returns(plan: &Plan, files: &[InputFile], year: i32) -> Vec<ReturnStatus> {
     let deadline = &plan.rules.validate.deadline;
+    // Each file under every (unit, year) it holds, in the order of `files`, once.
+    let mut holding: HashMap<(&str, i32), Vec<&InputFile>> = HashMap::new();
+    for f in files {
+        for c in &f.covers {
+            let list = holding.entry((c.department.as_str(), c.year)).or_default();
+            if !list.last().is_some_and(|last| std::ptr::eq(*last, f)) && f.holds_return(&c.department, c.year) {
+                list.push(f);
+            }
+        }
+    }
     let mut out = Vec::new();
     for unit in plan.reporting_units() {
         for y in plan.start..=year.min(plan.end) {
@@ -187,7 +197,7 @@ pub fn returns(plan: &Plan, files: &[InputFile], year: i32) -> Vec<ReturnStatus>
             // spanning several years, holds several returns.
             // The version used first; the date of the first version sent is the date
             // the return came in.
-            let mut read: Vec<&InputFile> = files.iter().filter(|f| f.holds_return(&unit.name, y)).collect();
+            let mut read: Vec<&InputFile> = holding.get(&(unit.name.as_str(), y)).cloned().unwrap_or_default();
             read.sort_by_key(|f| f.is_replaced(&unit.name, y));
             let filled_date = read.iter().filter_map(|f| f.filled_date.clone()).min();
             let on_time = filled_date.as_ref().map(|d| d.as_str() <= format!("{}-{}", y + 1, deadline).as_str());

@@ -1,7 +1,7 @@
 //! The plan as data: indicator table (附件1), responsible units and projects (附件2),
 //! read from `templates/` at run time with the copies embedded at build time as defaults.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -1039,6 +1039,24 @@ impl Plan {
             .chain(self.tasks.iter().filter(|t| mine(&t.responsible)).map(|t| t.area.as_str()))
             .collect();
         self.areas().into_iter().filter(|a| theirs.contains(a.as_str())).collect()
+    }
+
+    /// The areas of every unit with indicators, projects or key tasks, in one pass (the
+    /// same sets as `areas_of`).
+    pub fn areas_by_unit(&self) -> HashMap<&str, HashSet<&str>> {
+        let mut out: HashMap<&str, HashSet<&str>> = HashMap::new();
+        let responsible = self
+            .indicators
+            .iter()
+            .map(|i| (&i.responsible, i.area.as_str()))
+            .chain(self.projects.iter().map(|p| (&p.responsible, p.area.as_str())))
+            .chain(self.tasks.iter().map(|t| (&t.responsible, t.area.as_str())));
+        for (units, area) in responsible {
+            for unit in units {
+                out.entry(unit.as_str()).or_default().insert(area);
+            }
+        }
+        out
     }
 
     /// Indicators a unit is responsible for (lead or co-responsible).

@@ -1,7 +1,7 @@
 //! Stage 2 — validate: rules over the long table of observations (polars), each broken
 //! rule a finding with file, sheet and cell. Thresholds come from templates/rules.toml.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use polars::prelude::*;
 
@@ -463,6 +463,19 @@ fn completeness(plan: &Plan, obs: &[Observation], cx: &Context, df: &DataFrame) 
     let mut exp_unit = Vec::new();
     let mut exp_year = Vec::new();
     let mut exp_id = Vec::new();
+    // Looked up once per return, not searched: a county has a few dozen units, a
+    // province thousands.
+    let mut leads: HashMap<&str, Vec<&crate::plan::Indicator>> = HashMap::new();
+    for ind in &plan.indicators {
+        leads.entry(ind.lead_unit()).or_default().push(ind);
+    }
+    let mut led: HashMap<&str, Vec<&crate::plan::Project>> = HashMap::new();
+    for p in &plan.projects {
+        if let Some(unit) = p.responsible.first() {
+            led.entry(unit.as_str()).or_default().push(p);
+        }
+    }
+    let reports: HashSet<(&str, i32)> = cx.projects.iter().map(|x| (x.project_id.as_str(), x.year)).collect();
     for r in cx.returns {
         if !r.received() {
             out.push(
@@ -472,14 +485,14 @@ fn completeness(plan: &Plan, obs: &[Observation], cx: &Context, df: &DataFrame) 
             );
             continue;
         }
-        for ind in plan.indicators.iter().filter(|i| i.lead_unit() == r.unit) {
+        for ind in leads.get(r.unit.as_str()).into_iter().flatten() {
             exp_unit.push(r.unit.clone());
             exp_year.push(r.year);
             exp_id.push(ind.id.clone());
         }
         // Every project the unit leads has a report in that year's return.
-        for p in plan.projects.iter().filter(|p| p.responsible.first() == Some(&r.unit)) {
-            if !cx.projects.iter().any(|x| x.project_id == p.id && x.year == r.year) {
+        for p in led.get(r.unit.as_str()).into_iter().flatten() {
+            if !reports.contains(&(p.id.as_str(), r.year)) {
                 let mut f = Finding::warning(
                     Code::ProjectMissing,
                     format!(
@@ -518,13 +531,18 @@ fn completeness(plan: &Plan, obs: &[Observation], cx: &Context, df: &DataFrame) 
         .filter(col("reported").is_null())
         .collect()?;
     let rows = Rows::new(&missing);
+    let mut first_place: HashMap<(&str, i32, &str), &Observation> = HashMap::new();
+    for o in obs {
+        first_place.entry((&*o.department, o.year, &*o.indicator_id)).or_insert(o);
+    }
+    let return_of: HashMap<(&str, i32), &ReturnStatus> = cx.returns.iter().map(|r| ((r.unit.as_str(), r.year), r)).collect();
     for i in 0..rows.len() {
         let unit = rows.str("department", i);
         let y = rows.i64("year", i).unwrap_or(0) as i32;
         let id = rows.str("indicator_id", i);
         let Some(ind) = plan.indicator(&id) else { continue };
         // Where the unit's return for that year is, to point at it.
-        let place = obs.iter().find(|o| *o.department == *unit && o.year == y && *o.indicator_id == *id);
+        let place = first_place.get(&(unit.as_str(), y, id.as_str()));
         let mut f = Finding::warning(
             Code::MissingValue,
             format!("{}年度填报表缺少指标 {}“{}”的数值。请补报；确无数据请说明原因。", y, ind.id, ind.name),
@@ -534,7 +552,7 @@ fn completeness(plan: &Plan, obs: &[Observation], cx: &Context, df: &DataFrame) 
         .in_year(y);
         if let Some(o) = place {
             f = f.in_file(&o.file).at(&o.sheet, &o.cell);
-        } else if let Some(file) = cx.returns.iter().find(|r| r.unit == unit && r.year == y).and_then(|r| r.files.first()) {
+        } else if let Some(file) = return_of.get(&(unit.as_str(), y)).and_then(|r| r.files.first()) {
             f = f.in_file(file);
         }
         out.push(f);

@@ -7,7 +7,7 @@
 //! - each unit's follow-up: the problems of its last different return, 已更正 or
 //!   仍未更正 now (the feedback sheets). A rerun on the same files changes nothing.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Serialize;
 
@@ -184,7 +184,7 @@ pub fn compare(previous: Option<&Run>, now: &Snapshot, files: &[InputFile]) -> C
     let before = prev.snapshot.clone().unwrap_or_default();
     let mut log =
         ChangeLog { previous: Some(prev.run_id.clone()), figures: figure_changes(&before.figures, &now.figures), ..Default::default() };
-    let names = file_names(&prev.inputs, files);
+    let names = FileNames::of(&prev.inputs, files);
     let old_keys: BTreeSet<_> = before.findings.iter().map(|f| finding_key(f, &names)).collect();
     let new_keys: BTreeSet<_> = now.findings.iter().map(|f| finding_key(f, &names)).collect();
     log.fixed = before.findings.iter().filter(|f| !new_keys.contains(&finding_key(f, &names))).cloned().collect();
@@ -234,73 +234,138 @@ pub fn figure_changes(before: &[SnapFigure], now: &[SnapFigure]) -> Vec<FigureCh
     out
 }
 
-/// Every input file name of two runs, longest first (to take them out of messages).
-fn file_names(a: &[InputFile], b: &[InputFile]) -> Vec<String> {
-    let mut names: Vec<String> = a.iter().chain(b).map(|f| f.file.clone()).filter(|n| !n.is_empty()).collect();
-    names.sort_by_key(|n| std::cmp::Reverse(n.len()));
-    names.dedup();
-    names
+/// Every input file name of two runs, to take out of messages: a finding names the
+/// version of the file it is in, and a corrected return has another name. One pass over
+/// a message whatever the number of files (the longest name where names overlap).
+struct FileNames(Option<aho_corasick::AhoCorasick>);
+
+impl FileNames {
+    fn of(a: &[InputFile], b: &[InputFile]) -> FileNames {
+        let names: BTreeSet<&str> = a.iter().chain(b).map(|f| f.file.as_str()).filter(|n| !n.is_empty()).collect();
+        let automaton = aho_corasick::AhoCorasick::builder().match_kind(aho_corasick::MatchKind::LeftmostLongest).build(names).ok();
+        FileNames(automaton)
+    }
+
+    fn strip(&self, message: &str) -> String {
+        match &self.0 {
+            Some(names) => {
+                let mut out = String::with_capacity(message.len());
+                names.replace_all_with(message, &mut out, |_, _, out| {
+                    out.push('…');
+                    true
+                });
+                out
+            }
+            None => message.to_string(),
+        }
+    }
 }
 
 /// A finding's identity across runs: what and where, not in which version of the file
 /// (a corrected return has another name).
 type FindingKey = (Severity, crate::finding::Code, String, String, String, String, String);
 
-fn finding_key(f: &SnapFinding, names: &[String]) -> FindingKey {
-    let mut message = f.message.clone();
-    for n in names {
-        if message.contains(n.as_str()) {
-            message = message.replace(n.as_str(), "…");
-        }
-    }
-    (f.severity, f.code, f.department.clone(), f.indicator_id.clone(), f.sheet.clone(), f.cell.clone(), message)
+fn finding_key(f: &SnapFinding, names: &FileNames) -> FindingKey {
+    (f.severity, f.code, f.department.clone(), f.indicator_id.clone(), f.sheet.clone(), f.cell.clone(), names.strip(&f.message))
 }
 
-/// The returns of `unit` a run read, by content.
-fn unit_inputs(files: &[InputFile], unit: &str) -> Vec<String> {
-    let mut out: Vec<String> = files
-        .iter()
-        .filter(|f| matches!(f.status, Fate::Read | Fate::Superseded))
-        .filter(|f| if f.covers.is_empty() { f.department == unit } else { f.covers.iter().any(|c| c.department == unit) })
-        .map(|f| f.sha256.clone())
-        .collect();
-    out.sort();
+/// The returns of each unit a run read, by content (a file naming no unit counts for
+/// its own).
+fn unit_inputs(files: &[InputFile]) -> HashMap<&str, Vec<&str>> {
+    let mut out: HashMap<&str, Vec<&str>> = HashMap::new();
+    for f in files.iter().filter(|f| matches!(f.status, Fate::Read | Fate::Superseded)) {
+        let units: BTreeSet<&str> = if f.covers.is_empty() {
+            BTreeSet::from([f.department.as_str()])
+        } else {
+            f.covers.iter().map(|c| c.department.as_str()).collect()
+        };
+        for unit in units {
+            out.entry(unit).or_default().push(&f.sha256);
+        }
+    }
+    for list in out.values_mut() {
+        list.sort_unstable();
+    }
     out
 }
 
-/// A unit's problems (errors and warnings) in a snapshot, as keys across runs.
-fn problems<'a>(findings: impl Iterator<Item = &'a SnapFinding>, unit: &str, names: &[String]) -> BTreeSet<FindingKey> {
-    findings.filter(|f| f.department == unit && f.severity != Severity::Info).map(|f| finding_key(f, names)).collect()
+/// Each unit's problems (errors and warnings) among these findings, as keys across runs.
+fn problems<'a>(findings: impl Iterator<Item = &'a SnapFinding>, names: &FileNames) -> HashMap<&'a str, BTreeSet<FindingKey>> {
+    let mut out: HashMap<&str, BTreeSet<FindingKey>> = HashMap::new();
+    for f in findings.filter(|f| f.severity != Severity::Info) {
+        out.entry(f.department.as_str()).or_default().insert(finding_key(f, names));
+    }
+    out
 }
 
 /// For each unit: the problems (errors and warnings) of the last earlier run in which
 /// its returns or its problems were different (its own correction, or another unit's
-/// that settled a conflict), each 已更正 or 仍未更正 now. None when no earlier run
+/// that settled a conflict), each 已更正 or 仍未更正 now. No entry when no earlier run
 /// differs: a rerun on the same files follows up exactly as the run before it did.
-pub fn follow_up(runs: &[Run], files: &[InputFile], findings: &[Finding], unit: &str) -> Option<FollowUp> {
-    let inputs = unit_inputs(files, unit);
-    let now: Vec<SnapFinding> = findings.iter().filter(|f| f.department == unit).map(snap_finding).collect();
-    let (base, names) = runs.iter().find_map(|r| {
-        let names = file_names(&r.inputs, files);
-        let snap = r.snapshot.as_ref()?;
-        let differs =
-            unit_inputs(&r.inputs, unit) != inputs || problems(snap.findings.iter(), unit, &names) != problems(now.iter(), unit, &names);
-        differs.then_some((r, names))
-    })?;
-    let snap = base.snapshot.as_ref()?;
-    let current: BTreeSet<_> = now.iter().map(|f| finding_key(f, &names)).collect();
-    let items: Vec<FollowItem> = snap
-        .findings
+/// Each earlier run is indexed once, not once per unit.
+pub fn follow_ups(runs: &[Run], files: &[InputFile], findings: &[Finding], units: &[&str]) -> HashMap<String, FollowUp> {
+    let inputs = unit_inputs(files);
+    let now: Vec<SnapFinding> = findings.iter().map(snap_finding).collect();
+    struct Earlier<'a> {
+        run: &'a Run,
+        snap: &'a Snapshot,
+        names: FileNames,
+        inputs: HashMap<&'a str, Vec<&'a str>>,
+        problems: HashMap<&'a str, BTreeSet<FindingKey>>,
+        problems_now: HashMap<&'a str, BTreeSet<FindingKey>>,
+    }
+    let earlier: Vec<Earlier> = runs
         .iter()
-        .filter(|f| f.department == unit && f.severity != Severity::Info)
-        .map(|f| FollowItem {
-            fixed: !current.contains(&finding_key(f, &names)),
-            file: f.file.clone(),
-            sheet: f.sheet.clone(),
-            cell: f.cell.clone(),
-            indicator_id: f.indicator_id.clone(),
-            message: f.message.clone(),
+        .filter_map(|run| {
+            let snap = run.snapshot.as_ref()?;
+            let names = FileNames::of(&run.inputs, files);
+            let before = problems(snap.findings.iter(), &names);
+            let problems_now = problems(now.iter(), &names);
+            Some(Earlier { run, snap, inputs: unit_inputs(&run.inputs), problems: before, problems_now, names })
         })
         .collect();
-    Some(FollowUp { previous: base.run_id.clone(), items })
+    let none = BTreeSet::new();
+    let mut out = HashMap::new();
+    for unit in units {
+        let own = inputs.get(unit).map(Vec::as_slice).unwrap_or_default();
+        let Some(base) = earlier.iter().find(|e| {
+            e.inputs.get(unit).map(Vec::as_slice).unwrap_or_default() != own
+                || e.problems.get(unit).unwrap_or(&none) != e.problems_now.get(unit).unwrap_or(&none)
+        }) else {
+            continue;
+        };
+        let current = base.problems_now.get(unit).unwrap_or(&none);
+        let items: Vec<FollowItem> = base
+            .snap
+            .findings
+            .iter()
+            .filter(|f| f.department == *unit && f.severity != Severity::Info)
+            .map(|f| FollowItem {
+                fixed: !current.contains(&finding_key(f, &base.names)),
+                file: f.file.clone(),
+                sheet: f.sheet.clone(),
+                cell: f.cell.clone(),
+                indicator_id: f.indicator_id.clone(),
+                message: f.message.clone(),
+            })
+            .collect();
+        out.insert(unit.to_string(), FollowUp { previous: base.run.run_id.clone(), items });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_come_out_of_messages_longest_first() {
+        let a = [InputFile::rejected("卫健局.xlsx", ""), InputFile::rejected("卫健局.xlsx.bak/卫健局.xlsx", "")];
+        let b = [InputFile::rejected("教育局（修正）.xlsx", ""), InputFile::rejected("", "")];
+        let names = FileNames::of(&a, &b);
+        assert_eq!(names.strip("“卫健局.xlsx.bak/卫健局.xlsx”第 3 行与“教育局（修正）.xlsx”不一致"), "“…”第 3 行与“…”不一致");
+        assert_eq!(names.strip("见卫健局.xlsx和卫健局.xlsx"), "见…和…");
+        assert_eq!(names.strip("没有文件名"), "没有文件名");
+        assert_eq!(FileNames::of(&[], &[]).strip("卫健局.xlsx"), "卫健局.xlsx");
+    }
 }

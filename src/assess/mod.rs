@@ -526,11 +526,13 @@ pub fn assess(
     runs: &[Run],
     covers: Option<&(dyn Fn(char) -> bool + Sync)>,
 ) -> Result<Assessment> {
+    crate::clock::mark("assess: start");
     let year = reporting_year(&plan, &mut read, config.year);
     let documents = Documents::new(&plan, config, year)?;
     let (frame, figures) = resolved_figures(&plan, &mut read, year)?;
     crate::clock::mark("assess: resolved");
     let returns = crate::figures::returns(&plan, &read.files, year);
+    crate::clock::mark("assess: returns");
     // The rules and the judgement side by side on the two cores.
     let cx = crate::validate::Context { figures: &figures, returns: &returns, projects: &read.projects, files: &read.files, year };
     let (checked, progress) = std::thread::scope(|s| {
@@ -555,9 +557,12 @@ pub fn assess(
     findings.extend(mismatch_findings);
     crate::clock::mark("assess: works");
     let area_works = works::area_works(&plan, &read.works, year);
+    crate::clock::mark("assess: area works");
     let final_eval = (year == plan.end || (year > plan.end && config.final_eval))
         .then(|| final_eval::evaluate(&plan, &progress, &projects, &read.observations, &read.works));
+    crate::clock::mark("assess: final evaluation");
     findings.extend(units::owed_findings(&plan, year, &returns, &area_works, final_eval.as_ref(), &read.observations, &read.files));
+    crate::clock::mark("assess: owed");
     if let Some(f) = date_check(&documents, &read.files) {
         findings.push(f);
     }
@@ -610,11 +615,9 @@ pub fn assess(
         })
         .collect();
     let latest_filled = returns.iter().filter(|r| r.year == year).filter_map(|r| r.filled_date.clone()).max();
-    let followups: HashMap<String, FollowUp> = plan
-        .reporting_units()
-        .into_iter()
-        .filter_map(|u| changes::follow_up(runs, &read.files, &findings, &u.name).map(|f| (u.name.clone(), f)))
-        .collect();
+    let reporting: Vec<&str> = plan.reporting_units().into_iter().map(|u| u.name.as_str()).collect();
+    let followups: HashMap<String, FollowUp> = changes::follow_ups(runs, &read.files, &findings, &reporting);
+    crate::clock::mark("assess: follow-ups");
 
     let (investment, investment_total) = works::investment(&plan, &projects);
     let project_counts = works::project_counts(&projects);
@@ -699,6 +702,7 @@ pub fn assess(
     let this_year: HashMap<String, &IndicatorYear> =
         a.progress.iter().filter(|p| p.year == year).map(|p| (p.indicator_id.clone(), p)).collect();
     a.units = units::summaries(&a.plan, &this_year, &a.returns, &findings, a.final_eval.as_ref());
+    crate::clock::mark("assess: summaries");
     a.feedback =
         units::feedback(&a.plan, year, &this_year, &a.observations, &a.returns, &a.works, &findings, &followups, a.final_eval.as_ref());
     a.snapshot = changes::snapshot(&a.observations, &a.progress, &a.files, &findings);

@@ -108,12 +108,23 @@ pub fn summaries(
     final_eval: Option<&FinalEvaluation>,
 ) -> Vec<UnitSummary> {
     let status_of = |id: &str| progress.get(id).map_or(Status::NoData, |p| p.status);
+    let led = by_unit(plan.indicators.iter().map(|i| (i.lead_unit(), i)));
+    let returns_of = by_unit(returns.iter().map(|r| (r.unit.as_str(), r)));
+    let mut problems: HashMap<&str, (usize, usize)> = HashMap::new();
+    for f in findings {
+        let counts = problems.entry(f.department.as_str()).or_default();
+        match f.severity {
+            Severity::Error => counts.0 += 1,
+            Severity::Warning => counts.1 += 1,
+            Severity::Info => {}
+        }
+    }
     plan.reporting_units()
         .into_iter()
         .map(|u| {
-            let leads: Vec<&Indicator> = plan.indicators.iter().filter(|i| i.lead_unit() == u.name).collect();
+            let leads: &[&Indicator] = led.get(u.name.as_str()).map(Vec::as_slice).unwrap_or_default();
             let mut counts = StatusCounts::default();
-            for i in &leads {
+            for i in leads {
                 counts.add(status_of(&i.id));
             }
             let outcomes = final_eval.map(|e| {
@@ -123,8 +134,8 @@ pub fn summaries(
                 }
                 c
             });
-            let own: Vec<&ReturnStatus> = returns.iter().filter(|r| r.unit == u.name).collect();
-            let unit_findings = |s: Severity| findings.iter().filter(|f| f.department == u.name && f.severity == s).count();
+            let own: &[&ReturnStatus] = returns_of.get(u.name.as_str()).map(Vec::as_slice).unwrap_or_default();
+            let (errors, warnings) = problems.get(u.name.as_str()).copied().unwrap_or_default();
             UnitSummary {
                 unit: u.name.clone(),
                 indicators: leads.len(),
@@ -136,8 +147,8 @@ pub fn summaries(
                 on_time: own.iter().filter(|r| r.on_time == Some(true)).count(),
                 late: own.iter().filter(|r| r.late()).count(),
                 undated: own.iter().filter(|r| r.received() && r.filled_date.is_none()).count(),
-                errors: unit_findings(Severity::Error),
-                warnings: unit_findings(Severity::Warning),
+                errors,
+                warnings,
             }
         })
         .collect()
@@ -169,12 +180,25 @@ pub fn feedback(
             remarks.entry((&o.department, &o.indicator_id)).or_insert(&o.remark);
         }
     }
+    let mut responsible: HashMap<&str, Vec<&Indicator>> = HashMap::new();
+    for i in &plan.indicators {
+        for unit in &i.responsible {
+            let list = responsible.entry(unit.as_str()).or_default();
+            if !list.last().is_some_and(|last| std::ptr::eq(*last, i)) {
+                list.push(i);
+            }
+        }
+    }
+    let findings_of = by_unit(findings.iter().map(|f| (f.department.as_str(), f)));
+    let return_of: HashMap<&str, &ReturnStatus> = returns.iter().rev().filter(|r| r.year == year).map(|r| (r.unit.as_str(), r)).collect();
+    let owed = Owed::new(plan, works, final_eval);
     plan.reporting_units()
         .into_iter()
         .map(|u| {
-            let rows = plan
-                .indicators_of(&u.name)
+            let rows = responsible
+                .get(u.name.as_str())
                 .into_iter()
+                .flatten()
                 .map(|i| {
                     let p = progress.get(&i.id);
                     FeedbackRow {
@@ -191,12 +215,16 @@ pub fn feedback(
                 .collect();
             // (The texts owed are findings too, listed below as missing_works and
             // missing_reasons, not a second time among the others.)
-            let (missing, problems): (Vec<Finding>, Vec<Finding>) =
-                findings.iter().filter(|f| f.department == u.name && !f.code.is_missing_text()).cloned().partition(|f| f.code.is_missing());
-            let this_year = returns.iter().find(|r| r.unit == u.name && r.year == year);
+            let (missing, problems): (Vec<Finding>, Vec<Finding>) = findings_of
+                .get(u.name.as_str())
+                .into_iter()
+                .flatten()
+                .filter(|f| !f.code.is_missing_text())
+                .map(|f| (*f).clone())
+                .partition(|f| f.code.is_missing());
+            let this_year = return_of.get(u.name.as_str()).copied();
             let received = this_year.is_some_and(|r| r.received());
-            let (missing_works, missing_reasons) =
-                if received { owed_texts(plan, &u.name, works, final_eval) } else { (Vec::new(), Vec::new()) };
+            let (missing_works, missing_reasons) = if received { owed.of(&u.name) } else { (Vec::new(), Vec::new()) };
             let owes = !missing.is_empty() || !missing_works.is_empty() || !missing_reasons.is_empty();
             let errors = problems.iter().any(|f| f.severity == Severity::Error);
             let to_verify = problems.iter().any(|f| f.severity == Severity::Warning);
@@ -220,19 +248,49 @@ pub fn feedback(
 /// What a unit whose return came did not write: the areas it works in with no 工作进展,
 /// and at the plan's end the unmet indicators it leads with no 未完成原因 of its own.
 /// The one owner of both lists (the feedback sheet's and the findings').
-fn owed_texts(plan: &Plan, unit: &str, works: &[AreaWork], final_eval: Option<&FinalEvaluation>) -> (Vec<String>, Vec<String>) {
-    let areas = works.iter().filter(|w| w.silent.iter().any(|s| s == unit)).map(|w| w.area.clone()).collect();
-    let reasons = match final_eval {
-        Some(e) => e
-            .not_met
-            .iter()
-            .filter(|id| plan.indicator(id).is_some_and(|i| i.lead_unit() == unit))
-            .filter(|id| e.of(id).is_some_and(|f| !f.reasons.iter().any(|r| r.stated() && r.unit == unit)))
-            .cloned()
-            .collect(),
-        None => Vec::new(),
-    };
-    (areas, reasons)
+struct Owed<'a> {
+    /// The areas each unit works in and wrote no 工作进展 for, in the plan's order.
+    works: HashMap<&'a str, Vec<&'a str>>,
+    /// The unmet indicators each unit leads with no reason of its own, in plan order.
+    reasons: HashMap<&'a str, Vec<&'a str>>,
+}
+
+impl<'a> Owed<'a> {
+    fn new(plan: &'a Plan, works: &'a [AreaWork], final_eval: Option<&'a FinalEvaluation>) -> Owed<'a> {
+        let mut silent: HashMap<&str, Vec<&str>> = HashMap::new();
+        for w in works {
+            for unit in &w.silent {
+                let areas = silent.entry(unit.as_str()).or_default();
+                if areas.last() != Some(&w.area.as_str()) {
+                    areas.push(&w.area);
+                }
+            }
+        }
+        let mut reasons: HashMap<&str, Vec<&str>> = HashMap::new();
+        if let Some(e) = final_eval {
+            for id in &e.not_met {
+                let Some(lead) = plan.indicator(id).map(Indicator::lead_unit) else { continue };
+                if e.of(id).is_some_and(|f| !f.reasons.iter().any(|r| r.stated() && r.unit == lead)) {
+                    reasons.entry(lead).or_default().push(id);
+                }
+            }
+        }
+        Owed { works: silent, reasons }
+    }
+
+    fn of(&self, unit: &str) -> (Vec<String>, Vec<String>) {
+        let list = |m: &HashMap<&str, Vec<&str>>| m.get(unit).into_iter().flatten().map(|s| s.to_string()).collect();
+        (list(&self.works), list(&self.reasons))
+    }
+}
+
+/// Items grouped by their unit, each unit's in their order.
+fn by_unit<'a, T>(items: impl Iterator<Item = (&'a str, T)>) -> HashMap<&'a str, Vec<T>> {
+    let mut out: HashMap<&str, Vec<T>> = HashMap::new();
+    for (unit, item) in items {
+        out.entry(unit).or_default().push(item);
+    }
+    out
 }
 
 /// The texts owed as findings (warnings, on the unit's return of the year; a missing
@@ -248,16 +306,22 @@ pub fn owed_findings(
     files: &[crate::read::InputFile],
 ) -> Vec<Finding> {
     let mut out = Vec::new();
+    let owed = Owed::new(plan, works, final_eval);
+    let position: HashMap<&str, usize> = files.iter().enumerate().rev().map(|(k, f)| (f.file.as_str(), k)).collect();
+    let mut figures: HashMap<(&str, &str), Vec<&Observation>> = HashMap::new();
+    for o in observations.iter().filter(|o| o.year == year && o.value.is_some()) {
+        figures.entry((&o.indicator_id, &o.department)).or_default().push(o);
+    }
     for r in returns.iter().filter(|r| r.year == year && r.received()) {
         let file = r.files.first().map(String::as_str).unwrap_or_default();
-        let (areas, reasons) = owed_texts(plan, &r.unit, works, final_eval);
+        let (areas, reasons) = owed.of(&r.unit);
+        // The return's files, in the order they were read.
+        let mut read: Vec<usize> = r.files.iter().filter_map(|f| position.get(f.as_str()).copied()).collect();
+        read.sort_unstable();
+        read.dedup();
         for area in areas {
             // The area's row of the unit's 工作进展 table, where the reader found one.
-            let at = files
-                .iter()
-                .filter(|f| r.files.contains(&f.file))
-                .flat_map(|f| f.work_cells.iter().map(move |w| (f, w)))
-                .find(|(_, w)| w.area == area);
+            let at = read.iter().map(|&k| &files[k]).flat_map(|f| f.work_cells.iter().map(move |w| (f, w))).find(|(_, w)| w.area == area);
             let (sheet, cell) = at.map(|(_, w)| (w.sheet.as_str(), w.cell.as_str())).unwrap_or_default();
             let ask = if at.is_some() { "表该领域一行填写" } else { "表中补报" };
             out.push(
@@ -271,13 +335,12 @@ pub fn owed_findings(
         for id in reasons {
             let Some(i) = plan.indicator(&id) else { continue };
             // On the row of the unit's figure, where the reason belongs.
-            let figure = observations.iter().find(|o| {
-                *o.indicator_id == *id
-                    && o.year == year
-                    && *o.department == *r.unit
-                    && o.value.is_some()
-                    && r.files.iter().any(|f| **f == *o.file)
-            });
+            let figure = figures
+                .get(&(id.as_str(), r.unit.as_str()))
+                .into_iter()
+                .flatten()
+                .find(|o| r.files.iter().any(|f| **f == *o.file))
+                .copied();
             let (sheet, cell) = figure
                 .map(|o| (&*o.sheet, if o.reason_cell.is_empty() { o.cell.as_str() } else { o.reason_cell.as_str() }))
                 .unwrap_or_default();

@@ -203,8 +203,10 @@ pub fn project_counts(projects: &[ProjectProgress]) -> ProjectCounts {
 /// Per area, what each responsible unit wrote in the reporting year, and who did not.
 pub fn area_works(plan: &Plan, works: &[WorkReport], year: i32) -> Vec<AreaWork> {
     // Looked up once, not per area: a plan may have hundreds of units.
-    let units: Vec<(&str, std::collections::HashSet<String>)> =
-        plan.reporting_units().into_iter().map(|u| (u.name.as_str(), plan.areas_of(&u.name).into_iter().collect())).collect();
+    let by_unit = plan.areas_by_unit();
+    let none = std::collections::HashSet::new();
+    let units: Vec<(&str, &std::collections::HashSet<&str>)> =
+        plan.reporting_units().into_iter().map(|u| (u.name.as_str(), by_unit.get(u.name.as_str()).unwrap_or(&none))).collect();
     let mut written: HashMap<(&str, &str), &WorkReport> = HashMap::new();
     for w in works.iter().filter(|w| w.year == year) {
         written.entry((w.department.as_str(), w.area.as_str())).or_insert(w);
@@ -214,7 +216,7 @@ pub fn area_works(plan: &Plan, works: &[WorkReport], year: i32) -> Vec<AreaWork>
         .map(|area| {
             let mut entries = Vec::new();
             let mut silent = Vec::new();
-            for (unit, _) in units.iter().filter(|(_, areas)| areas.contains(&area)) {
+            for (unit, _) in units.iter().filter(|(_, areas)| areas.contains(area.as_str())) {
                 match written.get(&(*unit, area.as_str())) {
                     Some(w) => entries.push((*w).clone()),
                     None => silent.push(unit.to_string()),
