@@ -71,7 +71,7 @@ pub fn copies(a: &Assessment, input: &Path) -> (Vec<Rendered>, Vec<AnnotatedCopy
         // point into.
         let Some(ret) = a.returns_of(&fb.unit, a.year) else { continue };
         let Some(file) = ret.files.first() else { continue };
-        let Some(input_file) = a.files.iter().find(|f| &f.file == file) else { continue };
+        let Some(input_file) = a.file(file) else { continue };
         let ext = Path::new(file).extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
         // WPS's .et holding an xlsx package is marked in place as an xlsx.
         let bytes = match std::fs::read(input.join(file)) {
@@ -246,7 +246,7 @@ fn annotation(a: &Assessment, fb: &UnitFeedback, file: &str, input_file: &InputF
         });
     }
     // The tables of the file: indicators, projects, 工作进展.
-    let obs: Vec<&crate::read::Observation> = a.observations.iter().filter(|o| &*o.file == file).collect();
+    let obs: Vec<&crate::read::Observation> = a.observations_in(file).collect();
     // (The figures of the return's own year: the column where a missing one goes.)
     let indicator_end = table_ends(obs.iter().filter(|o| o.year == o.return_year).map(|o| (&*o.sheet, o.cell.as_str())));
     let indicator_end = indicator_end.iter().max_by_key(|(s, (r, _))| (s.as_str() == crate::forms::INDICATOR_SHEET, *r));
@@ -285,7 +285,7 @@ fn annotation(a: &Assessment, fb: &UnitFeedback, file: &str, input_file: &InputF
     // The texts owed (工作进展 of an area, a 未完成原因), found by the assessment with
     // their cells where the reader found the rows; one without a row goes under the
     // 工作进展 table.
-    for f in a.findings.iter().filter(|f| f.department == fb.unit && f.file == file && f.code.is_missing_text()) {
+    for f in a.findings_of(&fb.unit).filter(|f| f.file == file && f.code.is_missing_text()) {
         let (place, hint) = match (f.cell.is_empty(), f.code) {
             (false, _) => (Some((f.sheet.clone(), f.cell.clone())), String::new()),
             (true, Code::WorkMissing) => {

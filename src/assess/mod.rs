@@ -248,6 +248,53 @@ pub struct Assessment {
     pub glyphs_missing: BTreeSet<char>,
     #[serde(skip)]
     index: HashMap<(String, i32), usize>,
+    /// Where each unit's return and feedback sheet are, and which files are 示例数据:
+    /// looked up once per unit by the documents, so not searched.
+    #[serde(skip)]
+    lookup: Lookup,
+}
+
+#[derive(Debug, Default)]
+struct Lookup {
+    returns: HashMap<(String, i32), usize>,
+    feedback: HashMap<String, usize>,
+    sample_files: HashSet<String>,
+    files: HashMap<String, usize>,
+    observations_in: HashMap<String, Vec<usize>>,
+    findings_of: HashMap<String, Vec<usize>>,
+}
+
+impl Lookup {
+    fn of(a: &Assessment) -> Lookup {
+        let mut returns = HashMap::new();
+        for (k, r) in a.returns.iter().enumerate() {
+            returns.entry((r.unit.clone(), r.year)).or_insert(k);
+        }
+        let mut feedback = HashMap::new();
+        for (k, f) in a.feedback.iter().enumerate() {
+            feedback.entry(f.unit.clone()).or_insert(k);
+        }
+        let mut files = HashMap::new();
+        for (k, f) in a.files.iter().enumerate() {
+            files.entry(f.file.clone()).or_insert(k);
+        }
+        let mut observations_in: HashMap<String, Vec<usize>> = HashMap::new();
+        for (k, o) in a.observations.iter().enumerate() {
+            observations_in.entry(o.file.to_string()).or_default().push(k);
+        }
+        let mut findings_of: HashMap<String, Vec<usize>> = HashMap::new();
+        for (k, f) in a.findings.iter().enumerate() {
+            findings_of.entry(f.department.clone()).or_default().push(k);
+        }
+        Lookup {
+            returns,
+            feedback,
+            sample_files: a.files.iter().filter(|f| f.sample).map(|f| f.file.clone()).collect(),
+            files,
+            observations_in,
+            findings_of,
+        }
+    }
 }
 
 impl Assessment {
@@ -272,11 +319,31 @@ impl Assessment {
     }
 
     pub fn returns_of(&self, unit: &str, year: i32) -> Option<&ReturnStatus> {
-        self.returns.iter().find(|r| r.unit == unit && r.year == year)
+        self.lookup.returns.get(&(unit.to_string(), year)).map(|&k| &self.returns[k])
     }
 
     pub fn feedback_of(&self, unit: &str) -> Option<&UnitFeedback> {
-        self.feedback.iter().find(|f| f.unit == unit)
+        self.lookup.feedback.get(unit).map(|&k| &self.feedback[k])
+    }
+
+    /// An input file by its name (relative to the input folder).
+    pub fn file(&self, name: &str) -> Option<&InputFile> {
+        self.lookup.files.get(name).map(|&k| &self.files[k])
+    }
+
+    /// The cells read from one file, in the order read.
+    pub fn observations_in<'a>(&'a self, file: &str) -> impl Iterator<Item = &'a Observation> + 'a {
+        self.lookup.observations_in.get(file).into_iter().flatten().map(|&k| &self.observations[k])
+    }
+
+    /// One unit's findings, in the findings' order.
+    pub fn findings_of<'a>(&'a self, unit: &str) -> impl Iterator<Item = &'a Finding> + 'a {
+        self.lookup.findings_of.get(unit).into_iter().flatten().map(|&k| &self.findings[k])
+    }
+
+    /// Whether a file read is marked 示例数据.
+    pub fn is_sample(&self, file: &str) -> bool {
+        self.lookup.sample_files.contains(file)
     }
 
     pub fn project(&self, project_id: &str) -> Option<&ProjectProgress> {
@@ -671,6 +738,7 @@ pub fn assess(
         glyphs_missing: BTreeSet::new(),
         decimals,
         index,
+        lookup: Lookup::default(),
         returns,
         findings: Vec::new(),
         fates: figures.fates,
@@ -709,5 +777,6 @@ pub fn assess(
     crate::clock::mark("assess: feedback");
     a.changes = changes::compare(runs.first(), &a.snapshot, &a.files);
     a.findings = findings;
+    a.lookup = Lookup::of(&a);
     Ok(a)
 }

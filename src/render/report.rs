@@ -559,7 +559,7 @@ pub fn sample_notice(a: &Assessment) -> Option<String> {
 /// The same for a unit's feedback sheet, when its own return says so.
 fn own_sample_notice(a: &Assessment, unit: &str) -> Option<String> {
     let files = &a.returns_of(unit, a.year)?.files;
-    a.files.iter().any(|f| f.sample && files.contains(&f.file)).then(|| {
+    files.iter().any(|f| a.is_sample(f)).then(|| {
         "（说明：你单位的填报表标明为“示例数据”，是合成的演示数据，不是真实统计，本反馈单中的数字和文字不反映实际情况。）".to_string()
     })
 }
