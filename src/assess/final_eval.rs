@@ -270,8 +270,13 @@ pub fn evaluate(
     for area in plan.areas() {
         eval.areas.push((area.clone(), OutcomeCounts::default()));
     }
+    // Looked up, not searched: a plan may have 2,000 indicators.
+    let mut by_year: std::collections::HashMap<(&str, i32), &IndicatorYear> = std::collections::HashMap::new();
+    for p in progress {
+        by_year.entry((p.indicator_id.as_str(), p.year)).or_insert(p);
+    }
     for ind in &plan.indicators {
-        let year_of = |y: i32| progress.iter().find(|p| p.indicator_id == ind.id && p.year == y);
+        let year_of = |y: i32| by_year.get(&(ind.id.as_str(), y)).copied();
         let values: Vec<(i32, Option<f64>)> = (plan.start..=plan.end).map(|y| (y, year_of(y).and_then(|p| p.value))).collect();
         let base = ind.baseline.or_else(|| year_of(plan.end).and_then(|p| p.baseline));
         let mut f = complete(ind, rules, base, &values);
