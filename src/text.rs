@@ -10,6 +10,11 @@ use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
 /// U+2F1D) become the ordinary characters (`人口`), `㎡` becomes `m2`. Text already in
 /// that form (nearly every cell) is passed through without copying.
 pub fn fold_width(s: &str) -> Cow<'_, str> {
+    // ASCII and the CJK Unified Ideographs are their own NFKC and never compose with
+    // each other: most cells of a return are only these (no table lookups then).
+    if s.chars().all(|c| c.is_ascii() || ('\u{4E00}'..='\u{9FFF}').contains(&c)) {
+        return Cow::Borrowed(s);
+    }
     match is_nfkc_quick(s.chars()) {
         IsNormalized::Yes => Cow::Borrowed(s),
         _ => Cow::Owned(s.nfkc().collect()),
@@ -258,6 +263,11 @@ mod tests {
         assert!(matches!(fold_width("每千人口 94.5%"), Cow::Borrowed(_)), "normal text is not copied");
         // Kangxi radicals, as PDF copy-and-paste often gives them.
         assert_eq!(fold_width("每千⼈⼝拥有"), "每千人口拥有");
+        // The fast path's characters are each their own NFKC (checked for every one).
+        for c in (0u32..0x80).chain(0x4E00..=0x9FFF).filter_map(char::from_u32) {
+            let s = format!("a{c}1{c}");
+            assert_eq!(s.nfkc().collect::<String>(), s, "U+{:04X}", c as u32);
+        }
         assert_eq!(normalize_name("每千⼈⼝拥有３岁以下婴幼⼉托位数"), normalize_name("每千人口拥有3岁以下婴幼儿托位数"));
     }
 

@@ -126,6 +126,7 @@ pub fn run(args: &CheckArgs, plan: &Plan, out: &mut dyn Write) -> Result<Checked
     for p in &missing {
         writeln!(out, "找不到文件：{}。请检查文件名和所在文件夹。", printable(&p.display().to_string(), 200))?;
     }
+    let figures = outcome.figures_by_file();
     for f in &outcome.files {
         writeln!(
             out,
@@ -166,7 +167,7 @@ pub fn run(args: &CheckArgs, plan: &Plan, out: &mut dyn Write) -> Result<Checked
             let returns: Vec<String> = own.iter().map(|c| format!("{}{}年度", printable(&c.department, 40), c.year)).collect();
             writeln!(out, "  本文件含 {} 份填报：{}", own.len(), returns.join("、"))?;
         }
-        for (o, because) in outcome.figures_of_file(&f.file) {
+        for (o, because) in figures.get(f.file.as_str()).into_iter().flatten().copied() {
             let not_used = because.map(|b| format!("（未采用：{}）", b.label())).unwrap_or_default();
             writeln!(
                 out,

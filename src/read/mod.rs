@@ -655,15 +655,17 @@ impl InputFile {
 }
 
 impl ReadOutcome {
-    /// The figures read from one file, in the order read: those taken on, then those
-    /// kept aside with why (blank cells left out).
-    pub fn figures_of_file(&self, file: &str) -> Vec<(&Observation, Option<NotUsed>)> {
-        let unused = self
-            .unused
-            .iter()
-            .filter(|u| *u.observation.file == *file && !u.observation.raw.trim().is_empty())
-            .map(|u| (&u.observation, Some(u.because)));
-        self.observations.iter().filter(|o| *o.file == *file).map(|o| (o, None)).chain(unused).collect()
+    /// The figures read from each file, in the order read: those taken on, then those
+    /// kept aside with why (blank cells left out). Grouped once, for listing file by file.
+    pub fn figures_by_file(&self) -> std::collections::HashMap<&str, Vec<(&Observation, Option<NotUsed>)>> {
+        let mut out: std::collections::HashMap<&str, Vec<(&Observation, Option<NotUsed>)>> = std::collections::HashMap::new();
+        for o in &self.observations {
+            out.entry(&*o.file).or_default().push((o, None));
+        }
+        for u in self.unused.iter().filter(|u| !u.observation.raw.trim().is_empty()) {
+            out.entry(&*u.observation.file).or_default().push((&u.observation, Some(u.because)));
+        }
+        out
     }
 
     fn absorb(&mut self, other: ReadOutcome) {
