@@ -1059,6 +1059,15 @@ impl Plan {
         out
     }
 
+    /// The indicators each unit leads (its first responsible unit), in plan order.
+    pub fn indicators_by_lead(&self) -> HashMap<&str, Vec<&Indicator>> {
+        let mut out: HashMap<&str, Vec<&Indicator>> = HashMap::new();
+        for i in &self.indicators {
+            out.entry(i.lead_unit()).or_default().push(i);
+        }
+        out
+    }
+
     /// Indicators a unit is responsible for (lead or co-responsible).
     pub fn indicators_of(&self, unit: &str) -> Vec<&Indicator> {
         self.indicators.iter().filter(|i| i.responsible.iter().any(|r| r == unit)).collect()

@@ -465,10 +465,7 @@ fn completeness(plan: &Plan, obs: &[Observation], cx: &Context, df: &DataFrame) 
     let mut exp_id = Vec::new();
     // Looked up once per return, not searched: a county has a few dozen units, a
     // province thousands.
-    let mut leads: HashMap<&str, Vec<&crate::plan::Indicator>> = HashMap::new();
-    for ind in &plan.indicators {
-        leads.entry(ind.lead_unit()).or_default().push(ind);
-    }
+    let leads = plan.indicators_by_lead();
     let mut led: HashMap<&str, Vec<&crate::plan::Project>> = HashMap::new();
     for p in &plan.projects {
         if let Some(unit) = p.responsible.first() {

@@ -247,10 +247,12 @@ fn reasons(plan: &Plan, ind: &Indicator, observations: &[Observation], works: &[
 
 /// The final evaluation of the plan from the years judged (`progress`), the figures read
 /// (`observations`, for the reasons written beside them) and the units' 工作进展 of the
-/// last year (`works`, for a reason where none is written beside the figure).
+/// last year (`works`, for a reason where none is written beside the figure). `index`
+/// is the assessment's position of each (indicator, year) in `progress`.
 pub fn evaluate(
     plan: &Plan,
     progress: &[IndicatorYear],
+    index: &std::collections::HashMap<(String, i32), usize>,
     projects: &[ProjectProgress],
     observations: &[Observation],
     works: &[WorkReport],
@@ -270,13 +272,8 @@ pub fn evaluate(
     for area in plan.areas() {
         eval.areas.push((area.clone(), OutcomeCounts::default()));
     }
-    // Looked up, not searched: a plan may have 2,000 indicators.
-    let mut by_year: std::collections::HashMap<(&str, i32), &IndicatorYear> = std::collections::HashMap::new();
-    for p in progress {
-        by_year.entry((p.indicator_id.as_str(), p.year)).or_insert(p);
-    }
     for ind in &plan.indicators {
-        let year_of = |y: i32| by_year.get(&(ind.id.as_str(), y)).copied();
+        let year_of = |y: i32| index.get(&(ind.id.clone(), y)).map(|&k| &progress[k]);
         let values: Vec<(i32, Option<f64>)> = (plan.start..=plan.end).map(|y| (y, year_of(y).and_then(|p| p.value))).collect();
         let base = ind.baseline.or_else(|| year_of(plan.end).and_then(|p| p.baseline));
         let mut f = complete(ind, rules, base, &values);

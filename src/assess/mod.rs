@@ -626,7 +626,7 @@ pub fn assess(
     let area_works = works::area_works(&plan, &read.works, year);
     crate::clock::mark("assess: area works");
     let final_eval = (year == plan.end || (year > plan.end && config.final_eval))
-        .then(|| final_eval::evaluate(&plan, &progress, &projects, &read.observations, &read.works));
+        .then(|| final_eval::evaluate(&plan, &progress, &index, &projects, &read.observations, &read.works));
     crate::clock::mark("assess: final evaluation");
     findings.extend(units::owed_findings(&plan, year, &returns, &area_works, final_eval.as_ref(), &read.observations, &read.files));
     crate::clock::mark("assess: owed");

@@ -108,7 +108,7 @@ pub fn summaries(
     final_eval: Option<&FinalEvaluation>,
 ) -> Vec<UnitSummary> {
     let status_of = |id: &str| progress.get(id).map_or(Status::NoData, |p| p.status);
-    let led = by_unit(plan.indicators.iter().map(|i| (i.lead_unit(), i)));
+    let led = plan.indicators_by_lead();
     let returns_of = by_unit(returns.iter().map(|r| (r.unit.as_str(), r)));
     let mut problems: HashMap<&str, (usize, usize)> = HashMap::new();
     for f in findings {
