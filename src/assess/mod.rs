@@ -119,8 +119,19 @@ pub struct FindingCounts {
 
 impl FindingCounts {
     pub fn of(findings: &[Finding]) -> FindingCounts {
-        let n = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
-        FindingCounts { error: n(Severity::Error), warning: n(Severity::Warning), info: n(Severity::Info) }
+        FindingCounts::of_iter(findings.iter())
+    }
+
+    pub fn of_iter<'a>(findings: impl Iterator<Item = &'a Finding>) -> FindingCounts {
+        let mut n = FindingCounts::default();
+        for f in findings {
+            *match f.severity {
+                Severity::Error => &mut n.error,
+                Severity::Warning => &mut n.warning,
+                Severity::Info => &mut n.info,
+            } += 1;
+        }
+        n
     }
 }
 
@@ -162,6 +173,16 @@ pub struct LateReturn {
     pub deadline: String,
 }
 
+/// A return read whose 填报日期 is after the 成文日期: the documents, dated earlier,
+/// acknowledge it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DatedAfter {
+    pub unit: String,
+    pub file: String,
+    /// Its 填报日期 (YYYY-MM-DD).
+    pub filled_date: String,
+}
+
 /// Everything one run states, computed once. Built by [`assess`]; nothing changes it
 /// afterwards.
 #[derive(Debug, Serialize)]
@@ -192,6 +213,11 @@ pub struct Assessment {
     /// sorted by unit, severity, file and cell; and their counts.
     pub findings: Vec<Finding>,
     pub finding_counts: FindingCounts,
+    /// Of them, those about a responsible unit's return: on its feedback sheet. The
+    /// rest are about files no unit could be told of, or about the run itself.
+    pub fed_back: FindingCounts,
+    /// Returns read whose 填报日期 is later than the documents' 成文日期.
+    pub dated_after: Vec<DatedAfter>,
     pub inputs: InputCounts,
     /// Every indicator in every year from the plan's start to the reporting year, in
     /// the indicator table's order.
@@ -535,24 +561,43 @@ fn fingerprint(files: &[InputFile]) -> String {
     h.finalize().iter().take(6).map(|b| format!("{b:02x}")).collect()
 }
 
-/// The 成文日期 earlier than the latest 填报日期 read: the report would be dated before
-/// a return it reports on.
-fn date_check(documents: &Documents, files: &[InputFile]) -> Option<Finding> {
-    let latest =
-        files.iter().filter(|f| f.status == Fate::Read).filter_map(|f| f.filled_date.as_ref().map(|d| (d, f))).max_by_key(|(d, _)| *d)?;
-    let date = crate::clock::parse_date(latest.0)?;
-    (documents.date < date).then(|| {
-        Finding::warning(
-            Code::DateBeforeReturns,
-            format!(
-                "报告的成文日期{}早于填报表中最晚的填报日期{}（“{}”）。请核对成文日期（--date 或 planmon.toml 中的 date），或核对该填报表的填报日期。",
-                documents.date_text,
-                crate::clock::chinese_date(date),
-                latest.1.file
-            ),
-        )
-        .in_file(&latest.1.file)
-    })
+/// The returns read whose 填报日期 is later than the 成文日期 (the documents would be
+/// dated before a return they acknowledge), each with the unit it is told to, and one
+/// warning for each: on the unit's feedback sheet, at the 填报日期's cell.
+fn dated_after(documents: &Documents, files: &[InputFile], year: i32) -> (Vec<DatedAfter>, Vec<Finding>) {
+    let mut list = Vec::new();
+    let mut findings = Vec::new();
+    for f in files.iter().filter(|f| f.status == Fate::Read) {
+        let Some((iso, date)) = f.filled_date.as_ref().and_then(|d| crate::clock::parse_date(d).map(|p| (d, p))) else { continue };
+        if date <= documents.date {
+            continue;
+        }
+        // The units whose return of the year the file is (one for a plain return).
+        let mut units: Vec<&str> = f.covers.iter().filter(|c| c.year == year && !c.secondary).map(|c| c.department.as_str()).collect();
+        if units.is_empty() && !f.department.is_empty() {
+            units.push(&f.department);
+        }
+        units.dedup();
+        for unit in units {
+            let mut w = Finding::warning(
+                Code::DateBeforeReturns,
+                format!(
+                    "填报日期{}晚于本次汇总报告和反馈单的成文日期{}，请核对填报日期。如填报日期无误，汇总部门将更正成文日期后重新汇总。",
+                    crate::clock::chinese_date(date),
+                    documents.date_text,
+                ),
+            )
+            .in_file(&f.file)
+            .for_unit(unit)
+            .in_year(year);
+            if let Some((sheet, cell)) = &f.filled_at {
+                w = w.at(sheet, cell);
+            }
+            findings.push(w);
+            list.push(DatedAfter { unit: unit.to_string(), file: f.file.clone(), filled_date: iso.clone() });
+        }
+    }
+    (list, findings)
 }
 
 /// Every text of the documents that comes from the plan, the returns or the findings,
@@ -630,9 +675,8 @@ pub fn assess(
     crate::clock::mark("assess: final evaluation");
     findings.extend(units::owed_findings(&plan, year, &returns, &area_works, final_eval.as_ref(), &read.observations, &read.files));
     crate::clock::mark("assess: owed");
-    if let Some(f) = date_check(&documents, &read.files) {
-        findings.push(f);
-    }
+    let (dated_after, date_findings) = dated_after(&documents, &read.files, year);
+    findings.extend(date_findings);
     let mut findings = of_year(findings, &read, year, plan.start);
     crate::clock::mark("assess: findings");
     finding::sort(&mut findings);
@@ -710,6 +754,8 @@ pub fn assess(
             sample: read.files.iter().filter(|f| f.status == Fate::Read && f.sample).count(),
         },
         finding_counts: FindingCounts::default(),
+        fed_back: FindingCounts::default(),
+        dated_after,
         conflicts: figures.conflicts.clone(),
         conflicts_this_year,
         goals,
@@ -766,6 +812,8 @@ pub fn assess(
         a.glyphs_missing = missing;
     }
     a.finding_counts = FindingCounts::of(&findings);
+    let reporting: HashSet<&str> = a.plan.reporting_units().into_iter().map(|u| u.name.as_str()).collect();
+    a.fed_back = FindingCounts::of_iter(findings.iter().filter(|f| reporting.contains(f.department.as_str())));
     crate::clock::mark("assess: glyphs");
     let this_year: HashMap<String, &IndicatorYear> =
         a.progress.iter().filter(|p| p.year == year).map(|p| (p.indicator_id.clone(), p)).collect();

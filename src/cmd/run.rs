@@ -358,6 +358,16 @@ fn summarize(a: &Assessment, written: &[(PathBuf, &'static str)], out: &mut dyn 
         writeln!(out, "  不在本次汇总年度（{}年度）的填报表 {} 份，未纳入：{}", a.year, later.len(), later.join("、"))?;
     }
     writeln!(out, "数据问题：错误 {}，警告 {}，提示 {}。", a.finding_counts.error, a.finding_counts.warning, a.finding_counts.info)?;
+    if !a.dated_after.is_empty() {
+        let named: Vec<String> = a.dated_after.iter().map(|d| format!("“{}”（{}）", printable(&d.file, 200), d.filled_date)).collect();
+        writeln!(
+            out,
+            "  注意：{}份填报表的填报日期晚于成文日期{}：{}。如填报日期无误，请用 --date 或 planmon.toml 中的 date 更正成文日期后重新运行。",
+            named.len(),
+            a.documents.date_text,
+            named.join("、")
+        )?;
+    }
     for f in a.files.iter().filter(|f| f.status == Fate::Rejected) {
         writeln!(out, "  拒收：{}（{}）", printable(&f.file, 200), printable(&f.reason, 200))?;
     }

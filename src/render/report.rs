@@ -12,6 +12,7 @@ use crate::assess::{Assessment, IndicatorYear, Status, TaskProgress, UnitFeedbac
 use crate::finding::Finding;
 use crate::plan::{Comparison, Indicator, IndicatorKind, Plan};
 use crate::read::TaskState;
+use crate::render::workbook::FINDINGS;
 use crate::text::fmt_num;
 
 /// The progress report (templates/report.typ, `d`).
@@ -614,14 +615,36 @@ fn overview(a: &Assessment) -> Vec<String> {
         let named: Vec<String> = a.late.iter().map(|l| format!("{}（{}报送）", l.unit, date_words(&l.filled_date))).collect();
         format!("；逾期报送{}份：{}", a.late.len(), named.join("、"))
     };
-    let n = a.finding_counts;
-    let checked = match (n.error, n.warning) {
-        (0, 0) => "数据校验未发现错误和警告。".to_string(),
-        (e, 0) => format!("数据校验发现错误{e}处，已逐条反馈各单位。"),
-        (0, w) => format!("数据校验发现警告{w}处，已逐条反馈各单位。"),
-        (e, w) => format!("数据校验发现错误{e}处、警告{w}处，已逐条反馈各单位。"),
+    let (all, fed) = (a.finding_counts, a.fed_back);
+    let rest = (all.error - fed.error, all.warning - fed.warning);
+    let (total, fed) = ((all.error, all.warning), (fed.error, fed.warning));
+    let mut checked = if total == (0, 0) {
+        "数据校验未发现错误和警告。".to_string()
+    } else if fed == (0, 0) {
+        format!("数据校验发现{}，涉及未能确定报送单位的文件或本次汇总本身，列于汇总表“{FINDINGS}”。", counted(rest))
+    } else if rest == (0, 0) {
+        format!("数据校验发现{}，已逐条反馈各单位。", counted(total))
+    } else {
+        format!(
+            "数据校验发现{}，其中{}已逐条反馈各单位，{}涉及未能确定报送单位的文件或本次汇总本身，列于汇总表“{FINDINGS}”。",
+            counted(total),
+            counted(fed),
+            counted(rest)
+        )
     };
+    if !a.dated_after.is_empty() {
+        checked.push_str(&format!("{}份填报表所填的填报日期晚于本报告的成文日期，已请报送单位核对。", a.dated_after.len()));
+    }
     vec![goals, format!("{sent}{late}。{checked}")]
+}
+
+/// Errors and warnings counted, as the report says them ("错误1处、警告6处").
+fn counted((errors, warnings): (usize, usize)) -> String {
+    match (errors, warnings) {
+        (e, 0) => format!("错误{e}处"),
+        (0, w) => format!("警告{w}处"),
+        (e, w) => format!("错误{e}处、警告{w}处"),
+    }
 }
 
 fn unit_rows(a: &Assessment) -> Vec<UnitRow> {

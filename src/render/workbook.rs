@@ -216,7 +216,7 @@ fn overview(wb: &mut Workbook, a: &Assessment, st: &Styles) -> Result<(), XlsxEr
         1,
         0,
         format!(
-            "生成日期：{}　　输入指纹：{}　　填报表：读取 {} 份，拒收 {} 份{later}　　planmon {}，指标表 {}",
+            "成文日期：{}　　输入指纹：{}　　填报表：读取 {} 份，拒收 {} 份{later}　　planmon {}，指标表 {}",
             a.documents.date_text,
             a.fingerprint,
             a.inputs.read,

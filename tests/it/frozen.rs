@@ -125,22 +125,80 @@ fn a_task_still_open_while_its_projects_are_finished_is_found() {
 }
 
 #[test]
-fn a_date_before_the_returns_is_warned_of() {
+fn every_return_dated_after_the_documents_is_told_to_its_unit() {
     let w = Workdir::with_input(&Path::new(env!("CARGO_MANIFEST_DIR")).join("input"));
     let out = w.run(&["run", "--date", "2026-01-06"]);
     assert!(out.status.success(), "{}", common::stderr(&out));
+    // The returns of the year whose 填报日期 is after 2026-01-06, from the manifest.
+    let manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(w.output().join("manifest.json")).unwrap()).unwrap();
+    let later: Vec<&serde_json::Value> = manifest["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["year"] == 2025 && f["filled_date"].as_str().is_some_and(|d| d > "2026-01-06"))
+        .collect();
+    assert!(later.len() > 1, "the sample has several returns dated after the 6th: {}", later.len());
     let findings = w.csv("findings.csv");
-    let f = findings.iter().find(|f| f["code"] == "date_before_returns").unwrap_or_else(|| panic!("{findings:#?}"));
-    assert_eq!(f["severity"], "warning");
-    for part in ["成文日期2026年1月6日早于", "最晚的填报日期2026年2月12日", "市退役军人事务局_2025年度填报表.xlsx"]
-    {
-        assert!(f["message"].contains(part), "{} lacks {part}", f["message"]);
+    let dated: Vec<_> = findings.iter().filter(|f| f["code"] == "date_before_returns").collect();
+    assert_eq!(dated.len(), later.len(), "one warning per later return, not only the latest: {dated:#?}");
+    for f in &later {
+        let file = f["file"].as_str().unwrap();
+        let unit = f["department"].as_str().unwrap();
+        let w_ = dated.iter().find(|d| d["file"] == file).unwrap_or_else(|| panic!("no warning for {file}"));
+        assert_eq!(w_["severity"], "warning");
+        assert_eq!(w_["department"], unit, "told to the unit");
+        assert_eq!(
+            (w_["sheet"].as_str(), w_["cell"].as_str()),
+            (f["filled_at"][0].as_str().unwrap(), f["filled_at"][1].as_str().unwrap()),
+            "at its cell"
+        );
+        assert!(w_["message"].contains("晚于本次汇总报告和反馈单的成文日期2026年1月6日"), "{}", w_["message"]);
+        // On that unit's feedback sheet.
+        let fb = docx_text(&w.output().join(format!("反馈单/{unit}_2025年度填报数据反馈单.docx")));
+        assert!(fb.tables.iter().flatten().flatten().any(|c| c.contains("晚于本次汇总报告和反馈单的成文日期")), "{unit}'s sheet");
     }
+    // The report says so, and that every finding counted reached a unit.
+    let text: String = common::without_page_numbers(&common::flat(&common::pdf_text(
+        &w.output().join("仁怀市公共服务发展行动方案实施情况终期评估报告.pdf"),
+        false,
+    )));
+    assert!(text.contains(&format!("{}份填报表所填的填报日期晚于本报告的成文日期，已请报送单位核对", later.len())), "{text}");
+    assert!(text.contains("已逐条反馈各单位"), "{text}");
+    assert!(stdout(&out).contains(&format!("{}份填报表的填报日期晚于成文日期2026年1月6日", later.len())), "{}", stdout(&out));
     // And a date after them says nothing.
     let out = w.run(&["run", "--date", "2026-03-01"]);
     assert!(out.status.success());
     assert!(!w.csv("findings.csv").iter().any(|f| f["code"] == "date_before_returns"));
-    assert!(stdout(&out).contains("数据问题"));
+    let text: String = common::without_page_numbers(&common::flat(&common::pdf_text(
+        &w.output().join("仁怀市公共服务发展行动方案实施情况终期评估报告.pdf"),
+        false,
+    )));
+    assert!(!text.contains("晚于本报告的成文日期"), "{text}");
+}
+
+#[test]
+fn the_report_counts_as_fed_back_only_what_a_unit_was_told() {
+    // A file that is no return (no unit to tell) and the rest of the sample.
+    let w = Workdir::with_input(&Path::new(env!("CARGO_MANIFEST_DIR")).join("input"));
+    std::fs::write(w.input().join("说明.xlsx"), "不是表格").unwrap();
+    let out = w.run(&["run", "--date", "2026-03-01"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let findings = w.csv("findings.csv");
+    let count = |sev: &str, unit: bool| findings.iter().filter(|f| f["severity"] == sev && f["department"].is_empty() != unit).count();
+    let (e_units, w_units, e_none, w_none) = (count("error", true), count("warning", true), count("error", false), count("warning", false));
+    assert!(e_none + w_none > 0 && e_units + w_units > 0, "{findings:#?}");
+    let text: String = common::without_page_numbers(&common::flat(&common::pdf_text(
+        &w.output().join("仁怀市公共服务发展行动方案实施情况终期评估报告.pdf"),
+        false,
+    )));
+    let said = |e: usize, w: usize| match (e, w) {
+        (e, 0) => format!("错误{e}处"),
+        (0, w) => format!("警告{w}处"),
+        (e, w) => format!("错误{e}处、警告{w}处"),
+    };
+    let expected =
+        format!("其中{}已逐条反馈各单位，{}涉及未能确定报送单位的文件或本次汇总本身", said(e_units, w_units), said(e_none, w_none));
+    assert!(text.contains(&expected), "{expected} not in {text}");
 }
 
 #[test]

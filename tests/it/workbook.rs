@@ -89,6 +89,8 @@ fn workbook_sheets_hold_the_numbers_and_statuses() {
     assert_eq!(total[total_col], Data::Float(30.0), "30 goal indicators counted");
     let text: String = rows.iter().flat_map(|r| r.iter().map(|d| d.to_string())).collect();
     assert!(text.contains("输入指纹"), "overview shows the input fingerprint");
+    // The date shown is the documents' 成文日期 (the workbook is reproducible: no clock).
+    assert!(text.contains("成文日期：") && !text.contains("生成日期"), "{text}");
 }
 
 #[test]
