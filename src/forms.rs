@@ -62,7 +62,10 @@ pub fn return_workbook(plan: &Plan, unit: &str, year: i32, filled: Option<&Fille
     // 填报说明
     let ws = wb.add_worksheet();
     ws.set_name("填报说明")?;
-    ws.set_column_width(0, 100)?;
+    // One column the text wraps in, each row as high as its lines (LibreOffice and WPS
+    // do not fit a row's height themselves).
+    const NOTE_WIDTH: f64 = 86.0;
+    ws.set_column_width(0, NOTE_WIDTH)?;
     // The office as the documents name it (its full name, as in the 落款).
     let office = plan
         .units
@@ -104,6 +107,7 @@ pub fn return_workbook(plan: &Plan, unit: &str, year: i32, filled: Option<&Fille
     let note = Format::new().set_text_wrap().set_align(FormatAlign::Top);
     for (r, n) in notes.iter().enumerate() {
         ws.write_string_with_format(r as u32, 0, n, &note)?;
+        ws.set_row_height(r as u32, crate::text::row_height(&[(n, NOTE_WIDTH)]))?;
     }
 
     // 指标填报

@@ -29,6 +29,9 @@ pub struct IndicatorYear {
     pub source: Option<Figure>,
     /// How the status was reached, and where returns disagreed.
     pub note: String,
+    /// An annual rate (to be reached every year): the plan's earlier years that missed
+    /// it, with their figures. A year that reaches it after one of them is behind.
+    pub missed_before: Vec<(i32, f64)>,
 }
 
 /// Indicators by status, in the order of `Status::ALL`.
@@ -89,10 +92,23 @@ pub fn progress(plan: &Plan, figures: &Figures, year: i32) -> Vec<IndicatorYear>
         let baseline = ind.baseline.or_else(|| figures.get(&ind.id, plan.baseline_year).map(|f| f.value));
         let earliest = years.iter().find_map(|y| figures.get(&ind.id, *y).map(|f| (*y, f.value)));
         let first = out.len();
+        // An annual rate is to be reached every year: the plan's years so far that missed.
+        let mut missed: Vec<(i32, f64)> = Vec::new();
         for &y in &years {
             let source = figures.get(&ind.id, y).cloned();
             let facts = judge::Facts { year: y, value: source.as_ref().map(|f| f.value), baseline, earliest };
-            let v = judge::judge(ind, &plan.rules.status, &period, &facts);
+            let mut v = judge::judge(ind, &plan.rules.status, &period, &facts);
+            let missed_before = missed.clone();
+            if ind.comparison == Comparison::AnnualRate {
+                if v.status == Status::Met && !missed.is_empty() {
+                    let years: Vec<String> = missed.iter().map(|(y, x)| format!("{y}年{x}{}", ind.unit)).collect();
+                    v.status = Status::Behind;
+                    v.note = format!("本年达到目标，但{}未达到（方案要求每年达到）", years.join("、"));
+                }
+                if let Some(x) = facts.value.filter(|x| !judge::reaches(ind.comparison, *x, ind.target, &plan.rules.status)) {
+                    missed.push((y, x));
+                }
+            }
             let mut note = v.note;
             if source.as_ref().is_some_and(|f| f.provisional) {
                 add_note(&mut note, "填报的是预计数");
@@ -119,6 +135,7 @@ pub fn progress(plan: &Plan, figures: &Figures, year: i32) -> Vec<IndicatorYear>
                 required_annual_change: None,
                 source,
                 note,
+                missed_before,
             });
         }
         outlook(plan, ind, &mut out[first..]);

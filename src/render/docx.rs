@@ -354,6 +354,9 @@ pub fn report(d: &ReportData, created: &str, figures: &[Vec<u8>]) -> std::io::Re
                 indicator_rows(&a.rows, false, false),
             )),
         };
+        if !a.notes.is_empty() {
+            docx = docx.add_paragraph(Paragraph::new().style("TableText").add_run(text_run(&format!("注：{}。", a.notes.join("；")))));
+        }
     }
     if let Some(f) = &d.final_eval {
         docx = docx.add_paragraph(heading2(&f.heading));
@@ -566,7 +569,7 @@ pub fn feedback(d: &FeedbackData, created: &str) -> std::io::Result<Vec<u8>> {
             .collect();
         docx = docx.add_table(table(&[10.0, 40.0, 18.0, 14.0, 74.0], &[true, false, false, true, false], &head, rows));
     }
-    docx = docx.add_paragraph(heading1("三、缺报指标"));
+    docx = docx.add_paragraph(heading1("三、缺报内容"));
     if d.missing.is_empty() {
         docx = docx.add_paragraph(para("无。"));
     }

@@ -124,6 +124,9 @@ pub struct AreaSection {
     pub rows: Vec<IndicatorRow>,
     /// At the plan's end: the whole-period table instead (empty before).
     pub final_rows: Vec<super::final_report::FinalRow>,
+    /// Before the plan's end: how the table's 序时进度 and status of some rows were
+    /// reached (a milestone of the plan, a judgement on the level), one per indicator.
+    pub notes: Vec<String>,
 }
 
 /// One indicator in the report's tables.
@@ -340,6 +343,7 @@ pub fn describe(a: &Assessment, ind: &Indicator, p: &IndicatorYear) -> String {
     let Some(v) = p.value else { return format!("“{name}”无数据") };
     let (value, target) = (with_unit(a, v, ind), target_with_unit(ind));
     let met = p.status == Status::Met;
+    let reached = crate::assess::judge::reaches(ind.comparison, v, ind.target, &a.plan.rules.status);
     match ind.comparison {
         Comparison::AtLeast if met => format!("“{name}”为{value}，达到{target}的目标"),
         Comparison::AtLeast => format!("“{name}”为{value}，距{target}的目标尚差{}", difference(a, ind.target - v, ind)),
@@ -349,7 +353,11 @@ pub fn describe(a: &Assessment, ind: &Indicator, p: &IndicatorYear) -> String {
         Comparison::Hold => format!("“{name}”为{value}，未保持在{target}"),
         Comparison::Cumulative if met => format!("“{name}”累计完成{value}，完成{target}的目标"),
         Comparison::Cumulative => format!("“{name}”累计完成{value}，完成{target}目标的{}%", fmt_num(v * 100.0 / ind.target.max(1e-9), 1)),
-        Comparison::AnnualRate if met => format!("“{name}”为{value}，达到每年{target}的目标"),
+        Comparison::AnnualRate if reached && !p.missed_before.is_empty() => {
+            let before: Vec<String> = p.missed_before.iter().map(|(y, x)| format!("{y}年为{}", with_unit(a, *x, ind))).collect();
+            format!("“{name}”为{value}，达到每年{target}的目标，但{}，未达到（方案要求每年达到）", before.join("、"))
+        }
+        Comparison::AnnualRate if reached => format!("“{name}”为{value}，达到每年{target}的目标"),
         Comparison::AnnualRate => format!("“{name}”为{value}，低于每年{target}的目标"),
     }
 }
@@ -704,6 +712,22 @@ fn indicator_row(a: &Assessment, ind: &Indicator) -> IndicatorRow {
     }
 }
 
+/// How a row's 序时进度 and status were reached, when the table alone does not say:
+/// "T03：序时进度为方案规定的2024年节点80%；2022年基期值已达到本年进度要求，按水平判定".
+fn row_note(a: &Assessment, ind: &Indicator) -> Option<String> {
+    let p = a.latest(&ind.id)?;
+    let mut parts = Vec::new();
+    if let (Some(m), Some(e)) = (ind.milestone(a.year), p.expected) {
+        if (m - e).abs() <= 1e-9 * m.abs().max(1.0) && a.year < a.period.end {
+            parts.push(format!("序时进度为方案规定的{}年节点{}", a.year, with_unit(a, m, ind)));
+        }
+    }
+    if !p.note.is_empty() {
+        parts.push(p.note.clone());
+    }
+    (!parts.is_empty()).then(|| format!("{}：{}", ind.id, parts.join("；")))
+}
+
 /// One set of an area's indicators in a sentence: how many there are, how many are
 /// met or on track, and the lagging ones named — the same set counted and listed.
 fn set_sentence(a: &Assessment, what: &str, counts: &crate::assess::StatusCounts, lagging: &[String]) -> Option<String> {
@@ -754,6 +778,7 @@ fn area_sections(a: &Assessment) -> Vec<AreaSection> {
                 sentences: nested_quotes(sentences.into_iter().flatten().collect()),
                 rows: inds.iter().map(|i| indicator_row(a, i)).collect(),
                 final_rows: a.final_eval.as_ref().map(|e| super::final_report::rows(a, e, &inds)).unwrap_or_default(),
+                notes: if a.final_eval.is_some() { Vec::new() } else { inds.iter().filter_map(|i| row_note(a, i)).collect() },
             }
         })
         .collect()
@@ -939,23 +964,34 @@ fn return_problems(a: &Assessment) -> Vec<String> {
 /// What each unit wrote in one column (problems, next steps) over its areas, each text
 /// once and as a sentence of its own: "市卫生健康局：……。……。".
 fn by_unit(a: &Assessment, column: impl Fn(&crate::read::WorkReport) -> &String) -> Vec<String> {
-    let mut units: Vec<(String, Vec<String>)> = Vec::new();
-    for e in a.works.iter().flat_map(|w| &w.entries) {
-        let mut text = column(e).trim().trim_end_matches(['；', ';', '，', ',']).to_string();
-        if text.is_empty() {
-            continue;
-        }
-        // A text that ends without a full stop (or a closing note after one) gets one.
-        if !text.ends_with(['。', '！', '？', '）', ')', '”', '.', '!', '?']) {
-            text.push('。');
-        }
-        match units.iter_mut().find(|(u, _)| *u == e.department) {
-            Some((_, texts)) if texts.contains(&text) => {}
-            Some((_, texts)) => texts.push(text),
-            None => units.push((e.department.clone(), vec![text])),
+    // Each unit's texts with the area each is about, in the plan's order.
+    let mut units: Vec<(String, Vec<(&str, String)>)> = Vec::new();
+    for w in &a.works {
+        for e in &w.entries {
+            let mut text = column(e).trim().trim_end_matches(['；', ';', '，', ',']).to_string();
+            if text.is_empty() {
+                continue;
+            }
+            // A text that ends without a full stop (or a closing note after one) gets one.
+            if !text.ends_with(['。', '！', '？', '）', ')', '”', '.', '!', '?']) {
+                text.push('。');
+            }
+            match units.iter_mut().find(|(u, _)| *u == e.department) {
+                Some((_, texts)) if texts.iter().any(|(_, t)| *t == text) => {}
+                Some((_, texts)) => texts.push((&w.area, text)),
+                None => units.push((e.department.clone(), vec![(&w.area, text)])),
+            }
         }
     }
-    units.into_iter().map(|(u, texts)| format!("{u}：{}", texts.concat())).collect()
+    // Several texts of one unit: each says which area it is about, so that two quotes
+    // never run together as one.
+    units
+        .into_iter()
+        .map(|(u, texts)| match texts.as_slice() {
+            [(_, one)] => format!("{u}：{one}"),
+            _ => format!("{u}：{}", texts.iter().map(|(area, t)| format!("{area}方面，{t}")).collect::<String>()),
+        })
+        .collect()
 }
 
 fn suggestions(a: &Assessment) -> Vec<String> {

@@ -9,6 +9,8 @@ use planmon::plan::{Comparison, Indicator, IndicatorKind, Plan};
 use planmon::read::{ObsKind, Observation};
 use planmon::{assess, figures};
 
+use crate::common;
+
 const PERIOD: Period = Period { base_year: 2022, start: 2023, end: 2025 };
 
 fn indicator(comparison: Comparison, unit: &str, target: f64, milestones: &[(i32, f64)]) -> Indicator {
@@ -252,6 +254,9 @@ fn readme_examples() {
         ("G24", &[(2023, 1550.0)], 2023, Some(1699.0), Behind),
         // 年增长率：城镇居民收入年增长 8%，填报 6.5%，差 1.5 个百分点
         ("G12", &[(2024, 6.5)], 2024, Some(8.0), Behind),
+        // 年增长率每年都须达到：2023年 7.8% 未达到，2024年 8.4% 达到 → 仍滞后于序时进度；两年都达到为已达标
+        ("G12", &[(2023, 7.8), (2024, 8.4)], 2024, Some(8.0), Behind),
+        ("G12", &[(2023, 8.1), (2024, 8.4)], 2024, Some(8.0), Met),
         // 基期已超过年度节点：“人社+村居”覆盖率 2022年 85%，2024年节点 80%，填报 82%：按水平判定，
         // 达到本年节点为符合序时进度（不因 82 < 85 判为滞后），低于节点为滞后
         ("T03", &[(2022, 85.0), (2024, 82.0)], 2024, Some(80.0), OnTrack),
@@ -266,6 +271,31 @@ fn readme_examples() {
             (a, b) => assert_eq!(a, *b, "{id}"),
         }
     }
+}
+
+#[test]
+fn a_yearly_rate_met_after_a_missed_year_says_which_year_missed() {
+    let plan = Plan::embedded().unwrap();
+    let p = assess(&plan, &series(&plan, "G12", &[(2022, 7.9), (2023, 7.8), (2024, 8.4), (2025, 8.5)]), 2025);
+    let year = |y: i32| p.iter().find(|p| p.indicator_id == "G12" && p.year == y).unwrap();
+    assert_eq!((year(2023).status, year(2023).missed_before.as_slice()), (Behind, &[][..]), "the year itself missed");
+    for y in [2024, 2025] {
+        assert_eq!(year(y).status, Behind, "{:?}", year(y));
+        assert_eq!(year(y).missed_before, vec![(2023, 7.8)]);
+        assert!(year(y).note.contains("2023年7.8%未达到"), "{}", year(y).note);
+    }
+    // The report says it reached the rate and which year did not (the sample's G12 is
+    // 7.8 % in 2023 and 8.4 % in 2024).
+    let w = common::sample();
+    let out = w.run(&["run", "--year", "2024", "--date", "2025-03-01"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let pdf = w.output().join("仁怀市公共服务发展行动方案实施进展报告（2024年度）.pdf");
+    let text = common::without_page_numbers(&common::flat(&common::pdf_text(&pdf, false)));
+    assert!(
+        text.contains("“城镇常住居民人均可支配收入年增长率”为8.4%，达到每年8%的目标，但2023年为7.8%，未达到（方案要求每年达到）"),
+        "{text}"
+    );
+    assert!(!text.contains("为8.4%，低于每年8%的目标"), "{text}");
 }
 
 #[test]

@@ -66,7 +66,7 @@ fn report_has_one_feedback_sheet_per_unit() {
     expected.sort();
     assert_eq!(names, expected);
     let health = flat_text(&dir.join("市卫生健康局_2024年度填报数据反馈单.pdf"));
-    for expected in ["2024年度填报数据反馈单", "市卫生健康局：", "G01", "3.9", "滞后于序时进度", "三、缺报指标", "负责人签字"]
+    for expected in ["2024年度填报数据反馈单", "市卫生健康局：", "G01", "3.9", "滞后于序时进度", "三、缺报内容", "负责人签字"]
     {
         assert!(health.contains(expected), "feedback lacks {expected}");
     }
@@ -167,4 +167,20 @@ fn report_template_errors_name_the_file_and_line() {
     assert!(aside[0].to_string_lossy().ends_with("-未完成"));
     assert!(aside[0].join("仁怀市公共服务发展行动方案监测汇总表（2024年度）.xlsx").is_file());
     assert!(err.contains(&aside[0].file_name().unwrap().to_string_lossy().to_string()), "{err}");
+}
+
+#[test]
+fn a_units_texts_about_several_areas_each_say_which_area() {
+    // The sample's 市教育体育局 writes 存在问题 for 学有所教 and for 文体服务保障.
+    let w = common::sample();
+    let out = w.run(&["run", "--date", "2026-03-01"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let text = common::without_page_numbers(&flat_text(&w.output().join("仁怀市公共服务发展行动方案实施情况终期评估报告.pdf")));
+    let from = text.find("各单位反映的主要问题如下").expect("the units' problems");
+    let part = &text[from..];
+    let edu = &part[part.find("市教育体育局：").expect("市教育体育局")..];
+    let edu = &edu[..edu.find("市人力资源和社会保障局：").unwrap_or(edu.len())];
+    assert!(edu.starts_with("市教育体育局：学有所教方面，") && edu.contains("文体服务保障方面，"), "{edu}");
+    // A unit with one text is quoted as it is.
+    assert!(part.contains("市民政局：专业人才不足"), "{part}");
 }

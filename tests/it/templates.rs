@@ -61,6 +61,41 @@ fn templates_one_protected_form_per_unit() {
 }
 
 #[test]
+fn the_instructions_wrap_within_their_column_and_every_line_shows() {
+    let w = common::Workdir::new("skeleton");
+    let out = w.run(&["templates", "--year", "2025", "--output", "forms"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let path = w.path().join("forms/市卫生健康局_2025年度填报表.xlsx");
+    let xml = sheet_xml(&path, "xl/worksheets/sheet1.xml");
+    let width: f64 =
+        xml.split("<col ").nth(1).and_then(|c| c.split("width=\"").nth(1)).and_then(|v| v.split('"').next()).unwrap().parse().unwrap();
+    assert!(width <= 90.0, "the column fits an A4 page: {width}");
+    // Each row's height against the lines its text takes wrapped at that width.
+    let heights: std::collections::HashMap<u32, f64> = xml
+        .split("<row ")
+        .skip(1)
+        .filter_map(|r| {
+            let r = format!(" {}", r.split('>').next()?);
+            let attr = |name: &str| r.split(&format!(" {name}=\"")).nth(1)?.split('"').next().map(str::to_string);
+            Some((attr("r")?.parse().ok()?, attr("ht")?.parse().ok()?))
+        })
+        .collect();
+    let range = open_workbook_auto(&path).unwrap().worksheet_range("填报说明").unwrap();
+    let mut long = 0;
+    for (r, row) in range.rows().enumerate() {
+        let text = row[0].to_string();
+        let lines = planmon::text::wrapped_lines(&text, width);
+        if lines > 1.0 {
+            long += 1;
+        }
+        let ht = heights.get(&(r as u32 + 1)).copied().unwrap_or(15.0);
+        assert!(ht >= 15.0 * lines - 0.01, "row {}: {lines} lines in {ht} pt: {text}", r + 1);
+        assert!(xml.contains("wrapText=\"1\"") || sheet_xml(&path, "xl/styles.xml").contains("wrapText=\"1\""), "wrapped");
+    }
+    assert!(long >= 2, "the long instructions take several lines");
+}
+
+#[test]
 fn templates_prefill_last_years_values() {
     let w = common::Workdir::new("skeleton");
     assert!(w.run(&["templates", "--year", "2025", "--output", "forms"]).status.success());
