@@ -165,9 +165,8 @@ fn cell(text: &str, width: i32, center: bool, header: bool, keep: bool) -> Table
 
 /// A table with fixed column widths (mm, adding up to the text width), a header row
 /// repeated on every page, and the rows. `centred[k]` centres column k.
-fn table(widths_mm: &[f64], centred: &[bool], header: &[String], rows: Vec<Vec<String>>) -> Table {
-    let total: f64 = widths_mm.iter().sum();
-    let widths: Vec<i32> = widths_mm.iter().map(|w| mm(w * TEXT_WIDTH_MM / total)).collect();
+fn table(weights: &[f64], centred: &[bool], header: &[String], rows: Vec<Vec<String>>) -> Table {
+    let widths: Vec<i32> = column_widths(weights, header, &rows).into_iter().map(mm).collect();
     // The header row goes with the first row; a short table (a dozen rows) stays whole.
     let together = rows.len() <= 12;
     let last = rows.len();
@@ -186,6 +185,106 @@ fn table(widths_mm: &[f64], centred: &[bool], header: &[String], rows: Vec<Vec<S
     let mut all = vec![row(header, true, 0)];
     all.extend(rows.iter().enumerate().map(|(k, r)| row(r, false, k)));
     Table::new(all).set_grid(widths.iter().map(|w| *w as usize).collect()).width(mm(TEXT_WIDTH_MM) as usize, WidthType::Dxa)
+}
+
+/// How wide (mm) a text sets in 五号 (10.5 pt, 3.7 mm to the em) on one line, a little
+/// generously: a Chinese character 1 em, a digit or lower-case letter half, capitals and
+/// signs like % about four fifths.
+fn set_width(text: &str) -> f64 {
+    text.chars()
+        .map(|c| match c {
+            '0'..='9' | 'a'..='z' | '.' | ',' | ' ' | '-' | '/' | '(' | ')' => 1.9,
+            c if c.is_ascii() => 3.0,
+            _ => 3.75,
+        })
+        .sum()
+}
+
+/// Left and right cell margins (Word's and LibreOffice's 0.19 cm each) and the rules.
+const CELL_PADDING: f64 = 4.4;
+
+/// The columns' widths (mm, adding up to the text width) for these texts. Each column
+/// first gets what it cannot do without: its header (up to three characters on one
+/// line, four on two, a longer one on three at most), and its longest run of Latin letters and digits, which Word
+/// does not break ("100.0%"). The rest goes, a step at a time, where it saves the most
+/// lines (each row as high as its tallest cell, and every cell's lines a little); what
+/// no longer saves a line goes by the `weights`.
+fn column_widths(weights: &[f64], header: &[String], rows: &[Vec<String>]) -> Vec<f64> {
+    let n = weights.len();
+    // Each row's cells as the set widths of their lines.
+    let table: Vec<Vec<Vec<f64>>> = std::iter::once(header)
+        .chain(rows.iter().map(Vec::as_slice))
+        .map(|row: &[String]| (0..n).map(|k| row.get(k).map_or_else(Vec::new, |t| t.split('\u{b}').map(set_width).collect())).collect())
+        .collect();
+    let mut widths = vec![0.0_f64; n];
+    for (k, h) in header.iter().enumerate().take(n) {
+        for line in h.split('\u{b}') {
+            let chars = line.chars().count();
+            // Up to three characters on one line, four on two, more on three at most.
+            let per_line = match chars {
+                0..=3 => chars,
+                4 => 2,
+                _ => chars.div_ceil(3).max(2),
+            };
+            let on = line
+                .chars()
+                .collect::<Vec<_>>()
+                .chunks(per_line.max(1))
+                .map(|c| set_width(&c.iter().collect::<String>()))
+                .fold(0.0, f64::max);
+            widths[k] = widths[k].max(on + CELL_PADDING);
+        }
+    }
+    for row in rows {
+        for (k, t) in row.iter().enumerate().take(n) {
+            let run = t.split(|c: char| !c.is_ascii() || c == ' ' || c == '\u{b}').map(set_width).fold(0.0, f64::max);
+            widths[k] = widths[k].max(run + CELL_PADDING);
+        }
+    }
+    let floor: f64 = widths.iter().sum();
+    if floor >= TEXT_WIDTH_MM {
+        // Not even that fits: the minimums, scaled down.
+        return widths.iter().map(|w| w * TEXT_WIDTH_MM / floor).collect();
+    }
+    let lines = |cell: &[f64], w: f64| cell.iter().map(|l| (l / (w - CELL_PADDING).max(1.0) - 1e-9).ceil().max(1.0)).sum::<f64>();
+    // The rows' heights in lines, and (so that a cell in a row another cell holds as
+    // high still counts) the cells' lines.
+    let height = |widths: &[f64]| -> f64 {
+        table
+            .iter()
+            .map(|row| {
+                let cells: Vec<f64> = row.iter().zip(widths).map(|(cell, w)| lines(cell, *w)).collect();
+                cells.iter().copied().fold(1.0, f64::max) + cells.iter().sum::<f64>() / (n as f64 + 1.0)
+            })
+            .sum()
+    };
+    let mut left = TEXT_WIDTH_MM - floor;
+    let mut now = height(&widths);
+    // Greedy: the column and the widening (whole mm) that save the most lines per mm.
+    while left >= 1.0 {
+        let mut best: Option<(f64, usize, f64, f64)> = None;
+        let mut trial = widths.clone();
+        for k in 0..n {
+            for d in 1..=(left as usize) {
+                trial[k] = widths[k] + d as f64;
+                let h = height(&trial);
+                let gain = (now - h) / d as f64;
+                if gain > 1e-9 && best.is_none_or(|(g, ..)| gain > g + 1e-9) {
+                    best = Some((gain, k, d as f64, h));
+                }
+            }
+            trial[k] = widths[k];
+        }
+        let Some((_, k, d, h)) = best else { break };
+        widths[k] += d;
+        left -= d;
+        now = h;
+    }
+    let weight: f64 = weights.iter().sum();
+    for (w, wt) in widths.iter_mut().zip(weights) {
+        *w += left * wt / weight;
+    }
+    widths
 }
 
 fn caption(text: &str) -> Paragraph {
@@ -225,7 +324,12 @@ fn signature(docx: Docx, office: &str, date: &str) -> Docx {
     let right = |text: &str| {
         Paragraph::new().style("Body").align(AlignmentType::Right).indent(None, None, Some(4 * 320), None).add_run(text_run(text))
     };
-    docx.add_paragraph(flush("")).add_paragraph(flush("")).add_paragraph(right(office)).add_paragraph(right(date))
+    // Never the office on one page and the date on the next, nor the 落款 alone: the
+    // lines before it go with it.
+    docx.add_paragraph(flush("").keep_next(true))
+        .add_paragraph(flush("").keep_next(true))
+        .add_paragraph(right(office).keep_next(true))
+        .add_paragraph(right(date))
 }
 
 /// The progress report as a .docx.
@@ -247,7 +351,7 @@ fn picture(png: &[u8], width_mm: f64) -> Option<Paragraph> {
 
 pub fn report(d: &ReportData, created: &str, figures: &[Vec<u8>]) -> std::io::Result<Vec<u8>> {
     let mut docx = document(created)
-        .add_paragraph(Paragraph::new().style("DocTitle").add_run(text_run(&d.title)))
+        .add_paragraph(Paragraph::new().style("DocTitle").add_run(text_run(&d.title_lines.join("\u{b}"))))
         .add_paragraph(flush(&d.notice))
         .add_paragraph(flush(&d.recipient));
     for p in &d.intro {
@@ -412,21 +516,25 @@ pub fn report(d: &ReportData, created: &str, figures: &[Vec<u8>]) -> std::io::Re
 
     docx = docx.add_paragraph(heading1("五、存在的问题"));
     // An item's paragraphs (each unit's words) each a paragraph, the first numbered.
-    let numbered = |mut docx: Docx, number: String, item: &str| {
-        for (k, part) in item.split(super::report::PARAGRAPH).enumerate() {
-            docx = docx.add_paragraph(para(&if k == 0 { format!("{number}{part}") } else { part.to_string() }));
+    // (`keep`: the item's last paragraph goes with what follows.)
+    let numbered = |mut docx: Docx, number: String, item: &str, keep: bool| {
+        let parts: Vec<&str> = item.split(super::report::PARAGRAPH).collect();
+        for (k, part) in parts.iter().enumerate() {
+            let p = para(&if k == 0 { format!("{number}{part}") } else { part.to_string() });
+            docx = docx.add_paragraph(p.keep_next(keep && k + 1 == parts.len()));
         }
         docx
     };
     for (i, p) in d.problems.iter().enumerate() {
-        docx = numbered(docx, format!("（{}）", i + 1), p);
+        docx = numbered(docx, format!("（{}）", i + 1), p, false);
     }
     docx = docx.add_paragraph(heading1("六、下一步工作建议"));
+    // The last suggestion goes with the 附件说明 and the 落款: never a 落款 page alone.
     for (i, p) in d.suggestions.iter().enumerate() {
-        docx = numbered(docx, format!("{}. ", i + 1), p);
+        docx = numbered(docx, format!("{}. ", i + 1), p, i + 1 == d.suggestions.len());
     }
     // 附件说明 (GB/T 9704 7.3.4): two characters in, the names aligned after 附表：.
-    docx = docx.add_paragraph(flush(""));
+    docx = docx.add_paragraph(flush("").keep_next(true));
     for (k, t) in d.attachments.iter().enumerate() {
         let p = if k == 0 {
             Paragraph::new()
@@ -436,7 +544,7 @@ pub fn report(d: &ReportData, created: &str, figures: &[Vec<u8>]) -> std::io::Re
         } else {
             Paragraph::new().style("Body").indent(Some(5 * 320), Some(SpecialIndentType::FirstLine(0)), None, None).add_run(text_run(t))
         };
-        docx = docx.add_paragraph(p);
+        docx = docx.add_paragraph(p.keep_next(true));
     }
     docx = signature(docx, &d.office, &d.date);
 
@@ -707,4 +815,30 @@ fn rezip(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
         out.write_all(&data)?;
     }
     Ok(out.finish().map_err(std::io::Error::other)?.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &[&str]) -> Vec<String> {
+        v.iter().map(|t| t.to_string()).collect()
+    }
+
+    #[test]
+    fn columns_keep_headers_and_numbers_whole_and_share_the_rest() {
+        let head = s(&["编号", "任务", "完成率", "说明"]);
+        let rows = vec![s(&["G01", "完成仁怀市精神病医院(心理干预咨询中心)项目建设，并投入使用", "100.0%", "未能按期完成，正在加紧推进"])];
+        let w = column_widths(&[2.0, 60.0, 2.0, 10.0], &head, &rows);
+        assert!((w.iter().sum::<f64>() - TEXT_WIDTH_MM).abs() < 1e-6, "{w:?}");
+        // 编号 and 完成率 on one line, "100.0%" unbroken, whatever their small weights.
+        assert!(w[0] >= set_width("编号") + CELL_PADDING && w[2] >= set_width("100.0%").max(set_width("完成率")) + CELL_PADDING, "{w:?}");
+        // The row takes as few lines as the width allows: 任务 (29 characters) and 说明 (13)
+        // on two lines or fewer each, whatever the weights say.
+        let lines = |t: &str, w: f64| (set_width(t) / (w - CELL_PADDING)).ceil();
+        assert!(lines(&rows[0][1], w[1]) <= 2.0 && lines(&rows[0][3], w[3]) <= 2.0, "{w:?}");
+        // Texts that all fit leave the rest to the weights.
+        let w = column_widths(&[1.0, 1.0], &s(&["甲", "乙"]), &[s(&["1", "2"])]);
+        assert!((w[0] - w[1]).abs() < 1e-6 && (w[0] + w[1] - TEXT_WIDTH_MM).abs() < 1e-6, "{w:?}");
+    }
 }

@@ -16,7 +16,8 @@ fn report_title(w: &Workdir, year: i32) -> String {
     let fin = w.output().join("仁怀市公共服务发展行动方案实施情况终期评估报告.docx");
     // The newest of the two (a run replaces the output folder's set).
     let docx = if annual.exists() { annual } else { fin };
-    docx_text(&docx).paragraphs.into_iter().find(|p| !p.trim().is_empty()).unwrap()
+    // (A long title is set on two lines of one paragraph.)
+    docx_text(&docx).paragraphs.into_iter().find(|p| !p.trim().is_empty()).unwrap().replace('\n', "")
 }
 
 #[test]
