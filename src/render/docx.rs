@@ -203,10 +203,25 @@ fn set_width(text: &str) -> f64 {
 /// Left and right cell margins (Word's and LibreOffice's 0.19 cm each) and the rules.
 const CELL_PADDING: f64 = 4.4;
 
+/// The runs of a text that a line never breaks: Latin letters and digits with the signs
+/// that cling to them ("≥2900", "100.0%", "2024" of "2024年").
+fn unbreakable(text: &str) -> impl Iterator<Item = &str> {
+    let clings = |c: char| c.is_ascii() && c != ' ' || matches!(c, '≥' | '≤' | '±' | '‰' | '～' | '×' | '℃' | '㎡');
+    text.split(move |c: char| !clings(c) || c == '\u{b}').filter(|r| !r.is_empty())
+}
+
+/// What an unbreakable run needs (mm): its digits as a wider Latin face than Times New
+/// Roman sets them (LibreOffice without it uses DejaVu Serif: 0.64 em, not 0.5), the
+/// rest as `set_width` (already generous), so that a number never breaks inside,
+/// whatever font the reader has.
+fn unbreakable_width(run: &str) -> f64 {
+    run.chars().map(|c| if c.is_ascii_digit() { 2.4 } else { set_width(c.encode_utf8(&mut [0; 4])) }).sum::<f64>() + CELL_PADDING
+}
+
 /// The columns' widths (mm, adding up to the text width) for these texts. Each column
 /// first gets what it cannot do without: its header (up to three characters on one
-/// line, four on two, a longer one on three at most), and its longest run of Latin letters and digits, which Word
-/// does not break ("100.0%"). The rest goes, a step at a time, where it saves the most
+/// line, four on two, a longer one on three at most), and in header and cells its
+/// longest unbreakable run (`unbreakable`). The rest goes, a step at a time, where it saves the most
 /// lines (each row as high as its tallest cell, and every cell's lines a little); what
 /// no longer saves a line goes by the `weights`.
 fn column_widths(weights: &[f64], header: &[String], rows: &[Vec<String>]) -> Vec<f64> {
@@ -235,10 +250,9 @@ fn column_widths(weights: &[f64], header: &[String], rows: &[Vec<String>]) -> Ve
             widths[k] = widths[k].max(on + CELL_PADDING);
         }
     }
-    for row in rows {
+    for row in std::iter::once(header).chain(rows.iter().map(Vec::as_slice)) {
         for (k, t) in row.iter().enumerate().take(n) {
-            let run = t.split(|c: char| !c.is_ascii() || c == ' ' || c == '\u{b}').map(set_width).fold(0.0, f64::max);
-            widths[k] = widths[k].max(run + CELL_PADDING);
+            widths[k] = unbreakable(t).map(unbreakable_width).fold(widths[k], f64::max);
         }
     }
     let floor: f64 = widths.iter().sum();
@@ -837,6 +851,11 @@ mod tests {
         // on two lines or fewer each, whatever the weights say.
         let lines = |t: &str, w: f64| (set_width(t) / (w - CELL_PADDING)).ceil();
         assert!(lines(&rows[0][1], w[1]) <= 2.0 && lines(&rows[0][3], w[3]) <= 2.0, "{w:?}");
+        // A number with its sign, and the year of a header, never broken.
+        let head = s(&["序号", "2024年", "指标"]);
+        let w = column_widths(&[1.0, 1.0, 30.0], &head, &[s(&["1", "≥2900", "每千人口拥有3岁以下婴幼儿托位数"])]);
+        assert!(w[1] >= 3.75 + 4.0 * 2.4 + CELL_PADDING, "{w:?}");
+        assert_eq!(unbreakable("≥2900个，较2022年").collect::<Vec<_>>(), ["≥2900", "2022"]);
         // Texts that all fit leave the rest to the weights.
         let w = column_widths(&[1.0, 1.0], &s(&["甲", "乙"]), &[s(&["1", "2"])]);
         assert!((w[0] - w[1]).abs() < 1e-6 && (w[0] + w[1] - TEXT_WIDTH_MM).abs() < 1e-6, "{w:?}");
