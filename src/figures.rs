@@ -163,8 +163,12 @@ pub struct ReturnStatus {
     pub files: Vec<String>,
     /// The 填报日期 written in it (the earliest, if several).
     pub filled_date: Option<String>,
-    /// Sent by the deadline (None: no date written, or not received).
+    /// Sent by the deadline (None: no date written, a date after the documents' own, or
+    /// not received).
     pub on_time: Option<bool>,
+    /// Its 填报日期 is after the 成文日期 of the documents: not when it came in (it was
+    /// in hand before), so neither on time nor late is said of it.
+    pub misdated: bool,
 }
 
 impl ReturnStatus {
@@ -177,8 +181,9 @@ impl ReturnStatus {
     }
 }
 
-/// Every responsible unit's return for every year of the plan up to `year`.
-pub fn returns(plan: &Plan, files: &[InputFile], year: i32) -> Vec<ReturnStatus> {
+/// Every responsible unit's return for every year of the plan up to `year`; `written`,
+/// the documents' 成文日期 where there are documents.
+pub fn returns(plan: &Plan, files: &[InputFile], year: i32, written: Option<time::Date>) -> Vec<ReturnStatus> {
     let deadline = &plan.rules.validate.deadline;
     // Each file under every (unit, year) it holds, in the order of `files`, once.
     let mut holding: HashMap<(&str, i32), Vec<&InputFile>> = HashMap::new();
@@ -200,13 +205,16 @@ pub fn returns(plan: &Plan, files: &[InputFile], year: i32) -> Vec<ReturnStatus>
             let mut read: Vec<&InputFile> = holding.get(&(unit.name.as_str(), y)).cloned().unwrap_or_default();
             read.sort_by_key(|f| f.is_replaced(&unit.name, y));
             let filled_date = read.iter().filter_map(|f| f.filled_date.clone()).min();
-            let on_time = filled_date.as_ref().map(|d| d.as_str() <= format!("{}-{}", y + 1, deadline).as_str());
+            let misdated =
+                filled_date.as_deref().and_then(crate::clock::parse_date).zip(written).is_some_and(|(filled, written)| filled > written);
+            let on_time = filled_date.as_ref().filter(|_| !misdated).map(|d| d.as_str() <= format!("{}-{}", y + 1, deadline).as_str());
             out.push(ReturnStatus {
                 unit: unit.name.clone(),
                 year: y,
                 files: read.iter().map(|f| f.file.clone()).collect(),
                 filled_date,
                 on_time,
+                misdated,
             });
         }
     }

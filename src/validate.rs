@@ -29,7 +29,7 @@ pub struct Context<'a> {
 pub fn validate(plan: &Plan, obs: &[Observation], files: &[InputFile], year: i32) -> PolarsResult<Vec<Finding>> {
     let df = frames::observations(obs)?;
     let figures = crate::figures::choose(plan, obs, &df)?;
-    let returns = crate::figures::returns(plan, files, year);
+    let returns = crate::figures::returns(plan, files, year, None);
     validate_frame(plan, obs, &df, &Context { figures: &figures, returns: &returns, projects: &[], files, year })
 }
 
@@ -862,7 +862,7 @@ mod tests {
         }
         // A project the unit leads with no report in a return it sent.
         let files = vec![file("市卫生健康局", 2024)];
-        let returns = crate::figures::returns(&plan, &files, 2024);
+        let returns = crate::figures::returns(&plan, &files, 2024, None);
         let df = frames::observations(&[]).unwrap();
         let figures = Figures::default();
         let cx = Context {

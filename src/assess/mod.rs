@@ -643,7 +643,7 @@ pub fn assess(
     let documents = Documents::new(&plan, config, year)?;
     let (frame, figures) = resolved_figures(&plan, &mut read, year)?;
     crate::clock::mark("assess: resolved");
-    let returns = crate::figures::returns(&plan, &read.files, year);
+    let returns = crate::figures::returns(&plan, &read.files, year, Some(documents.date));
     crate::clock::mark("assess: returns");
     // The rules and the judgement side by side on the two cores.
     let cx = crate::validate::Context { figures: &figures, returns: &returns, projects: &read.projects, files: &read.files, year };

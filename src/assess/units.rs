@@ -34,6 +34,8 @@ pub struct UnitSummary {
     pub late: usize,
     /// Returns without a 填报日期.
     pub undated: usize,
+    /// Returns whose 填报日期 is after the 成文日期 (neither on time nor late).
+    pub misdated: usize,
     pub errors: usize,
     pub warnings: usize,
 }
@@ -147,6 +149,7 @@ pub fn summaries(
                 on_time: own.iter().filter(|r| r.on_time == Some(true)).count(),
                 late: own.iter().filter(|r| r.late()).count(),
                 undated: own.iter().filter(|r| r.received() && r.filled_date.is_none()).count(),
+                misdated: own.iter().filter(|r| r.received() && r.misdated).count(),
                 errors,
                 warnings,
             }

@@ -420,6 +420,9 @@ pub fn report(d: &ReportData, created: &str, figures: &[Vec<u8>]) -> std::io::Re
         &head,
         rows,
     ));
+    if !d.unit_note.is_empty() {
+        docx = docx.add_paragraph(Paragraph::new().style("TableText").add_run(text_run(&d.unit_note)));
+    }
 
     docx = docx.add_paragraph(heading1("二、主要工作及成效"));
     for w in &d.works {
@@ -645,9 +648,9 @@ pub fn feedback(d: &FeedbackData, created: &str) -> std::io::Result<Vec<u8>> {
     for p in &d.intro {
         docx = docx.add_paragraph(para(p));
     }
-    docx = docx.add_paragraph(heading1("一、本单位指标完成情况"));
+    docx = docx.add_paragraph(heading1("一、你单位指标完成情况"));
     let status_heading = if d.expected_heading == "完成率" { "完成情况" } else { "状态" };
-    let head = strings(&["编号", "指标", &d.target_heading, "本单位填报值", "评估采用值", &d.expected_heading, status_heading, "备注"]);
+    let head = strings(&["编号", "指标", &d.target_heading, "你单位填报值", "评估采用值", &d.expected_heading, status_heading, "备注"]);
     let rows = d
         .rows
         .iter()

@@ -201,14 +201,41 @@ pub fn area_sentence(a: &Assessment, e: &FinalEvaluation, area: &str, kind: Indi
     Some(s)
 }
 
+/// What the indicators not fully met are: by outcome, and by kind where there are both.
+fn not_met_breakdown(a: &Assessment, e: &FinalEvaluation) -> String {
+    let count = |keep: &dyn Fn(&Indicator, &FinalIndicator) -> bool| {
+        e.not_met.iter().filter(|id| a.plan.indicator(id).zip(e.of(id)).is_some_and(|(i, f)| keep(i, f))).count()
+    };
+    let outcomes: Vec<String> = [Outcome::NotCompleted, Outcome::NearlyCompleted]
+        .iter()
+        .map(|o| (o.label(), count(&|_, f| f.outcome == *o)))
+        .filter(|(_, n)| *n > 0)
+        .map(|(label, n)| format!("{label}{n}项"))
+        .collect();
+    let (goals, tasks) = (count(&|i, _| i.is_goal()), count(&|i, _| !i.is_goal()));
+    let mut text = outcomes.join("、");
+    if goals > 0 && tasks > 0 {
+        text.push_str(&format!("；其中主要发展指标{goals}项、重点任务量化指标{tasks}项"));
+    }
+    text
+}
+
+/// The heading of the list: what it holds.
+fn not_met_heading(a: &Assessment, e: &FinalEvaluation) -> String {
+    let nearly = e.not_met.iter().any(|id| e.of(id).is_some_and(|f| f.outcome == Outcome::NearlyCompleted));
+    let what = if nearly { "未完成和基本完成" } else { "未完成" };
+    format!("（{}）{what}的指标及原因", super::report::numeral_pub(a.areas.len()))
+}
+
 /// The named lists and each unmet indicator's reason.
 pub fn report(a: &Assessment, e: &FinalEvaluation) -> FinalReport {
     let name = |id: &str| a.plan.indicator(id).map(|i| format!("“{}”（{}）", i.name, i.responsible_joined())).unwrap_or_default();
     let mut lists = Vec::new();
     if !e.not_met.is_empty() {
         lists.push(format!(
-            "未完全完成的指标{}项：{}。",
+            "未完全完成的指标{}项（{}）：{}。",
             e.not_met.len(),
+            not_met_breakdown(a, e),
             e.not_met.iter().map(|id| name(id)).collect::<Vec<_>>().join("、")
         ));
     }
@@ -269,7 +296,7 @@ pub fn report(a: &Assessment, e: &FinalEvaluation) -> FinalReport {
             })
         })
         .collect();
-    let heading = format!("（{}）未完成的指标及原因", super::report::numeral_pub(a.areas.len()));
+    let heading = not_met_heading(a, e);
     let trends: Vec<Trend> = e.not_met.iter().filter_map(|id| trend(a, a.plan.indicator(id)?, e.of(id)?)).collect();
     FinalReport {
         heading,

@@ -49,6 +49,8 @@ pub struct ReportData {
     /// The returns columns' heading: the years they count (2023—2025年).
     pub returns_years: String,
     pub unit_rows: Vec<UnitRow>,
+    /// Under 表2: the returns neither on time nor late, and why (empty: none).
+    pub unit_note: String,
     /// 二、主要工作及成效: per area, what the units wrote.
     pub works: Vec<WorkSection>,
     /// 三、主要指标完成情况: per area, a sentence and the indicators.
@@ -495,6 +497,7 @@ pub fn report_data(a: &Assessment) -> ReportData {
         area_counts,
         returns_years: years_text(a),
         unit_rows: unit_rows(a),
+        unit_note: unit_note(a),
         works: work_sections(a),
         areas: area_sections(a),
         project_sentences: nested_quotes(project_sentences(a)),
@@ -653,6 +656,26 @@ fn counted((errors, warnings): (usize, usize)) -> String {
         (0, w) => format!("警告{w}处"),
         (e, w) => format!("错误{e}处、警告{w}处"),
     }
+}
+
+/// 表2's note: the returns counted neither on time nor late, and why (no 填报日期, or
+/// one after the 成文日期, which cannot be when it came in); empty when there are none.
+fn unit_note(a: &Assessment) -> String {
+    let named = |count: fn(&crate::assess::units::UnitSummary) -> usize| -> Vec<String> {
+        a.units.iter().filter(|u| count(u) > 0).map(|u| format!("{}{}份", u.unit, count(u))).collect()
+    };
+    let parts: Vec<String> = [
+        ("未写填报日期".to_string(), named(|u| u.undated)),
+        (format!("所填填报日期晚于本报告的成文日期（{}）", a.documents.date_text), named(|u| u.misdated)),
+    ]
+    .into_iter()
+    .filter(|(_, units)| !units.is_empty())
+    .map(|(what, units)| format!("{what}的：{}", units.join("、")))
+    .collect();
+    if parts.is_empty() {
+        return String::new();
+    }
+    format!("注：“按时报送”不含无法判定是否按时的填报表，其中{}，已请报送单位核对。", parts.join("；"))
 }
 
 fn unit_rows(a: &Assessment) -> Vec<UnitRow> {
@@ -1164,9 +1187,9 @@ pub fn feedback_data(a: &Assessment, fb: &UnitFeedback) -> FeedbackData {
             })
             .unwrap_or_default(),
         no_problems: if missing.is_empty() {
-            "本单位填报表未发现数据问题。".to_string()
+            "你单位填报表未发现数据问题。".to_string()
         } else {
-            "本单位填报表未发现数据问题；缺报的内容见第三部分（汇总中计为警告），请补报。".to_string()
+            "你单位填报表未发现数据问题；缺报的内容见第三部分（汇总中计为警告），请补报。".to_string()
         },
         missing,
         followup: fb

@@ -463,6 +463,7 @@ fn units_sheet(wb: &mut Workbook, a: &Assessment, st: &Styles) -> Result<(), Xls
         ("按时报送（份）", 10.0),
         ("逾期报送（份）", 10.0),
         ("未写填报日期（份）", 11.0),
+        ("填报日期晚于成文日期（份）", 13.0),
         ("牵头指标（项）", 10.0),
         ("本年已报（项）", 10.0),
         ("指标报送率(%)", 10.0),
@@ -480,16 +481,17 @@ fn units_sheet(wb: &mut Workbook, a: &Assessment, st: &Styles) -> Result<(), Xls
     for (i, u) in units.iter().enumerate() {
         let r = i as u32 + 1;
         ws.write_string_with_format(r, 0, &u.unit, &st.text)?;
-        for (c, v) in [u.returns_expected, u.returns_received, u.on_time, u.late, u.undated, u.indicators, u.reported].iter().enumerate() {
+        let numbers = [u.returns_expected, u.returns_received, u.on_time, u.late, u.undated, u.misdated, u.indicators, u.reported];
+        for (c, v) in numbers.iter().enumerate() {
             ws.write_number_with_format(r, 1 + c as u16, *v as f64, &st.int)?;
         }
-        opt_number(ws, r, 8, u.reporting_rate(), &st.pct)?;
+        opt_number(ws, r, 1 + numbers.len() as u16, u.reporting_rate(), &st.pct)?;
         let counts: Vec<usize> = match (&u.outcomes, at_end) {
             (Some(o), true) => crate::assess::final_eval::Outcome::ALL.iter().map(|x| o.get(*x)).collect(),
             _ => vec![u.counts.good(), u.counts.lagging()],
         };
         for (k, n) in counts.iter().enumerate() {
-            ws.write_number_with_format(r, 9 + k as u16, *n as f64, &st.int)?;
+            ws.write_number_with_format(r, 2 + numbers.len() as u16 + k as u16, *n as f64, &st.int)?;
         }
         ws.write_string_with_format(r, cols.len() as u16 - 1, format!("{}/{}", u.errors, u.warnings), &st.text)?;
     }

@@ -271,7 +271,7 @@ fn check_report(w: &Workdir, a: &Assessment) {
         // At the plan's end: every indicator not met is named with its unit and the
         // unit's reason, or a placeholder naming the unit.
         if let Some(e) = &a.final_eval {
-            let listed = between(text, "未完成的指标及原因", "四、");
+            let listed = between(text, "的指标及原因", "四、");
             for id in &e.not_met {
                 let (i, f) = (a.plan.indicator(id).unwrap(), e.of(id).unwrap());
                 assert!(listed.contains(&planmon::text::nest_quotes(&format!("“{}”", flat(&i.name)))), "{y} {what}: {id} not listed");
@@ -288,7 +288,7 @@ fn check_report(w: &Workdir, a: &Assessment) {
             }
             assert!(text.contains("终期评估报告"), "{y} {what}: the title");
         } else {
-            assert!(!text.contains("未完成的指标及原因"), "{y} {what}: a final list in a year of the plan");
+            assert!(!text.contains("的指标及原因"), "{y} {what}: a final list in a year of the plan");
         }
         // Late returns, by name; conflicts of the year with indicator, figures and units.
         for late in &a.late {
@@ -372,7 +372,7 @@ fn check_feedback(w: &Workdir, a: &Assessment) {
         let docx = w.output().join("反馈单").join(format!("{unit}_{y}年度填报数据反馈单.docx"));
         let doc = docx_text(&docx);
         let rows = &doc.tables[0];
-        assert_eq!(rows[0][3], "本单位填报值");
+        assert_eq!(rows[0][3], "你单位填报值");
         assert_eq!(rows[0][4], "评估采用值");
         let mut seen = 0;
         for r in &rows[1..] {
@@ -382,7 +382,7 @@ fn check_feedback(w: &Workdir, a: &Assessment) {
             // A unit sharing the indicator leaves it to the lead unit.
             let owed = if ind.lead_unit() == unit { "未填报" } else { "—" };
             let expected_own = own.map(|v| a.shown(&ind.id, v)).unwrap_or_else(|| owed.into());
-            assert_eq!(r[3], expected_own, "{y} {unit} {}: 本单位填报值 is not what the unit reported", ind.id);
+            assert_eq!(r[3], expected_own, "{y} {unit} {}: 你单位填报值 is not what the unit reported", ind.id);
             let used = a.of(&ind.id, y).and_then(|p| p.value);
             let used_by = a.of(&ind.id, y).and_then(|p| p.source.as_ref()).map(|s| s.department.to_string());
             match (own, used) {
@@ -410,7 +410,7 @@ fn check_feedback(w: &Workdir, a: &Assessment) {
         let mine: Vec<_> =
             a.findings.iter().filter(|f| f.department == unit && !f.code.is_missing() && !f.code.is_missing_text()).collect();
         if mine.is_empty() {
-            assert!(text.contains("本单位填报表未发现数据问题"), "{y} {unit}");
+            assert!(text.contains("你单位填报表未发现数据问题"), "{y} {unit}");
         } else {
             let problems = doc.tables.iter().find(|t| t[0].last().is_some_and(|h| h == "问题及修改意见")).unwrap();
             assert_eq!(problems.len() - 1, mine.len(), "{y} {unit}: problems listed");

@@ -177,6 +177,56 @@ fn every_return_dated_after_the_documents_is_told_to_its_unit() {
 }
 
 #[test]
+fn a_return_dated_after_the_documents_is_neither_on_time_nor_late() {
+    // The sample's returns of 2025 dated after the deadline (2026-01-31): late when the
+    // documents are dated after them, neither on time nor late when dated before (the
+    // file was in hand; its 填报日期 cannot be when it came in).
+    let w = Workdir::with_input(&Path::new(env!("CARGO_MANIFEST_DIR")).join("input"));
+    let manifest =
+        |w: &Workdir| -> serde_json::Value { serde_json::from_slice(&std::fs::read(w.output().join("manifest.json")).unwrap()).unwrap() };
+    let book = w.output().join("仁怀市公共服务发展行动方案监测汇总表（2025年度）.xlsx");
+    let pdf = w.output().join("仁怀市公共服务发展行动方案实施情况终期评估报告.pdf");
+    let report = || common::without_page_numbers(&common::flat(&common::pdf_text(&pdf, false)));
+    let unit_row = |unit: &str| -> std::collections::HashMap<String, String> {
+        let rows = displayed_sheet(&book, "部门填报情况");
+        let row = rows.iter().find(|r| r[0] == unit).unwrap_or_else(|| panic!("no row for {unit}"));
+        rows[0].iter().cloned().zip(row.iter().cloned()).collect()
+    };
+    let out = w.run(&["run", "--date", "2026-03-01"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let late: Vec<(String, String)> = manifest(&w)["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["year"] == 2025 && f["filled_date"].as_str().is_some_and(|d| d > "2026-01-31"))
+        .map(|f| (f["department"].as_str().unwrap().to_string(), f["filled_date"].as_str().unwrap().to_string()))
+        .collect();
+    assert!(!late.is_empty(), "the sample has a return of 2025 dated after the deadline");
+    let text = report();
+    assert!(text.contains(&format!("逾期报送{}份", late.len())), "{text}");
+    for (unit, _) in &late {
+        assert_eq!(unit_row(unit)["逾期报送（份）"], "1", "{unit}");
+        assert_eq!(unit_row(unit)["填报日期晚于成文日期（份）"], "0", "{unit}");
+        let fb = common::flat(&common::pdf_text(&w.output().join(format!("反馈单/{unit}_2025年度填报数据反馈单.pdf")), false));
+        assert!(fb.contains("晚于报送时限"), "{unit}: {fb}");
+    }
+    // Dated before those returns' dates, and before the deadline.
+    let out = w.run(&["run", "--date", "2026-01-20"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let text = report();
+    assert!(!text.contains("逾期"), "nothing is said late: {text}");
+    assert!(text.contains("“按时报送”不含无法判定是否按时的填报表"), "{text}");
+    for (unit, _) in &late {
+        let row = unit_row(unit);
+        assert_eq!((row["逾期报送（份）"].as_str(), row["填报日期晚于成文日期（份）"].as_str()), ("0", "1"), "{unit}: {row:?}");
+        assert!(text.contains(&format!("{unit}1份")), "{unit} named under 表2: {text}");
+        let fb = common::flat(&common::pdf_text(&w.output().join(format!("反馈单/{unit}_2025年度填报数据反馈单.pdf")), false));
+        assert!(!fb.contains("晚于报送时限"), "{unit}: {fb}");
+        assert!(fb.contains("晚于本次汇总报告和反馈单的成文日期"), "{unit}: {fb}");
+    }
+}
+
+#[test]
 fn the_report_counts_as_fed_back_only_what_a_unit_was_told() {
     // A file that is no return (no unit to tell) and the rest of the sample.
     let w = Workdir::with_input(&Path::new(env!("CARGO_MANIFEST_DIR")).join("input"));

@@ -127,7 +127,7 @@ fn word_feedback_sheets_come_too_and_a_switch_turns_them_off() {
     let health = w.output().join("反馈单/市卫生健康局_2025年度填报数据反馈单.docx");
     let sheet = docx_text(&health);
     let text = flat(&(sheet.paragraphs.join("\n") + &sheet.tables.concat().concat().join("\n")));
-    for must in ["2025年度填报数据反馈单", "市卫生健康局：", "一、本单位指标完成情况", "G01", "三、缺报内容"]
+    for must in ["2025年度填报数据反馈单", "市卫生健康局：", "一、你单位指标完成情况", "G01", "三、缺报内容"]
     {
         assert!(text.contains(must), "the Word feedback sheet lacks {must}");
     }
