@@ -140,14 +140,11 @@ fn print_setup(ws: &mut Worksheet, title: &str, header_row: u32) -> Result<(), X
     Ok(())
 }
 
-/// An Excel table over `rows` data rows below a header at `top` (at least one row).
-/// With `head`, the table writes its header cells in that format itself (for a sheet
-/// written row by row, where the table must come before the rows).
-fn table(ws: &mut Worksheet, top: u32, rows: usize, cols: &[(&str, f64)], name: &str, head: Option<&Format>) -> Result<(), XlsxError> {
-    let column = |h: &str| match head {
-        Some(f) => TableColumn::new().set_header(h).set_header_format(f),
-        None => TableColumn::new().set_header(h),
-    };
+/// An Excel table over `rows` data rows below a header at `top` (at least one row). The
+/// table writes its header cells itself, in `head` (without it they would lose the
+/// header style: bold, shaded, wrapped on two lines).
+fn table(ws: &mut Worksheet, top: u32, rows: usize, cols: &[(&str, f64)], name: &str, head: &Format) -> Result<(), XlsxError> {
+    let column = |h: &str| TableColumn::new().set_header(h).set_header_format(head);
     let columns: Vec<TableColumn> = cols.iter().map(|(h, _)| column(h)).collect();
     let t = Table::new().set_name(name).set_style(TableStyle::Light1).set_columns(&columns);
     ws.add_table(top, 0, top + rows.max(1) as u32, (cols.len() - 1) as u16, &t)?;
@@ -385,7 +382,7 @@ fn progress_sheet(wb: &mut Workbook, a: &Assessment, st: &Styles, name: &str, ki
         ws.write_string_with_format(r, c + 8, ind.origin_text(), &st.wrap)?;
     }
     let status_col = 8 + years.len() as u16 + 1;
-    table(ws, 0, list.len(), &cols, &format!("表_{name}"), None)?;
+    table(ws, 0, list.len(), &cols, &format!("表_{name}"), &st.head)?;
     if !ended {
         status_colours(ws, 1, list.len() as u32, status_col)?;
     }
@@ -447,7 +444,7 @@ fn final_sheet(wb: &mut Workbook, a: &Assessment, st: &Styles) -> Result<(), Xls
         };
         ws.write_string_with_format(r, c + 6, clip(&reason, CELL_CHARS), &st.wrap)?;
     }
-    table(ws, 0, e.indicators.len(), &cols, "表_终期评估", None)?;
+    table(ws, 0, e.indicators.len(), &cols, "表_终期评估", &st.head)?;
     ws.set_freeze_panes(1, 4)?;
     print_setup(ws, &format!("终期评估（{}—{}年）", a.period.start, a.period.end), 0)?;
     Ok(())
@@ -463,7 +460,7 @@ fn units_sheet(wb: &mut Workbook, a: &Assessment, st: &Styles) -> Result<(), Xls
         ("按时报送（份）", 10.0),
         ("逾期报送（份）", 10.0),
         ("未写填报日期（份）", 11.0),
-        ("填报日期晚于成文日期（份）", 13.0),
+        ("填报日期晚于成文日期（份）", 16.0),
         ("牵头指标（项）", 10.0),
         ("本年已报（项）", 10.0),
         ("指标报送率(%)", 10.0),
@@ -495,7 +492,7 @@ fn units_sheet(wb: &mut Workbook, a: &Assessment, st: &Styles) -> Result<(), Xls
         }
         ws.write_string_with_format(r, cols.len() as u16 - 1, format!("{}/{}", u.errors, u.warnings), &st.text)?;
     }
-    table(ws, 0, units.len(), &cols, "表_部门填报情况", None)?;
+    table(ws, 0, units.len(), &cols, "表_部门填报情况", &st.head)?;
     ws.set_freeze_panes(1, 1)?;
     print_setup(ws, &format!("部门填报情况（{}年度）", a.year), 0)?;
     Ok(())
@@ -538,7 +535,7 @@ fn projects_sheet(wb: &mut Workbook, a: &Assessment, st: &Styles) -> Result<(), 
         let source = rep.map(|x| format!("{}年 {}!{}（{}）", x.year, x.sheet, x.cell, x.file)).unwrap_or_default();
         ws.write_string_with_format(r, 11, source, &st.wrap)?;
     }
-    table(ws, 0, a.plan.projects.len(), &cols, "表_项目进展", None)?;
+    table(ws, 0, a.plan.projects.len(), &cols, "表_项目进展", &st.head)?;
     ws.set_freeze_panes(1, 3)?;
     print_setup(ws, &format!("附件2 项目进展（{}年度）", a.year), 0)?;
     Ok(())
@@ -568,7 +565,7 @@ fn findings_sheet(wb: &mut Workbook, a: &Assessment, st: &Styles) -> Result<(), 
         }
         fit_row(ws, r, &cells, &cols)?;
     }
-    table(ws, 0, a.findings.len(), &cols, "表_数据问题清单", None)?;
+    table(ws, 0, a.findings.len(), &cols, "表_数据问题清单", &st.head)?;
     let red = Format::new().set_font_color(Color::RGB(0x9C0006));
     let cf = ConditionalFormatText::new().set_rule(ConditionalFormatTextRule::BeginsWith("错误".into())).set_format(red);
     ws.add_conditional_format(1, 1, a.findings.len().max(1) as u32, 1, &cf)?;
@@ -664,7 +661,7 @@ fn changes_sheet(wb: &mut Workbook, a: &Assessment, st: &Styles) -> Result<(), X
         fit_row(ws, r, &cells, &cols)?;
     }
     let r = rows.len() as u32 + 1;
-    table(ws, 0, (r - 1) as usize, &cols, "表_变更记录", None)?;
+    table(ws, 0, (r - 1) as usize, &cols, "表_变更记录", &st.head)?;
     ws.set_freeze_panes(1, 0)?;
     print_setup(ws, &format!("变更记录（{}年度）", a.year), 0)?;
     Ok(())
@@ -694,7 +691,7 @@ fn detail_sheet(wb: &mut Workbook, a: &Assessment, st: &Styles) -> Result<(), Xl
     let rows = a.figures_read();
     // Rows are written in order here, so the table (and its header row) comes first.
     column_widths(ws, 0, &cols)?;
-    table(ws, 0, rows.len(), &cols, "表_数据明细", Some(&st.head))?;
+    table(ws, 0, rows.len(), &cols, "表_数据明细", &st.head)?;
     let plain = Format::new();
     for (i, (o, fate)) in rows.into_iter().enumerate() {
         let r = i as u32 + 1;
