@@ -253,6 +253,10 @@ fn column_widths(weights: &[f64], header: &[String], rows: &[Vec<String>]) -> Ve
     for row in std::iter::once(header).chain(rows.iter().map(Vec::as_slice)) {
         for (k, t) in row.iter().enumerate().take(n) {
             widths[k] = unbreakable(t).map(unbreakable_width).fold(widths[k], f64::max);
+            // A word of up to three characters (已完成, 在建) on one line.
+            if t.chars().count() <= 3 {
+                widths[k] = widths[k].max(set_width(t) + CELL_PADDING);
+            }
         }
     }
     let floor: f64 = widths.iter().sum();
@@ -859,6 +863,9 @@ mod tests {
         let w = column_widths(&[1.0, 1.0, 30.0], &head, &[s(&["1", "≥2900", "每千人口拥有3岁以下婴幼儿托位数"])]);
         assert!(w[1] >= 3.75 + 4.0 * 2.4 + CELL_PADDING, "{w:?}");
         assert_eq!(unbreakable("≥2900个，较2022年").collect::<Vec<_>>(), ["≥2900", "2022"]);
+        // A status of three characters on one line, under a header of four.
+        let w = column_widths(&[30.0, 1.0], &s(&["指标", "完成情况"]), &[s(&["每千人口拥有3岁以下婴幼儿托位数", "已完成"])]);
+        assert!(w[1] >= set_width("已完成") + CELL_PADDING, "{w:?}");
         // Texts that all fit leave the rest to the weights.
         let w = column_widths(&[1.0, 1.0], &s(&["甲", "乙"]), &[s(&["1", "2"])]);
         assert!((w[0] - w[1]).abs() < 1e-6 && (w[0] + w[1] - TEXT_WIDTH_MM).abs() < 1e-6, "{w:?}");
