@@ -167,7 +167,9 @@ pub struct ReturnStatus {
     /// not received).
     pub on_time: Option<bool>,
     /// Its 填报日期 is after the 成文日期 of the documents: not when it came in (it was
-    /// in hand before), so neither on time nor late is said of it.
+    /// in hand before). Still on time when both the date and the 成文日期 are within the
+    /// deadline (whichever is true, it came in by then); otherwise neither on time nor
+    /// late is said of it.
     pub misdated: bool,
 }
 
@@ -207,7 +209,10 @@ pub fn returns(plan: &Plan, files: &[InputFile], year: i32, written: Option<time
             let filled_date = read.iter().filter_map(|f| f.filled_date.clone()).min();
             let misdated =
                 filled_date.as_deref().and_then(crate::clock::parse_date).zip(written).is_some_and(|(filled, written)| filled > written);
-            let on_time = filled_date.as_ref().filter(|_| !misdated).map(|d| d.as_str() <= format!("{}-{}", y + 1, deadline).as_str());
+            let due = format!("{}-{}", y + 1, deadline);
+            let written_in_time = written.is_some_and(|w| crate::clock::parse_date(&due).is_some_and(|due| w <= due));
+            let on_time =
+                filled_date.as_ref().map(|d| d.as_str() <= due.as_str()).filter(|&in_time| !misdated || (in_time && written_in_time));
             out.push(ReturnStatus {
                 unit: unit.name.clone(),
                 year: y,

@@ -34,7 +34,8 @@ pub struct UnitSummary {
     pub late: usize,
     /// Returns without a 填报日期.
     pub undated: usize,
-    /// Returns whose 填报日期 is after the 成文日期 (neither on time nor late).
+    /// Returns whose 填报日期 is after the 成文日期 and that cannot be said on time or
+    /// late (see `ReturnStatus::misdated`).
     pub misdated: usize,
     pub errors: usize,
     pub warnings: usize,
@@ -149,7 +150,7 @@ pub fn summaries(
                 on_time: own.iter().filter(|r| r.on_time == Some(true)).count(),
                 late: own.iter().filter(|r| r.late()).count(),
                 undated: own.iter().filter(|r| r.received() && r.filled_date.is_none()).count(),
-                misdated: own.iter().filter(|r| r.received() && r.misdated).count(),
+                misdated: own.iter().filter(|r| r.received() && r.misdated && r.on_time.is_none()).count(),
                 errors,
                 warnings,
             }

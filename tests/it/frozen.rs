@@ -206,7 +206,7 @@ fn a_return_dated_after_the_documents_is_neither_on_time_nor_late() {
     assert!(text.contains(&format!("逾期报送{}份", late.len())), "{text}");
     for (unit, _) in &late {
         assert_eq!(unit_row(unit)["逾期报送（份）"], "1", "{unit}");
-        assert_eq!(unit_row(unit)["填报日期晚于成文日期（份）"], "0", "{unit}");
+        assert_eq!(unit_row(unit)["日期晚于成文日期未判定（份）"], "0", "{unit}");
         let fb = common::flat(&common::pdf_text(&w.output().join(format!("反馈单/{unit}_2025年度填报数据反馈单.pdf")), false));
         assert!(fb.contains("晚于报送时限"), "{unit}: {fb}");
     }
@@ -218,11 +218,31 @@ fn a_return_dated_after_the_documents_is_neither_on_time_nor_late() {
     assert!(text.contains("“按时报送”不含无法判定是否按时的填报表"), "{text}");
     for (unit, _) in &late {
         let row = unit_row(unit);
-        assert_eq!((row["逾期报送（份）"].as_str(), row["填报日期晚于成文日期（份）"].as_str()), ("0", "1"), "{unit}: {row:?}");
+        assert_eq!((row["逾期报送（份）"].as_str(), row["日期晚于成文日期未判定（份）"].as_str()), ("0", "1"), "{unit}: {row:?}");
         assert!(text.contains(&format!("{unit}1份")), "{unit} named under 表2: {text}");
         let fb = common::flat(&common::pdf_text(&w.output().join(format!("反馈单/{unit}_2025年度填报数据反馈单.pdf")), false));
         assert!(!fb.contains("晚于报送时限"), "{unit}: {fb}");
         assert!(fb.contains("晚于本次汇总报告和反馈单的成文日期"), "{unit}: {fb}");
+    }
+    // A year whose returns are dated after the documents but within the deadline, as is
+    // the 成文日期: on time whichever date is true.
+    let out = w.run(&["run", "--year", "2024", "--date", "2025-01-20"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let dated_after: Vec<String> = manifest(&w)["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["year"] == 2024 && f["filled_date"].as_str().is_some_and(|d| ("2025-01-21"..="2025-01-31").contains(&d)))
+        .map(|f| f["department"].as_str().unwrap().to_string())
+        .collect();
+    assert!(!dated_after.is_empty(), "the sample has 2024 returns dated after 2025-01-20, within the deadline");
+    let book = w.output().join("仁怀市公共服务发展行动方案监测汇总表（2024年度）.xlsx");
+    let rows = displayed_sheet(&book, "部门填报情况");
+    for unit in &dated_after {
+        let row: std::collections::HashMap<String, String> =
+            rows[0].iter().cloned().zip(rows.iter().find(|r| &r[0] == unit).unwrap().iter().cloned()).collect();
+        assert_eq!(row["按时报送（份）"], row["已报送（份）"], "{unit}: {row:?}");
+        assert_eq!(row["日期晚于成文日期未判定（份）"], "0", "{unit}: {row:?}");
     }
 }
 
