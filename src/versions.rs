@@ -5,7 +5,9 @@
 //! Different units giving different figures remain a conflict (validate).
 //!
 //! Which version is the newest, rule by rule until one decides:
-//! 1. the 填报日期 written in the return, when both give one and they differ;
+//! 1. the 填报日期 written in the return, when both give one and they differ (a date
+//!    after the 成文日期 of the documents cannot be when the file came in: it is a
+//!    slip, and does not count here, so that it cannot beat a real correction);
 //! 2. a marker in the file name: 最终/终版/定稿, above 第N版/vN/（N）, above
 //!    修改/更正/修订/修正, above none;
 //! 3. the file's modification time;
@@ -28,7 +30,9 @@ use crate::text::{fmt_num, fold_width};
 /// Each figure (and project report, work text, key task) comes from the newest version
 /// that gives it: a resent return with only the corrected rows keeps the other rows of
 /// the first one, and two files that complement each other are both used.
-pub fn resolve(plan: &Plan, read: &mut ReadOutcome) {
+///
+/// `written` is the 成文日期 of the documents (None: no date is too late to count).
+pub fn resolve(plan: &Plan, read: &mut ReadOutcome, written: Option<time::Date>) {
     // The files holding each return; most returns are in one file and cost nothing here.
     let mut holders: BTreeMap<(String, i32), Vec<usize>> = BTreeMap::new();
     for (i, f) in read.files.iter().enumerate().filter(|(_, f)| f.status == Fate::Read) {
@@ -44,8 +48,8 @@ pub fn resolve(plan: &Plan, read: &mut ReadOutcome) {
     }
     // What each file gave, found once (a batch may hold thousands of returns).
     let index = Index::new(read);
-    let ranks: Vec<(u32, String)> = read.files.iter().map(|f| name_rank(&f.file)).collect();
-    let newer_of = |a: usize, b: usize| newer_ranked(&read.files[a], &ranks[a], &read.files[b], &ranks[b]);
+    let keys: Vec<Key> = read.files.iter().map(|f| Key::of(f, written)).collect();
+    let newer_of = |a: usize, b: usize| newer_ranked(&read.files[a], &keys[a], &read.files[b], &keys[b]);
     let mut gone = Gone::new(read);
     let mut added = Vec::new();
     let mut replaced: Vec<(usize, Replaced)> = Vec::new();
@@ -276,35 +280,61 @@ struct Basis {
     text: String,
 }
 
-/// Whether `a` is a newer version than `b`, and by which rule.
-#[cfg(test)]
-fn newer(a: &InputFile, b: &InputFile) -> (bool, Basis) {
-    newer_ranked(a, &name_rank(&a.file), b, &name_rank(&b.file))
+/// What decides between versions of a file, worked out once: its name's rank, and its
+/// 填报日期 when it can count (`late`: the one written, after the 成文日期).
+struct Key {
+    rank: (u32, String),
+    date: Option<String>,
+    late: Option<String>,
 }
 
-/// `newer`, with the files' name ranks worked out beforehand.
-fn newer_ranked(a: &InputFile, ra: &(u32, String), b: &InputFile, rb: &(u32, String)) -> (bool, Basis) {
-    if let (Some(da), Some(db)) = (&a.filled_date, &b.filled_date) {
+impl Key {
+    fn of(f: &InputFile, written: Option<time::Date>) -> Key {
+        let too_late = |d: &String| written.zip(crate::clock::parse_date(d)).is_some_and(|(w, d)| d > w);
+        let (late, date) = match &f.filled_date {
+            Some(d) if too_late(d) => (Some(d.clone()), None),
+            d => (None, d.clone()),
+        };
+        Key { rank: name_rank(&f.file), date, late }
+    }
+}
+
+/// Whether `a` is a newer version than `b`, and by which rule.
+#[cfg(test)]
+fn newer(a: &InputFile, b: &InputFile, written: Option<time::Date>) -> (bool, Basis) {
+    newer_ranked(a, &Key::of(a, written), b, &Key::of(b, written))
+}
+
+/// `newer`, with the files' keys worked out beforehand.
+fn newer_ranked(a: &InputFile, ka: &Key, b: &InputFile, kb: &Key) -> (bool, Basis) {
+    if let (Some(da), Some(db)) = (&ka.date, &kb.date) {
         if da != db {
             let (late, early) = if da > db { (da, db) } else { (db, da) };
             return (da > db, Basis { rule: Rule::Date, text: format!("填报日期 {late} 晚于 {early}") });
         }
     }
+    // A date that did not count, said before the rule that decided instead.
+    let slipped: Vec<String> = [(a, ka), (b, kb)]
+        .iter()
+        .filter_map(|(f, k)| k.late.as_ref().map(|d| format!("“{}”所填的填报日期 {d} 晚于成文日期，不作为判断依据", f.file)))
+        .collect();
+    let with = |text: String| if slipped.is_empty() { text } else { format!("{}；{text}", slipped.join("；")) };
+    let (ra, rb) = (&ka.rank, &kb.rank);
     if ra.0 != rb.0 {
         let marker = if ra.0 > rb.0 { &ra.1 } else { &rb.1 };
-        return (ra.0 > rb.0, Basis { rule: Rule::Name, text: format!("文件名标有“{marker}”") });
+        return (ra.0 > rb.0, Basis { rule: Rule::Name, text: with(format!("文件名标有“{marker}”")) });
     }
     if let (Some(ma), Some(mb)) = (a.modified, b.modified) {
         if ma != mb {
-            return (ma > mb, Basis { rule: Rule::Modified, text: "文件修改时间较晚".to_string() });
+            return (ma > mb, Basis { rule: Rule::Modified, text: with("文件修改时间较晚".to_string()) });
         }
     }
-    (
-        a.file > b.file,
-        Basis {
-            rule: Rule::FileName, text: "两份的填报日期、文件名标记和修改时间都相同，按文件名排序取后一份".to_string()
-        },
-    )
+    let what = if slipped.is_empty() {
+        "两份的填报日期、文件名标记和修改时间都相同"
+    } else {
+        "两份的文件名标记和修改时间都相同"
+    };
+    (a.file > b.file, Basis { rule: Rule::FileName, text: with(format!("{what}，按文件名排序取后一份")) })
 }
 
 /// When the 填报日期 made `used` the newer of the two: what else says `old` is newer.
@@ -448,18 +478,33 @@ mod tests {
     fn rules_in_order() {
         // 1. The date, whatever the name and time say.
         let (a, b) = (file("表.xlsx", Some("2026-01-20"), Some(1)), file("表（修改版）.xlsx", Some("2026-01-10"), Some(9)));
-        assert!(newer(&a, &b).0 && newer(&a, &b).1.rule == Rule::Date);
+        assert!(newer(&a, &b, None).0 && newer(&a, &b, None).1.rule == Rule::Date);
         assert_eq!(contradicts(&a, &b), Some("文件名显示"));
         // 2. Without two dates, the name.
         let (a, b) = (file("表（修改版）.xlsx", None, Some(1)), file("表.xlsx", Some("2026-01-20"), Some(9)));
-        assert!(newer(&a, &b).0 && newer(&a, &b).1.rule == Rule::Name);
+        assert!(newer(&a, &b, None).0 && newer(&a, &b, None).1.rule == Rule::Name);
         // 3. The modification time.
         let (a, b) = (file("甲表.xlsx", None, Some(9)), file("乙表.xlsx", None, Some(1)));
-        assert!(newer(&a, &b).0 && newer(&a, &b).1.rule == Rule::Modified);
+        assert!(newer(&a, &b, None).0 && newer(&a, &b, None).1.rule == Rule::Modified);
         // 4. The name, so that the order of reading never decides.
         let (a, b) = (file("乙表.xlsx", None, Some(5)), file("甲表.xlsx", None, Some(5)));
-        assert_eq!((newer(&a, &b).0, newer(&b, &a).0), (a.file > b.file, b.file > a.file));
-        assert_eq!(newer(&a, &b).1.rule, Rule::FileName);
+        assert_eq!((newer(&a, &b, None).0, newer(&b, &a, None).0), (a.file > b.file, b.file > a.file));
+        assert_eq!(newer(&a, &b, None).1.rule, Rule::FileName);
+    }
+
+    #[test]
+    fn a_date_after_the_documents_does_not_count() {
+        let written = crate::clock::parse_date("2026-01-25");
+        let (a, b) = (file("表.xlsx", Some("2027-01-12"), Some(9)), file("表（修改版）.xlsx", Some("2026-01-15"), Some(1)));
+        let (b_newer, basis) = newer(&b, &a, written);
+        assert!(b_newer && basis.rule == Rule::Name, "{}", basis.text);
+        assert!(basis.text.starts_with("“表.xlsx”所填的填报日期 2027-01-12 晚于成文日期"), "{}", basis.text);
+        // Without a 成文日期, or with one after both, the dates decide.
+        assert_eq!(newer(&a, &b, None).1.rule, Rule::Date);
+        assert!(newer(&a, &b, crate::clock::parse_date("2027-02-01")).0);
+        // Neither date counts, no markers: the modification time.
+        let (c, d) = (file("甲.xlsx", Some("2027-03-01"), Some(9)), file("乙.xlsx", Some("2027-02-01"), Some(1)));
+        assert_eq!(newer(&c, &d, written).1.rule, Rule::Modified);
     }
 
     #[test]

@@ -474,9 +474,14 @@ fn scope(read: &mut ReadOutcome, year: i32) {
 /// each return resolved, later years' returns set aside, then one figure per indicator
 /// and year. The assessment and `templates` (prefilling next year's 上年值) both take
 /// their figures from here.
-pub fn resolved_figures(plan: &Plan, read: &mut ReadOutcome, year: i32) -> Result<(polars::prelude::DataFrame, Figures)> {
+pub fn resolved_figures(
+    plan: &Plan,
+    read: &mut ReadOutcome,
+    year: i32,
+    written: Option<time::Date>,
+) -> Result<(polars::prelude::DataFrame, Figures)> {
     scope(read, year);
-    crate::versions::resolve(plan, read);
+    crate::versions::resolve(plan, read, written);
     let frame = crate::frames::observations(&read.observations).map_err(|e| anyhow::anyhow!("整理填报数据时出错：{e}"))?;
     let figures =
         crate::figures::choose(plan, &read.observations, &frame).map_err(|e| anyhow::anyhow!("选取各指标采用的数据时出错：{e}"))?;
@@ -641,7 +646,7 @@ pub fn assess(
     crate::clock::mark("assess: start");
     let year = reporting_year(&plan, &mut read, config.year);
     let documents = Documents::new(&plan, config, year)?;
-    let (frame, figures) = resolved_figures(&plan, &mut read, year)?;
+    let (frame, figures) = resolved_figures(&plan, &mut read, year, Some(documents.date))?;
     crate::clock::mark("assess: resolved");
     let returns = crate::figures::returns(&plan, &read.files, year, Some(documents.date));
     crate::clock::mark("assess: returns");

@@ -23,7 +23,8 @@ pub fn return_path(folder: &Path, unit: &str, year: i32) -> Result<std::path::Pa
 
 pub fn templates(args: &TemplateArgs, plan: &Plan, out: &mut dyn Write) -> Result<()> {
     blank_forms_folder(&args.output, &args.input)?;
-    let this_year = crate::clock::beijing_date(crate::clock::now_unix()).year();
+    let today = crate::clock::beijing_date(crate::clock::now_unix());
+    let this_year = today.year();
     if let Some(y) = args.year {
         // The year is part of every file name and of the forms' text: one of the plan's.
         crate::config::year_note(plan, y, &format!("命令行 --year {y}")).map_err(UsageError)?;
@@ -31,10 +32,11 @@ pub fn templates(args: &TemplateArgs, plan: &Plan, out: &mut dyn Write) -> Resul
     let year = args.year.unwrap_or(this_year.clamp(plan.start, plan.end));
     let created = crate::clock::ymd(year, 12, 1).map(crate::clock::utc_midnight).unwrap_or_default();
     // Last year's figures where the returns are at hand: the figure the assessment of
-    // that year uses (the same resolution: versions, the year's scope, the one rule).
+    // that year uses (the same resolution: versions, the year's scope, the one rule; a
+    // 填报日期 after today cannot decide between versions).
     let figures = if args.input.is_dir() {
         let mut outcome = read::read_inputs(plan, &args.input);
-        crate::assess::resolved_figures(plan, &mut outcome, year - 1)?.1
+        crate::assess::resolved_figures(plan, &mut outcome, year - 1, Some(today))?.1
     } else {
         crate::figures::Figures::default()
     };

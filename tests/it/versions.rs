@@ -28,8 +28,9 @@ fn codes(w: &common::Workdir) -> Vec<(String, String, String)> {
     w.csv("findings.csv").into_iter().map(|f| (f["severity"].clone(), f["code"].clone(), f["file"].clone())).collect()
 }
 
+/// Dated after the fixtures' 填报日期 (a date after the 成文日期 would not count).
 fn run(w: &common::Workdir) {
-    let out = w.run(&["run", "--year", "2025", "--no-word"]);
+    let out = w.run(&["run", "--year", "2025", "--no-word", "--date", "2026-01-31"]);
     assert!(out.status.success(), "{}", common::stderr(&out));
 }
 
@@ -89,6 +90,31 @@ fn versions_date_wins_over_name_with_a_warning() {
         "{}",
         warn["message"]
     );
+}
+
+/// A 填报日期 after the 成文日期 is a slip (the file cannot have come in after the
+/// documents are dated): it does not beat a correction with a real date, and the
+/// finding says why the other rule decided.
+#[test]
+fn versions_a_date_after_the_documents_does_not_decide() {
+    let w = common::Workdir::new("versions/late_date");
+    let out = w.run(&["run", "--year", "2025", "--no-word", "--date", "2026-01-25"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    assert_eq!(g16(&w), ("95.6".to_string(), "市医保局_2025年度填报表（修改版）.xlsx".to_string()));
+    let findings = w.csv("findings.csv");
+    let f = findings.iter().find(|f| f["code"] == "superseded").expect("superseded noted");
+    assert_eq!(f["file"], "市医保局_2025年度填报表.xlsx");
+    assert!(
+        f["message"].contains("填报日期 2027-01-12 晚于成文日期，不作为判断依据") && f["message"].contains("文件名标有“修改”"),
+        "{}",
+        f["message"]
+    );
+    assert!(!findings.iter().any(|f| f["code"] == "version_date_order"), "{findings:?}");
+    // Dated on the day after the slip, the same files are decided by the dates.
+    let w = common::Workdir::new("versions/late_date");
+    let out = w.run(&["run", "--year", "2025", "--no-word", "--date", "2027-01-13"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    assert_eq!(g16(&w).0, "95.1");
 }
 
 fn sheet_rows(path: &Path, name: &str) -> Vec<Vec<String>> {
