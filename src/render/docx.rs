@@ -163,15 +163,20 @@ fn cell(text: &str, width: i32, center: bool, header: bool, keep: bool) -> Table
     c
 }
 
+/// A table of up to this many rows (under its header) is kept on one page.
+const SHORT_TABLE: usize = 4;
+
 /// A table with fixed column widths (mm, adding up to the text width), a header row
 /// repeated on every page, and the rows. `centred[k]` centres column k.
 fn table(weights: &[f64], centred: &[bool], header: &[String], rows: Vec<Vec<String>>) -> Table {
     let widths: Vec<i32> = column_widths(weights, header, &rows).into_iter().map(mm).collect();
-    // The header row goes with the first row; a short table (a dozen rows) stays whole.
-    let together = rows.len() <= 12;
+    // The header row goes with the first two rows and the last row with the one before
+    // it (never a row alone under a repeated header); a short table stays whole. A longer
+    // one runs on from where it starts: kept whole, an area's table of ten rows would
+    // leave half a page empty before it.
     let last = rows.len();
     let row = |texts: &[String], head: bool, k: usize| {
-        let keep = head || (together && k + 1 < last);
+        let keep = head || (k + 1 < last && (last <= SHORT_TABLE || k < 1 || k + 2 >= last));
         let cells = texts
             .iter()
             .enumerate()
@@ -796,14 +801,28 @@ fn core_properties(title: &str, author: &str, created: &str) -> Vec<u8> {
 
 /// Every table's first row is its header: repeat it on every page. (Every row is
 /// marked `w:cantSplit`; the first mark after a `<w:tbl>` is its first row's.)
+///
+/// The paragraph right before a table that may run on to the next page (more than
+/// `SHORT_TABLE` rows) is not kept with it: LibreOffice keeps such a paragraph with the
+/// whole of a table whose header repeats, so each area's table moved to a new page and
+/// left half a page empty; the rows themselves keep the header with the first two.
 fn mark_header_rows(document: &[u8]) -> Vec<u8> {
     let text = String::from_utf8_lossy(document);
     let mark = "<w:cantSplit />";
     let mut out = String::with_capacity(text.len() + 1024);
     let mut rest: &str = &text;
     while let Some(t) = rest.find("<w:tbl>") {
+        out.push_str(&rest[..t]);
+        let rows = rest[t..].find("</w:tbl>").map_or(0, |end| rest[t..t + end].matches("<w:tr>").count());
+        if rows > SHORT_TABLE + 1 {
+            if let Some(p) = out.rfind("<w:p ") {
+                let kept = out[p..].replacen("<w:keepNext />", "", 1);
+                out.truncate(p);
+                out.push_str(&kept);
+            }
+        }
         let after = t + "<w:tbl>".len();
-        out.push_str(&rest[..after]);
+        out.push_str(&rest[t..after]);
         rest = &rest[after..];
         if let Some(m) = rest.find(mark) {
             let end = m + mark.len();

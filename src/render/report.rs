@@ -664,13 +664,19 @@ fn unit_note(a: &Assessment) -> String {
     let named = |count: fn(&crate::assess::units::UnitSummary) -> usize| -> Vec<String> {
         a.units.iter().filter(|u| count(u) > 0).map(|u| format!("{}{}份", u.unit, count(u))).collect()
     };
+    // A return left undetermined for its date is dated after the deadline too (one within
+    // it, like the 成文日期 it follows, would be on time whichever is true).
     let parts: Vec<String> = [
-        ("未写填报日期".to_string(), named(|u| u.undated)),
-        (format!("所填填报日期晚于本报告的成文日期（{}）", a.documents.date_text), named(|u| u.misdated)),
+        ("未写填报日期".to_string(), named(|u| u.undated), ""),
+        (
+            format!("所填填报日期晚于本报告的成文日期（{}）", a.documents.date_text),
+            named(|u| u.misdated),
+            "（所填日期也晚于报送时限，如无误即为逾期）",
+        ),
     ]
     .into_iter()
-    .filter(|(_, units)| !units.is_empty())
-    .map(|(what, units)| format!("{what}的：{}", units.join("、")))
+    .filter(|(_, units, _)| !units.is_empty())
+    .map(|(what, units, then)| format!("{what}的：{}{then}", units.join("、")))
     .collect();
     if parts.is_empty() {
         return String::new();

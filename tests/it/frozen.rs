@@ -214,8 +214,10 @@ fn a_return_dated_after_the_documents_is_neither_on_time_nor_late() {
     let out = w.run(&["run", "--date", "2026-01-20"]);
     assert!(out.status.success(), "{}", common::stderr(&out));
     let text = report();
-    assert!(!text.contains("逾期"), "nothing is said late: {text}");
+    // Only said to be late if its date is right.
     assert!(text.contains("“按时报送”不含无法判定是否按时的填报表"), "{text}");
+    assert!(text.contains("（所填日期也晚于报送时限，如无误即为逾期）"), "{text}");
+    assert!(!text.replace("如无误即为逾期", "").contains("逾期"), "nothing is said late: {text}");
     for (unit, _) in &late {
         let row = unit_row(unit);
         assert_eq!((row["逾期报送（份）"].as_str(), row["日期晚于成文日期未判定（份）"].as_str()), ("0", "1"), "{unit}: {row:?}");

@@ -103,6 +103,24 @@ fn the_word_report_is_a_valid_package_with_the_office_page() {
     let rows = document.matches("<w:tr>").count() + document.matches("<w:tr ").count();
     assert_eq!(document.matches("<w:cantSplit />").count(), rows, "a row that may split across pages");
     assert_eq!(document.matches("<w:tblHeader />").count(), document.matches("<w:tbl>").count(), "one header row per table");
+    // Which rows keep with the next: the header with the first two rows, the last row with
+    // the one before, a table of up to four rows whole; the paragraph before a longer table
+    // is not kept with it (LibreOffice would move the whole table to the next page).
+    let mut longer = 0;
+    for (k, table) in document.split("<w:tbl>").enumerate().skip(1) {
+        let table = table.split("</w:tbl>").next().unwrap();
+        let keeps: Vec<bool> = table.split("<w:tr>").skip(1).map(|row| row.contains("<w:keepNext />")).collect();
+        let body = keeps.len() - 1;
+        let expected: Vec<bool> = (0..keeps.len()).map(|r| r == 0 || (r < body && (body <= 4 || r == 1 || r + 1 == body))).collect();
+        assert_eq!(keeps, expected, "table {k}");
+        let before = document.split("<w:tbl>").nth(k - 1).unwrap();
+        let before = &before[before.rfind("<w:p ").unwrap()..];
+        if body > 4 {
+            longer += 1;
+            assert!(!before.contains("<w:keepNext />"), "table {k}: the paragraph before is kept with it");
+        }
+    }
+    assert!(longer >= 5, "{longer}");
     let core = part(&docx, "docProps/core.xml");
     assert!(core.contains("<dc:title>仁怀市公共服务发展行动方案") && !core.contains("unknown"), "{core}");
     assert!(part(&docx, "word/fontTable.xml").contains("<w:altName w:val=\"仿宋\"/>"), "no fallback for 仿宋_GB2312");
