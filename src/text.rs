@@ -15,9 +15,33 @@ pub fn fold_width(s: &str) -> Cow<'_, str> {
     if s.chars().all(|c| c.is_ascii() || ('\u{4E00}'..='\u{9FFF}').contains(&c)) {
         return Cow::Borrowed(s);
     }
+    // The punctuation of Chinese text, which is its own NFKC too, and the full-width
+    // forms, whose NFKC is one character: a cell of only these and the above folds
+    // without the tables (nothing in it can compose: no combining marks).
+    if s.chars().all(|c| c.is_ascii() || ('\u{4E00}'..='\u{9FFF}').contains(&c) || is_own_nfkc(c) || wide(c).is_some()) {
+        if !s.chars().any(|c| wide(c).is_some()) {
+            return Cow::Borrowed(s);
+        }
+        return Cow::Owned(s.chars().map(|c| wide(c).unwrap_or(c)).collect());
+    }
     match is_nfkc_quick(s.chars()) {
         IsNormalized::Yes => Cow::Borrowed(s),
         _ => Cow::Owned(s.nfkc().collect()),
+    }
+}
+
+/// Punctuation of Chinese text that NFKC leaves as it is: 、。〃 the brackets 〈〉《》「」
+/// 『』【】〔〕〖〗〘〙〚〛〜〝〞〟, the dashes and quotes ‐–—‘’“”, ·, ×, ÷ and ‰.
+fn is_own_nfkc(c: char) -> bool {
+    matches!(c, '\u{3001}'..='\u{3003}' | '\u{3008}'..='\u{3011}' | '\u{3014}'..='\u{301F}' | '\u{2010}' | '\u{2013}' | '\u{2014}' | '\u{2018}' | '\u{2019}' | '\u{201C}' | '\u{201D}' | '\u{00B7}' | '\u{00D7}' | '\u{00F7}' | '\u{2030}')
+}
+
+/// A full-width form's NFKC: U+FF01–U+FF5E are ASCII's ！…～, U+3000 the space.
+fn wide(c: char) -> Option<char> {
+    match c {
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0),
+        '\u{3000}' => Some(' '),
+        _ => None,
     }
 }
 
@@ -269,6 +293,18 @@ mod tests {
             assert_eq!(s.nfkc().collect::<String>(), s, "U+{:04X}", c as u32);
         }
         assert_eq!(normalize_name("每千⼈⼝拥有３岁以下婴幼⼉托位数"), normalize_name("每千人口拥有3岁以下婴幼儿托位数"));
+        // The second fast path gives NFKC, character by character and in company.
+        let second: Vec<char> =
+            (0u32..0x3100).chain(0xFF00..0xFF70).filter_map(char::from_u32).filter(|&c| is_own_nfkc(c) || wide(c).is_some()).collect();
+        assert!(second.len() > 120, "{}", second.len());
+        for &c in &second {
+            for s in [format!("{c}"), format!("a{c}1{c}"), format!("每{c}千（{c}）"), format!("{c}e")] {
+                assert_eq!(fold_width(&s), s.nfkc().collect::<String>(), "U+{:04X} in {s:?}", c as u32);
+            }
+        }
+        assert_eq!(fold_width("（１２．５％）、“甲”"), "(12.5%)、“甲”");
+        // A combining mark leaves the fast paths: NFKC composes it.
+        assert_eq!(fold_width("ｅ\u{301}"), "é");
     }
 
     #[test]

@@ -213,13 +213,14 @@ pub fn sheets_for_copy(path: &Path, bytes: &[u8], limits: &Limits) -> Result<Vec
             .take(limits.max_sheets)
             .collect();
         let mut out = Vec::new();
+        let mut shown_by = super::formats::Workbook::new(bytes, kind);
         for (name, hidden) in sheets {
             let cells = bounded_range(&mut workbook, &name, limits)
                 .map_err(|e| format!("工作表“{name}”读不出（{}）", crate::text::printable(&e.to_string(), 200)))?;
             if cells.clipped {
                 return Err(format!("工作表“{name}”在第 {} 行或第 {} 列以外还有内容", limits.max_rows, limits.max_columns));
             }
-            let presentation = presentation_of(bytes, kind, &name, limits).unwrap_or_default();
+            let presentation = presentation_of(&mut shown_by, &name, limits).unwrap_or_default();
             out.push(CopySheet { name, range: cells.range, hidden, presentation });
         }
         Ok(out)
@@ -363,6 +364,8 @@ fn read_workbook(plan: &Plan, path: &Path, bytes: Vec<u8>, rel: &str) -> Result<
         );
         names.truncate(limits.max_sheets);
     }
+    // How the sheets show their cells, read from the file (the parts they share once).
+    let mut shown_by = super::formats::Workbook::new(&bytes, kind);
     let mut tables = 0;
     let mut any_content = false;
     let mut others = Vec::new();
@@ -411,7 +414,7 @@ fn read_workbook(plan: &Plan, path: &Path, bytes: Vec<u8>, rel: &str) -> Result<
         tables += 1;
         // How the sheet shows its cells (percent formats, shown decimals, hidden rows and
         // columns, merged cells): read from the file for every format alike.
-        let shown = presentation_of(&bytes, kind, name, limits);
+        let shown = presentation_of(&mut shown_by, name, limits);
         if shown.is_err() {
             w.findings.push(
                 Finding::info(
@@ -574,11 +577,9 @@ fn format_kind(path: &Path, bytes: &[u8]) -> super::formats::Kind {
 
 /// How the sheet shows its cells; a panic in the reading is a failure to read them, not
 /// of the file.
-fn presentation_of(bytes: &[u8], kind: super::formats::Kind, sheet: &str, limits: &Limits) -> Result<super::formats::Presentation, String> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        super::formats::presentation(bytes, kind, sheet, limits.max_rows, limits.max_columns)
-    }))
-    .unwrap_or_else(|_| Err("internal error".into()))
+fn presentation_of(book: &mut super::formats::Workbook, sheet: &str, limits: &Limits) -> Result<super::formats::Presentation, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| book.presentation(sheet, limits.max_rows, limits.max_columns)))
+        .unwrap_or_else(|_| Err("internal error".into()))
 }
 
 /// xlsx and xlsb are streamed cell by cell, so that a stray cell in a far corner never

@@ -75,15 +75,43 @@ pub struct Presentation {
 /// The presentation of the sheet named `sheet` (as calamine names it) in `bytes`, a file
 /// of `kind`, within `max_rows` × `max_cols`.
 pub fn presentation(bytes: &[u8], kind: Kind, sheet: &str, max_rows: u32, max_cols: u32) -> Result<Presentation, String> {
-    let (rows, cols) = kind.largest();
-    let mut out = Recorder::new(max_rows.min(rows), max_cols.min(cols));
-    match kind {
-        Kind::Xlsx => package::read::<xlsx::Xlsx>(bytes, sheet, &mut out),
-        Kind::Xlsb => package::read::<xlsb::Xlsb>(bytes, sheet, &mut out),
-        Kind::Xls => xls::read(bytes, sheet, &mut out),
-        Kind::Ods => ods::read(bytes, sheet, &mut out),
-    }?;
-    Ok(out.finish())
+    Workbook::new(bytes, kind).presentation(sheet, max_rows, max_cols)
+}
+
+/// A workbook whose sheets' presentations are read one by one, the parts every sheet
+/// needs (an xlsx's or xlsb's package, workbook, relationships and styles) read once, at
+/// the first sheet asked for.
+pub struct Workbook<'a> {
+    bytes: &'a [u8],
+    kind: Kind,
+    book: Option<Result<package::Book<'a>, String>>,
+}
+
+impl<'a> Workbook<'a> {
+    pub fn new(bytes: &'a [u8], kind: Kind) -> Workbook<'a> {
+        Workbook { bytes, kind, book: None }
+    }
+
+    /// `presentation` of the sheet named `sheet`. (The parts read once have a budget of
+    /// steps of their own, as large as a sheet's.)
+    pub fn presentation(&mut self, sheet: &str, max_rows: u32, max_cols: u32) -> Result<Presentation, String> {
+        let (rows, cols) = self.kind.largest();
+        let mut out = Recorder::new(max_rows.min(rows), max_cols.min(cols));
+        let bytes = self.bytes;
+        match self.kind {
+            Kind::Xlsx => self.book(package::Book::open::<xlsx::Xlsx>)?.read::<xlsx::Xlsx>(sheet, &mut out),
+            Kind::Xlsb => self.book(package::Book::open::<xlsb::Xlsb>)?.read::<xlsb::Xlsb>(sheet, &mut out),
+            Kind::Xls => xls::read(bytes, sheet, &mut out),
+            Kind::Ods => ods::read(bytes, sheet, &mut out),
+        }?;
+        Ok(out.finish())
+    }
+
+    /// The package's shared parts, read at the first call (an error then is every sheet's).
+    fn book(&mut self, open: fn(&'a [u8], &mut Recorder) -> Result<package::Book<'a>>) -> Result<&mut package::Book<'a>> {
+        let bytes = self.bytes;
+        self.book.get_or_insert_with(|| open(bytes, &mut Recorder::new(0, 0))).as_mut().map_err(|e| e.clone())
+    }
 }
 
 /// The sheet names of the workbook, in order, as `presentation` knows them.

@@ -164,6 +164,14 @@ pub fn overview(a: &Assessment, e: &FinalEvaluation) -> String {
     s.push_str(&format!(
         "完成率为期末值与目标之比（“至多”类指标控制在目标以内为100%，累计指标为累计完成数与目标之比，年增长率指标为达到目标的年数与年数之比），达到100%为已完成，达到{threshold}%为基本完成；期末值低于基期值的（离目标更远了）不作基本完成。"
     ));
+    // Small counts show 完成数/目标数 (rate_text): say so where the plan has any.
+    let rules = &a.plan.rules.status;
+    if a.plan.indicators.iter().any(|i| crate::assess::judge::is_small_count(i, rules)) {
+        s.push_str(&format!(
+            "目标为{}个（项）及以下的计数指标只分已完成和未完成，完成率写作“完成数/目标数”（如“2/2”）。",
+            fmt_num(rules.small_count_max, 0)
+        ));
+    }
     s
 }
 

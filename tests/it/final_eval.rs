@@ -31,6 +31,10 @@ fn the_last_year_is_the_final_evaluation_and_earlier_years_are_annual() {
     {
         assert!(pdf.contains(part), "the final report lacks {part}");
     }
+    // A small count shows done of due (T09 县级妇幼保健重点专科, 累计2), and the method
+    // says so; a larger count a percentage (T08, 累计4).
+    assert!(pdf.contains("完成率写作“完成数/目标数”（如“2/2”）"), "{pdf}");
+    assert!(pdf.contains("累计22/2已完成") && pdf.contains("累计4100.0%已完成"), "{pdf}");
     for gone in ["序时进度", "需加快推进"] {
         assert!(!pdf.split("附表1").next().unwrap().contains(gone), "the final report's body speaks of {gone}");
     }

@@ -86,29 +86,52 @@ pub(super) trait Parts {
     fn read_sheet(sheet: &mut dyn BufRead, part: &str, formats: &[Option<NumberFormat>], out: &mut Recorder) -> Result<()>;
 }
 
-/// The presentation of sheet `name` of an Office Open XML workbook.
-pub(super) fn read<P: Parts>(bytes: &[u8], name: &str, out: &mut Recorder) -> Result<()> {
-    let mut package = Package::open(bytes)?;
-    let book = package.workbook(P::WORKBOOK, out)?;
-    let mut id = None;
-    P::sheets(&mut package.required(&book)?, out, &mut |sheet, rel| {
-        if sheet == name {
-            id = Some(rel.to_string());
-        }
-        id.is_some()
-    })?;
-    let id = id.ok_or("no sheet of this name")?;
-    let rels = package.relationships(&book, out)?;
-    let part = rels.iter().find(|r| r.id == id).ok_or_else(|| format!("{book}: no relationship {id}"))?.target.clone();
-    let formats = match rels.iter().find(|r| r.kind == "styles") {
-        Some(styles) => match package.part(&styles.target)? {
-            Some(mut reader) => P::cell_formats(&mut reader, &styles.target, out)?,
+/// An Office Open XML workbook's parts as far as every sheet needs them, found once: the
+/// package, each sheet's part by name, the cell formats.
+pub(super) struct Book<'a> {
+    package: Package<'a>,
+    /// The workbook part's name.
+    book: String,
+    /// (sheet name, its relationship id, its part), in the workbook's order; the part is
+    /// None when no relationship has the id (an error when that sheet is asked for).
+    parts: Vec<(String, String, Option<String>)>,
+    formats: Vec<Option<NumberFormat>>,
+}
+
+impl<'a> Book<'a> {
+    pub(super) fn open<P: Parts>(bytes: &'a [u8], out: &mut Recorder) -> Result<Book<'a>> {
+        let mut package = Package::open(bytes)?;
+        let book = package.workbook(P::WORKBOOK, out)?;
+        let mut ids: Vec<(String, String)> = Vec::new();
+        P::sheets(&mut package.required(&book)?, out, &mut |sheet, rel| {
+            ids.push((sheet.to_string(), rel.to_string()));
+            false
+        })?;
+        let rels = package.relationships(&book, out)?;
+        let parts = ids
+            .into_iter()
+            .map(|(sheet, id)| {
+                let part = rels.iter().find(|r| r.id == id).map(|r| r.target.clone());
+                (sheet, id, part)
+            })
+            .collect();
+        let formats = match rels.iter().find(|r| r.kind == "styles") {
+            Some(styles) => match package.part(&styles.target)? {
+                Some(mut reader) => P::cell_formats(&mut reader, &styles.target, out)?,
+                None => Vec::new(),
+            },
             None => Vec::new(),
-        },
-        None => Vec::new(),
-    };
-    let mut reader = package.required(&part)?;
-    P::read_sheet(&mut reader, &part, &formats, out)
+        };
+        Ok(Book { package, book, parts, formats })
+    }
+
+    /// The presentation of sheet `name` (the first of that name, as the workbook lists them).
+    pub(super) fn read<P: Parts>(&mut self, name: &str, out: &mut Recorder) -> Result<()> {
+        let (_, id, part) = self.parts.iter().find(|(sheet, _, _)| sheet == name).ok_or("no sheet of this name")?;
+        let part = part.clone().ok_or_else(|| format!("{}: no relationship {id}", self.book))?;
+        let mut reader = self.package.required(&part)?;
+        P::read_sheet(&mut reader, &part, &self.formats, out)
+    }
 }
 
 /// The sheet names of an Office Open XML workbook, in order.
@@ -208,6 +231,22 @@ pub(super) fn attr<'a>(e: &'a BytesStart<'_>, name: &str) -> Option<Cow<'a, str>
     };
     // A value with a reference quick-xml cannot resolve is taken as written.
     e.attributes().flatten().find(wanted).map(|a| a.normalized_value(quick_xml::XmlVersion::Implicit1_0).unwrap_or(a.value))
+}
+
+/// The values of the attributes `names` (names without prefix, compared with the local
+/// names), in one pass over the element's attributes: `attr` for each, without going
+/// through them again for every name (a sheet has a `<c>` per cell).
+pub(super) fn attrs<'a, const N: usize>(e: &'a BytesStart<'_>, names: [&str; N]) -> [Option<Cow<'a, str>>; N] {
+    let mut found: [Option<Cow<'a, str>>; N] = std::array::from_fn(|_| None);
+    for a in e.attributes().flatten() {
+        let key = a.key.local_name();
+        if let Some(k) = names.iter().position(|n| *n == key.as_ref()) {
+            if found[k].is_none() {
+                found[k] = Some(a.normalized_value(quick_xml::XmlVersion::Implicit1_0).unwrap_or(a.value));
+            }
+        }
+    }
+    found
 }
 
 /// An XML boolean (`1`, `true`).

@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use super::{presentation, sheet_names, Kind, NumberFormat, Presentation};
+use super::{presentation, sheet_names, Kind, NumberFormat, Presentation, Workbook};
 
 const FIRST: &str = "指标填报";
 const SECOND: &str = "第二表";
@@ -64,6 +64,16 @@ fn check(name: &str, kind: Kind, formula_result: bool) {
     assert_eq!(sheet_names(&fixture(name), kind).unwrap(), [FIRST, SECOND], "{name}");
     assert_eq!(read(name, kind, FIRST), first_sheet(formula_result), "{name} {FIRST}");
     assert_eq!(read(name, kind, SECOND), second_sheet(), "{name} {SECOND}");
+    // One workbook asked for its sheets in turn (the shared parts read once), either
+    // order, a sheet twice, and one it lacks: the same as each on its own.
+    let bytes = fixture(name);
+    let mut book = Workbook::new(&bytes, kind);
+    for sheet in [SECOND, FIRST, SECOND] {
+        let expected = if sheet == FIRST { first_sheet(formula_result) } else { second_sheet() };
+        assert_eq!(book.presentation(sheet, 5000, 200).unwrap(), expected, "{name} {sheet}, one workbook");
+    }
+    assert!(book.presentation("没有这个表", 5000, 200).is_err(), "{name}");
+    assert_eq!(book.presentation(FIRST, 5000, 200).unwrap(), first_sheet(formula_result), "{name}: after an error");
 }
 
 #[test]

@@ -4,7 +4,7 @@
 
 use std::io::BufRead;
 
-use super::package::{attr, number, truthy, Parts, Tag, Xml};
+use super::package::{attr, attrs, number, truthy, Parts, Tag, Xml};
 use super::{CellFormats, NumberFormat, Recorder, Result};
 
 pub(super) struct Xlsx;
@@ -68,7 +68,8 @@ impl Parts for Xlsx {
                         }
                     }
                     "row" => {
-                        row = match attr(e, "r") {
+                        let [r, ht, hidden] = attrs(e, ["r", "ht", "hidden"]);
+                        row = match r {
                             Some(r) => r
                                 .trim()
                                 .parse::<u32>()
@@ -79,17 +80,18 @@ impl Parts for Xlsx {
                         };
                         next_row = row.saturating_add(1);
                         next_col = 0;
-                        let zero_height = number::<f64>(attr(e, "ht")) == Some(0.0);
-                        out.rows(row, row, truthy(attr(e, "hidden")) || zero_height);
+                        let zero_height = number::<f64>(ht) == Some(0.0);
+                        out.rows(row, row, truthy(hidden) || zero_height);
                     }
                     "c" => {
-                        let pos = match attr(e, "r") {
+                        let [r, s, t] = attrs(e, ["r", "s", "t"]);
+                        let pos = match r {
                             Some(r) => cell_ref(&r).ok_or_else(|| format!("{name}: cell r=\"{r}\""))?,
                             None => (row, next_col),
                         };
                         next_col = pos.1.saturating_add(1);
-                        let style: usize = number(attr(e, "s")).unwrap_or(0);
-                        let numeric = matches!(attr(e, "t").as_deref(), None | Some("n"));
+                        let style: usize = number(s).unwrap_or(0);
+                        let numeric = matches!(t.as_deref(), None | Some("n"));
                         if !empty {
                             let format = formats.get(style).copied().flatten();
                             cell = Some(Cell { pos, format, numeric, in_value: false, has_value: false });
