@@ -316,7 +316,7 @@ fn newer_ranked(a: &InputFile, ka: &Key, b: &InputFile, kb: &Key) -> (bool, Basi
     // A date that did not count, said before the rule that decided instead.
     let slipped: Vec<String> = [(a, ka), (b, kb)]
         .iter()
-        .filter_map(|(f, k)| k.late.as_ref().map(|d| format!("“{}”所填的填报日期 {d} 晚于成文日期，不作为判断依据", f.file)))
+        .filter_map(|(f, k)| k.late.as_ref().map(|d| format!("“{}”所填的填报日期 {d} 晚于成文日期，应是填写有误，未用来比较先后", f.file)))
         .collect();
     let with = |text: String| if slipped.is_empty() { text } else { format!("{}；{text}", slipped.join("；")) };
     let (ra, rb) = (&ka.rank, &kb.rank);
@@ -498,7 +498,7 @@ mod tests {
         let (a, b) = (file("表.xlsx", Some("2027-01-12"), Some(9)), file("表（修改版）.xlsx", Some("2026-01-15"), Some(1)));
         let (b_newer, basis) = newer(&b, &a, written);
         assert!(b_newer && basis.rule == Rule::Name, "{}", basis.text);
-        assert!(basis.text.starts_with("“表.xlsx”所填的填报日期 2027-01-12 晚于成文日期"), "{}", basis.text);
+        assert!(basis.text.starts_with("“表.xlsx”所填的填报日期 2027-01-12 晚于成文日期，应是填写有误"), "{}", basis.text);
         // Without a 成文日期, or with one after both, the dates decide.
         assert_eq!(newer(&a, &b, None).1.rule, Rule::Date);
         assert!(newer(&a, &b, crate::clock::parse_date("2027-02-01")).0);

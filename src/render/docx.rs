@@ -6,8 +6,8 @@
 //! "— 1 —" at the foot. Fonts are referenced by name with the east-Asian slot set (what
 //! Word and WPS read), and the font table names fallbacks for machines without them.
 //!
-//! Two things docx-rs cannot express are added to its XML: `w:tblHeader` (a table's first
-//! row repeated on every page) and the font table's fallbacks; and the package is zipped
+//! Two things docx-rs cannot express are added to its XML: `w:tblHeader` (a long table's
+//! first row repeated on every page) and the font table's fallbacks; and the package is zipped
 //! again with fixed timestamps, so that the same inputs give the same bytes.
 
 use std::io::{Read, Write};
@@ -167,13 +167,14 @@ fn cell(text: &str, width: i32, center: bool, header: bool, keep: bool) -> Table
 const SHORT_TABLE: usize = 4;
 
 /// A table with fixed column widths (mm, adding up to the text width), a header row
-/// repeated on every page, and the rows. `centred[k]` centres column k.
+/// (repeated on every page when the table is long), and the rows. `centred[k]` centres
+/// column k.
 fn table(weights: &[f64], centred: &[bool], header: &[String], rows: Vec<Vec<String>>) -> Table {
     let widths: Vec<i32> = column_widths(weights, header, &rows).into_iter().map(mm).collect();
     // The header row goes with the first two rows and the last row with the one before
-    // it (never a row alone under a repeated header); a short table stays whole. A longer
-    // one runs on from where it starts: kept whole, an area's table of ten rows would
-    // leave half a page empty before it.
+    // it (never a row alone on a page); a short table stays whole. A longer one runs on
+    // from where it starts: kept whole, an area's table of ten rows would leave half a
+    // page empty before it.
     let last = rows.len();
     let row = |texts: &[String], head: bool, k: usize| {
         let keep = head || (k + 1 < last && (last <= SHORT_TABLE || k < 1 || k + 2 >= last));
@@ -182,8 +183,8 @@ fn table(weights: &[f64], centred: &[bool], header: &[String], rows: Vec<Vec<Str
             .enumerate()
             .map(|(c, t)| cell(t, widths[c], head || centred.get(c).copied().unwrap_or(false), head, keep))
             .collect();
-        // No row is split across pages; the header row is repeated on every page
-        // (w:tblHeader, added to the XML after docx-rs, which cannot say it; see
+        // No row is split across pages; a long table's header row is repeated on every
+        // page (w:tblHeader, added to the XML after docx-rs, which cannot say it; see
         // `mark_header_rows`).
         TableRow::new(cells).cant_split()
     };
@@ -311,8 +312,14 @@ fn column_widths(weights: &[f64], header: &[String], rows: &[Vec<String>]) -> Ve
 }
 
 fn caption(text: &str) -> Paragraph {
-    // A caption goes with what it names (keep with next).
+    // A table's caption goes with the table it names, below the caption (keep with next).
     Paragraph::new().style("Caption").keep_next(true).add_run(text_run(text))
+}
+
+/// A figure's caption, below the picture (which is kept with it): not kept with what
+/// follows, or the picture would go with the next table's first rows too.
+fn figure_caption(text: &str) -> Paragraph {
+    Paragraph::new().style("Caption").add_run(text_run(text))
 }
 
 fn strings(v: &[&str]) -> Vec<String> {
@@ -397,7 +404,7 @@ pub fn report(d: &ReportData, created: &str, figures: &[Vec<u8>]) -> std::io::Re
     ));
     // 图1: the picture the PDF draws (typeset from the same template code).
     if let Some(p) = figures.first().and_then(|png| picture(png, 150.0)) {
-        docx = docx.add_paragraph(p).add_paragraph(caption(&d.figure_title));
+        docx = docx.add_paragraph(p).add_paragraph(figure_caption(&d.figure_title));
     }
     let head = strings(&[
         "责任单位",
@@ -498,7 +505,7 @@ pub fn report(d: &ReportData, created: &str, figures: &[Vec<u8>]) -> std::io::Re
         }
         // 图2: the picture the PDF draws.
         if let Some(p) = figures.get(1).filter(|_| !f.trends.is_empty()).and_then(|png| picture(png, 156.0)) {
-            docx = docx.add_paragraph(p).add_paragraph(caption(&f.trend_title));
+            docx = docx.add_paragraph(p).add_paragraph(figure_caption(&f.trend_title));
         }
     }
 
@@ -799,36 +806,35 @@ fn core_properties(title: &str, author: &str, created: &str) -> Vec<u8> {
     .into_bytes()
 }
 
-/// Every table's first row is its header: repeat it on every page. (Every row is
-/// marked `w:cantSplit`; the first mark after a `<w:tbl>` is its first row's.)
+/// A table longer than this many rows (under its header) repeats its header row on every
+/// page; a shorter one fits on a page and is only ever split once, where the rows let it.
+const LONG_TABLE: usize = 15;
+
+/// A long table's first row is its header: repeat it on every page. (Every row is marked
+/// `w:cantSplit`; the first mark after a `<w:tbl>` is its first row's.)
 ///
-/// The paragraph right before a table that may run on to the next page (more than
-/// `SHORT_TABLE` rows) is not kept with it: LibreOffice keeps such a paragraph with the
-/// whole of a table whose header repeats, so each area's table moved to a new page and
-/// left half a page empty; the rows themselves keep the header with the first two.
+/// Only long tables: LibreOffice keeps a paragraph marked keep-with-next (a caption, an
+/// area's lead-in sentence) with the whole of a following table whose header repeats, so a
+/// table of a dozen rows that did not fit below its caption went to the next page with
+/// the caption and left half a page empty; without the repeated header it keeps the
+/// caption with the header and the first rows only, as Word does.
 fn mark_header_rows(document: &[u8]) -> Vec<u8> {
     let text = String::from_utf8_lossy(document);
     let mark = "<w:cantSplit />";
     let mut out = String::with_capacity(text.len() + 1024);
     let mut rest: &str = &text;
     while let Some(t) = rest.find("<w:tbl>") {
-        out.push_str(&rest[..t]);
         let rows = rest[t..].find("</w:tbl>").map_or(0, |end| rest[t..t + end].matches("<w:tr>").count());
-        if rows > SHORT_TABLE + 1 {
-            if let Some(p) = out.rfind("<w:p ") {
-                let kept = out[p..].replacen("<w:keepNext />", "", 1);
-                out.truncate(p);
-                out.push_str(&kept);
-            }
-        }
         let after = t + "<w:tbl>".len();
-        out.push_str(&rest[t..after]);
+        out.push_str(&rest[..after]);
         rest = &rest[after..];
-        if let Some(m) = rest.find(mark) {
-            let end = m + mark.len();
-            out.push_str(&rest[..end]);
-            out.push_str("<w:tblHeader />");
-            rest = &rest[end..];
+        if rows > LONG_TABLE + 1 {
+            if let Some(m) = rest.find(mark) {
+                let end = m + mark.len();
+                out.push_str(&rest[..end]);
+                out.push_str("<w:tblHeader />");
+                rest = &rest[end..];
+            }
         }
     }
     out.push_str(rest);

@@ -74,6 +74,25 @@ pub struct NotMet {
     pub reason: String,
 }
 
+/// How an indicator that ended worse than its base compares with it: higher for one to
+/// keep low (至多, as the death rates), lower for the rest.
+fn versus_base(i: &Indicator) -> &'static str {
+    if i.comparison == crate::plan::Comparison::AtMost {
+        "高于"
+    } else {
+        "低于"
+    }
+}
+
+/// The same for several: 低于 or 高于 when they all go one way, else 差于.
+fn worse_than(a: &Assessment, ids: &[&String]) -> &'static str {
+    let words: std::collections::BTreeSet<&str> = ids.iter().filter_map(|id| a.plan.indicator(id)).map(versus_base).collect();
+    match words.len() {
+        1 => words.into_iter().next().unwrap_or("差于"),
+        _ => "差于",
+    }
+}
+
 pub fn is_final(a: &Assessment) -> bool {
     a.final_eval.is_some()
 }
@@ -137,7 +156,8 @@ pub fn overview(a: &Assessment, e: &FinalEvaluation) -> String {
         // The main indicators that ended below their base, said with them.
         let below = e.below_base.iter().filter(|id| a.plan.indicator(id).is_some_and(|i| i.is_goal())).count();
         if below > 0 {
-            s.push_str(&format!("，其中{below}项期末低于{}年基期水平", a.period.base_year));
+            let goals: Vec<&String> = e.below_base.iter().filter(|id| a.plan.indicator(id).is_some_and(|i| i.is_goal())).collect();
+            s.push_str(&format!("，其中{below}项期末{}{}年基期水平", worse_than(a, &goals), a.period.base_year));
         }
     }
     if e.targets.total() > 0 {
@@ -162,7 +182,7 @@ pub fn overview(a: &Assessment, e: &FinalEvaluation) -> String {
     s.push('。');
     let threshold = fmt_num(a.plan.rules.status.nearly_completed * 100.0, 1);
     s.push_str(&format!(
-        "完成率为期末值与目标之比（“至多”类指标控制在目标以内为100%，累计指标为累计完成数与目标之比，年增长率指标为达到目标的年数与年数之比），达到100%为已完成，达到{threshold}%为基本完成；期末值低于基期值的（离目标更远了）不作基本完成。"
+        "完成率为期末值与目标之比（须控制在目标以内的指标未超出目标为100%，累计指标为累计完成数与目标之比，年增长率指标为达到目标的年数与评估年数之比，写作“1/3年达标”），达到100%为已完成，达到{threshold}%为基本完成；期末值比基期值离目标更远的不作基本完成。"
     ));
     // Small counts show 完成数/目标数 (rate_text): say so where the plan has any.
     let rules = &a.plan.rules.status;
@@ -254,16 +274,18 @@ pub fn report(a: &Assessment, e: &FinalEvaluation) -> FinalReport {
             .filter_map(|id| {
                 let (i, f) = (a.plan.indicator(id)?, e.of(id)?);
                 Some(format!(
-                    "“{}”{}年为{}，低于{}年基期值{}",
+                    "“{}”{}年为{}，{}{}年基期值{}",
                     i.name,
                     a.period.end,
                     f.final_value.map(|v| a.shown(id, v)).unwrap_or_default() + &i.unit,
+                    versus_base(i),
                     a.period.base_year,
                     f.base.map(|v| a.shown(id, v)).unwrap_or_default() + &i.unit
                 ))
             })
             .collect();
-        lists.push(format!("期末低于基期水平的指标{}项：{}。", items.len(), items.join("；")));
+        let ids: Vec<&String> = e.below_base.iter().collect();
+        lists.push(format!("期末{}基期水平的指标{}项：{}。", worse_than(a, &ids), items.len(), items.join("；")));
     }
     if !e.rates_missed.is_empty() {
         let items: Vec<String> = e
@@ -473,7 +495,7 @@ pub fn describe_final(a: &Assessment, i: &Indicator, f: &FinalIndicator) -> Stri
             f.outcome.label(),
             // The rate alone would say 基本完成: say why it is not.
             if f.below_base && f.outcome == Outcome::NotCompleted && f.rate.is_some_and(|r| r >= a.plan.rules.status.nearly_completed) {
-                format!("，低于{}年基期值", a.period.base_year)
+                format!("，{}{}年基期值", versus_base(i), a.period.base_year)
             } else {
                 String::new()
             }

@@ -1269,7 +1269,7 @@ fn resend_text(a: &Assessment, fb: &UnitFeedback) -> String {
         None => "文件名末尾加“（修改版）”".to_string(),
     };
     let how = format!(
-        "{on}修改，把“填报日期”改为修改当天，{save}后报送；也可重新填写统一下发的填报表。汇总时以填报日期最晚的一份为准（晚于汇总成文日期的填报日期不计），原来的一份不再采用。"
+        "{on}修改，把“填报日期”改为修改当天，{save}后报送；也可重新填写统一下发的填报表。新旧几份都在时，汇总以填报日期最晚的一份为准（晚于汇总成文日期的填报日期不据以比较先后），原来的一份不再采用。"
     );
     if fb.must_correct {
         let owes = !fb.missing.is_empty() || !fb.missing_works.is_empty() || !fb.missing_reasons.is_empty();

@@ -223,8 +223,13 @@ fn a_return_dated_after_the_documents_is_neither_on_time_nor_late() {
         assert_eq!((row["逾期报送（份）"].as_str(), row["日期晚于成文日期未判定（份）"].as_str()), ("0", "1"), "{unit}: {row:?}");
         assert!(text.contains(&format!("{unit}1份")), "{unit} named under 表2: {text}");
         let fb = common::flat(&common::pdf_text(&w.output().join(format!("反馈单/{unit}_2025年度填报数据反馈单.pdf")), false));
-        assert!(!fb.contains("晚于报送时限"), "{unit}: {fb}");
+        // Late only if its date is right.
+        assert!(!fb.replace("如填报日期无误，即晚于报送时限", "").contains("晚于报送时限"), "{unit}: {fb}");
         assert!(fb.contains("晚于本次汇总报告和反馈单的成文日期"), "{unit}: {fb}");
+        assert!(
+            fb.contains("本次汇总未把这份填报表计为按时报送，也未计为逾期；如填报日期无误，即晚于报送时限（2026年1月31日）"),
+            "{unit}: {fb}"
+        );
     }
     // A year whose returns are dated after the documents but within the deadline, as is
     // the 成文日期: on time whichever date is true.
@@ -245,6 +250,8 @@ fn a_return_dated_after_the_documents_is_neither_on_time_nor_late() {
             rows[0].iter().cloned().zip(rows.iter().find(|r| &r[0] == unit).unwrap().iter().cloned()).collect();
         assert_eq!(row["按时报送（份）"], row["已报送（份）"], "{unit}: {row:?}");
         assert_eq!(row["日期晚于成文日期未判定（份）"], "0", "{unit}: {row:?}");
+        let fb = common::flat(&common::pdf_text(&w.output().join(format!("反馈单/{unit}_2024年度填报数据反馈单.pdf")), false));
+        assert!(fb.contains("所填日期和成文日期都在报送时限（2025年1月31日）以内，本次汇总仍计为按时报送"), "{unit}: {fb}");
     }
 }
 

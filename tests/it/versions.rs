@@ -105,7 +105,8 @@ fn versions_a_date_after_the_documents_does_not_decide() {
     let f = findings.iter().find(|f| f["code"] == "superseded").expect("superseded noted");
     assert_eq!(f["file"], "市医保局_2025年度填报表.xlsx");
     assert!(
-        f["message"].contains("填报日期 2027-01-12 晚于成文日期，不作为判断依据") && f["message"].contains("文件名标有“修改”"),
+        f["message"].contains("填报日期 2027-01-12 晚于成文日期，应是填写有误，未用来比较先后")
+            && f["message"].contains("文件名标有“修改”"),
         "{}",
         f["message"]
     );
