@@ -372,8 +372,18 @@ fn summarize(a: &Assessment, written: &[(PathBuf, &'static str)], out: &mut dyn 
         writeln!(out, "  拒收：{}（{}）", printable(&f.file, 200), printable(&f.reason, 200))?;
     }
     changes_summary(a, out)?;
-    let statuses: Vec<String> = Status::ALL.iter().map(|s| format!("{} {}", s.label(), a.goals.get(*s))).collect();
-    writeln!(out, "主要指标：{}。", statuses.join("，"))?;
+    // At the plan's end, as the report counts them: by outcome over the whole period.
+    match &a.final_eval {
+        Some(e) => {
+            let outcomes: Vec<String> =
+                crate::assess::final_eval::Outcome::ALL.iter().map(|o| format!("{} {}", o.label(), e.goals.get(*o))).collect();
+            writeln!(out, "主要指标（终期评估）：{}。", outcomes.join("，"))?;
+        }
+        None => {
+            let statuses: Vec<String> = Status::ALL.iter().map(|s| format!("{} {}", s.label(), a.goals.get(*s))).collect();
+            writeln!(out, "主要指标：{}。", statuses.join("，"))?;
+        }
+    }
     let by_unit: Vec<String> =
         a.units.iter().filter(|u| u.errors + u.warnings > 0).map(|u| format!("{} 错误{}/警告{}", u.unit, u.errors, u.warnings)).collect();
     if !by_unit.is_empty() {

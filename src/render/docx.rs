@@ -177,7 +177,10 @@ fn table(weights: &[f64], centred: &[bool], header: &[String], rows: Vec<Vec<Str
     // page empty before it.
     let last = rows.len();
     let row = |texts: &[String], head: bool, k: usize| {
-        let keep = head || (k + 1 < last && (last <= SHORT_TABLE || k < 1 || k + 2 >= last));
+        // A group's heading row (one cell of text: an area in the appendices) goes with
+        // the group's first row.
+        let group = texts.len() > 2 && texts.iter().filter(|t| !t.is_empty()).count() == 1;
+        let keep = head || (k + 1 < last && (last <= SHORT_TABLE || k < 1 || k + 2 >= last || group));
         let cells = texts
             .iter()
             .enumerate()

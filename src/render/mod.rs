@@ -154,7 +154,7 @@ pub fn typeset_all(
         data: serde_json::to_value(report).map_err(anyhow::Error::from)?,
         ident: format!("planmon-report-{}-{}", a.year, a.fingerprint),
         rel: PathBuf::from(&a.documents.report_name),
-        what: "进展报告",
+        what: report_what(a),
         png: false,
     }];
     if figures.is_some() {
@@ -407,20 +407,37 @@ pub fn word_report_key(a: &Assessment, report: &report::ReportData, world: &Repo
     Ok(key("docx-report", &parts))
 }
 
+/// What the report is called in the run's summary: the 终期评估报告 at the plan's end.
+fn report_what(a: &Assessment) -> &'static str {
+    if a.final_eval.is_some() {
+        "终期评估报告"
+    } else {
+        "进展报告"
+    }
+}
+
+fn report_word_what(a: &Assessment) -> &'static str {
+    if a.final_eval.is_some() {
+        "终期评估报告（Word）"
+    } else {
+        "进展报告（Word）"
+    }
+}
+
 /// The report as a Word document, from the same data as the PDF; `figures` are its
 /// figures as images (`typeset_all`); `key` is [`word_report_key`]; `report` is
 /// [`report::report_data`] of `a`.
 pub fn word_report(a: &Assessment, report: &report::ReportData, figures: &[Vec<u8>], key: String) -> Result<Rendered> {
     let created = crate::clock::iso_time(a.documents.created_unix);
     let bytes = docx::report(report, &created, figures).context("生成 Word 版报告失败")?;
-    Ok(Rendered { rel: PathBuf::from(&a.documents.report_word_name), bytes, what: "进展报告（Word）", key: Some(key) })
+    Ok(Rendered { rel: PathBuf::from(&a.documents.report_word_name), bytes, what: report_word_what(a), key: Some(key) })
 }
 
 /// The Word report the last run made from the same, if `reuse` has it.
 pub fn word_report_reused(a: &Assessment, key: &str, reuse: Reuse) -> Option<Rendered> {
     let rel = PathBuf::from(&a.documents.report_word_name);
     let bytes = reuse(&rel, key)?;
-    Some(Rendered { rel, bytes, what: "进展报告（Word）", key: Some(key.to_string()) })
+    Some(Rendered { rel, bytes, what: report_word_what(a), key: Some(key.to_string()) })
 }
 
 /// The feedback sheets as Word documents, from the same data as the PDFs (each taken

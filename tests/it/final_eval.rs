@@ -26,6 +26,12 @@ fn the_last_year_is_the_final_evaluation_and_earlier_years_are_annual() {
     let out = w.run(&["run", "--date", "2026-03-01"]);
     assert!(out.status.success(), "{}", common::stderr(&out));
     assert_eq!(report_title(&w, 2025), "仁怀市公共服务发展行动方案实施情况终期评估报告");
+    // The run's summary counts as the report does, and calls it what it is.
+    let summary = common::stdout(&out);
+    assert!(summary.contains("主要指标（终期评估）：已完成 25，基本完成 1，未完成 4，无数据 0。"), "{summary}");
+    assert!(!summary.contains("序时进度"), "{summary}");
+    assert!(summary.contains("终期评估报告：output/仁怀市公共服务发展行动方案实施情况终期评估报告.pdf"), "{summary}");
+    assert!(summary.contains("终期评估报告（Word）：output/"), "{summary}");
     let pdf: String = pdf_text(&w.output().join("仁怀市公共服务发展行动方案实施情况终期评估报告.pdf"), false).split_whitespace().collect();
     for part in ["实施情况终期评估报告", "未完成和基本完成的指标及原因", "各领域主要指标完成情况（2023—2025年，项）", "完成率"]
     {

@@ -107,11 +107,19 @@ fn the_word_report_is_a_valid_package_with_the_office_page() {
     // its header (LibreOffice would move a shorter one whole to the next page).
     let mut longer = 0;
     let mut repeated = 0;
+    let mut groups = 0;
     for (k, table) in document.split("<w:tbl>").enumerate().skip(1) {
         let table = table.split("</w:tbl>").next().unwrap();
-        let keeps: Vec<bool> = table.split("<w:tr>").skip(1).map(|row| row.contains("<w:keepNext />")).collect();
+        let rows: Vec<&str> = table.split("<w:tr>").skip(1).collect();
+        let keeps: Vec<bool> = rows.iter().map(|row| row.contains("<w:keepNext />")).collect();
+        // A group's heading row (an area in the appendices): one cell of more than two
+        // with text; it goes with the group's first row.
+        let with_text = |row: &str| row.split("<w:tc>").skip(1).filter(|c| !c.contains("<w:t xml:space=\"preserve\"></w:t>")).count();
+        let group: Vec<bool> = rows.iter().map(|row| row.matches("<w:tc>").count() > 2 && with_text(row) == 1).collect();
+        groups += group.iter().filter(|g| **g).count();
         let body = keeps.len() - 1;
-        let expected: Vec<bool> = (0..keeps.len()).map(|r| r == 0 || (r < body && (body <= 4 || r == 1 || r + 1 == body))).collect();
+        let expected: Vec<bool> =
+            (0..keeps.len()).map(|r| r == 0 || (r < body && (body <= 4 || r == 1 || r + 1 == body || group[r]))).collect();
         assert_eq!(keeps, expected, "table {k}");
         let before = document.split("<w:tbl>").nth(k - 1).unwrap();
         let before = &before[before.rfind("<w:p ").unwrap()..];
@@ -121,6 +129,8 @@ fn the_word_report_is_a_valid_package_with_the_office_page() {
         repeated += usize::from(body > 15);
     }
     assert!(longer >= 5 && repeated >= 2, "{longer} {repeated}");
+    // The appendices' area rows were among them.
+    assert!(groups >= 9, "{groups} group rows");
     let core = part(&docx, "docProps/core.xml");
     assert!(core.contains("<dc:title>仁怀市公共服务发展行动方案") && !core.contains("unknown"), "{core}");
     assert!(part(&docx, "word/fontTable.xml").contains("<w:altName w:val=\"仿宋\"/>"), "no fallback for 仿宋_GB2312");
