@@ -153,7 +153,10 @@ pub fn clip(s: &str, max_chars: usize) -> std::borrow::Cow<'_, str> {
 
 /// The name to send a corrected return under: the file's own name without a version
 /// marker it already carries (填报表（更正） → 填报表), with （修改版）, of type `ext`
-/// (the annotated copy's) or its own: 市残联_2025年度填报表（修改版）.xlsx.
+/// (the annotated copy's) or its own: 市残联_2025年度填报表（修改版）.xlsx. A file that is
+/// already a corrected version gets the next one (（修改版） → （第3版）, （第3版） → （第4版）),
+/// so that the new file neither takes the name of the one it corrects (saved beside it,
+/// it would replace it) nor ranks below it (`versions::name_rank`).
 pub fn corrected_name(file: &str, ext: Option<&str>) -> String {
     let name = file.rsplit(['/', '\\']).next().unwrap_or(file);
     let (stem, own) = name.rsplit_once('.').unwrap_or((name, "xlsx"));
@@ -168,7 +171,13 @@ pub fn corrected_name(file: &str, ext: Option<&str>) -> String {
             }
         }
     }
-    format!("{base}（修改版）.{}", ext.unwrap_or(own))
+    let mark = match crate::versions::name_rank(name).0 {
+        0 | 1 => "修改版".to_string(),
+        r if r < 999 => format!("第{}版", r + 1),
+        // 最终/定稿: as final as the one it corrects (then the later file is the newer).
+        _ => "最终修改版".to_string(),
+    };
+    format!("{base}（{mark}）.{}", ext.unwrap_or(own))
 }
 
 /// A rate in per cent with one fixed decimal (98.96 → "99.0", 100 → "100.0"), so that a
@@ -305,6 +314,25 @@ mod tests {
         assert_eq!(fold_width("（１２．５％）、“甲”"), "(12.5%)、“甲”");
         // A combining mark leaves the fast paths: NFKC composes it.
         assert_eq!(fold_width("ｅ\u{301}"), "é");
+    }
+
+    #[test]
+    fn corrected_names_rank_above_the_file_they_correct() {
+        let rank = |n: &str| crate::versions::name_rank(n).0;
+        for (file, corrected) in [
+            ("市残联_2025年度填报表.xlsx", "市残联_2025年度填报表（修改版）.xlsx"),
+            ("市残联_2025年度填报表（更正）.xlsx", "市残联_2025年度填报表（第3版）.xlsx"),
+            ("市残联_2025年度填报表（修改版）.xlsx", "市残联_2025年度填报表（第3版）.xlsx"),
+            ("市残联_2025年度填报表（第3版）.xlsx", "市残联_2025年度填报表（第4版）.xlsx"),
+            ("市残联_2025年度填报表_v1.xlsx", "市残联_2025年度填报表_v1（修改版）.xlsx"),
+            ("市残联_2025年度填报表（最终）.xlsx", "市残联_2025年度填报表（最终修改版）.xlsx"),
+        ] {
+            let got = corrected_name(file, None);
+            assert_eq!(got, corrected, "{file}");
+            assert_ne!(got, file);
+            assert!(rank(&got) >= rank(file), "{file}: {} below {}", rank(&got), rank(file));
+        }
+        assert_eq!(corrected_name("sub/市残联_2025年度填报表.xls", Some("xlsx")), "市残联_2025年度填报表（修改版）.xlsx");
     }
 
     #[test]
