@@ -105,9 +105,16 @@ fn headers(ws: &mut Worksheet, row: u32, cols: &[(&str, f64)], st: &Styles) -> R
 }
 
 /// The column widths of `cols`, and a header row tall enough for two lines.
+///
+/// A short header ending in its unit (已报送（份）, 指标报送率(%)) gets a column wide
+/// enough for it on one line: wrapped, Excel and LibreOffice break it inside the bracket
+/// (“已报送（份” over “）”).
 fn column_widths(ws: &mut Worksheet, header_row: u32, cols: &[(&str, f64)]) -> Result<(), XlsxError> {
-    for (c, (_, width)) in cols.iter().enumerate() {
-        ws.set_column_width(c as u16, *width)?;
+    for (c, (name, width)) in cols.iter().enumerate() {
+        let one_line = crate::text::display_width(name) + 1.0;
+        let unit_last = name.ends_with('）') || name.ends_with(')');
+        let width = if unit_last && one_line <= 24.0 { width.max(one_line) } else { *width };
+        ws.set_column_width(c as u16, width)?;
     }
     ws.set_row_height(header_row, 32)?;
     Ok(())

@@ -116,3 +116,39 @@ fn workbook_writes_formula_like_text_as_text() {
     let findings = records(&common::sheet_range(&path, "数据问题清单"), 0);
     assert!(findings.iter().any(|r| r["问题及处理意见"].to_string().contains("#panic() ] *粗体* $x$ @import")));
 }
+
+/// A short header ending in its unit (已报送（份）) is on one line: its column is wide
+/// enough (wrapped, Excel and LibreOffice broke it inside the bracket).
+#[test]
+fn workbook_headers_with_a_unit_are_not_broken_inside_it() {
+    let w = common::run_case("skeleton");
+    let book = w.output().join(common::WORKBOOK_2024);
+    let parts = common::parts(&book);
+    let names = calamine::open_workbook_auto(&book).unwrap().sheet_names();
+    let mut checked = 0;
+    for (k, name) in names.iter().enumerate() {
+        let xml = &parts[&format!("xl/worksheets/sheet{}.xml", k + 1)];
+        // <col min="3" max="3" width="11.7109375" ...>
+        let width = |col: usize| -> f64 {
+            xml.split("<col ")
+                .skip(1)
+                .find_map(|c| {
+                    let attr = |a: &str| c.split(&format!("{a}=\"")).nth(1)?.split('"').next().map(str::to_string);
+                    let (min, max): (usize, usize) = (attr("min")?.parse().ok()?, attr("max")?.parse().ok()?);
+                    (min..=max).contains(&(col + 1)).then(|| attr("width")?.parse().ok()).flatten()
+                })
+                .unwrap_or(8.43)
+        };
+        let range = common::sheet_range(&book, name);
+        let Some(header) = range.rows().next() else { continue };
+        for (c, cell) in header.iter().enumerate() {
+            let text = cell.to_string();
+            let one_line: f64 = text.chars().map(|ch| if ch.is_ascii() { 1.0 } else { 2.0 }).sum::<f64>() + 1.0;
+            if (text.ends_with('）') || text.ends_with(')')) && one_line <= 24.0 {
+                assert!(width(c) >= one_line - 0.01, "{name}: “{text}” in a column {} wide", width(c));
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 10, "{checked} headers checked");
+}
