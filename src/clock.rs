@@ -55,6 +55,12 @@ pub fn ymd(year: i32, month: u8, day: u8) -> Option<Date> {
     Date::from_calendar_date(year, Month::try_from(month).ok()?, day).ok()
 }
 
+/// Whether the date written as `text` is after `written` (the documents' 成文日期): a
+/// 填报日期 that cannot be when the return came in. False when either is missing.
+pub fn after_written(text: &str, written: Option<Date>) -> bool {
+    written.zip(parse_date(text)).is_some_and(|(w, d)| d > w)
+}
+
 /// 2026-01-20, 2026/1/20, 2026.1.20 or 2026年1月20日 (also in full-width digits) → a real
 /// date between 1900 and 2199. Hand-written on purpose: the offices write dates in all
 /// these ways, and a format string per way would still miss some.

@@ -207,8 +207,7 @@ pub fn returns(plan: &Plan, files: &[InputFile], year: i32, written: Option<time
             let mut read: Vec<&InputFile> = holding.get(&(unit.name.as_str(), y)).cloned().unwrap_or_default();
             read.sort_by_key(|f| f.is_replaced(&unit.name, y));
             let filled_date = read.iter().filter_map(|f| f.filled_date.clone()).min();
-            let misdated =
-                filled_date.as_deref().and_then(crate::clock::parse_date).zip(written).is_some_and(|(filled, written)| filled > written);
+            let misdated = filled_date.as_deref().is_some_and(|d| crate::clock::after_written(d, written));
             let due = format!("{}-{}", y + 1, deadline);
             let written_in_time = written.is_some_and(|w| crate::clock::parse_date(&due).is_some_and(|due| w <= due));
             let on_time =

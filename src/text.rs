@@ -12,17 +12,23 @@ use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
 pub fn fold_width(s: &str) -> Cow<'_, str> {
     // ASCII and the CJK Unified Ideographs are their own NFKC and never compose with
     // each other: most cells of a return are only these (no table lookups then).
-    if s.chars().all(|c| c.is_ascii() || ('\u{4E00}'..='\u{9FFF}').contains(&c)) {
-        return Cow::Borrowed(s);
-    }
-    // The punctuation of Chinese text, which is its own NFKC too, and the full-width
-    // forms, whose NFKC is one character: a cell of only these and the above folds
-    // without the tables (nothing in it can compose: no combining marks).
-    if s.chars().all(|c| c.is_ascii() || ('\u{4E00}'..='\u{9FFF}').contains(&c) || is_own_nfkc(c) || wide(c).is_some()) {
-        if !s.chars().any(|c| wide(c).is_some()) {
-            return Cow::Borrowed(s);
+    // With them, the punctuation of Chinese text, which is its own NFKC too, and the
+    // full-width forms, whose NFKC is one character: a cell of only these folds without
+    // the tables (nothing in it can compose: no combining marks).
+    let mut wide_seen = false;
+    let fast = s.chars().all(|c| {
+        if c.is_ascii() || ('\u{4E00}'..='\u{9FFF}').contains(&c) || is_own_nfkc(c) {
+            true
+        } else {
+            let folds = wide(c).is_some();
+            wide_seen |= folds;
+            folds
         }
-        return Cow::Owned(s.chars().map(|c| wide(c).unwrap_or(c)).collect());
+    });
+    match (fast, wide_seen) {
+        (true, false) => return Cow::Borrowed(s),
+        (true, true) => return Cow::Owned(s.chars().map(|c| wide(c).unwrap_or(c)).collect()),
+        _ => {}
     }
     match is_nfkc_quick(s.chars()) {
         IsNormalized::Yes => Cow::Borrowed(s),

@@ -290,9 +290,8 @@ struct Key {
 
 impl Key {
     fn of(f: &InputFile, written: Option<time::Date>) -> Key {
-        let too_late = |d: &String| written.zip(crate::clock::parse_date(d)).is_some_and(|(w, d)| d > w);
         let (late, date) = match &f.filled_date {
-            Some(d) if too_late(d) => (Some(d.clone()), None),
+            Some(d) if crate::clock::after_written(d, written) => (Some(d.clone()), None),
             d => (None, d.clone()),
         };
         Key { rank: name_rank(&f.file), date, late }

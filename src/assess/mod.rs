@@ -570,11 +570,17 @@ fn fingerprint(files: &[InputFile]) -> String {
 /// dated before a return they acknowledge), each with the unit it is told to, and one
 /// warning for each: on the unit's feedback sheet, at the 填报日期's cell.
 ///
-/// The warning says how 表2 counted the return (as `figures::returns` does): on time when
-/// its date and the 成文日期 are both within the deadline (`deadline`, MM-DD of the next
-/// year), else neither on time nor late.
-fn dated_after(documents: &Documents, files: &[InputFile], year: i32, deadline: &str) -> (Vec<DatedAfter>, Vec<Finding>) {
-    let due = crate::clock::parse_date(&format!("{}-{deadline}", year + 1));
+/// The warning says how 表2 counted the unit's return (`returns`, whose `on_time` owns
+/// that): still on time, or neither on time nor late, then late if the date is right
+/// (the deadline, `deadline`, MM-DD of the next year).
+fn dated_after(
+    documents: &Documents,
+    files: &[InputFile],
+    returns: &[crate::figures::ReturnStatus],
+    year: i32,
+    deadline: &str,
+) -> (Vec<DatedAfter>, Vec<Finding>) {
+    let due = crate::clock::parse_date(&format!("{}-{deadline}", year + 1)).map(crate::clock::chinese_date).unwrap_or_default();
     let mut list = Vec::new();
     let mut findings = Vec::new();
     for f in files.iter().filter(|f| f.status == Fate::Read) {
@@ -585,24 +591,19 @@ fn dated_after(documents: &Documents, files: &[InputFile], year: i32, deadline: 
         // The units whose return of the year the file is (one for a plain return).
         let mut units: Vec<&str> = f.covers.iter().filter(|c| c.year == year && !c.secondary).map(|c| c.department.as_str()).collect();
         // How 表2 counted it, when it is a return of the year.
-        let counted = match due {
-            Some(due) if !units.is_empty() => {
-                if date <= due && documents.date <= due {
-                    format!("所填日期和成文日期都在报送时限（{}）以内，本次汇总仍计为按时报送。", crate::clock::chinese_date(due))
-                } else {
-                    format!(
-                        "本次汇总未把这份填报表计为按时报送，也未计为逾期；如填报日期无误，即晚于报送时限（{}）。",
-                        crate::clock::chinese_date(due)
-                    )
-                }
-            }
-            _ => String::new(),
-        };
+        let of_year = !units.is_empty();
         if units.is_empty() && !f.department.is_empty() {
             units.push(&f.department);
         }
         units.dedup();
         for unit in units {
+            let counted = match returns.iter().find(|r| r.unit == unit && r.year == year).map(|r| r.on_time) {
+                _ if !of_year => String::new(),
+                Some(Some(true)) => format!("所填日期和成文日期都在报送时限（{due}）以内，本次汇总仍计为按时报送。"),
+                // Late by an earlier version's date: 表2 says so, nothing to add here.
+                Some(Some(false)) => String::new(),
+                _ => format!("本次汇总未把这份填报表计为按时报送，也未计为逾期；如填报日期无误，即晚于报送时限（{due}）。"),
+            };
             let mut w = Finding::warning(
                 Code::DateBeforeReturns,
                 format!(
@@ -699,7 +700,7 @@ pub fn assess(
     crate::clock::mark("assess: final evaluation");
     findings.extend(units::owed_findings(&plan, year, &returns, &area_works, final_eval.as_ref(), &read.observations, &read.files));
     crate::clock::mark("assess: owed");
-    let (dated_after, date_findings) = dated_after(&documents, &read.files, year, &plan.rules.validate.deadline);
+    let (dated_after, date_findings) = dated_after(&documents, &read.files, &returns, year, &plan.rules.validate.deadline);
     findings.extend(date_findings);
     let mut findings = of_year(findings, &read, year, plan.start);
     crate::clock::mark("assess: findings");
