@@ -384,7 +384,10 @@ pub fn problems(a: &Assessment, e: &FinalEvaluation) -> Vec<String> {
     let mut out = Vec::new();
     let items: Vec<String> = e.not_met.iter().filter_map(|id| Some(describe_final(a, a.plan.indicator(id)?, e.of(id)?))).collect();
     if !items.is_empty() {
-        out.push(format!("部分指标未完成方案目标。{}。", items.join("；")));
+        // 基本完成 ones are listed too: not fully met.
+        let nearly = e.not_met.iter().any(|id| e.of(id).is_some_and(|f| f.outcome == Outcome::NearlyCompleted));
+        let what = if nearly { "未完全完成" } else { "未完成" };
+        out.push(format!("部分指标{what}方案目标。{}。", items.join("；")));
     }
     let unfinished: Vec<String> = e
         .unfinished_projects

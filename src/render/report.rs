@@ -583,9 +583,11 @@ fn intro(plan: &Plan, a: &Assessment) -> Vec<String> {
     } else {
         format!("{year}年是方案实施的第{}年。", numeral((year - start).max(0) as usize))
     };
+    // Each year's figures come from that year's returns: all of them from the first year on.
+    let returns = if year > start { format!("{start}—{year}") } else { year.to_string() };
     vec![format!(
         "按照《{}》“实施监测评估”的要求，现将{}年度实施进展情况报告如下。{}本报告依据各责任单位报送的{}年度填报表汇总形成，数据截至{}年末。",
-        plan.title, year, stage, year, year
+        plan.title, year, stage, returns, year
     )]
 }
 
@@ -1269,7 +1271,7 @@ fn resend_text(a: &Assessment, fb: &UnitFeedback) -> String {
         None => "文件名末尾加“（修改版）”".to_string(),
     };
     let how = format!(
-        "{on}修改，把“填报日期”改为修改当天，{save}后报送；也可重新填写统一下发的填报表。新旧几份都在时，汇总以填报日期最晚的一份为准（晚于汇总成文日期的填报日期不据以比较先后），原来的一份不再采用。"
+        "{on}修改，把“填报日期”改为修改当天，{save}后报送；也可重新填写统一下发的填报表。新旧几份都在时，汇总以填报日期最晚的一份为准（填报日期晚于重新汇总时成文日期的，不据以比较先后），原来的一份不再采用。"
     );
     if fb.must_correct {
         let owes = !fb.missing.is_empty() || !fb.missing_works.is_empty() || !fb.missing_reasons.is_empty();

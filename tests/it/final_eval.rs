@@ -40,6 +40,8 @@ fn the_last_year_is_the_final_evaluation_and_earlier_years_are_annual() {
     // A small count shows done of due (T09 县级妇幼保健重点专科, 累计2), and the method
     // says so; a larger count a percentage (T08, 累计4).
     assert!(pdf.contains("完成率写作“完成数/目标数”（如“2/2”）"), "{pdf}");
+    // 五 lists the 基本完成 ones with the 未完成: not fully met.
+    assert!(pdf.contains("部分指标未完全完成方案目标"), "{pdf}");
     assert!(pdf.contains("累计22/2已完成") && pdf.contains("累计4100.0%已完成"), "{pdf}");
     for gone in ["序时进度", "需加快推进"] {
         assert!(!pdf.split("附表1").next().unwrap().contains(gone), "the final report's body speaks of {gone}");
@@ -66,6 +68,9 @@ fn the_last_year_is_the_final_evaluation_and_earlier_years_are_annual() {
     let docx = earlier.join("仁怀市公共服务发展行动方案实施进展报告（2024年度）.docx");
     let title = docx_text(&docx).paragraphs.into_iter().find(|p| !p.trim().is_empty()).unwrap();
     assert_eq!(title, "仁怀市公共服务发展行动方案实施进展报告（2024年度）");
+    // Its figures come from the 2023 and the 2024 returns, and it says so.
+    let mid = common::flat(&pdf_text(&earlier.join("仁怀市公共服务发展行动方案实施进展报告（2024年度）.pdf"), false));
+    assert!(mid.contains("本报告依据各责任单位报送的2023—2024年度填报表汇总形成"), "{mid}");
     let book = earlier.join("仁怀市公共服务发展行动方案监测汇总表（2024年度）.xlsx");
     let head = &displayed_sheet(&book, "指标进展")[0];
     assert!(head.contains(&"序时进度".to_string()) && head.contains(&"尚需年均变化".to_string()), "{head:?}");
